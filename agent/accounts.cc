@@ -1,0 +1,53 @@
+#include "absl/strings/string_view.h"
+#include "agent/accounts.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace mmresync::agent {
+namespace {
+
+std::string Account(DbSession& session, absl::string_view user, absl::string_view host) {
+  return absl::StrCat(QuoteString(session, user), "@", QuoteString(session, host));
+}
+
+}  // namespace
+
+bool IsCarriedAccount(const AccountFilter& filter, absl::string_view user, absl::string_view host) {
+  if (user.empty()) return false;                                   // anonymous
+  if (user == filter.agent_user || user == filter.repl_user) return false;
+  if (user == "mariadb.sys" || user == "mysql.sys" || user == "mysql.session") return false;
+  if ((user == "root" || user == "mysql") && host == "localhost") return false;
+  return true;
+}
+
+absl::StatusOr<AccountExport> ExportAccounts(DbSession& session, const AccountFilter& filter) {
+  ASSIGN_OR_RETURN(ResultSet users,
+                   session.Query("SELECT User, Host, is_role FROM mysql.user ORDER BY User, Host"));
+  AccountExport out;
+  out.sql = "-- accounts and grants (mmresync: SHOW CREATE USER / SHOW GRANTS)\n";
+  for (size_t i = 0; i < users.rows.size(); ++i) {
+    std::string user = users.GetOr(i, "User", "");
+    std::string host = users.GetOr(i, "Host", "");
+    std::string account = Account(session, user, host);
+    if (users.GetOr(i, "is_role", "N") == "Y") {
+      out.skipped.push_back(absl::StrCat(account, " (role)"));
+      continue;
+    }
+    if (!IsCarriedAccount(filter, user, host)) continue;
+    ASSIGN_OR_RETURN(ResultSet create, session.Query(absl::StrCat("SHOW CREATE USER ", account)));
+    ASSIGN_OR_RETURN(ResultSet grants, session.Query(absl::StrCat("SHOW GRANTS FOR ", account)));
+    if (create.empty() || create.rows[0].empty() || !create.rows[0][0].has_value()) {
+      return absl::InternalError(absl::StrCat("SHOW CREATE USER ", account, " returned nothing"));
+    }
+    absl::StrAppend(&out.sql, "DROP USER IF EXISTS ", account, ";\n", *create.rows[0][0], ";\n");
+    for (const auto& row : grants.rows) {
+      if (!row.empty() && row[0].has_value()) absl::StrAppend(&out.sql, *row[0], ";\n");
+    }
+    ++out.accounts;
+  }
+  absl::StrAppend(&out.sql, "FLUSH PRIVILEGES;\n");
+  return out;
+}
+
+}  // namespace mmresync::agent

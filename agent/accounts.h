@@ -1,0 +1,34 @@
+#pragma once
+
+// Users and grants travel as statements (SHOW CREATE USER / SHOW GRANTS replayed on the
+// target), never by copying the mysql schema's tables: mysql.user is a view since 10.4,
+// and `mariadb-dump --system=users` fails on common 10.11 configurations (DESIGN.md).
+
+#include "absl/strings/string_view.h"
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/db_session.h"
+
+namespace mmresync::agent {
+
+struct AccountExport {
+  std::string sql;  // DROP USER IF EXISTS + CREATE USER + GRANT statements, ';'-terminated
+  int accounts = 0;
+  std::vector<std::string> skipped;  // "'u'@'h' (why)", for the operator
+};
+
+// Accounts never carried: the agent's own and the replication user (each node keeps
+// its own so replication and the agent keep working), the server's built-in accounts,
+// anonymous accounts and roles.
+struct AccountFilter {
+  std::string agent_user;
+  std::string repl_user;
+};
+
+bool IsCarriedAccount(const AccountFilter& filter, absl::string_view user, absl::string_view host);
+
+absl::StatusOr<AccountExport> ExportAccounts(DbSession& session, const AccountFilter& filter);
+
+}  // namespace mmresync::agent

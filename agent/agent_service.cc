@@ -1,0 +1,378 @@
+#include "absl/strings/string_view.h"
+#include "agent/agent_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "agent/local_backup.h"
+#include "agent/node_facts.h"
+#include "agent/peer_fetch.h"
+#include "agent/replication_control.h"
+#include "agent/safety_guard.h"
+#include "agent/source_dump.h"
+#include "agent/table_checksums.h"
+#include "agent/target_import.h"
+#include "common/files.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/tls.h"
+#include "common/validate.h"
+
+namespace mmresync::agent {
+namespace {
+
+constexpr absl::Duration kTokenTtl = absl::Minutes(10);
+
+}  // namespace
+
+AgentService::AgentService(AgentDeps deps) : deps_(std::move(deps)) {}
+
+grpc::Status AgentService::Fail(absl::string_view rpc, const absl::Status& status) {
+  // The node's name leads every message so the operator knows where it happened.
+  absl::Status annotated = Annotate(status, absl::StrCat(deps_.config.name, ": ", rpc));
+  log::Warning(annotated.message());
+  return ToGrpc(annotated);
+}
+
+absl::Status AgentService::Authorize(grpc::ServerContext* context, const std::string* run_id) {
+  ASSIGN_OR_RETURN(PeerRole role, PeerRoleOf(*context));
+  if (role.kind != PeerRole::Kind::kCoordinator) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("control RPCs accept only the coordinator role, not agent ", role.node));
+  }
+  if (run_id != nullptr) {
+    RETURN_IF_ERROR(ValidateRunId(*run_id));
+    RETURN_IF_ERROR(leases_.Check(*run_id));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AgentService::CheckDestructive(DbSession& session, absl::string_view action) {
+  SafetyInputs in;
+  in.vip = deps_.config.keepalived.vip;
+  in.addresses = deps_.addresses.get();
+  in.keepalived = deps_.keepalived.get();
+  in.session = &session;
+  return CheckDestructiveAllowed(in, action);
+}
+
+AccountFilter AgentService::Accounts() const {
+  return AccountFilter{deps_.config.mariadb.user, deps_.config.mariadb.repl_user};
+}
+
+grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::StatusRequest*,
+                                     v1::NodeStatus* reply) {
+  if (absl::Status s = Authorize(context, nullptr); !s.ok()) return Fail("status", s);
+  reply->set_node(deps_.config.name);
+  auto session = deps_.db->Open();
+  absl::Status db = session.ok() ? CollectDatabaseFacts(**session, reply) : session.status();
+  if (!db.ok()) reply->set_db_error(std::string(db.message()));
+
+  const std::string& vip = deps_.config.keepalived.vip;
+  reply->set_vip(vip);
+  reply->set_vip_configured(!vip.empty());
+  if (!vip.empty()) {
+    auto local = VipIsLocal(vip, *deps_.addresses);
+    reply->set_vip_local(local.ok() && *local);
+  }
+  v1::KeepalivedState* ka = reply->mutable_keepalived();
+  ka->set_control(deps_.keepalived->kind());
+  auto ks = deps_.keepalived->Status();
+  if (ks.ok()) {
+    ka->set_managed(ks->managed);
+    ka->set_running(ks->running);
+    ka->set_detail(ks->detail);
+  } else {
+    ka->set_managed(true);
+    ka->set_detail(absl::StrCat("status unknown: ", ks.status().message()));
+  }
+  if (auto free = FreeBytes(deps_.config.state_dir); free.ok()) {
+    reply->set_state_dir_free_bytes(*free);
+  }
+  if (session.ok()) {
+    auto datadir = (*session)->Query("SELECT @@datadir");
+    if (datadir.ok() && !datadir->empty() && datadir->rows[0][0].has_value()) {
+      if (auto free = FreeBytes(*datadir->rows[0][0]); free.ok()) {
+        reply->set_datadir_free_bytes(*free);
+      }
+    }
+  }
+  LeaseInfo lease = leases_.Current();
+  reply->set_lease_holder(lease.run_id);
+  if (!lease.run_id.empty()) {
+    reply->set_lease_expires_in_ms(
+        static_cast<uint64_t>(absl::ToInt64Milliseconds(lease.expires - absl::Now())));
+  }
+  return grpc::Status::OK;
+}
+
+namespace {
+
+absl::Status ValidateLease(const v1::LeaseRequest& r) {
+  RETURN_IF_ERROR(ValidateRunId(r.run_id()));
+  if (r.ttl_seconds() < 5 || r.ttl_seconds() > 600) {
+    return absl::InvalidArgumentError("invalid ttl_seconds: must be 5-600");
+  }
+  if (r.holder().size() > 200) return absl::InvalidArgumentError("invalid holder: too long");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status AgentService::AcquireLease(grpc::ServerContext* context, const v1::LeaseRequest* r,
+                                        v1::LeaseReply* reply) {
+  absl::Status s = Authorize(context, nullptr);
+  if (s.ok()) s = ValidateLease(*r);
+  if (!s.ok()) return Fail("lease", s);
+  auto lease = leases_.Acquire(r->run_id(), r->holder(), absl::Seconds(r->ttl_seconds()));
+  if (!lease.ok()) return Fail("lease", lease.status());
+  log::Info("lease taken by run ", r->run_id(), " (", r->holder(), ")");
+  reply->set_run_id(lease->run_id);
+  reply->set_expires_in_ms(r->ttl_seconds() * 1000ull);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::RenewLease(grpc::ServerContext* context, const v1::LeaseRequest* r,
+                                      v1::LeaseReply* reply) {
+  absl::Status s = Authorize(context, nullptr);
+  if (s.ok()) s = ValidateLease(*r);
+  if (!s.ok()) return Fail("lease", s);
+  auto lease = leases_.Renew(r->run_id(), absl::Seconds(r->ttl_seconds()));
+  if (!lease.ok()) return Fail("lease", lease.status());
+  reply->set_run_id(lease->run_id);
+  reply->set_expires_in_ms(r->ttl_seconds() * 1000ull);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::ReleaseLease(grpc::ServerContext* context, const v1::LeaseRequest* r,
+                                        v1::LeaseReply* reply) {
+  absl::Status s = Authorize(context, nullptr);
+  if (s.ok()) s = ValidateRunId(r->run_id());
+  if (!s.ok()) return Fail("lease", s);
+  (void)leases_.Release(r->run_id());
+  log::Info("lease released by run ", r->run_id());
+  reply->set_run_id(r->run_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::SetReadOnly(grpc::ServerContext* context,
+                                       const v1::SetReadOnlyRequest* r, v1::ActionReply* reply) {
+  absl::Status s = Authorize(context, &r->run_id());
+  if (s.ok()) {
+    auto session = deps_.db->Open();
+    s = session.ok() ? agent::SetReadOnly(**session, r->read_only()) : session.status();
+  }
+  if (!s.ok()) return Fail("set read_only", s);
+  reply->set_detail(absl::StrCat("read_only = ", r->read_only() ? "ON" : "OFF"));
+  log::Info(reply->detail());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::ControlKeepalived(grpc::ServerContext* context,
+                                             const v1::KeepalivedRequest* r,
+                                             v1::ActionReply* reply) {
+  absl::Status s = Authorize(context, &r->run_id());
+  if (s.ok() && r->action() != v1::KeepalivedRequest::START &&
+      r->action() != v1::KeepalivedRequest::STOP) {
+    s = absl::InvalidArgumentError("invalid action: must be START or STOP");
+  }
+  bool start = r->action() == v1::KeepalivedRequest::START;
+  if (s.ok()) s = start ? deps_.keepalived->Start() : deps_.keepalived->Stop();
+  if (!s.ok()) return Fail(start ? "keepalived start" : "keepalived stop", s);
+  reply->set_detail(absl::StrCat("keepalived ", start ? "started" : "stopped", " (",
+                                 deps_.keepalived->kind(), ")"));
+  log::Info(reply->detail());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::StopReplica(grpc::ServerContext* context,
+                                       const v1::StopReplicaRequest* r, v1::ActionReply* reply) {
+  absl::Status s = Authorize(context, &r->run_id());
+  if (s.ok()) {
+    auto session = deps_.db->Open();
+    if (!session.ok()) {
+      s = session.status();
+    } else {
+      if (r->reset()) s = CheckDestructive(**session, "RESET SLAVE");
+      if (s.ok()) s = agent::StopReplica(**session, r->reset());
+    }
+  }
+  if (!s.ok()) return Fail("stop replica", s);
+  reply->set_detail(r->reset() ? "STOP SLAVE; RESET SLAVE" : "STOP SLAVE");
+  log::Info(reply->detail());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::ChangeMaster(grpc::ServerContext* context,
+                                        const v1::ChangeMasterRequest* r, v1::ActionReply* reply) {
+  absl::Status s = Authorize(context, &r->run_id());
+  ChangeMasterTarget target;
+  target.host = r->master_host();
+  target.port = r->master_port();
+  target.user = deps_.config.mariadb.repl_user;
+  target.log_file = r->coordinates().file();
+  target.log_pos = r->coordinates().position();
+  if (s.ok()) s = ValidateChangeMaster(target);
+  if (s.ok()) {
+    auto password = ReadSecretFile(deps_.config.mariadb.repl_password_file);
+    auto session = deps_.db->Open();
+    if (!password.ok()) {
+      s = password.status();
+    } else if (!session.ok()) {
+      s = session.status();
+    } else {
+      target.password = *password;
+      s = agent::ChangeMaster(**session, target);
+    }
+  }
+  if (!s.ok()) return Fail("change master", s);
+  reply->set_detail(DescribeChangeMaster(target));
+  log::Info(reply->detail());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::StartReplica(grpc::ServerContext* context,
+                                        const v1::StartReplicaRequest* r, v1::ActionReply* reply) {
+  absl::Status s = Authorize(context, &r->run_id());
+  if (s.ok()) {
+    auto session = deps_.db->Open();
+    s = session.ok() ? agent::StartReplica(**session) : session.status();
+  }
+  if (!s.ok()) return Fail("start replica", s);
+  reply->set_detail("START SLAVE");
+  log::Info(reply->detail());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::BackupLocal(grpc::ServerContext* context, const v1::BackupRequest* r,
+                                       grpc::ServerWriter<v1::Progress>* writer) {
+  if (absl::Status s = Authorize(context, &r->run_id()); !s.ok()) return Fail("backup", s);
+  BackupParams params;
+  params.db = deps_.db.get();
+  params.connect = deps_.connect;
+  params.state_dir = deps_.config.state_dir;
+  params.dump_command = deps_.config.mariadb.dump_command;
+  params.accounts = Accounts();
+  params.run_id = r->run_id();
+  params.progress = [writer](const v1::Progress& p) { writer->Write(p); };
+  params.cancelled = [context] { return context->IsCancelled(); };
+  auto backup = BackupUserData(params);
+  if (!backup.ok()) return Fail("backup", backup.status());
+  log::Info("backup written: ", backup->path(), " (", backup->bytes(), " bytes)");
+  v1::Progress last;
+  last.set_phase("backup");
+  last.set_bytes_done(backup->bytes());
+  last.set_bytes_total(backup->bytes());
+  *last.mutable_backup() = *backup;
+  writer->Write(last);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::AuthorizeTransfer(grpc::ServerContext* context,
+                                             const v1::AuthorizeTransferRequest* r,
+                                             v1::ActionReply* reply) {
+  absl::Status s = Authorize(context, &r->run_id());
+  if (s.ok()) s = ValidateToken(r->token());
+  if (s.ok()) s = ValidateNodeName("peer_node", r->peer_node());
+  if (s.ok() && r->peer_node() == deps_.config.name) {
+    s = absl::InvalidArgumentError("invalid peer_node: a node cannot re-seed itself");
+  }
+  if (!s.ok()) return Fail("authorize transfer", s);
+  tokens_.Authorize(r->token(), r->peer_node(), r->run_id(), kTokenTtl);
+  reply->set_detail(absl::StrCat("transfer to agent ", r->peer_node(), " authorised"));
+  log::Info(reply->detail());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1::ImportRequest* r,
+                                          grpc::ServerWriter<v1::Progress>* writer) {
+  absl::Status s = Authorize(context, &r->run_id());
+  if (s.ok()) s = ValidateHostPort("source_agent", r->source_agent());
+  if (s.ok()) s = ValidateNodeName("source_node", r->source_node());
+  if (s.ok()) s = ValidateToken(r->token());
+  if (s.ok() && r->source_node() == deps_.config.name) {
+    s = absl::InvalidArgumentError("invalid source_node: a node cannot re-seed itself");
+  }
+  if (!s.ok()) return Fail("import", s);
+
+  // The agent's own checks, whatever the coordinator believes.
+  auto session = deps_.db->Open();
+  if (!session.ok()) return Fail("import", session.status());
+  s = CheckDestructive(**session, "to drop and import user data");
+  if (s.ok() && !r->backup_skipped()) {
+    std::string backup = BackupPath(deps_.config.state_dir, r->run_id());
+    if (!ReadFileToString(backup).ok()) {
+      s = absl::FailedPreconditionError(absl::StrCat(
+          "refusing to drop user data: no backup for run ", r->run_id(), " at ", backup));
+    }
+  }
+  if (!s.ok()) return Fail("import", s);
+
+  auto stream = PeerDumpStream::Open(deps_.peer_credentials, r->source_agent(), r->source_node(),
+                                     r->token(), r->run_id());
+  if (!stream.ok()) return Fail("import", stream.status());
+  TargetImportParams params;
+  params.db = deps_.db.get();
+  params.connect = deps_.connect;
+  params.state_dir = deps_.config.state_dir;
+  params.client_command = deps_.config.mariadb.client_command;
+  params.expected_bytes = r->expected_bytes();
+  params.progress = [writer](const v1::Progress& p) { writer->Write(p); };
+  params.cancelled = [context] { return context->IsCancelled(); };
+  log::Info("import from agent ", r->source_node(), " at ", r->source_agent(), " started");
+  auto result = ImportFromStream(params, **stream);
+  if (!result.ok()) return Fail("import", result.status());
+  log::Info("import finished: ", result->bytes(), " bytes, snapshot ",
+            result->source_snapshot().file(), ":", result->source_snapshot().position());
+  v1::Progress last;
+  last.set_phase("finalize");
+  last.set_bytes_done(result->bytes());
+  last.set_bytes_total(result->bytes());
+  *last.mutable_result() = *result;
+  writer->Write(last);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::FetchDump(grpc::ServerContext* context, const v1::FetchDumpRequest* r,
+                                     grpc::ServerWriter<v1::DumpChunk>* writer) {
+  auto role = PeerRoleOf(*context);
+  absl::Status s = role.status();
+  if (s.ok() && role->kind != PeerRole::Kind::kAgent) {
+    s = absl::PermissionDeniedError("the data stream accepts only a peer agent");
+  }
+  if (s.ok()) s = ValidateToken(r->token());
+  if (s.ok()) s = ValidateRunId(r->run_id());
+  if (s.ok()) s = tokens_.Consume(r->token(), role->node, r->run_id());
+  if (!s.ok()) return Fail("fetch dump", s);
+
+  log::Info("streaming dump to agent ", role->node);
+  SourceDumpParams params;
+  params.db = deps_.db.get();
+  params.connect = deps_.connect;
+  params.state_dir = deps_.config.state_dir;
+  params.dump_command = deps_.config.mariadb.dump_command;
+  params.accounts = Accounts();
+  params.cancelled = [context] { return context->IsCancelled(); };
+  s = StreamSourceDump(params, [writer](const v1::DumpChunk& c) { return writer->Write(c); });
+  if (!s.ok()) return Fail("fetch dump", s);
+  log::Info("dump streamed to agent ", role->node);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::TableChecksums(grpc::ServerContext* context, const v1::ChecksumRequest*,
+                                          v1::ChecksumReply* reply) {
+  absl::Status s = Authorize(context, nullptr);
+  if (s.ok()) {
+    auto session = deps_.db->Open();
+    if (!session.ok()) {
+      s = session.status();
+    } else {
+      auto sums = ComputeTableChecksums(**session);
+      if (sums.ok()) *reply = std::move(*sums);
+      s = sums.status();
+    }
+  }
+  if (!s.ok()) return Fail("checksums", s);
+  return grpc::Status::OK;
+}
+
+}  // namespace mmresync::agent

@@ -1,0 +1,74 @@
+#pragma once
+
+// The agent's gRPC service. Each handler only checks the caller's role, validates the
+// request, checks the lease, calls one component and maps absl::Status to grpc::Status.
+// All of the work lives in the components (node_facts, replication_control,
+// source_dump, target_import, local_backup, ...).
+
+#include "absl/strings/string_view.h"
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "agent/accounts.h"
+#include "agent/db_session.h"
+#include "agent/keepalived_controller.h"
+#include "agent/lease.h"
+#include "agent/vip.h"
+#include "common/config.h"
+#include "mmresync/v1/agent.grpc.pb.h"
+
+namespace mmresync::agent {
+
+struct AgentDeps {
+  AgentConfig config;
+  DbConnectParams connect;  // includes the password read from password_file
+  std::unique_ptr<DbSessionFactory> db;
+  std::unique_ptr<KeepalivedController> keepalived;
+  std::unique_ptr<InterfaceAddresses> addresses;
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials;  // for FetchDump calls
+};
+
+class AgentService final : public v1::Agent::Service {
+ public:
+  explicit AgentService(AgentDeps deps);
+
+  grpc::Status GetStatus(grpc::ServerContext*, const v1::StatusRequest*, v1::NodeStatus*) override;
+  grpc::Status AcquireLease(grpc::ServerContext*, const v1::LeaseRequest*, v1::LeaseReply*) override;
+  grpc::Status RenewLease(grpc::ServerContext*, const v1::LeaseRequest*, v1::LeaseReply*) override;
+  grpc::Status ReleaseLease(grpc::ServerContext*, const v1::LeaseRequest*, v1::LeaseReply*) override;
+  grpc::Status SetReadOnly(grpc::ServerContext*, const v1::SetReadOnlyRequest*,
+                           v1::ActionReply*) override;
+  grpc::Status ControlKeepalived(grpc::ServerContext*, const v1::KeepalivedRequest*,
+                                 v1::ActionReply*) override;
+  grpc::Status StopReplica(grpc::ServerContext*, const v1::StopReplicaRequest*,
+                           v1::ActionReply*) override;
+  grpc::Status ChangeMaster(grpc::ServerContext*, const v1::ChangeMasterRequest*,
+                            v1::ActionReply*) override;
+  grpc::Status StartReplica(grpc::ServerContext*, const v1::StartReplicaRequest*,
+                            v1::ActionReply*) override;
+  grpc::Status BackupLocal(grpc::ServerContext*, const v1::BackupRequest*,
+                           grpc::ServerWriter<v1::Progress>*) override;
+  grpc::Status AuthorizeTransfer(grpc::ServerContext*, const v1::AuthorizeTransferRequest*,
+                                 v1::ActionReply*) override;
+  grpc::Status ImportFromPeer(grpc::ServerContext*, const v1::ImportRequest*,
+                              grpc::ServerWriter<v1::Progress>*) override;
+  grpc::Status FetchDump(grpc::ServerContext*, const v1::FetchDumpRequest*,
+                         grpc::ServerWriter<v1::DumpChunk>*) override;
+  grpc::Status TableChecksums(grpc::ServerContext*, const v1::ChecksumRequest*,
+                              v1::ChecksumReply*) override;
+
+ private:
+  // OK when the peer is the coordinator and, when `run_id` is given, it holds the lease.
+  absl::Status Authorize(grpc::ServerContext* context, const std::string* run_id);
+  absl::Status CheckDestructive(DbSession& session, absl::string_view action);
+  AccountFilter Accounts() const;
+  grpc::Status Fail(absl::string_view rpc, const absl::Status& status);
+
+  AgentDeps deps_;
+  LeaseTable leases_;
+  TransferTokens tokens_;
+};
+
+}  // namespace mmresync::agent

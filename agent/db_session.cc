@@ -1,0 +1,41 @@
+#include "agent/db_session.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
+
+namespace mmresync::agent {
+
+int ResultSet::ColumnIndex(absl::string_view column) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (absl::EqualsIgnoreCase(columns[i], column)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::optional<std::string> ResultSet::Get(size_t row, absl::string_view column) const {
+  const int index = ColumnIndex(column);
+  if (index < 0 || row >= rows.size()) return std::nullopt;
+  const auto& values = rows[row];
+  if (static_cast<size_t>(index) >= values.size()) return std::nullopt;
+  return values[index];
+}
+
+std::string ResultSet::GetOr(size_t row, absl::string_view column,
+                             absl::string_view fallback) const {
+  std::optional<std::string> value = Get(row, column);
+  return value.has_value() ? *std::move(value) : std::string(fallback);
+}
+
+std::string QuoteIdentifier(absl::string_view name) {
+  return absl::StrCat("`", absl::StrReplaceAll(name, {{"`", "``"}}), "`");
+}
+
+std::string QuoteString(DbSession& session, absl::string_view value) {
+  return absl::StrCat("'", session.EscapeString(value), "'");
+}
+
+}  // namespace mmresync::agent

@@ -1,0 +1,113 @@
+#include "absl/strings/string_view.h"
+#include "agent/dump_process.h"
+
+#include <signal.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace mmresync::agent {
+
+std::vector<std::string> DumpArgv(const DumpSpec& spec) {
+  std::vector<std::string> argv = {
+      spec.dump_command,
+      absl::StrCat("--defaults-file=", spec.defaults_file),
+      "--default-character-set=utf8mb4",
+      "--hex-blob",
+      "--routines",
+      "--events",
+      "--triggers",
+      "--quick",
+      "--max-allowed-packet=1G",
+      "--skip-dump-date",
+  };
+  if (spec.mode == SnapshotMode::kSingleTransaction) {
+    argv.push_back("--single-transaction");
+  } else {
+    argv.push_back("--lock-all-tables");
+  }
+  if (spec.with_coordinates) argv.push_back("--master-data=2");
+  argv.push_back("--databases");
+  // Schema names come from the server; "--" keeps one that starts with '-' a name.
+  argv.push_back("--");
+  for (const auto& s : spec.schemas) argv.push_back(s);
+  return argv;
+}
+
+absl::Status DumpProcess::Start(const DumpSpec& spec) {
+  if (spec.schemas.empty()) return absl::InvalidArgumentError("dump: no schemas to dump");
+  SubprocessOptions options;
+  options.pipe_stdout = true;
+  return child_.Start(DumpArgv(spec), options);
+}
+
+absl::StatusOr<std::string> DumpProcess::Read(size_t max) {
+  ASSIGN_OR_RETURN(std::string data, child_.ReadStdout(max));
+  scanner_.Feed(data);
+  return data;
+}
+
+absl::Status DumpProcess::Finish() {
+  ASSIGN_OR_RETURN(int code, child_.Wait());
+  if (code != 0) {
+    return absl::InternalError(
+        absl::StrCat(child_.name(), " exited ", code, ": ", child_.StderrTail()));
+  }
+  return absl::OkStatus();
+}
+
+void DumpProcess::Abort() {
+  child_.Kill(SIGKILL);
+  (void)child_.Wait();
+}
+
+std::vector<std::string> ImportArgv(const std::string& client_command,
+                                    const std::string& defaults_file) {
+  return {client_command,
+          absl::StrCat("--defaults-file=", defaults_file),
+          "--default-character-set=utf8mb4",
+          "--batch",
+          "--binary-mode",
+          "--skip-reconnect",
+          "--max-allowed-packet=1G",
+          "--init-command=SET SESSION sql_log_bin=0"};
+}
+
+absl::Status ImportProcess::Start(const std::string& client_command,
+                                  const std::string& defaults_file) {
+  SubprocessOptions options;
+  options.pipe_stdin = true;
+  RETURN_IF_ERROR(child_.Start(ImportArgv(client_command, defaults_file), options));
+  // Also in the stream itself, so it holds even if the init command were dropped.
+  return child_.WriteStdin("SET SESSION sql_log_bin=0;\n");
+}
+
+absl::Status ImportProcess::Write(absl::string_view sql) {
+  absl::Status s = child_.WriteStdin(sql);
+  if (!s.ok()) {
+    // The client stopped reading: it failed on an SQL error; its own words explain.
+    auto code = child_.Wait();
+    if (code.ok() && *code != 0) return ExitError(*code);
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ImportProcess::Finish() {
+  child_.CloseStdin();
+  ASSIGN_OR_RETURN(int code, child_.Wait());
+  if (code != 0) return ExitError(code);
+  return absl::OkStatus();
+}
+
+absl::Status ImportProcess::ExitError(int code) {
+  return absl::InternalError(
+      absl::StrCat(child_.name(), " exited ", code, ": ", child_.StderrTail()));
+}
+
+void ImportProcess::Abort() {
+  child_.Kill(SIGKILL);
+  (void)child_.Wait();
+}
+
+}  // namespace mmresync::agent

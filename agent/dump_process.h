@@ -1,0 +1,69 @@
+#pragma once
+
+// mariadb-dump as a child process (no shell), read in chunks. The password reaches it
+// only through the 0600 defaults file.
+
+#include "absl/strings/string_view.h"
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent/dump_scanner.h"
+#include "common/subprocess.h"
+
+namespace mmresync::agent {
+
+enum class SnapshotMode {
+  // All-InnoDB: one consistent transaction; MariaDB's binlog_snapshot_* status gives the
+  // matching coordinates, so no global lock is taken at all.
+  kSingleTransaction,
+  // Non-transactional tables present: a global read lock for the whole dump.
+  kGlobalReadLock,
+};
+
+struct DumpSpec {
+  std::string dump_command;   // mariadb-dump or mysqldump
+  std::string defaults_file;  // --defaults-file (first argument)
+  std::vector<std::string> schemas;
+  SnapshotMode mode = SnapshotMode::kSingleTransaction;
+  bool with_coordinates = true;  // --master-data=2
+};
+
+std::vector<std::string> DumpArgv(const DumpSpec& spec);
+
+class DumpProcess {
+ public:
+  absl::Status Start(const DumpSpec& spec);
+  // The next piece of output (at most `max` bytes); empty at the end.
+  absl::StatusOr<std::string> Read(size_t max);
+  // Waits for the exit; an error quoting mariadb-dump's stderr unless it exited 0.
+  absl::Status Finish();
+  void Abort();
+  const DumpScanner& scanner() const { return scanner_; }
+  pid_t pid() const { return child_.pid(); }
+
+ private:
+  Subprocess child_;
+  DumpScanner scanner_;
+};
+
+// The mariadb client importing SQL from its stdin into the local server, with
+// sql_log_bin=0 (nothing of the import reaches the binlog) and without --force (the
+// first SQL error stops it).
+std::vector<std::string> ImportArgv(const std::string& client_command,
+                                    const std::string& defaults_file);
+
+class ImportProcess {
+ public:
+  absl::Status Start(const std::string& client_command, const std::string& defaults_file);
+  absl::Status Write(absl::string_view sql);
+  // Closes stdin and waits; an error quoting the client's stderr unless it exited 0.
+  absl::Status Finish();
+  void Abort();
+
+ private:
+  absl::Status ExitError(int code);
+  Subprocess child_;
+};
+
+}  // namespace mmresync::agent

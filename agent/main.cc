@@ -1,0 +1,120 @@
+// mmresync-agent: the daemon on each DB host. See DESIGN.md, "Parts".
+
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "agent/agent_service.h"
+#include "agent/keepalived_controller.h"
+#include "agent/mariadb_session.h"
+#include "agent/vip.h"
+#include "common/config.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/tls.h"
+
+namespace mmresync::agent {
+namespace {
+
+absl::StatusOr<AgentDeps> BuildDeps(const AgentConfig& config) {
+  AgentDeps deps;
+  deps.config = config;
+  deps.connect.socket = config.mariadb.socket;
+  deps.connect.host = config.mariadb.host;
+  deps.connect.port = config.mariadb.port;
+  deps.connect.user = config.mariadb.user;
+  if (!config.mariadb.password_file.empty()) {
+    ASSIGN_OR_RETURN(deps.connect.password, ReadSecretFile(config.mariadb.password_file));
+  }
+  // The replication password is read when it is used; check now that it can be.
+  RETURN_IF_ERROR(ReadSecretFile(config.mariadb.repl_password_file).status());
+  deps.db = std::make_unique<MariadbSessionFactory>(deps.connect);
+  static RealCommandRunner runner;
+  ASSIGN_OR_RETURN(deps.keepalived, MakeKeepalivedController(config.keepalived, &runner));
+  deps.addresses = std::make_unique<KernelInterfaceAddresses>();
+  ASSIGN_OR_RETURN(deps.peer_credentials, MakeChannelCredentials(config.tls));
+  return deps;
+}
+
+int Run(const std::string& config_flag) {
+  std::string path = ConfigPathFromEnv(config_flag, kDefaultAgentConfig);
+  auto config = LoadAgentConfig(path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "mmresync-agent: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+  log::SetProgramName(absl::StrCat("mmresync-agent[", config->name, "]"));
+  if (absl::Status s = MakeDirs(config->state_dir, 0700); !s.ok()) {
+    log::Error("state_dir: ", s.message());
+    return 2;
+  }
+  auto deps = BuildDeps(*config);
+  if (!deps.ok()) {
+    log::Error(deps.status().message());
+    return 2;
+  }
+  auto creds = MakeServerCredentials(config->tls);
+  if (!creds.ok()) {
+    log::Error(creds.status().message());
+    return 2;
+  }
+
+  AgentService service(std::move(*deps));
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config->listen, *creds, &port);
+  builder.RegisterService(&service);
+  ApplyServerSettings(builder);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    log::Error("cannot listen on ", config->listen);
+    return 1;
+  }
+  log::Info("agent ", config->name, " listening on ", config->listen, " (mTLS)");
+
+  // SIGINT/SIGTERM end the server; in-flight streams are cancelled, which kills any
+  // mariadb-dump child and so releases whatever lock it held.
+  std::thread waiter([&server] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log::Info("signal ", sig, ": shutting down");
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  });
+  server->Wait();
+  waiter.join();
+  return 0;
+}
+
+}  // namespace
+}  // namespace mmresync::agent
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals in every thread (gRPC's included); one thread sigwaits.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the agent
+
+  CLI::App app{"mmresync-agent: the mmresync daemon on a MariaDB host"};
+  std::string config;
+  app.add_option("--config", config, "agent config (default $MMRESYNC_CONFIG or /etc/mmresync/agent.toml)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  return mmresync::agent::Run(config);
+}

@@ -1,0 +1,45 @@
+#include "agent/schema_reset.h"
+
+#include "absl/strings/str_cat.h"
+#include "agent/node_facts.h"
+#include "common/status_macros.h"
+
+namespace mmresync::agent {
+
+absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session) {
+  RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
+  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListUserSchemas(session));
+  for (const auto& schema : schemas) {
+    RETURN_IF_ERROR(Annotate(session.Execute(absl::StrCat("DROP DATABASE ", QuoteIdentifier(schema))),
+                             absl::StrCat("drop schema ", schema)));
+  }
+  return schemas;
+}
+
+absl::StatusOr<int> DisableEventsOnReplica(DbSession& session) {
+  RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
+  ASSIGN_OR_RETURN(ResultSet events,
+                   session.Query("SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER FROM information_schema.EVENTS "
+                                 "WHERE STATUS = 'ENABLED'"));
+  int changed = 0;
+  for (size_t i = 0; i < events.rows.size(); ++i) {
+    std::string schema = events.GetOr(i, "EVENT_SCHEMA", "");
+    std::string name = events.GetOr(i, "EVENT_NAME", "");
+    if (IsSystemSchema(schema)) continue;
+    // ALTER EVENT makes the current user the definer unless one is given: keep it.
+    std::string definer = events.GetOr(i, "DEFINER", "");
+    size_t at = definer.rfind('@');
+    std::string definer_clause;
+    if (at != std::string::npos) {
+      definer_clause = absl::StrCat("DEFINER=", QuoteString(session, definer.substr(0, at)), "@",
+                                    QuoteString(session, definer.substr(at + 1)), " ");
+    }
+    RETURN_IF_ERROR(session.Execute(absl::StrCat("ALTER ", definer_clause, "EVENT ",
+                                                 QuoteIdentifier(schema), ".",
+                                                 QuoteIdentifier(name), " DISABLE ON SLAVE")));
+    ++changed;
+  }
+  return changed;
+}
+
+}  // namespace mmresync::agent

@@ -1,0 +1,41 @@
+#pragma once
+
+// The target side of a re-seed: pull the source's stream, and only once it has
+// started successfully, drop the user schemas and pipe the bytes into the local mariadb
+// client. Offsets, the running SHA-256, the footer and the source's exit status are all
+// checked; a cut or corrupted stream fails the import.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "agent/db_session.h"
+#include "mmresync/v1/agent.pb.h"
+
+namespace mmresync::agent {
+
+// A stream of chunks from the source agent.
+class DumpStream {
+ public:
+  virtual ~DumpStream() = default;
+  // The next message; nullopt when the stream ended cleanly; an error when it failed.
+  virtual absl::StatusOr<std::optional<v1::DumpChunk>> Next() = 0;
+  virtual void Cancel() = 0;
+};
+
+struct TargetImportParams {
+  DbSessionFactory* db = nullptr;
+  DbConnectParams connect;
+  std::string state_dir;
+  std::string client_command;
+  uint64_t expected_bytes = 0;
+  std::function<void(const v1::Progress&)> progress = [](const v1::Progress&) {};
+  std::function<bool()> cancelled = [] { return false; };
+};
+
+absl::StatusOr<v1::ImportResult> ImportFromStream(const TargetImportParams& params,
+                                                  DumpStream& stream);
+
+}  // namespace mmresync::agent

@@ -1,0 +1,97 @@
+#pragma once
+
+// The two TOML configuration files of DESIGN.md ("Configuration (TOML)"). Loading is
+// strict: an unknown key, a missing required key, or a value of the wrong type or
+// range is an error that names the file, the line and the key.
+
+#include "absl/strings/string_view.h"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace mmresync {
+
+struct TlsFiles {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
+// ---------- coordinator: cluster.toml ----------
+
+struct NodeEntry {
+  std::string name;          // [A-Za-z0-9_.-]{1,64}, unique
+  std::string agent;         // host:port of the agent's gRPC server
+  std::string mariadb_host;  // what the peer puts in CHANGE MASTER TO MASTER_HOST
+  uint32_t mariadb_port = 3306;
+};
+
+struct ClusterConfig {
+  std::string path;          // the file it was loaded from
+  std::string name;
+  std::string vip;           // may be empty
+  std::string state_dir;     // optional [cluster] state_dir: journals; default below
+  TlsFiles tls;
+  std::vector<NodeEntry> nodes;  // exactly two
+  std::string pause_hook;    // optional, run with /bin/sh -c on the coordinator's host
+  std::string resume_hook;
+
+  const NodeEntry* FindNode(std::string_view name) const;
+};
+
+inline constexpr char kDefaultClusterConfig[] = "/etc/mmresync/cluster.toml";
+inline constexpr char kDefaultCoordinatorStateDir[] = "/var/lib/mmresync";
+
+absl::StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path);
+absl::StatusOr<ClusterConfig> ParseClusterConfig(std::string_view toml_text,
+                                                 const std::string& path_for_errors);
+
+// ---------- agent: agent.toml ----------
+
+struct MariadbSettings {
+  std::string socket;        // either socket, or host (+ port)
+  std::string host;
+  uint32_t port = 3306;
+  std::string user = "root";
+  std::string password_file;       // may be empty: unix_socket auth
+  std::string repl_user = "repl";
+  std::string repl_password_file;  // required
+  std::string dump_command = "mariadb-dump";
+  std::string client_command = "mariadb";
+};
+
+struct KeepalivedSettings {
+  std::string control = "none";  // systemd | command | none
+  std::string service = "keepalived";
+  std::string start;   // command control: run with /bin/sh -c
+  std::string stop;
+  std::string status;  // exits 0 when running
+  std::string vip;     // may be empty
+};
+
+struct AgentConfig {
+  std::string path;
+  std::string name;
+  std::string listen;      // host:port
+  std::string state_dir;
+  TlsFiles tls;
+  MariadbSettings mariadb;
+  KeepalivedSettings keepalived;
+};
+
+inline constexpr char kDefaultAgentConfig[] = "/etc/mmresync/agent.toml";
+
+absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path);
+absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view toml_text,
+                                             const std::string& path_for_errors);
+
+// Reads a secret from a file: the first line, without its trailing newline. Errors name
+// the file but never include its content.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
+
+// $MMRESYNC_CONFIG if set, else `fallback`.
+std::string ConfigPathFromEnv(const std::string& flag_value, const char* fallback);
+
+}  // namespace mmresync

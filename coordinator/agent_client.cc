@@ -1,0 +1,220 @@
+#include "absl/strings/string_view.h"
+#include "coordinator/agent_client.h"
+
+#include <chrono>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/tls.h"
+
+namespace mmresync::coordinator {
+namespace {
+
+constexpr absl::Duration kUnaryDeadline = absl::Seconds(30);
+// CHANGE MASTER and START SLAVE can wait on the server's replication locks.
+constexpr absl::Duration kReplicationDeadline = absl::Seconds(120);
+
+}  // namespace
+
+AgentClient::AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds)
+    : node_(std::move(node)),
+      channel_(MakeChannel(node_.agent, std::move(creds))),
+      stub_(v1::Agent::NewStub(channel_)) {}
+
+absl::Status AgentClient::Wrap(const grpc::Status& status, absl::string_view what) const {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status s = FromGrpc(status);
+  // Agents prefix their own node name; add it only for transport-level failures.
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return Annotate(s, absl::StrCat(node_.name, ": agent ", node_.agent, ": ", what));
+  }
+  if (absl::StartsWith(s.message(), node_.name + ":")) return s;
+  return Annotate(s, absl::StrCat(node_.name, ": ", what));
+}
+
+void AgentClient::SetDeadline(grpc::ClientContext* context, absl::Duration d) const {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(absl::ToInt64Milliseconds(d)));
+}
+
+absl::StatusOr<v1::NodeStatus> AgentClient::GetStatus() {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  v1::NodeStatus reply;
+  grpc::Status s = stub_->GetStatus(&ctx, v1::StatusRequest(), &reply);
+  if (!s.ok()) return Wrap(s, "status");
+  return reply;
+}
+
+absl::StatusOr<v1::LeaseReply> AgentClient::AcquireLease(const std::string& run_id,
+                                                         const std::string& holder,
+                                                         int ttl_seconds) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  v1::LeaseRequest req;
+  req.set_run_id(run_id);
+  req.set_holder(holder);
+  req.set_ttl_seconds(static_cast<uint32_t>(ttl_seconds));
+  v1::LeaseReply reply;
+  grpc::Status s = stub_->AcquireLease(&ctx, req, &reply);
+  if (!s.ok()) return Wrap(s, "lease");
+  return reply;
+}
+
+absl::StatusOr<v1::LeaseReply> AgentClient::RenewLease(const std::string& run_id,
+                                                       int ttl_seconds) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Seconds(10));
+  v1::LeaseRequest req;
+  req.set_run_id(run_id);
+  req.set_ttl_seconds(static_cast<uint32_t>(ttl_seconds));
+  v1::LeaseReply reply;
+  grpc::Status s = stub_->RenewLease(&ctx, req, &reply);
+  if (!s.ok()) return Wrap(s, "renew lease");
+  return reply;
+}
+
+absl::Status AgentClient::ReleaseLease(const std::string& run_id) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Seconds(10));
+  v1::LeaseRequest req;
+  req.set_run_id(run_id);
+  v1::LeaseReply reply;
+  return Wrap(stub_->ReleaseLease(&ctx, req, &reply), "release lease");
+}
+
+absl::StatusOr<std::string> AgentClient::SetReadOnly(const std::string& run_id, bool read_only) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  v1::SetReadOnlyRequest req;
+  req.set_run_id(run_id);
+  req.set_read_only(read_only);
+  v1::ActionReply reply;
+  grpc::Status s = stub_->SetReadOnly(&ctx, req, &reply);
+  if (!s.ok()) return Wrap(s, "set read_only");
+  return reply.detail();
+}
+
+absl::StatusOr<std::string> AgentClient::Keepalived(const std::string& run_id, bool start) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Seconds(90));
+  v1::KeepalivedRequest req;
+  req.set_run_id(run_id);
+  req.set_action(start ? v1::KeepalivedRequest::START : v1::KeepalivedRequest::STOP);
+  v1::ActionReply reply;
+  grpc::Status s = stub_->ControlKeepalived(&ctx, req, &reply);
+  if (!s.ok()) return Wrap(s, start ? "keepalived start" : "keepalived stop");
+  return reply.detail();
+}
+
+absl::StatusOr<std::string> AgentClient::StopReplica(const std::string& run_id, bool reset) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kReplicationDeadline);
+  v1::StopReplicaRequest req;
+  req.set_run_id(run_id);
+  req.set_reset(reset);
+  v1::ActionReply reply;
+  grpc::Status s = stub_->StopReplica(&ctx, req, &reply);
+  if (!s.ok()) return Wrap(s, "stop replica");
+  return reply.detail();
+}
+
+absl::StatusOr<std::string> AgentClient::ChangeMaster(const std::string& run_id,
+                                                      const std::string& host, uint32_t port,
+                                                      const v1::BinlogCoordinates& coords) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kReplicationDeadline);
+  v1::ChangeMasterRequest req;
+  req.set_run_id(run_id);
+  req.set_master_host(host);
+  req.set_master_port(port);
+  *req.mutable_coordinates() = coords;
+  v1::ActionReply reply;
+  grpc::Status s = stub_->ChangeMaster(&ctx, req, &reply);
+  if (!s.ok()) return Wrap(s, "change master");
+  return reply.detail();
+}
+
+absl::StatusOr<std::string> AgentClient::StartReplica(const std::string& run_id) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kReplicationDeadline);
+  v1::StartReplicaRequest req;
+  req.set_run_id(run_id);
+  v1::ActionReply reply;
+  grpc::Status s = stub_->StartReplica(&ctx, req, &reply);
+  if (!s.ok()) return Wrap(s, "start replica");
+  return reply.detail();
+}
+
+absl::StatusOr<std::string> AgentClient::AuthorizeTransfer(const std::string& run_id,
+                                                           const std::string& token,
+                                                           const std::string& peer_node) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  v1::AuthorizeTransferRequest req;
+  req.set_run_id(run_id);
+  req.set_token(token);
+  req.set_peer_node(peer_node);
+  v1::ActionReply reply;
+  grpc::Status s = stub_->AuthorizeTransfer(&ctx, req, &reply);
+  if (!s.ok()) return Wrap(s, "authorize transfer");
+  return reply.detail();
+}
+
+absl::StatusOr<v1::ChecksumReply> AgentClient::TableChecksums() {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Hours(2));  // CHECKSUM TABLE reads every row
+  v1::ChecksumReply reply;
+  grpc::Status s = stub_->TableChecksums(&ctx, v1::ChecksumRequest(), &reply);
+  if (!s.ok()) return Wrap(s, "checksums");
+  return reply;
+}
+
+absl::StatusOr<v1::Progress> AgentClient::RunStream(
+    std::function<std::unique_ptr<grpc::ClientReader<v1::Progress>>(grpc::ClientContext*)> open,
+    const ProgressFn& progress, absl::string_view what) {
+  grpc::ClientContext ctx;
+  {
+    absl::MutexLock lock(&mu_);
+    if (cancelled_) return absl::CancelledError(absl::StrCat(node_.name, ": ", what, ": cancelled"));
+    streaming_ = &ctx;
+  }
+  auto reader = open(&ctx);
+  v1::Progress last;
+  v1::Progress p;
+  while (reader->Read(&p)) {
+    progress(p);
+    last = p;
+  }
+  grpc::Status s = reader->Finish();
+  {
+    absl::MutexLock lock(&mu_);
+    streaming_ = nullptr;
+  }
+  if (!s.ok()) return Wrap(s, what);
+  return last;
+}
+
+absl::StatusOr<v1::Progress> AgentClient::Backup(const std::string& run_id,
+                                                 const ProgressFn& progress) {
+  v1::BackupRequest req;
+  req.set_run_id(run_id);
+  return RunStream([&](grpc::ClientContext* ctx) { return stub_->BackupLocal(ctx, req); },
+                   progress, "backup");
+}
+
+absl::StatusOr<v1::Progress> AgentClient::Import(const v1::ImportRequest& request,
+                                                 const ProgressFn& progress) {
+  return RunStream([&](grpc::ClientContext* ctx) { return stub_->ImportFromPeer(ctx, request); },
+                   progress, "import");
+}
+
+void AgentClient::CancelStreams() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (streaming_ != nullptr) streaming_->TryCancel();
+}
+
+}  // namespace mmresync::coordinator

@@ -1,0 +1,67 @@
+#pragma once
+
+// The coordinator's typed client for one agent. Every unary call has a deadline;
+// streaming calls have none (a large import takes hours) but can be cancelled, which
+// the agents turn into killing their child processes.
+
+#include "absl/strings/string_view.h"
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/config.h"
+#include "mmresync/v1/agent.grpc.pb.h"
+
+namespace mmresync::coordinator {
+
+class AgentClient {
+ public:
+  AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds);
+
+  const NodeEntry& node() const { return node_; }
+
+  absl::StatusOr<v1::NodeStatus> GetStatus();
+  absl::StatusOr<v1::LeaseReply> AcquireLease(const std::string& run_id, const std::string& holder,
+                                              int ttl_seconds);
+  absl::StatusOr<v1::LeaseReply> RenewLease(const std::string& run_id, int ttl_seconds);
+  absl::Status ReleaseLease(const std::string& run_id);
+  absl::StatusOr<std::string> SetReadOnly(const std::string& run_id, bool read_only);
+  absl::StatusOr<std::string> Keepalived(const std::string& run_id, bool start);
+  absl::StatusOr<std::string> StopReplica(const std::string& run_id, bool reset);
+  absl::StatusOr<std::string> ChangeMaster(const std::string& run_id, const std::string& host,
+                                           uint32_t port, const v1::BinlogCoordinates& coords);
+  absl::StatusOr<std::string> StartReplica(const std::string& run_id);
+  absl::StatusOr<std::string> AuthorizeTransfer(const std::string& run_id,
+                                                const std::string& token,
+                                                const std::string& peer_node);
+  absl::StatusOr<v1::ChecksumReply> TableChecksums();
+
+  using ProgressFn = std::function<void(const v1::Progress&)>;
+  // Streams; the last Progress (with backup / result) is returned.
+  absl::StatusOr<v1::Progress> Backup(const std::string& run_id, const ProgressFn& progress);
+  absl::StatusOr<v1::Progress> Import(const v1::ImportRequest& request,
+                                      const ProgressFn& progress);
+
+  // Cancels the streaming call in flight, if any (Ctrl-C).
+  void CancelStreams();
+
+ private:
+  absl::Status Wrap(const grpc::Status& status, absl::string_view what) const;
+  void SetDeadline(grpc::ClientContext* context, absl::Duration d) const;
+  absl::StatusOr<v1::Progress> RunStream(
+      std::function<std::unique_ptr<grpc::ClientReader<v1::Progress>>(grpc::ClientContext*)> open,
+      const ProgressFn& progress, absl::string_view what);
+
+  NodeEntry node_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Agent::Stub> stub_;
+  absl::Mutex mu_;
+  grpc::ClientContext* streaming_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace mmresync::coordinator

@@ -1,0 +1,18 @@
+#include "coordinator/cluster_session.h"
+
+#include "common/status_macros.h"
+#include "common/tls.h"
+
+namespace mmresync::coordinator {
+
+absl::StatusOr<ClusterSession> OpenCluster(const std::string& config_flag) {
+  ClusterSession session;
+  std::string path = ConfigPathFromEnv(config_flag, kDefaultClusterConfig);
+  ASSIGN_OR_RETURN(session.config, LoadClusterConfig(path));
+  ASSIGN_OR_RETURN(auto creds, MakeChannelCredentials(session.config.tls));
+  session.a = std::make_unique<AgentClient>(session.config.nodes[0], creds);
+  session.b = std::make_unique<AgentClient>(session.config.nodes[1], creds);
+  return session;
+}
+
+}  // namespace mmresync::coordinator

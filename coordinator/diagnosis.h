@@ -1,0 +1,74 @@
+#pragma once
+
+// Reading a pair and deciding about it: health for `status`, source/target for
+// `recover`, and the pre-flight refusals (DESIGN.md step 2). Pure functions over what
+// the agents reported, so every rule is unit-tested without servers.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/config.h"
+#include "mmresync/v1/agent.pb.h"
+
+namespace mmresync::coordinator {
+
+class AgentClient;
+
+struct NodeView {
+  NodeEntry entry;
+  absl::StatusOr<v1::NodeStatus> status = absl::UnknownError("not asked");
+  bool reachable() const { return status.ok(); }
+  bool db_ok() const { return status.ok() && status->db_error().empty(); }
+};
+
+struct PairView {
+  std::array<NodeView, 2> nodes;
+};
+
+// Asks both agents at once.
+PairView Discover(AgentClient& a, AgentClient& b);
+
+enum class Health { kHealthy, kDegraded, kError };
+
+struct Diagnosis {
+  Health health = Health::kError;
+  std::string summary;                // one line
+  std::vector<std::string> problems;  // each names the node
+};
+
+// Whether node `i` replicates from its peer with both threads running.
+bool ReplicatesFromPeer(const PairView& view, int i);
+Diagnosis Diagnose(const PairView& view);
+
+struct Roles {
+  int source = 0;
+  int target = 1;
+  std::string reason;  // why this node is the source
+};
+
+// --source wins; else the VIP holder. Refusals are FailedPrecondition (exit 3); an
+// unknown --source is InvalidArgument (exit 2).
+absl::StatusOr<Roles> ChooseRoles(const PairView& view, const std::optional<std::string>& source);
+
+struct PreflightOptions {
+  bool skip_backup = false;
+  bool discard_target_writes = false;
+  bool resume = false;  // the target is already fenced and maybe partly imported by us
+};
+
+// Transactions the target wrote that the source never received (they would be lost),
+// from MariaDB GTIDs: "domain D from server S: target at N, source at M".
+std::vector<std::string> ErrantTransactions(const v1::NodeStatus& source,
+                                            const v1::NodeStatus& target);
+
+// Everything that makes recovery unsafe; empty means go.
+std::vector<std::string> PreflightRefusals(const PairView& view, const Roles& roles,
+                                           const PreflightOptions& options);
+
+uint64_t UserDataBytes(const v1::NodeStatus& status);
+std::string HumanBytes(uint64_t bytes);
+
+}  // namespace mmresync::coordinator

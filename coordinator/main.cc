@@ -1,0 +1,86 @@
+// mmresync: the operator's CLI. See DESIGN.md, "Command-line contract".
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include "CLI/CLI.hpp"
+#include "common/log.h"
+#include "coordinator/certs_command.h"
+#include "coordinator/exit_codes.h"
+#include "coordinator/recover_command.h"
+#include "coordinator/status_command.h"
+#include "coordinator/verify_command.h"
+
+using namespace mmresync::coordinator;
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  mmresync::log::SetProgramName("mmresync");
+  CLI::App app{"mmresync: repair a broken MariaDB master-master pair"};
+  app.require_subcommand(1);
+  std::string config;
+  app.add_option("--config", config,
+                 "cluster file (default $MMRESYNC_CONFIG, else /etc/mmresync/cluster.toml)");
+
+  bool json = false;
+  CLI::App* status = app.add_subcommand("status", "both nodes side by side and a diagnosis "
+                                                  "(exit 0 healthy, 1 degraded, 2 error)");
+  status->add_flag("--json", json, "machine-readable output");
+
+  RecoverFlags flags;
+  std::string source;
+  CLI::App* plan = app.add_subcommand("plan", "print the exact steps recover would run; changes nothing");
+  plan->add_option("--source", source, "the node whose data wins (default: the VIP holder)");
+  plan->add_flag("--skip-backup", flags.options.skip_backup, "plan without the target backup");
+  plan->add_flag("--force", flags.force, "plan a re-seed even of a pair that looks healthy");
+
+  CLI::App* recover = app.add_subcommand("recover", "re-seed the target from the source and "
+                                                    "restore replication both ways");
+  recover->add_option("--source", source, "the node whose data wins (default: the VIP holder)");
+  recover->add_flag("--yes", flags.yes, "do not ask for confirmation");
+  recover->add_flag("--resume", flags.resume, "continue the last interrupted run from the journal");
+  recover->add_flag("--json", flags.json, "progress as JSON lines");
+  recover->add_flag("--skip-backup", flags.options.skip_backup,
+                    "do not back up the target's data before replacing it");
+  recover->add_flag("--discard-target-writes", flags.options.discard_target_writes,
+                    "accept losing transactions only the target has (it is backed up first)");
+  recover->add_flag("--force", flags.force, "re-seed even a pair that looks healthy");
+
+  CLI::App* verify = app.add_subcommand("verify", "compare the data of both nodes table by table");
+  verify->add_flag("--json", json, "machine-readable output");
+
+  CLI::App* certs = app.add_subcommand("certs", "make a cluster CA and certificates");
+  certs->require_subcommand(1);
+  std::string dir = ".";
+  int days = 825;
+  CLI::App* init = certs->add_subcommand("init", "create a CA (ca.pem, ca.key) in --dir");
+  init->add_option("--dir", dir, "directory for the CA files")->capture_default_str();
+  init->add_option("--days", days, "validity")->capture_default_str();
+  std::string role, name, out;
+  std::vector<std::string> sans;
+  CLI::App* issue = certs->add_subcommand("issue", "issue a coordinator or agent certificate");
+  issue->add_option("--dir", dir, "directory holding ca.pem and ca.key")->capture_default_str();
+  issue->add_option("--role", role, "coordinator | agent")->required();
+  issue->add_option("--name", name, "node name (agent role)");
+  issue->add_option("--san", sans, "DNS name or IP the agent is reached at (repeatable)");
+  issue->add_option("--out", out, "output prefix (default DIR/NAME)");
+  issue->add_option("--days", days, "validity")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (!source.empty()) flags.source = source;
+  flags.config = config;
+
+  if (*status) return RunStatus(config, json);
+  if (*plan) return RunPlan(flags);
+  if (*recover) return RunRecover(flags);
+  if (*verify) return RunVerify(config, json);
+  if (*init) return RunCertsInit(dir, days);
+  if (*issue) return RunCertsIssue(dir, role, name, sans, out, days);
+  return kExitUsage;
+}

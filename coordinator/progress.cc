@@ -1,0 +1,237 @@
+#include "absl/strings/string_view.h"
+#include "coordinator/progress.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "coordinator/diagnosis.h"
+
+namespace mmresync::coordinator {
+
+void RateMeter::Add(uint64_t bytes_done, absl::Time now) {
+  if (last_time_ == absl::InfinitePast()) {
+    last_time_ = now;
+    last_bytes_ = bytes_done;
+    return;
+  }
+  double dt = absl::ToDoubleSeconds(now - last_time_);
+  if (dt < 0.2) return;
+  double instant = static_cast<double>(bytes_done - std::min(bytes_done, last_bytes_)) / dt;
+  // Smooth over a few seconds so the ETA does not jump with every chunk.
+  rate_ = rate_ == 0 ? instant : 0.7 * rate_ + 0.3 * instant;
+  last_time_ = now;
+  last_bytes_ = bytes_done;
+}
+
+absl::Duration RateMeter::Eta(uint64_t bytes_done, uint64_t bytes_total) const {
+  if (rate_ <= 0 || bytes_total <= bytes_done) return absl::ZeroDuration();
+  return absl::Seconds(static_cast<double>(bytes_total - bytes_done) / rate_);
+}
+
+std::string FormatClock(absl::Duration d) {
+  int64_t s = absl::ToInt64Seconds(d);
+  if (s >= 3600) return absl::StrFormat("%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60);
+  return absl::StrFormat("%d:%02d", s / 60, s % 60);
+}
+
+namespace {
+
+std::string Took(absl::Duration d) {
+  return absl::StrFormat("%.1fs", absl::ToDoubleSeconds(d));
+}
+
+std::string ProgressText(const v1::Progress& p, const RateMeter& meter) {
+  std::string text = p.phase();
+  if (p.bytes_done() > 0 || p.bytes_total() > 0) {
+    absl::StrAppend(&text, "  ", HumanBytes(p.bytes_done()));
+    if (p.bytes_total() > 0) absl::StrAppend(&text, " / ~", HumanBytes(p.bytes_total()));
+    if (meter.BytesPerSecond() > 0) {
+      absl::StrAppend(&text, "  ", HumanBytes(static_cast<uint64_t>(meter.BytesPerSecond())), "/s");
+      absl::Duration eta = meter.Eta(p.bytes_done(), p.bytes_total());
+      if (eta > absl::ZeroDuration()) absl::StrAppend(&text, "  ETA ", FormatClock(eta));
+    }
+  }
+  if (!p.message().empty()) absl::StrAppend(&text, "  ", p.message());
+  return text;
+}
+
+class TtyProgress : public ProgressSink {
+ public:
+  explicit TtyProgress(FILE* out) : out_(out) {}
+  void Header(const std::string& text) override { Line(absl::StrCat("\033[1m", text, "\033[0m")); }
+  void StepStarted(const StepInfo& step) override {
+    meter_.Reset();
+    started_ = absl::Now();
+    Live(step, "");
+  }
+  void StepProgress(const StepInfo& step, const v1::Progress& p) override {
+    meter_.Add(p.bytes_done(), absl::Now());
+    Live(step, ProgressText(p, meter_));
+  }
+  void StepNote(const StepInfo& step, const std::string& note) override {
+    Live(step, note);
+  }
+  void StepFinished(const StepInfo& step, bool ok, const std::string& detail,
+                    absl::Duration took) override {
+    Line(absl::StrFormat("%s [%d/%d] %-22s %-10s %s  (%s)",
+                         ok ? "\033[32m✔\033[0m" : "\033[31m✘\033[0m", step.index, step.total,
+                         step.title, step.node, detail, Took(took)));
+  }
+  void StepSkipped(const StepInfo& step, const std::string& why) override {
+    Line(absl::StrFormat("- [%d/%d] %-22s %-10s skipped: %s", step.index, step.total, step.title,
+                         step.node, why));
+  }
+  void Footer(bool ok, const std::string& text) override {
+    Line(ok ? absl::StrCat("\033[32m", text, "\033[0m") : absl::StrCat("\033[31m", text, "\033[0m"));
+  }
+
+ private:
+  void Live(const StepInfo& step, const std::string& what) {
+    static const char* kSpin[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+    absl::MutexLock lock(&mu_);
+    std::string line = absl::StrFormat("\r\033[K%s [%d/%d] %-22s %-10s %s  %s", kSpin[spin_++ % 10],
+                                       step.index, step.total, step.title, step.node,
+                                       FormatClock(absl::Now() - started_), what);
+    std::fputs(line.c_str(), out_);
+    std::fflush(out_);
+  }
+  void Line(const std::string& text) {
+    absl::MutexLock lock(&mu_);
+    std::fprintf(out_, "\r\033[K%s\n", text.c_str());
+    std::fflush(out_);
+  }
+  FILE* out_;
+  absl::Mutex mu_;
+  int spin_ = 0;
+  RateMeter meter_;
+  absl::Time started_ = absl::Now();
+};
+
+class PlainProgress : public ProgressSink {
+ public:
+  explicit PlainProgress(FILE* out) : out_(out) {}
+  void Header(const std::string& text) override { Print(text); }
+  void StepStarted(const StepInfo& step) override {
+    meter_.Reset();
+    last_ = absl::InfinitePast();
+    Print(absl::StrFormat("[%d/%d] %s (%s): started", step.index, step.total, step.title, step.node));
+  }
+  void StepProgress(const StepInfo& step, const v1::Progress& p) override {
+    meter_.Add(p.bytes_done(), absl::Now());
+    // A line every few seconds, or when the phase changes: readable in a log file.
+    if (absl::Now() - last_ < absl::Seconds(5) && p.phase() == last_phase_) return;
+    last_ = absl::Now();
+    last_phase_ = p.phase();
+    Print(absl::StrFormat("[%d/%d] %s (%s): %s", step.index, step.total, step.title, step.node,
+                          ProgressText(p, meter_)));
+  }
+  void StepNote(const StepInfo& step, const std::string& note) override {
+    Print(absl::StrFormat("[%d/%d] %s (%s): %s", step.index, step.total, step.title, step.node, note));
+  }
+  void StepFinished(const StepInfo& step, bool ok, const std::string& detail,
+                    absl::Duration took) override {
+    Print(absl::StrFormat("[%d/%d] %s (%s): %s in %s: %s", step.index, step.total, step.title,
+                          step.node, ok ? "done" : "FAILED", Took(took), detail));
+  }
+  void StepSkipped(const StepInfo& step, const std::string& why) override {
+    Print(absl::StrFormat("[%d/%d] %s (%s): skipped: %s", step.index, step.total, step.title,
+                          step.node, why));
+  }
+  void Footer(bool ok, const std::string& text) override { Print(text); }
+
+ private:
+  void Print(const std::string& text) {
+    absl::MutexLock lock(&mu_);
+    std::fprintf(out_, "%s\n", text.c_str());
+    std::fflush(out_);
+  }
+  FILE* out_;
+  absl::Mutex mu_;
+  RateMeter meter_;
+  absl::Time last_ = absl::InfinitePast();
+  std::string last_phase_;
+};
+
+// One JSON object per line: {"event": ..., "step": ..., ...}.
+class JsonProgress : public ProgressSink {
+ public:
+  explicit JsonProgress(FILE* out) : out_(out) {}
+  void Header(const std::string& text) override { Emit("header", nullptr, {{"text", text}}); }
+  void StepStarted(const StepInfo& step) override { Emit("step-start", &step, {}); }
+  void StepProgress(const StepInfo& step, const v1::Progress& p) override {
+    if (absl::Now() - last_ < absl::Seconds(1)) return;
+    last_ = absl::Now();
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(p, &json, options);
+    Emit("step-progress", &step, {}, json);
+  }
+  void StepNote(const StepInfo& step, const std::string& note) override {
+    Emit("step-note", &step, {{"text", note}});
+  }
+  void StepFinished(const StepInfo& step, bool ok, const std::string& detail,
+                    absl::Duration took) override {
+    Emit(ok ? "step-done" : "step-failed", &step,
+         {{"detail", detail}, {"seconds", absl::StrFormat("%.3f", absl::ToDoubleSeconds(took))}});
+  }
+  void StepSkipped(const StepInfo& step, const std::string& why) override {
+    Emit("step-skipped", &step, {{"detail", why}});
+  }
+  void Footer(bool ok, const std::string& text) override {
+    Emit(ok ? "run-done" : "run-failed", nullptr, {{"text", text}});
+  }
+
+ private:
+  static std::string Quote(absl::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            out += absl::StrFormat("\\u%04x", c);
+          } else {
+            out += c;
+          }
+      }
+    }
+    return out + "\"";
+  }
+  void Emit(absl::string_view event, const StepInfo* step,
+            std::initializer_list<std::pair<std::string, std::string>> fields,
+            const std::string& progress_json = "") {
+    std::string line = absl::StrCat("{\"event\":", Quote(event));
+    if (step != nullptr) {
+      absl::StrAppend(&line, ",\"index\":", step->index, ",\"total\":", step->total,
+                      ",\"step\":", Quote(step->id), ",\"node\":", Quote(step->node));
+    }
+    for (const auto& [k, v] : fields) absl::StrAppend(&line, ",", Quote(k), ":", Quote(v));
+    if (!progress_json.empty()) absl::StrAppend(&line, ",\"progress\":", progress_json);
+    line += "}\n";
+    absl::MutexLock lock(&mu_);
+    std::fputs(line.c_str(), out_);
+    std::fflush(out_);
+  }
+  FILE* out_;
+  absl::Mutex mu_;
+  absl::Time last_ = absl::InfinitePast();
+};
+
+}  // namespace
+
+std::unique_ptr<ProgressSink> MakeTtyProgress(FILE* out) { return std::make_unique<TtyProgress>(out); }
+std::unique_ptr<ProgressSink> MakePlainProgress(FILE* out) {
+  return std::make_unique<PlainProgress>(out);
+}
+std::unique_ptr<ProgressSink> MakeJsonProgress(FILE* out) {
+  return std::make_unique<JsonProgress>(out);
+}
+
+}  // namespace mmresync::coordinator

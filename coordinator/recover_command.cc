@@ -1,0 +1,330 @@
+#include "absl/strings/string_view.h"
+#include "coordinator/recover_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <openssl/rand.h>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "coordinator/cluster_session.h"
+#include "coordinator/executor.h"
+#include "coordinator/exit_codes.h"
+#include "coordinator/journal.h"
+#include "coordinator/status_command.h"
+#include "common/subprocess.h"
+
+namespace mmresync::coordinator {
+namespace {
+
+constexpr int kLeaseTtlSeconds = 60;
+
+std::string NewRunId() {
+  unsigned char bytes[3];
+  RAND_bytes(bytes, sizeof bytes);
+  return absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%S", absl::Now(), absl::UTCTimeZone()), "-",
+                      absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), 3)));
+}
+
+void Err(const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); }
+
+// Everything `plan` and `recover` decide before touching anything.
+struct Prepared {
+  ClusterSession session;
+  PairView view;
+  Roles roles;
+  std::optional<RunRecord> resume_run;
+  std::vector<Step> steps;
+};
+
+// Returns an exit code on refusal/error, or nullopt to go on.
+std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan) {
+  auto session = OpenCluster(flags.config);
+  if (!session.ok()) {
+    Err(absl::StrCat("mmresync: ", session.status().message()));
+    return kExitUsage;
+  }
+  p.session = std::move(*session);
+  std::optional<std::string> source = flags.source;
+  if (flags.resume) {
+    std::string path = Journal::PathFor(p.session.config.state_dir, p.session.config.name);
+    auto last = ReadLastRun(path);
+    if (!last.ok()) {
+      Err(absl::StrCat("mmresync: ", last.status().message()));
+      return kExitUsage;
+    }
+    if (!last->has_value() || (*last)->finished) {
+      Err(absl::StrCat("mmresync: nothing to resume: the journal ", path,
+                       " has no unfinished run. Start a new one with: mmresync recover"));
+      return kExitUsage;
+    }
+    if (source.has_value() && *source != (*last)->source) {
+      Err(absl::StrCat("mmresync: --source ", *source, " differs from the interrupted run's source ",
+                       (*last)->source, "; a resumed run keeps its roles"));
+      return kExitUsage;
+    }
+    source = (*last)->source;
+    p.resume_run = std::move(*last);
+  }
+
+  p.view = Discover(*p.session.a, *p.session.b);
+  auto roles = ChooseRoles(p.view, source);
+  if (!roles.ok()) {
+    Err(absl::StrCat("mmresync: refused: ", roles.status().message()));
+    return absl::IsInvalidArgument(roles.status()) ? kExitUsage : kExitRefused;
+  }
+  p.roles = *roles;
+  Diagnosis diagnosis = Diagnose(p.view);
+  if (diagnosis.health == Health::kHealthy && !flags.resume && !flags.force) {
+    std::printf("%s\nThe pair is healthy: nothing to re-seed. If `mmresync verify` found "
+                "differences, re-seed anyway with --force.\n",
+                RenderStatusTable(p.view, diagnosis).c_str());
+    return for_plan ? std::optional<int>() : std::optional<int>(kExitOk);
+  }
+  PreflightOptions pre;
+  pre.skip_backup = flags.options.skip_backup;
+  pre.discard_target_writes = flags.options.discard_target_writes;
+  pre.resume = flags.resume;
+  std::vector<std::string> refusals = PreflightRefusals(p.view, p.roles, pre);
+  if (!refusals.empty()) {
+    std::string text = "mmresync: refused, nothing was changed:\n";
+    for (const auto& r : refusals) absl::StrAppend(&text, "  - ", r, "\n");
+    Err(text);
+    return kExitRefused;
+  }
+  PlanInputs in;
+  in.config = &p.session.config;
+  in.view = p.view;
+  in.roles = p.roles;
+  in.options = flags.options;
+  p.steps = BuildRecoveryPlan(in);
+  return std::nullopt;
+}
+
+std::string RoleLine(const Prepared& p) {
+  return absl::StrCat("source ", p.view.nodes[p.roles.source].entry.name, " (", p.roles.reason,
+                      ") → target ", p.view.nodes[p.roles.target].entry.name,
+                      " (its user data is replaced)");
+}
+
+// Where each node stands after a failure at `failed`, and what to run next.
+std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
+                            const std::string& backup) {
+  const std::string& S = p.view.nodes[p.roles.source].entry.name;
+  const std::string& T = p.view.nodes[p.roles.target].entry.name;
+  std::set<std::string> done(outcome.completed.begin(), outcome.completed.end());
+  bool fenced = done.count("fence-target") || outcome.failed_step != "fence-target";
+  bool touched = done.count("fence-target") > 0 || outcome.failed_step == "fence-target";
+  std::string out = "State now:\n";
+  if (!touched) {
+    absl::StrAppend(&out, "  nothing was changed on ", S, " or ", T, ".\n");
+    absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover\n");
+    return out;
+  }
+  absl::StrAppend(&out, "  ", S, " (source): writable and serving; ",
+                  done.count("stop-replication") ? absl::StrCat("not replicating from ", T)
+                                                 : std::string("replication as before"),
+                  done.count("phase2") ? " (replicating again)" : "", ".\n");
+  (void)fenced;
+  absl::StrAppend(&out, "  ", T, " (target): fenced (keepalived stopped, read_only=ON)");
+  if (done.count("stream-import")) {
+    absl::StrAppend(&out, ", re-seeded from ", S);
+  } else if (outcome.failed_step == "stream-import") {
+    absl::StrAppend(&out, ", user data possibly partly imported");
+  }
+  absl::StrAppend(&out, ".\n");
+  if (!backup.empty()) absl::StrAppend(&out, "  backup of ", T, "'s data: ", backup, " (on ", T, ")\n");
+  absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover --resume\n");
+  return out;
+}
+
+}  // namespace
+
+int RunPlan(const RecoverFlags& flags) {
+  Prepared p;
+  if (auto code = Prepare(flags, p, true); code.has_value()) return *code;
+  if (p.steps.empty()) return kExitOk;
+  std::printf("Plan for cluster %s: %s\n", p.session.config.name.c_str(), RoleLine(p).c_str());
+  std::printf("Nothing below has run; `mmresync recover` runs exactly these steps.\n\n");
+  int i = 0;
+  for (const Step& step : p.steps) {
+    ++i;
+    std::printf("%2d. %-24s on %s%s\n", i, step.title.c_str(), step.node.c_str(),
+                (p.resume_run && absl::c_linear_search(p.resume_run->done_steps, step.id) &&
+                 !step.rerun_on_resume)
+                    ? "   (done: skipped on resume)"
+                    : "");
+    for (const auto& a : step.actions) std::printf("      %s\n", a.c_str());
+  }
+  std::printf("\nOn failure or Ctrl-C: the source stays writable, the target stays fenced, and "
+              "`mmresync recover --resume` continues.\n");
+  return kExitOk;
+}
+
+int RunRecover(const RecoverFlags& flags) {
+  Prepared p;
+  if (auto code = Prepare(flags, p, false); code.has_value()) return *code;
+  const ClusterConfig& config = p.session.config;
+  AgentClient* source = p.roles.source == 0 ? p.session.a.get() : p.session.b.get();
+  AgentClient* target = p.roles.source == 0 ? p.session.b.get() : p.session.a.get();
+  const std::string& T = target->node().name;
+
+  bool tty = ::isatty(STDOUT_FILENO) && !flags.json;
+  if (!flags.yes) {
+    if (!::isatty(STDIN_FILENO)) {
+      Err("mmresync: recover replaces the target's data; not a terminal, so pass --yes to confirm");
+      return kExitUsage;
+    }
+    std::printf("%s\nType the target's name (%s) to replace its user data: ", RoleLine(p).c_str(),
+                T.c_str());
+    std::fflush(stdout);
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != T) {
+      Err("mmresync: not confirmed; nothing was changed");
+      return kExitUsage;
+    }
+  }
+
+  std::string run_id = p.resume_run ? p.resume_run->run_id : NewRunId();
+  std::string holder = absl::StrCat(getenv("USER") ? getenv("USER") : "?", "@mmresync pid ", getpid());
+  // One operation per pair: both leases or none.
+  for (AgentClient* c : {source, target}) {
+    auto lease = c->AcquireLease(run_id, holder, kLeaseTtlSeconds);
+    if (!lease.ok()) {
+      (void)source->ReleaseLease(run_id);
+      Err(absl::StrCat("mmresync: refused, nothing was changed: ", lease.status().message()));
+      return kExitRefused;
+    }
+  }
+
+  std::atomic<bool> interrupted{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop_renewal = false;
+  std::thread renewal([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!cv.wait_for(lock, std::chrono::seconds(kLeaseTtlSeconds / 4), [&] { return stop_renewal; })) {
+      for (AgentClient* c : {source, target}) (void)c->RenewLease(run_id, kLeaseTtlSeconds);
+    }
+  });
+  // Ctrl-C: stop at the next safe point and cancel the stream in flight (the agents
+  // kill their dump/import processes, which releases any lock on the source).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::atomic<bool> done_signals{false};
+  std::thread signals([&] {
+    while (!done_signals.load()) {
+      timespec ts{0, 200 * 1000 * 1000};
+      int sig = sigtimedwait(&set, nullptr, &ts);
+      if (sig > 0) {
+        interrupted = true;
+        source->CancelStreams();
+        target->CancelStreams();
+      }
+    }
+  });
+
+  std::unique_ptr<ProgressSink> sink = flags.json ? MakeJsonProgress(stdout)
+                                       : tty      ? MakeTtyProgress(stdout)
+                                                  : MakePlainProgress(stdout);
+  Journal journal(Journal::PathFor(config.state_dir, config.name), config.name, run_id);
+  v1::JournalEntry start;
+  start.set_event("run-start");
+  start.set_source(source->node().name);
+  start.set_target(T);
+  start.set_detail(p.resume_run ? "resume" : "new");
+  absl::Status journaled = journal.Append(start);
+
+  RunContext ctx;
+  ctx.run_id = run_id;
+  ctx.config = &config;
+  ctx.source = source;
+  ctx.target = target;
+  ctx.view = p.view;
+  ctx.roles = p.roles;
+  ctx.options = flags.options;
+  ctx.sink = sink.get();
+  ctx.interrupted = &interrupted;
+  std::set<std::string> done;
+  if (p.resume_run) {
+    ctx.records = p.resume_run->records;
+    done.insert(p.resume_run->done_steps.begin(), p.resume_run->done_steps.end());
+  }
+  sink->Header(absl::StrCat("mmresync recover  cluster ", config.name, "  run ", run_id,
+                            p.resume_run ? " (resumed)" : ""));
+  sink->Header(RoleLine(p));
+
+  ExecutionOutcome outcome;
+  absl::Time began = absl::Now();
+  if (!journaled.ok()) {
+    outcome.status = journaled;
+    outcome.failed_step = "journal";
+  } else {
+    outcome = ExecutePlan(p.steps, ctx, journal, done);
+  }
+  absl::Duration took = absl::Now() - began;
+
+  int code = kExitOk;
+  if (outcome.status.ok()) {
+    PairView after = Discover(*p.session.a, *p.session.b);
+    Diagnosis diagnosis = Diagnose(after);
+    v1::JournalEntry end;
+    end.set_event("run-done");
+    end.set_detail(diagnosis.summary);
+    (void)journal.Append(end);
+    std::string summary = absl::StrCat("recovered in ", FormatClock(took), ": ", diagnosis.summary);
+    if (ctx.records.count("bytes")) {
+      absl::StrAppend(&summary, "; streamed ", HumanBytes(std::stoull(ctx.records["bytes"])),
+                      "; source global lock ", ctx.records["source_lock_ms"], " ms");
+    }
+    sink->Footer(diagnosis.health == Health::kHealthy, summary);
+    if (!flags.json) std::printf("\n%s", RenderStatusTable(after, diagnosis).c_str());
+    code = diagnosis.health == Health::kHealthy ? kExitOk : kExitFailed;
+  } else {
+    v1::JournalEntry end;
+    end.set_event("run-failed");
+    end.set_step(outcome.failed_step);
+    end.set_detail(std::string(outcome.status.message()));
+    (void)journal.Append(end);
+    sink->Footer(false, absl::StrCat("recover failed at step ", outcome.failed_step, ": ",
+                                     outcome.status.message()));
+    std::string backup = ctx.records.count("backup_path") ? ctx.records["backup_path"] : "";
+    std::fputs(SafeStateReport(p, outcome, backup).c_str(), flags.json ? stderr : stdout);
+    // Services paused by the hook run against the source, which is writable: resume them.
+    if (std::find(outcome.completed.begin(), outcome.completed.end(), "pause-hook") !=
+            outcome.completed.end() &&
+        !config.resume_hook.empty()) {
+      auto r = RunCommand(ShellCommand(config.resume_hook), absl::Minutes(10));
+      std::printf("resume hook: %s\n", r.ok() && r->exit_code == 0 ? "ran" : "FAILED");
+    }
+    code = kExitFailed;
+  }
+
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stop_renewal = true;
+  }
+  cv.notify_all();
+  renewal.join();
+  done_signals = true;
+  signals.join();
+  for (AgentClient* c : {source, target}) (void)c->ReleaseLease(run_id);
+  return code;
+}
+
+}  // namespace mmresync::coordinator

@@ -1,0 +1,326 @@
+#include "absl/strings/string_view.h"
+#include "coordinator/recovery_plan.h"
+
+#include <openssl/rand.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "common/subprocess.h"
+
+namespace mmresync::coordinator {
+namespace {
+
+absl::StatusOr<std::string> NewToken() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return absl::InternalError("no randomness for a token");
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
+}
+
+absl::Status RunHook(RunContext& ctx, const std::string& which, const std::string& command) {
+  ctx.Note(absl::StrCat("running ", which, " hook"));
+  ASSIGN_OR_RETURN(CommandResult r, RunCommand(ShellCommand(command), absl::Minutes(10)));
+  if (r.exit_code != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(which, " hook \"", command, "\" exited ",
+                                                      r.exit_code, ": ", r.stderr_text));
+  }
+  return absl::OkStatus();
+}
+
+// Bounded polling of both agents until the VIP is where it must be.
+absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeout) {
+  if (!ctx.source_status().vip_configured()) return absl::OkStatus();
+  absl::Time deadline = absl::Now() + timeout;
+  std::string last;
+  while (true) {
+    auto s = ctx.source->GetStatus();
+    auto t = ctx.target->GetStatus();
+    if (s.ok() && t.ok()) {
+      bool ok = !t->vip_local() && (s->vip_local() || !want_on_source);
+      if (ok) return absl::OkStatus();
+      last = absl::StrCat(ctx.source->node().name, " VIP ", s->vip_local() ? "present" : "absent",
+                          ", ", ctx.target->node().name, " VIP ",
+                          t->vip_local() ? "present" : "absent");
+    } else {
+      last = std::string(!s.ok() ? s.status().message() : t.status().message());
+    }
+    if (absl::Now() >= deadline) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("VIP not where it must be after ", absl::FormatDuration(timeout), ": ", last));
+    }
+    ctx.Note(absl::StrCat("waiting for the VIP: ", last));
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+}
+
+v1::BinlogCoordinates Coordinates(const std::map<std::string, std::string>& records,
+                                  const std::string& prefix) {
+  v1::BinlogCoordinates c;
+  auto f = records.find(prefix + "_file");
+  auto p = records.find(prefix + "_pos");
+  if (f != records.end()) c.set_file(f->second);
+  uint64_t pos = 0;
+  if (p != records.end() && absl::SimpleAtoi(p->second, &pos)) c.set_position(pos);
+  return c;
+}
+
+std::string ChangeMasterText(const NodeEntry& master, const std::string& repl_user,
+                             const std::string& file, const std::string& pos) {
+  return absl::StrCat("CHANGE MASTER TO MASTER_HOST='", master.mariadb_host,
+                      "', MASTER_PORT=", master.mariadb_port, ", MASTER_USER='", repl_user,
+                      "', MASTER_PASSWORD='***', MASTER_LOG_FILE='", file,
+                      "', MASTER_LOG_POS=", pos, ", MASTER_USE_GTID=no");
+}
+
+}  // namespace
+
+absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  std::string last;
+  while (true) {
+    if (ctx.interrupted != nullptr && ctx.interrupted->load()) {
+      return absl::CancelledError("interrupted");
+    }
+    ASSIGN_OR_RETURN(v1::NodeStatus st, client.GetStatus());
+    const v1::ReplicaStatus& r = st.replica();
+    if (r.io_running() == "Yes" && r.sql_running() == "Yes") return absl::OkStatus();
+    if (r.sql_running() == "No" && r.last_sql_errno() != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          client.node().name, ": replication SQL thread stopped: error ", r.last_sql_errno(), ": ",
+          r.last_sql_error()));
+    }
+    last = absl::StrCat("IO ", r.io_running(), ", SQL ", r.sql_running(),
+                        r.last_io_errno() ? absl::StrCat(" (IO error ", r.last_io_errno(), ": ",
+                                                         r.last_io_error(), ")")
+                                          : "");
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(client.node().name,
+                                                      ": replication not running after ",
+                                                      absl::FormatDuration(timeout), ": ", last));
+    }
+    ctx.Note(absl::StrCat("waiting for replication threads: ", last));
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+}
+
+std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
+  const NodeEntry& S = in.view.nodes[in.roles.source].entry;
+  const NodeEntry& T = in.view.nodes[in.roles.target].entry;
+  std::vector<std::string> source_schemas, target_schemas;
+  uint64_t source_bytes = 0;
+  if (in.view.nodes[in.roles.source].status.ok()) {
+    for (const auto& s : in.view.nodes[in.roles.source].status->schemas()) {
+      source_schemas.push_back(s.name());
+    }
+    source_bytes = UserDataBytes(*in.view.nodes[in.roles.source].status);
+  }
+  if (in.view.nodes[in.roles.target].status.ok()) {
+    for (const auto& s : in.view.nodes[in.roles.target].status->schemas()) {
+      target_schemas.push_back(s.name());
+    }
+  }
+  auto list = [](const std::vector<std::string>& v) {
+    return v.empty() ? std::string("(none)") : absl::StrJoin(v, " ");
+  };
+  std::vector<Step> steps;
+
+  if (!in.config->pause_hook.empty()) {
+    std::string hook = in.config->pause_hook;
+    steps.push_back({"pause-hook", "pause services", "coordinator",
+                     {absl::StrCat("/bin/sh -c '", hook, "'")}, false,
+                     [hook](RunContext& ctx) { return RunHook(ctx, "pause", hook); }});
+  }
+
+  steps.push_back(
+      {"fence-target",
+       "fence target",
+       T.name,
+       {absl::StrCat(T.name, ": stop keepalived"),
+        absl::StrCat("check: VIP absent on ", T.name, ", present on ", S.name),
+        absl::StrCat(T.name, ": SET GLOBAL read_only = ON")},
+       true,
+       [](RunContext& ctx) -> absl::Status {
+         // The original read_only is restored at the end; keep the first value seen.
+         if (!ctx.records.count("target_read_only")) {
+           ctx.records["target_read_only"] = ctx.target_status().read_only() ? "1" : "0";
+         }
+         ASSIGN_OR_RETURN(std::string stopped, ctx.target->Keepalived(ctx.run_id, false));
+         ctx.Note(stopped);
+         RETURN_IF_ERROR(WaitVip(ctx, true, ctx.options.vip_wait));
+         ASSIGN_OR_RETURN(std::string ro, ctx.target->SetReadOnly(ctx.run_id, true));
+         ctx.Note(ro);
+         return absl::OkStatus();
+       }});
+
+  steps.push_back({"stop-replication",
+                   "stop replication",
+                   absl::StrCat(S.name, ", ", T.name),
+                   {absl::StrCat(S.name, ": STOP SLAVE   (source first: nothing done on ", T.name,
+                                 " may replicate back)"),
+                    absl::StrCat(T.name, ": STOP SLAVE; RESET SLAVE")},
+                   true,
+                   [](RunContext& ctx) -> absl::Status {
+                     RETURN_IF_ERROR(ctx.source->StopReplica(ctx.run_id, false).status());
+                     return ctx.target->StopReplica(ctx.run_id, true).status();
+                   }});
+
+  if (!in.options.skip_backup) {
+    steps.push_back(
+        {"backup-target",
+         "backup target",
+         T.name,
+         {absl::StrCat(T.name, ": mariadb-dump --single-transaction --routines --events "
+                               "--triggers --hex-blob --databases ",
+                       list(target_schemas), " + SHOW CREATE USER/SHOW GRANTS > ",
+                       "<state_dir>/backups/<run>.sql")},
+         false,
+         [](RunContext& ctx) -> absl::Status {
+           StepInfo step = ctx.current;
+           ASSIGN_OR_RETURN(v1::Progress last,
+                            ctx.target->Backup(ctx.run_id, [&](const v1::Progress& p) {
+                              ctx.sink->StepProgress(step, p);
+                            }));
+           ctx.records["backup_path"] = last.backup().path();
+           ctx.Note(absl::StrCat("backup ", last.backup().path(), " (",
+                                 HumanBytes(last.backup().bytes()), ")"));
+           return absl::OkStatus();
+         }});
+  }
+
+  bool skip_backup = in.options.skip_backup;
+  steps.push_back(
+      {"stream-import",
+       "snapshot+stream+import",
+       absl::StrCat(S.name, " → ", T.name),
+       {absl::StrCat(S.name, ": mariadb-dump --single-transaction (--lock-all-tables if "
+                             "non-InnoDB tables) --master-data=2 --routines --events --triggers "
+                             "--hex-blob --databases ",
+                     list(source_schemas), "  (~", HumanBytes(source_bytes), ")"),
+        absl::StrCat(S.name, " → ", T.name,
+                     ": agent-to-agent stream, mutual TLS, one-time token, SHA-256 checked"),
+        absl::StrCat(T.name, ": after the first bytes arrive: DROP DATABASE ", list(target_schemas),
+                     "  (sql_log_bin=0)"),
+        absl::StrCat(T.name, ": mariadb --init-command='SET sql_log_bin=0' < stream  (no --force)"),
+        absl::StrCat(T.name, ": replay accounts; ALTER EVENT … DISABLE ON SLAVE")},
+       false,
+       [source_bytes, skip_backup](RunContext& ctx) -> absl::Status {
+         ASSIGN_OR_RETURN(std::string token, NewToken());
+         RETURN_IF_ERROR(ctx.source->AuthorizeTransfer(ctx.run_id, token, ctx.target->node().name)
+                             .status());
+         v1::ImportRequest req;
+         req.set_run_id(ctx.run_id);
+         req.set_source_agent(ctx.source->node().agent);
+         req.set_source_node(ctx.source->node().name);
+         req.set_token(token);
+         req.set_expected_bytes(source_bytes);
+         req.set_backup_skipped(skip_backup);
+         StepInfo step = ctx.current;
+         ASSIGN_OR_RETURN(v1::Progress last, ctx.target->Import(req, [&](const v1::Progress& p) {
+           ctx.sink->StepProgress(step, p);
+         }));
+         const v1::ImportResult& r = last.result();
+         if (r.source_snapshot().file().empty()) {
+           return absl::DataLossError("import finished without the snapshot's coordinates");
+         }
+         ctx.records["snapshot_file"] = r.source_snapshot().file();
+         ctx.records["snapshot_pos"] = absl::StrCat(r.source_snapshot().position());
+         ctx.records["bytes"] = absl::StrCat(r.bytes());
+         ctx.records["sha256"] = r.sha256();
+         ctx.records["source_lock_ms"] = absl::StrCat(r.source_lock_ms());
+         ctx.Note(absl::StrCat(HumanBytes(r.bytes()), ", ", r.schemas(), " schema(s), ",
+                               r.accounts(), " account(s), ", r.events_disabled(),
+                               " event(s) disabled on the replica, snapshot at ",
+                               r.source_snapshot().file(), ":", r.source_snapshot().position()));
+         if (r.global_read_lock_used()) {
+           ctx.Note(absl::StrCat("non-transactional tables: the source held a global read lock "
+                                 "for ", r.source_lock_ms(), " ms"));
+         }
+         return absl::OkStatus();
+       }});
+
+  steps.push_back(
+      {"phase1",
+       "phase 1: target replicates",
+       T.name,
+       {absl::StrCat(T.name, ": ",
+                     ChangeMasterText(S, in.repl_user, "<snapshot file>", "<snapshot pos>")),
+        absl::StrCat(T.name, ": START SLAVE; wait for Slave_IO_Running = Slave_SQL_Running = Yes")},
+       false,
+       [](RunContext& ctx) -> absl::Status {
+         v1::BinlogCoordinates snap = Coordinates(ctx.records, "snapshot");
+         if (snap.file().empty()) {
+           return absl::FailedPreconditionError("no snapshot coordinates recorded: re-run the import");
+         }
+         const NodeEntry& s = ctx.source->node();
+         ASSIGN_OR_RETURN(std::string done,
+                          ctx.target->ChangeMaster(ctx.run_id, s.mariadb_host, s.mariadb_port, snap));
+         ctx.Note(done);
+         RETURN_IF_ERROR(ctx.target->StartReplica(ctx.run_id).status());
+         return WaitReplicaRunning(ctx, *ctx.target, ctx.options.replica_wait);
+       }});
+
+  steps.push_back(
+      {"phase2",
+       "phase 2: source replicates",
+       S.name,
+       {absl::StrCat(T.name, ": SHOW MASTER STATUS  (after the import, which is not in its binlog)"),
+        absl::StrCat(S.name, ": ",
+                     ChangeMasterText(T, in.repl_user, "<target file>", "<target pos>")),
+        absl::StrCat(S.name, ": START SLAVE; wait for Slave_IO_Running = Slave_SQL_Running = Yes")},
+       false,
+       [](RunContext& ctx) -> absl::Status {
+         if (!ctx.records.count("target_file")) {
+           ASSIGN_OR_RETURN(v1::NodeStatus t, ctx.target->GetStatus());
+           if (t.master().file().empty()) {
+             return absl::FailedPreconditionError(
+                 absl::StrCat(ctx.target->node().name, ": no binlog position (binary log off?)"));
+           }
+           ctx.records["target_file"] = t.master().file();
+           ctx.records["target_pos"] = absl::StrCat(t.master().position());
+         }
+         const NodeEntry& t = ctx.target->node();
+         ASSIGN_OR_RETURN(std::string done,
+                          ctx.source->ChangeMaster(ctx.run_id, t.mariadb_host, t.mariadb_port,
+                                                   Coordinates(ctx.records, "target")));
+         ctx.Note(done);
+         RETURN_IF_ERROR(ctx.source->StartReplica(ctx.run_id).status());
+         return WaitReplicaRunning(ctx, *ctx.source, ctx.options.replica_wait);
+       }});
+
+  steps.push_back(
+      {"unfence",
+       "unfence target",
+       T.name,
+       {absl::StrCat(T.name, ": SET GLOBAL read_only = <as before>"),
+        absl::StrCat(T.name, ": start keepalived"),
+        absl::StrCat("check: VIP still on ", S.name)},
+       true,
+       [](RunContext& ctx) -> absl::Status {
+         bool was_read_only = ctx.records["target_read_only"] == "1";
+         ASSIGN_OR_RETURN(std::string ro, ctx.target->SetReadOnly(ctx.run_id, was_read_only));
+         ctx.Note(ro);
+         ASSIGN_OR_RETURN(std::string started, ctx.target->Keepalived(ctx.run_id, true));
+         ctx.Note(started);
+         absl::Status vip = WaitVip(ctx, true, ctx.options.vip_wait);
+         if (!vip.ok()) {
+           return absl::FailedPreconditionError(absl::StrCat(
+               "the pair replicates again, but after starting keepalived on ",
+               ctx.target->node().name, ": ", vip.message(),
+               " (a preempting keepalived config moves the VIP to the higher priority)"));
+         }
+         return absl::OkStatus();
+       }});
+
+  if (!in.config->resume_hook.empty()) {
+    std::string hook = in.config->resume_hook;
+    steps.push_back({"resume-hook", "resume services", "coordinator",
+                     {absl::StrCat("/bin/sh -c '", hook, "'")}, false,
+                     [hook](RunContext& ctx) { return RunHook(ctx, "resume", hook); }});
+  }
+  return steps;
+}
+
+}  // namespace mmresync::coordinator

@@ -1,0 +1,73 @@
+#pragma once
+
+// A recovery is data: a list of steps, each with the node it runs on, the exact
+// statements and commands it will run (what `plan` prints, secrets masked), and the
+// action. `recover` runs them through the executor, which journals each start/finish;
+// `--resume` skips the steps the journal shows done and re-runs the idempotent ones.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/config.h"
+#include "coordinator/agent_client.h"
+#include "coordinator/diagnosis.h"
+#include "coordinator/progress.h"
+
+namespace mmresync::coordinator {
+
+struct RecoverOptions {
+  bool skip_backup = false;
+  bool discard_target_writes = false;
+  bool resume = false;
+  absl::Duration replica_wait = absl::Seconds(120);
+  absl::Duration vip_wait = absl::Seconds(30);
+};
+
+// Everything a step may use. `records` holds what earlier steps learnt (restored from
+// the journal on --resume) and is journaled after each step.
+struct RunContext {
+  std::string run_id;
+  const ClusterConfig* config = nullptr;
+  AgentClient* source = nullptr;
+  AgentClient* target = nullptr;
+  PairView view;  // as discovered before the run
+  Roles roles;
+  RecoverOptions options;
+  std::map<std::string, std::string> records;
+  ProgressSink* sink = nullptr;
+  StepInfo current;
+  std::atomic<bool>* interrupted = nullptr;
+
+  const v1::NodeStatus& source_status() const { return *view.nodes[roles.source].status; }
+  const v1::NodeStatus& target_status() const { return *view.nodes[roles.target].status; }
+  void Note(const std::string& text) { sink->StepNote(current, text); }
+};
+
+struct Step {
+  std::string id;     // stable, journaled: "fence-target"
+  std::string title;  // for people: "fence target"
+  std::string node;   // "db2", "db1 → db2", "coordinator"
+  std::vector<std::string> actions;  // exact statements/commands, secrets masked
+  bool rerun_on_resume = false;      // idempotent: run again even if journaled done
+  std::function<absl::Status(RunContext&)> run;
+};
+
+struct PlanInputs {
+  const ClusterConfig* config = nullptr;
+  PairView view;
+  Roles roles;
+  RecoverOptions options;
+  std::string repl_user = "<repl_user>";
+};
+
+std::vector<Step> BuildRecoveryPlan(const PlanInputs& in);
+
+// Bounded wait until `client`'s replica has both threads running; fails early with the
+// server's own error when the SQL thread stops.
+absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Duration timeout);
+
+}  // namespace mmresync::coordinator

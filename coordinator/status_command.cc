@@ -1,0 +1,174 @@
+#include "absl/strings/string_view.h"
+#include "coordinator/status_command.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "coordinator/cluster_session.h"
+#include "coordinator/exit_codes.h"
+
+namespace mmresync::coordinator {
+namespace {
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string ReplicaCell(const PairView& view, int i) {
+  const v1::ReplicaStatus& r = view.nodes[i].status->replica();
+  if (!r.configured()) return "not configured";
+  const NodeEntry& peer = view.nodes[1 - i].entry;
+  std::string from = (r.master_host() == peer.mariadb_host && r.master_port() == peer.mariadb_port)
+                         ? peer.name
+                         : absl::StrCat(r.master_host(), ":", r.master_port());
+  return absl::StrCat(from, ": IO ", r.io_running().empty() ? "-" : r.io_running(), ", SQL ",
+                      r.sql_running().empty() ? "-" : r.sql_running());
+}
+
+std::string ErrorCell(const v1::ReplicaStatus& r) {
+  if (r.last_sql_errno()) return absl::StrCat("SQL ", r.last_sql_errno(), ": ", r.last_sql_error());
+  if (r.last_io_errno()) return absl::StrCat("IO ", r.last_io_errno(), ": ", r.last_io_error());
+  return "-";
+}
+
+}  // namespace
+
+std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) {
+  std::vector<std::pair<std::string, std::array<std::string, 2>>> rows;
+  auto row = [&](std::string label, auto fn) {
+    std::array<std::string, 2> cells;
+    for (int i = 0; i < 2; ++i) {
+      const NodeView& n = view.nodes[i];
+      if (!n.reachable()) {
+        cells[i] = label == "agent" ? absl::StrCat("UNREACHABLE: ", n.status.status().message()) : "?";
+      } else if (!n.status->db_error().empty() && label != "agent" && label != "VIP" &&
+                 label != "keepalived") {
+        cells[i] = label == "mariadb" ? absl::StrCat("ERROR: ", n.status->db_error()) : "?";
+      } else {
+        cells[i] = fn(i, *n.status);
+      }
+    }
+    rows.push_back({std::move(label), cells});
+  };
+  row("agent", [&](int i, const v1::NodeStatus&) { return absl::StrCat(view.nodes[i].entry.agent, " ok"); });
+  row("mariadb", [&](int i, const v1::NodeStatus& s) {
+    return absl::StrCat(view.nodes[i].entry.mariadb_host, ":", view.nodes[i].entry.mariadb_port,
+                        "  ", s.version());
+  });
+  row("server_id", [](int, const v1::NodeStatus& s) { return absl::StrCat(s.server_id()); });
+  row("VIP", [](int, const v1::NodeStatus& s) {
+    if (!s.vip_configured()) return std::string("(not configured)");
+    return absl::StrCat(s.vip(), s.vip_local() ? "  HELD" : "  -");
+  });
+  row("keepalived", [](int, const v1::NodeStatus& s) {
+    const v1::KeepalivedState& k = s.keepalived();
+    if (!k.managed()) return absl::StrCat("not managed (", k.control(), ")");
+    return absl::StrCat(k.running() ? "running" : "stopped", " (", k.control(), ")");
+  });
+  row("read_only", [](int, const v1::NodeStatus& s) { return std::string(s.read_only() ? "ON" : "OFF"); });
+  row("binlog", [](int, const v1::NodeStatus& s) {
+    if (!s.log_bin()) return std::string("OFF");
+    return absl::StrCat(s.master().file(), ":", s.master().position());
+  });
+  row("replicates from", [&](int i, const v1::NodeStatus&) { return ReplicaCell(view, i); });
+  row("last error", [](int, const v1::NodeStatus& s) { return ErrorCell(s.replica()); });
+  row("behind", [](int, const v1::NodeStatus& s) {
+    return s.replica().seconds_behind_master() < 0
+               ? std::string("-")
+               : absl::StrCat(s.replica().seconds_behind_master(), " s");
+  });
+  row("user data", [](int, const v1::NodeStatus& s) {
+    return absl::StrCat(s.schemas_size(), " schema(s), ", HumanBytes(UserDataBytes(s)));
+  });
+  row("lease", [](int, const v1::NodeStatus& s) {
+    return s.lease_holder().empty() ? std::string("-") : absl::StrCat("run ", s.lease_holder());
+  });
+
+  size_t w0 = 16, w1 = view.nodes[0].entry.name.size();
+  for (const auto& [label, cells] : rows) w1 = std::max(w1, std::min<size_t>(cells[0].size(), 48));
+  std::string out = absl::StrFormat("%-*s  %-*s  %s\n", w0, "", w1, view.nodes[0].entry.name,
+                                    view.nodes[1].entry.name);
+  for (const auto& [label, cells] : rows) {
+    absl::StrAppend(&out, absl::StrFormat("%-*s  %-*s  %s\n", w0, label, w1, cells[0], cells[1]));
+  }
+  absl::StrAppend(&out, "\ndiagnosis: ", diagnosis.summary, "\n");
+  for (size_t i = 1; i < diagnosis.problems.size(); ++i) {
+    absl::StrAppend(&out, "           ", diagnosis.problems[i], "\n");
+  }
+  return out;
+}
+
+std::string RenderStatusJson(const std::string& cluster, const PairView& view,
+                             const Diagnosis& diagnosis) {
+  const char* health = diagnosis.health == Health::kHealthy    ? "healthy"
+                       : diagnosis.health == Health::kDegraded ? "degraded"
+                                                               : "error";
+  std::vector<std::string> problems, nodes;
+  for (const auto& p : diagnosis.problems) problems.push_back(JsonString(p));
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  for (const NodeView& n : view.nodes) {
+    if (n.reachable()) {
+      std::string json;
+      (void)google::protobuf::util::MessageToJsonString(*n.status, &json, options);
+      nodes.push_back(json);
+    } else {
+      nodes.push_back(absl::StrCat("{\"node\":", JsonString(n.entry.name),
+                                   ",\"agent_error\":", JsonString(n.status.status().message()), "}"));
+    }
+  }
+  return absl::StrCat("{\"cluster\":", JsonString(cluster), ",\"health\":\"", health,
+                      "\",\"summary\":", JsonString(diagnosis.summary), ",\"problems\":[",
+                      absl::StrJoin(problems, ","), "],\"nodes\":[", absl::StrJoin(nodes, ","),
+                      "]}\n");
+}
+
+int RunStatus(const std::string& config_flag, bool json) {
+  auto session = OpenCluster(config_flag);
+  if (!session.ok()) {
+    std::fprintf(stderr, "mmresync: %s\n", std::string(session.status().message()).c_str());
+    return kExitUsage;
+  }
+  PairView view = Discover(*session->a, *session->b);
+  Diagnosis diagnosis = Diagnose(view);
+  if (json) {
+    std::fputs(RenderStatusJson(session->config.name, view, diagnosis).c_str(), stdout);
+  } else {
+    std::printf("cluster %s\n\n%s", session->config.name.c_str(),
+                RenderStatusTable(view, diagnosis).c_str());
+    if (diagnosis.health == Health::kDegraded) {
+      auto roles = ChooseRoles(view, std::nullopt);
+      if (roles.ok()) {
+        std::printf("next: mmresync plan   (source would be %s: %s), then mmresync recover\n",
+                    view.nodes[roles->source].entry.name.c_str(), roles->reason.c_str());
+      } else {
+        std::printf("next: mmresync plan --source NODE   (%s)\n",
+                    std::string(roles.status().message()).c_str());
+      }
+    }
+  }
+  switch (diagnosis.health) {
+    case Health::kHealthy: return kExitOk;
+    case Health::kDegraded: return kExitFailed;
+    case Health::kError: return kExitUsage;
+  }
+  return kExitUsage;
+}
+
+}  // namespace mmresync::coordinator

@@ -1,0 +1,138 @@
+#include "coordinator/verify_command.h"
+
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "coordinator/cluster_session.h"
+#include "coordinator/diagnosis.h"
+#include "coordinator/exit_codes.h"
+
+namespace mmresync::coordinator {
+namespace {
+
+constexpr int kAttempts = 3;
+constexpr absl::Duration kCatchUp = absl::Seconds(120);
+
+// True when `replica` has executed everything up to `master` (binlog names of one
+// server share a prefix and a zero-padded number, so they order as strings).
+bool Reached(const v1::ReplicaStatus& replica, const v1::BinlogCoordinates& master) {
+  if (replica.master_log_file() != master.file()) {
+    return replica.master_log_file() > master.file();
+  }
+  return replica.exec_master_log_pos() >= master.position();
+}
+
+// Bounded wait until each node has applied the other's position as it is now.
+absl::Status WaitCaughtUp(AgentClient& a, AgentClient& b) {
+  auto sa = a.GetStatus();
+  auto sb = b.GetStatus();
+  if (!sa.ok()) return sa.status();
+  if (!sb.ok()) return sb.status();
+  v1::BinlogCoordinates a_pos = sa->master(), b_pos = sb->master();
+  absl::Time deadline = absl::Now() + kCatchUp;
+  while (true) {
+    sa = a.GetStatus();
+    sb = b.GetStatus();
+    if (!sa.ok()) return sa.status();
+    if (!sb.ok()) return sb.status();
+    bool a_ok = Reached(sa->replica(), b_pos), b_ok = Reached(sb->replica(), a_pos);
+    if (a_ok && b_ok) return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          !a_ok ? a.node().name : b.node().name, " has not applied its peer's position ",
+          !a_ok ? absl::StrCat(b_pos.file(), ":", b_pos.position())
+                : absl::StrCat(a_pos.file(), ":", a_pos.position()),
+          " after ", absl::FormatDuration(kCatchUp), " (is replication running? see mmresync status)"));
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+}
+
+std::string Key(const v1::TableChecksum& t) { return absl::StrCat(t.schema(), ".", t.table()); }
+
+}  // namespace
+
+std::vector<std::string> CompareChecksums(const std::string& name_a, const v1::ChecksumReply& a,
+                                          const std::string& name_b, const v1::ChecksumReply& b) {
+  std::map<std::string, const v1::TableChecksum*> in_a, in_b;
+  for (const auto& t : a.tables()) in_a[Key(t)] = &t;
+  for (const auto& t : b.tables()) in_b[Key(t)] = &t;
+  std::vector<std::string> out;
+  for (const auto& [key, ta] : in_a) {
+    auto it = in_b.find(key);
+    if (it == in_b.end()) {
+      out.push_back(absl::StrCat(key, ": missing on ", name_b));
+      continue;
+    }
+    const v1::TableChecksum* tb = it->second;
+    if (ta->checksum() != tb->checksum() || ta->rows() != tb->rows() ||
+        ta->checksum_null() != tb->checksum_null()) {
+      out.push_back(absl::StrCat(key, ": ", name_a, " checksum ", ta->checksum(), " rows ",
+                                 ta->rows(), "; ", name_b, " checksum ", tb->checksum(), " rows ",
+                                 tb->rows()));
+    }
+  }
+  for (const auto& [key, tb] : in_b) {
+    if (!in_a.count(key)) out.push_back(absl::StrCat(key, ": missing on ", name_a));
+  }
+  return out;
+}
+
+int RunVerify(const std::string& config_flag, bool json) {
+  auto session = OpenCluster(config_flag);
+  if (!session.ok()) {
+    std::fprintf(stderr, "mmresync: %s\n", std::string(session.status().message()).c_str());
+    return kExitUsage;
+  }
+  AgentClient& a = *session->a;
+  AgentClient& b = *session->b;
+  std::vector<std::string> mismatches;
+  size_t tables = 0;
+  // Writes that land between the two checksum passes show up as differences; only
+  // differences that persist over several caught-up passes are reported.
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    if (absl::Status s = WaitCaughtUp(a, b); !s.ok()) {
+      std::fprintf(stderr, "mmresync verify: %s\n", std::string(s.message()).c_str());
+      return absl::IsDeadlineExceeded(s) ? kExitFailed : kExitUsage;
+    }
+    absl::StatusOr<v1::ChecksumReply> sa, sb;
+    std::thread other([&] { sb = b.TableChecksums(); });
+    sa = a.TableChecksums();
+    other.join();
+    if (!sa.ok() || !sb.ok()) {
+      std::fprintf(stderr, "mmresync verify: %s\n",
+                   std::string((!sa.ok() ? sa.status() : sb.status()).message()).c_str());
+      return kExitUsage;
+    }
+    tables = std::max(sa->tables_size(), sb->tables_size());
+    mismatches = CompareChecksums(a.node().name, *sa, b.node().name, *sb);
+    if (mismatches.empty()) break;
+  }
+  if (json) {
+    std::string list;
+    for (size_t i = 0; i < mismatches.size(); ++i) {
+      std::string m = mismatches[i];
+      std::string escaped;
+      for (char c : m) {
+        if (c == '"' || c == '\\') escaped += '\\';
+        escaped += c;
+      }
+      absl::StrAppend(&list, i ? "," : "", "\"", escaped, "\"");
+    }
+    std::printf("{\"tables\":%zu,\"equal\":%s,\"mismatches\":[%s]}\n", tables,
+                mismatches.empty() ? "true" : "false", list.c_str());
+  } else if (mismatches.empty()) {
+    std::printf("verify: %zu table(s) equal on %s and %s (checksum and row count)\n", tables,
+                a.node().name.c_str(), b.node().name.c_str());
+  } else {
+    std::printf("verify: %zu of %zu table(s) differ:\n", mismatches.size(), tables);
+    for (const auto& m : mismatches) std::printf("  %s\n", m.c_str());
+    std::printf("next: mmresync recover --force --source NODE  (the node whose data is right)\n");
+  }
+  return mismatches.empty() ? kExitOk : kExitFailed;
+}
+
+}  // namespace mmresync::coordinator
