@@ -100,7 +100,10 @@ absl::Status Subprocess::Start(const std::vector<std::string>& argv,
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  // Its own process group, so a kill reaches what a shell child started too.
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
 
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -248,7 +251,8 @@ absl::StatusOr<int> Subprocess::WaitFor(absl::Duration timeout) {
 }
 
 void Subprocess::Kill(int signal) {
-  if (running()) ::kill(pid_, signal);
+  // The group id is the child's pid (setpgroup 0): only processes we started.
+  if (running()) ::kill(-pid_, signal);
 }
 
 std::string Subprocess::StderrTail() {
