@@ -4,9 +4,9 @@
 // target), never by copying the mysql schema's tables: mysql.user is a view since 10.4,
 // and `mariadb-dump --system=users` fails on common 10.11 configurations (DESIGN.md).
 
-#include "absl/strings/string_view.h"
 #include <string>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "agent/db_session.h"

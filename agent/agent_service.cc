@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/agent_service.h"
+#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
 #include "agent/local_backup.h"

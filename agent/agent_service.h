@@ -5,9 +5,9 @@
 // All of the work lives in the components (node_facts, replication_control,
 // source_dump, target_import, local_backup, ...).
 
-#include "absl/strings/string_view.h"
 #include <memory>
 #include <string>
+#include "absl/strings/string_view.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -35,9 +35,11 @@ class AgentService final : public v1::Agent::Service {
   explicit AgentService(AgentDeps deps);
 
   grpc::Status GetStatus(grpc::ServerContext*, const v1::StatusRequest*, v1::NodeStatus*) override;
-  grpc::Status AcquireLease(grpc::ServerContext*, const v1::LeaseRequest*, v1::LeaseReply*) override;
+  grpc::Status AcquireLease(grpc::ServerContext*, const v1::LeaseRequest*,
+                            v1::LeaseReply*) override;
   grpc::Status RenewLease(grpc::ServerContext*, const v1::LeaseRequest*, v1::LeaseReply*) override;
-  grpc::Status ReleaseLease(grpc::ServerContext*, const v1::LeaseRequest*, v1::LeaseReply*) override;
+  grpc::Status ReleaseLease(grpc::ServerContext*, const v1::LeaseRequest*,
+                            v1::LeaseReply*) override;
   grpc::Status SetReadOnly(grpc::ServerContext*, const v1::SetReadOnlyRequest*,
                            v1::ActionReply*) override;
   grpc::Status ControlKeepalived(grpc::ServerContext*, const v1::KeepalivedRequest*,

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/client_defaults.h"
+#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
 
@@ -11,12 +11,23 @@ std::string Quoted(absl::string_view value) {
   std::string out = "\"";
   for (char c : value) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += c;
     }
   }
   return out + "\"";

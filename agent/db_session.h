@@ -5,7 +5,6 @@
 // a lost connection is an error, never a silent new session without our locks and
 // session variables.
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/dump_process.h"
+#include "absl/strings/string_view.h"
 
 #include <signal.h>
 

@@ -3,9 +3,9 @@
 // mariadb-dump as a child process (no shell), read in chunks. The password reaches it
 // only through the 0600 defaults file.
 
-#include "absl/strings/string_view.h"
 #include <string>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "agent/dump_scanner.h"

@@ -1,8 +1,8 @@
-#include "absl/strings/string_view.h"
 #include "agent/dump_scanner.h"
+#include "absl/strings/string_view.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 
 namespace mmresync::agent {

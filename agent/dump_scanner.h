@@ -5,11 +5,11 @@
 // writes near the top) and whether the stream ends with "-- Dump completed" (a dump
 // without that footer was cut short).
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include "absl/strings/string_view.h"
 
 namespace mmresync::agent {
 

@@ -12,8 +12,8 @@ absl::StatusOr<LeaseInfo> LeaseTable::Acquire(const std::string& run_id, const s
   if (LiveLocked() && lease_.run_id != run_id) {
     return absl::FailedPreconditionError(absl::StrCat(
         "another operation holds this node: run ", lease_.run_id, " by ", lease_.holder,
-        " (expires in ", absl::FormatDuration(absl::Trunc(lease_.expires - now_(), absl::Seconds(1))),
-        ")"));
+        " (expires in ",
+        absl::FormatDuration(absl::Trunc(lease_.expires - now_(), absl::Seconds(1))), ")"));
   }
   lease_ = LeaseInfo{run_id, holder, now_() + ttl};
   return lease_;
@@ -68,9 +68,8 @@ absl::Status TransferTokens::Consume(const std::string& token, const std::string
     return absl::PermissionDeniedError("unknown, used or expired transfer token");
   }
   if (it->second.peer_node != peer_node || it->second.run_id != run_id) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("transfer token was issued for agent ", it->second.peer_node, ", not ",
-                     peer_node));
+    return absl::PermissionDeniedError(absl::StrCat("transfer token was issued for agent ",
+                                                    it->second.peer_node, ", not ", peer_node));
   }
   tokens_.erase(it);
   return absl::OkStatus();

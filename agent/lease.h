@@ -16,7 +16,7 @@
 namespace mmresync::agent {
 
 struct LeaseInfo {
-  std::string run_id;   // empty: free
+  std::string run_id;  // empty: free
   std::string holder;
   absl::Time expires;
 };

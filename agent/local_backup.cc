@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/local_backup.h"
+#include "absl/strings/string_view.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -24,7 +24,8 @@ absl::Status WriteAllFd(int fd, absl::string_view data, const std::string& path)
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::ResourceExhaustedError(absl::StrCat("write ", path, ": ", std::strerror(errno)));
+    if (n < 0)
+      return absl::ResourceExhaustedError(absl::StrCat("write ", path, ": ", std::strerror(errno)));
     data.remove_prefix(static_cast<size_t>(n));
   }
   return absl::OkStatus();
@@ -49,14 +50,15 @@ absl::StatusOr<v1::BackupReply> BackupUserData(const BackupParams& params) {
   for (const auto& s : facts.schemas()) estimate += s.bytes();
   ASSIGN_OR_RETURN(uint64_t free_bytes, FreeBytes(params.state_dir));
   if (estimate > free_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat("backup needs about ", estimate,
-                                                     " bytes but ", params.state_dir, " has ",
-                                                     free_bytes, " free"));
+    return absl::ResourceExhaustedError(absl::StrCat("backup needs about ", estimate, " bytes but ",
+                                                     params.state_dir, " has ", free_bytes,
+                                                     " free"));
   }
 
   std::string partial = path + ".partial";
   int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::InternalError(absl::StrCat("create ", partial, ": ", std::strerror(errno)));
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("create ", partial, ": ", std::strerror(errno)));
   bool keep = false;
   absl::Cleanup close_fd = [&] {
     ::close(fd);
@@ -70,8 +72,8 @@ absl::StatusOr<v1::BackupReply> BackupUserData(const BackupParams& params) {
     bytes += data.size();
     return WriteAllFd(fd, data, partial);
   };
-  RETURN_IF_ERROR(write(absl::StrCat("-- mmresync backup of the target before re-seed, run ",
-                                     params.run_id, "\n")));
+  RETURN_IF_ERROR(write(
+      absl::StrCat("-- mmresync backup of the target before re-seed, run ", params.run_id, "\n")));
   if (!schemas.empty()) {
     ASSIGN_OR_RETURN(PrivateFile defaults, WriteClientDefaults(params.state_dir, params.connect));
     DumpSpec spec;

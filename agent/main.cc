@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{"mmresync-agent: the mmresync daemon on a MariaDB host"};
   std::string config;
-  app.add_option("--config", config, "agent config (default $MMRESYNC_CONFIG or /etc/mmresync/agent.toml)");
+  app.add_option("--config", config,
+                 "agent config (default $MMRESYNC_CONFIG or /etc/mmresync/agent.toml)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/node_facts.h"
+#include "absl/strings/string_view.h"
 
 #include <algorithm>
 #include <map>
@@ -28,12 +28,13 @@ bool IsOn(const std::optional<std::string>& v) {
 }  // namespace
 
 bool IsSystemSchema(absl::string_view schema) {
-  return schema == "mysql" || schema == "information_schema" ||
-         schema == "performance_schema" || schema == "sys";
+  return schema == "mysql" || schema == "information_schema" || schema == "performance_schema" ||
+         schema == "sys";
 }
 
 absl::StatusOr<std::vector<std::string>> ListUserSchemas(DbSession& session) {
-  ASSIGN_OR_RETURN(ResultSet rs, session.Query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"));
+  ASSIGN_OR_RETURN(ResultSet rs,
+                   session.Query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"));
   std::vector<std::string> out;
   for (size_t i = 0; i < rs.rows.size(); ++i) {
     std::string name = rs.GetOr(i, "SCHEMA_NAME", "");

@@ -2,9 +2,9 @@
 
 // What the discover step needs to know about one node, read from its mariadbd.
 
-#include "absl/strings/string_view.h"
 #include <string>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "agent/db_session.h"

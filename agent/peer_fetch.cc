@@ -37,8 +37,8 @@ absl::StatusOr<std::optional<v1::DumpChunk>> PeerDumpStream::Next() {
       auto role = ServerRoleOf(context_);
       if (!role.ok() || role->kind != PeerRole::Kind::kAgent || role->node != source_node_) {
         Cancel();
-        return absl::PermissionDeniedError(absl::StrCat(
-            "the source agent's certificate does not name agent ", source_node_));
+        return absl::PermissionDeniedError(
+            absl::StrCat("the source agent's certificate does not name agent ", source_node_));
       }
       identity_checked_ = true;
     }

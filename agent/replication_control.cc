@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/replication_control.h"
+#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -11,9 +11,9 @@ namespace {
 std::string Build(const ChangeMasterTarget& t, absl::string_view password_literal) {
   // MASTER_USE_GTID=no: file/position works on every pair (5.5-era ones included); a
   // GTID-mode replica would otherwise ignore the coordinates we give.
-  return absl::StrCat("CHANGE MASTER TO MASTER_HOST='", t.host, "', MASTER_PORT=", t.port, ", MASTER_USER='", t.user,
-                      "', MASTER_PASSWORD=", password_literal, ", MASTER_LOG_FILE='",
-                      t.log_file, "', MASTER_LOG_POS=", t.log_pos,
+  return absl::StrCat("CHANGE MASTER TO MASTER_HOST='", t.host, "', MASTER_PORT=", t.port,
+                      ", MASTER_USER='", t.user, "', MASTER_PASSWORD=", password_literal,
+                      ", MASTER_LOG_FILE='", t.log_file, "', MASTER_LOG_POS=", t.log_pos,
                       ", MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=5");
 }
 

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/safety_guard.h"
+#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"

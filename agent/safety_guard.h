@@ -4,8 +4,8 @@
 // the coordinator asks: never on the node holding the VIP, and only on a fenced node
 // (keepalived stopped where it is managed, read_only on).
 
-#include "absl/strings/string_view.h"
 #include <string>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "agent/db_session.h"
@@ -15,7 +15,7 @@
 namespace mmresync::agent {
 
 struct SafetyInputs {
-  std::string vip;                             // empty: no VIP configured
+  std::string vip;  // empty: no VIP configured
   InterfaceAddresses* addresses = nullptr;
   KeepalivedController* keepalived = nullptr;
   DbSession* session = nullptr;

@@ -10,17 +10,19 @@ absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session) {
   RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
   ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListUserSchemas(session));
   for (const auto& schema : schemas) {
-    RETURN_IF_ERROR(Annotate(session.Execute(absl::StrCat("DROP DATABASE ", QuoteIdentifier(schema))),
-                             absl::StrCat("drop schema ", schema)));
+    RETURN_IF_ERROR(
+        Annotate(session.Execute(absl::StrCat("DROP DATABASE ", QuoteIdentifier(schema))),
+                 absl::StrCat("drop schema ", schema)));
   }
   return schemas;
 }
 
 absl::StatusOr<int> DisableEventsOnReplica(DbSession& session) {
   RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
-  ASSIGN_OR_RETURN(ResultSet events,
-                   session.Query("SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER FROM information_schema.EVENTS "
-                                 "WHERE STATUS = 'ENABLED'"));
+  ASSIGN_OR_RETURN(
+      ResultSet events,
+      session.Query("SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER FROM information_schema.EVENTS "
+                    "WHERE STATUS = 'ENABLED'"));
   int changed = 0;
   for (size_t i = 0; i < events.rows.size(); ++i) {
     std::string schema = events.GetOr(i, "EVENT_SCHEMA", "");
@@ -34,9 +36,9 @@ absl::StatusOr<int> DisableEventsOnReplica(DbSession& session) {
       definer_clause = absl::StrCat("DEFINER=", QuoteString(session, definer.substr(0, at)), "@",
                                     QuoteString(session, definer.substr(at + 1)), " ");
     }
-    RETURN_IF_ERROR(session.Execute(absl::StrCat("ALTER ", definer_clause, "EVENT ",
-                                                 QuoteIdentifier(schema), ".",
-                                                 QuoteIdentifier(name), " DISABLE ON SLAVE")));
+    RETURN_IF_ERROR(
+        session.Execute(absl::StrCat("ALTER ", definer_clause, "EVENT ", QuoteIdentifier(schema),
+                                     ".", QuoteIdentifier(name), " DISABLE ON SLAVE")));
     ++changed;
   }
   return changed;

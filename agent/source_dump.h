@@ -16,8 +16,8 @@ namespace mmresync::agent {
 
 struct SourceDumpParams {
   DbSessionFactory* db = nullptr;
-  DbConnectParams connect;      // for the defaults file of mariadb-dump
-  std::string state_dir;        // where the private defaults file lives during the dump
+  DbConnectParams connect;  // for the defaults file of mariadb-dump
+  std::string state_dir;    // where the private defaults file lives during the dump
   std::string dump_command;
   AccountFilter accounts;
   size_t chunk_bytes = 1 << 20;

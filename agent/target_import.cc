@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/target_import.h"
+#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -42,14 +42,14 @@ absl::StatusOr<v1::ImportResult> ImportFromStream(const TargetImportParams& para
   // partially imported; it stays fenced and the caller reports where the backup is.
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, params.db->Open());
   ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
-  params.progress(MakeProgress("drop", 0, params.expected_bytes,
-                               absl::StrCat("dropped ", dropped.size(), " user schema(s)",
-                                            dropped.empty() ? "" : ": ",
-                                            absl::StrJoin(dropped, ", "))));
+  params.progress(
+      MakeProgress("drop", 0, params.expected_bytes,
+                   absl::StrCat("dropped ", dropped.size(), " user schema(s)",
+                                dropped.empty() ? "" : ": ", absl::StrJoin(dropped, ", "))));
 
   ASSIGN_OR_RETURN(PrivateFile defaults, WriteClientDefaults(params.state_dir, params.connect));
   ImportProcess import;
-  RETURN_IF_ERROR(Annotate(import.Start(params.client_command, defaults.path()), "import"));
+  RETURN_IF_ERROR(import.Start(params.client_command, defaults.path()));
   auto fail = [&](absl::Status s) {
     import.Abort();
     stream.Cancel();
@@ -64,8 +64,8 @@ absl::StatusOr<v1::ImportResult> ImportFromStream(const TargetImportParams& para
   while (chunk.has_value()) {
     if (params.cancelled()) return fail(absl::CancelledError("import cancelled"));
     if (chunk->offset() != received) {
-      return fail(absl::DataLossError(absl::StrCat("stream offset ", chunk->offset(),
-                                                   " but ", received, " bytes received")));
+      return fail(absl::DataLossError(
+          absl::StrCat("stream offset ", chunk->offset(), " but ", received, " bytes received")));
     }
     if (chunk->has_trailer()) {
       trailer = chunk->trailer();
@@ -74,7 +74,7 @@ absl::StatusOr<v1::ImportResult> ImportFromStream(const TargetImportParams& para
     sha.Update(chunk->data());
     received += chunk->data().size();
     if (absl::Status s = import.Write(chunk->data()); !s.ok()) {
-      return fail(Annotate(s, "import"));
+      return fail(s);
     }
     if (absl::Now() - last_report > absl::Milliseconds(250)) {
       last_report = absl::Now();
@@ -90,20 +90,21 @@ absl::StatusOr<v1::ImportResult> ImportFromStream(const TargetImportParams& para
         absl::StrCat("source stream ended after ", received, " bytes without a trailer")));
   }
   if (trailer->bytes() != received) {
-    return fail(absl::DataLossError(absl::StrCat("source sent ", trailer->bytes(),
-                                                 " bytes, received ", received)));
+    return fail(absl::DataLossError(
+        absl::StrCat("source sent ", trailer->bytes(), " bytes, received ", received)));
   }
   if (trailer->sha256() != sha.HexDigest()) {
-    return fail(absl::DataLossError("stream checksum mismatch (SHA-256 of received bytes "
-                                    "differs from the source's)"));
+    return fail(
+        absl::DataLossError("stream checksum mismatch (SHA-256 of received bytes "
+                            "differs from the source's)"));
   }
   if (!trailer->footer_seen() || trailer->exit_status() != 0) {
-    return fail(absl::DataLossError(absl::StrCat("source dump incomplete (footer seen: ",
-                                                 trailer->footer_seen(), ", exit status ",
-                                                 trailer->exit_status(), ")")));
+    return fail(absl::DataLossError(
+        absl::StrCat("source dump incomplete (footer seen: ", trailer->footer_seen(),
+                     ", exit status ", trailer->exit_status(), ")")));
   }
   params.progress(MakeProgress("finalize", received, received, "waiting for the import to finish"));
-  RETURN_IF_ERROR(Annotate(import.Finish(), "import"));
+  RETURN_IF_ERROR(import.Finish());
 
   ASSIGN_OR_RETURN(int disabled, DisableEventsOnReplica(*session));
 

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "agent/vip.h"
+#include "absl/strings/string_view.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>

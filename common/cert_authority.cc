@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "common/cert_authority.h"
+#include "absl/strings/string_view.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

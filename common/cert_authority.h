@@ -5,10 +5,10 @@
 // subjectAltName. Any other CA issuing the same SANs works as well; nothing else in
 // mmresync depends on certificates having been made here.
 
-#include "absl/strings/string_view.h"
 #include <string>
 #include <string_view>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

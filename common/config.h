@@ -4,10 +4,10 @@
 // strict: an unknown key, a missing required key, or a value of the wrong type or
 // range is an error that names the file, the line and the key.
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <string>
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 
@@ -29,13 +29,13 @@ struct NodeEntry {
 };
 
 struct ClusterConfig {
-  std::string path;          // the file it was loaded from
+  std::string path;  // the file it was loaded from
   std::string name;
-  std::string vip;           // may be empty
-  std::string state_dir;     // optional [cluster] state_dir: journals; default below
+  std::string vip;        // may be empty
+  std::string state_dir;  // optional [cluster] state_dir: journals; default below
   TlsFiles tls;
   std::vector<NodeEntry> nodes;  // exactly two
-  std::string pause_hook;    // optional, run with /bin/sh -c on the coordinator's host
+  std::string pause_hook;        // optional, run with /bin/sh -c on the coordinator's host
   std::string resume_hook;
 
   const NodeEntry* FindNode(std::string_view name) const;
@@ -51,11 +51,11 @@ absl::StatusOr<ClusterConfig> ParseClusterConfig(std::string_view toml_text,
 // ---------- agent: agent.toml ----------
 
 struct MariadbSettings {
-  std::string socket;        // either socket, or host (+ port)
+  std::string socket;  // either socket, or host (+ port)
   std::string host;
   uint32_t port = 3306;
   std::string user = "root";
-  std::string password_file;       // may be empty: unix_socket auth
+  std::string password_file;  // may be empty: unix_socket auth
   std::string repl_user = "repl";
   std::string repl_password_file;  // required
   std::string dump_command = "mariadb-dump";
@@ -65,7 +65,7 @@ struct MariadbSettings {
 struct KeepalivedSettings {
   std::string control = "none";  // systemd | command | none
   std::string service = "keepalived";
-  std::string start;   // command control: run with /bin/sh -c
+  std::string start;  // command control: run with /bin/sh -c
   std::string stop;
   std::string status;  // exits 0 when running
   std::string vip;     // may be empty
@@ -74,7 +74,7 @@ struct KeepalivedSettings {
 struct AgentConfig {
   std::string path;
   std::string name;
-  std::string listen;      // host:port
+  std::string listen;  // host:port
   std::string state_dir;
   TlsFiles tls;
   MariadbSettings mariadb;

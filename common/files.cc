@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "common/files.h"
+#include "absl/strings/string_view.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -71,7 +71,8 @@ absl::Status AppendLineDurably(const std::string& path, absl::string_view line) 
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();

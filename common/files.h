@@ -2,10 +2,10 @@
 
 // File helpers with the guarantees the journal, backups and secrets need.
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 

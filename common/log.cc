@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "common/log.h"
+#include "absl/strings/string_view.h"
 
 #include <cstdio>
 #include <string>
@@ -20,10 +20,14 @@ Level min_level = Level::kInfo;
 
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "DEBUG";
-    case Level::kInfo: return "INFO";
-    case Level::kWarning: return "WARN";
-    case Level::kError: return "ERROR";
+    case Level::kDebug:
+      return "DEBUG";
+    case Level::kInfo:
+      return "INFO";
+    case Level::kWarning:
+      return "WARN";
+    case Level::kError:
+      return "ERROR";
   }
   return "?";
 }
@@ -43,9 +47,9 @@ void SetMinLevel(Level level) {
 void Write(Level level, absl::string_view message) {
   absl::MutexLock lock(&mu);
   if (level < min_level) return;
-  std::string line = absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                                   absl::UTCTimeZone()),
-                                  " ", ProgramName(), " ", LevelName(level), " ", message, "\n");
+  std::string line =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
+                   ProgramName(), " ", LevelName(level), " ", message, "\n");
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }

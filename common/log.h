@@ -3,8 +3,8 @@
 // One logging approach for the whole project (Debian's Abseil has no absl/log): lines
 // on stderr with a UTC timestamp and the program's name. Never pass secrets to these.
 
-#include "absl/strings/string_view.h"
 #include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_cat.h"
 

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "common/sha256.h"
+#include "absl/strings/string_view.h"
 
 #include <openssl/evp.h>
 
@@ -29,8 +29,7 @@ std::string Sha256::HexDigest() const {
   unsigned int len = 0;
   EVP_DigestFinal_ex(copy, digest, &len);
   EVP_MD_CTX_free(copy);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), len));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 }  // namespace mmresync

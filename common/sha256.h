@@ -2,10 +2,10 @@
 
 // Running SHA-256 (OpenSSL EVP) for the end-to-end checksum of dump streams.
 
-#include "absl/strings/string_view.h"
 #include <memory>
 #include <string>
 #include <string_view>
+#include "absl/strings/string_view.h"
 
 namespace mmresync {
 

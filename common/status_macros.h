@@ -2,17 +2,17 @@
 
 // Abseil 20220623 (Debian 12) ships no status_macros.h; these are the two we use.
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 #define MMR_CONCAT_INNER(a, b) a##b
 #define MMR_CONCAT(a, b) MMR_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::absl::Status mmr_status_ = (expr);           \
-    if (!mmr_status_.ok()) return mmr_status_;     \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status mmr_status_ = (expr);       \
+    if (!mmr_status_.ok()) return mmr_status_; \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \

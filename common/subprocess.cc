@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "common/subprocess.h"
+#include "absl/strings/string_view.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -241,9 +241,8 @@ absl::StatusOr<int> Subprocess::WaitFor(absl::Duration timeout) {
     }
     if (r < 0 && errno != EINTR) return ErrnoStatus("waitpid");
     if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(name_, " (pid ", pid_, ") still running after ",
-                       absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat(
+          name_, " (pid ", pid_, ") still running after ", absl::FormatDuration(timeout)));
     }
     absl::SleepFor(poll);
     poll = std::min(poll * 2, absl::Milliseconds(100));
@@ -278,9 +277,9 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
     if (left <= absl::ZeroDuration()) {
       child.Kill(SIGKILL);
       (void)child.Wait();
-      return absl::DeadlineExceededError(absl::StrCat(
-          "\"", absl::StrJoin(argv, " "), "\" did not finish within ",
-          absl::FormatDuration(timeout)));
+      return absl::DeadlineExceededError(absl::StrCat("\"", absl::StrJoin(argv, " "),
+                                                      "\" did not finish within ",
+                                                      absl::FormatDuration(timeout)));
     }
     auto chunk = child.ReadStdoutWithin(65536, left);
     if (!chunk.ok()) {

@@ -5,8 +5,8 @@
 // stderr is always captured (its last 8 KiB) so errors can quote the child's message.
 // A Subprocess that is destroyed while running kills its child (SIGKILL) and reaps it.
 
-#include "absl/strings/string_view.h"
 #include <sys/types.h>
+#include "absl/strings/string_view.h"
 
 #include <map>
 #include <string>

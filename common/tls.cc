@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "common/tls.h"
+#include "absl/strings/string_view.h"
 
 #include <grpc/grpc_security_constants.h>
 #include <openssl/bio.h>

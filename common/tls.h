@@ -5,11 +5,11 @@
 //   urn:mmresync:coordinator
 //   urn:mmresync:agent:<node name>
 
-#include "absl/strings/string_view.h"
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include "absl/strings/string_view.h"
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "common/validate.h"
+#include "absl/strings/string_view.h"
 
 #include <limits>
 

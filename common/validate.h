@@ -4,9 +4,9 @@
 // InvalidArgument naming the field, so a hostile or buggy peer gets a clear refusal
 // and nothing is changed.
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "coordinator/agent_client.h"
+#include "absl/strings/string_view.h"
 
 #include <chrono>
 
@@ -63,8 +63,7 @@ absl::StatusOr<v1::LeaseReply> AgentClient::AcquireLease(const std::string& run_
   return reply;
 }
 
-absl::StatusOr<v1::LeaseReply> AgentClient::RenewLease(const std::string& run_id,
-                                                       int ttl_seconds) {
+absl::StatusOr<v1::LeaseReply> AgentClient::RenewLease(const std::string& run_id, int ttl_seconds) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx, absl::Seconds(10));
   v1::LeaseRequest req;
@@ -178,7 +177,8 @@ absl::StatusOr<v1::Progress> AgentClient::RunStream(
   grpc::ClientContext ctx;
   {
     absl::MutexLock lock(&mu_);
-    if (cancelled_) return absl::CancelledError(absl::StrCat(node_.name, ": ", what, ": cancelled"));
+    if (cancelled_)
+      return absl::CancelledError(absl::StrCat(node_.name, ": ", what, ": cancelled"));
     streaming_ = &ctx;
   }
   auto reader = open(&ctx);
@@ -201,8 +201,8 @@ absl::StatusOr<v1::Progress> AgentClient::Backup(const std::string& run_id,
                                                  const ProgressFn& progress) {
   v1::BackupRequest req;
   req.set_run_id(run_id);
-  return RunStream([&](grpc::ClientContext* ctx) { return stub_->BackupLocal(ctx, req); },
-                   progress, "backup");
+  return RunStream([&](grpc::ClientContext* ctx) { return stub_->BackupLocal(ctx, req); }, progress,
+                   "backup");
 }
 
 absl::StatusOr<v1::Progress> AgentClient::Import(const v1::ImportRequest& request,

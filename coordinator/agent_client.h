@@ -4,10 +4,10 @@
 // streaming calls have none (a large import takes hours) but can be cancelled, which
 // the agents turn into killing their child processes.
 
-#include "absl/strings/string_view.h"
 #include <functional>
 #include <memory>
 #include <string>
+#include "absl/strings/string_view.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -35,16 +35,14 @@ class AgentClient {
   absl::StatusOr<std::string> ChangeMaster(const std::string& run_id, const std::string& host,
                                            uint32_t port, const v1::BinlogCoordinates& coords);
   absl::StatusOr<std::string> StartReplica(const std::string& run_id);
-  absl::StatusOr<std::string> AuthorizeTransfer(const std::string& run_id,
-                                                const std::string& token,
+  absl::StatusOr<std::string> AuthorizeTransfer(const std::string& run_id, const std::string& token,
                                                 const std::string& peer_node);
   absl::StatusOr<v1::ChecksumReply> TableChecksums();
 
   using ProgressFn = std::function<void(const v1::Progress&)>;
   // Streams; the last Progress (with backup / result) is returned.
   absl::StatusOr<v1::Progress> Backup(const std::string& run_id, const ProgressFn& progress);
-  absl::StatusOr<v1::Progress> Import(const v1::ImportRequest& request,
-                                      const ProgressFn& progress);
+  absl::StatusOr<v1::Progress> Import(const v1::ImportRequest& request, const ProgressFn& progress);
 
   // Cancels the streaming call in flight, if any (Ctrl-C).
   void CancelStreams();

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "coordinator/certs_command.h"
+#include "absl/strings/string_view.h"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "coordinator/diagnosis.h"
+#include "absl/strings/string_view.h"
 
 #include <map>
 #include <thread>
@@ -75,7 +75,8 @@ Diagnosis Diagnose(const PairView& view) {
     const NodeView& n = view.nodes[i];
     const std::string& name = n.entry.name;
     if (!n.reachable()) {
-      d.problems.push_back(absl::StrCat(name, ": agent unreachable: ", n.status.status().message()));
+      d.problems.push_back(
+          absl::StrCat(name, ": agent unreachable: ", n.status.status().message()));
       continue;
     }
     if (!n.status->db_error().empty()) {
@@ -94,9 +95,9 @@ Diagnosis Diagnose(const PairView& view) {
       if (r.sql_running() != "Yes") {
         d.problems.push_back(absl::StrCat(
             name, ": SQL thread ", r.sql_running().empty() ? "stopped" : r.sql_running(),
-            r.last_sql_errno() ? absl::StrCat(": error ", r.last_sql_errno(), ": ",
-                                              r.last_sql_error())
-                               : std::string()));
+            r.last_sql_errno()
+                ? absl::StrCat(": error ", r.last_sql_errno(), ": ", r.last_sql_error())
+                : std::string()));
       }
       if (r.io_running() != "Yes") {
         d.problems.push_back(absl::StrCat(
@@ -119,10 +120,9 @@ Diagnosis Diagnose(const PairView& view) {
     d.summary = "healthy: both nodes replicate from each other";
   } else {
     d.health = unreachable ? Health::kError : Health::kDegraded;
-    d.summary = absl::StrCat(unreachable ? "error: " : "degraded: ", d.problems.front(),
-                             d.problems.size() > 1
-                                 ? absl::StrCat(" (+", d.problems.size() - 1, " more)")
-                                 : "");
+    d.summary = absl::StrCat(
+        unreachable ? "error: " : "degraded: ", d.problems.front(),
+        d.problems.size() > 1 ? absl::StrCat(" (+", d.problems.size() - 1, " more)") : "");
   }
   return d;
 }
@@ -178,12 +178,13 @@ std::vector<std::string> ErrantTransactions(const v1::NodeStatus& source,
     if (key.second != target.server_id()) continue;  // not written on the target
     uint64_t have = 0;
     if (auto it = source_binlog.find(key); it != source_binlog.end()) have = it->second;
-    if (auto it = source_slave.find(key); it != source_slave.end()) have = std::max(have, it->second);
+    if (auto it = source_slave.find(key); it != source_slave.end())
+      have = std::max(have, it->second);
     if (seq > have) {
       out.push_back(absl::StrCat("GTIDs ", key.first, "-", key.second, "-", have + 1, "..",
                                  key.first, "-", key.second, "-", seq, " (", seq - have,
-                                 " transaction(s) written on ", target.node(),
-                                 " that ", source.node(), " never applied)"));
+                                 " transaction(s) written on ", target.node(), " that ",
+                                 source.node(), " never applied)"));
     }
   }
   return out;
@@ -194,9 +195,11 @@ std::vector<std::string> PreflightRefusals(const PairView& view, const Roles& ro
   std::vector<std::string> refusals;
   for (const NodeView& n : view.nodes) {
     if (!n.reachable()) {
-      refusals.push_back(absl::StrCat(n.entry.name, ": agent unreachable: ", n.status.status().message()));
+      refusals.push_back(
+          absl::StrCat(n.entry.name, ": agent unreachable: ", n.status.status().message()));
     } else if (!n.status->db_error().empty()) {
-      refusals.push_back(absl::StrCat(n.entry.name, ": database unreadable: ", n.status->db_error()));
+      refusals.push_back(
+          absl::StrCat(n.entry.name, ": database unreadable: ", n.status->db_error()));
     }
   }
   if (!refusals.empty()) return refusals;
@@ -236,8 +239,8 @@ std::vector<std::string> PreflightRefusals(const PairView& view, const Roles& ro
     std::vector<std::string> errant = ErrantTransactions(s, t);
     if (!errant.empty() && !(options.discard_target_writes && !options.skip_backup)) {
       refusals.push_back(absl::StrCat(
-          t.node(), " holds transactions ", s.node(), " never received; they would be lost: ",
-          absl::StrJoin(errant, "; "),
+          t.node(), " holds transactions ", s.node(),
+          " never received; they would be lost: ", absl::StrJoin(errant, "; "),
           ". Re-run with --discard-target-writes (the target is backed up first), or choose ",
           t.node(), " as the source"));
     }

@@ -24,19 +24,23 @@ int main(int argc, char** argv) {
                  "cluster file (default $MMRESYNC_CONFIG, else /etc/mmresync/cluster.toml)");
 
   bool json = false;
-  CLI::App* status = app.add_subcommand("status", "both nodes side by side and a diagnosis "
-                                                  "(exit 0 healthy, 1 degraded, 2 error)");
+  CLI::App* status = app.add_subcommand("status",
+                                        "both nodes side by side and a diagnosis "
+                                        "(exit 0 healthy, 1 degraded, 2 error)");
   status->add_flag("--json", json, "machine-readable output");
 
   RecoverFlags flags;
   std::string source;
-  CLI::App* plan = app.add_subcommand("plan", "print the exact steps recover would run; changes nothing");
+  CLI::App* plan =
+      app.add_subcommand("plan", "print the exact steps recover would run; changes nothing");
   plan->add_option("--source", source, "the node whose data wins (default: the VIP holder)");
   plan->add_flag("--skip-backup", flags.options.skip_backup, "plan without the target backup");
   plan->add_flag("--force", flags.force, "plan a re-seed even of a pair that looks healthy");
+  plan->add_flag("--resume", flags.resume, "show what --resume would run");
 
-  CLI::App* recover = app.add_subcommand("recover", "re-seed the target from the source and "
-                                                    "restore replication both ways");
+  CLI::App* recover = app.add_subcommand("recover",
+                                         "re-seed the target from the source and "
+                                         "restore replication both ways");
   recover->add_option("--source", source, "the node whose data wins (default: the VIP holder)");
   recover->add_flag("--yes", flags.yes, "do not ask for confirmation");
   recover->add_flag("--resume", flags.resume, "continue the last interrupted run from the journal");

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "coordinator/progress.h"
+#include "absl/strings/string_view.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -38,9 +38,7 @@ std::string FormatClock(absl::Duration d) {
 
 namespace {
 
-std::string Took(absl::Duration d) {
-  return absl::StrFormat("%.1fs", absl::ToDoubleSeconds(d));
-}
+std::string Took(absl::Duration d) { return absl::StrFormat("%.1fs", absl::ToDoubleSeconds(d)); }
 
 std::string ProgressText(const v1::Progress& p, const RateMeter& meter) {
   std::string text = p.phase();
@@ -70,9 +68,7 @@ class TtyProgress : public ProgressSink {
     meter_.Add(p.bytes_done(), absl::Now());
     Live(step, ProgressText(p, meter_));
   }
-  void StepNote(const StepInfo& step, const std::string& note) override {
-    Live(step, note);
-  }
+  void StepNote(const StepInfo& step, const std::string& note) override { Live(step, note); }
   void StepFinished(const StepInfo& step, bool ok, const std::string& detail,
                     absl::Duration took) override {
     Line(absl::StrFormat("%s [%d/%d] %-22s %-10s %s  (%s)",
@@ -84,7 +80,8 @@ class TtyProgress : public ProgressSink {
                          step.node, why));
   }
   void Footer(bool ok, const std::string& text) override {
-    Line(ok ? absl::StrCat("\033[32m", text, "\033[0m") : absl::StrCat("\033[31m", text, "\033[0m"));
+    Line(ok ? absl::StrCat("\033[32m", text, "\033[0m")
+            : absl::StrCat("\033[31m", text, "\033[0m"));
   }
 
  private:
@@ -116,7 +113,8 @@ class PlainProgress : public ProgressSink {
   void StepStarted(const StepInfo& step) override {
     meter_.Reset();
     last_ = absl::InfinitePast();
-    Print(absl::StrFormat("[%d/%d] %s (%s): started", step.index, step.total, step.title, step.node));
+    Print(
+        absl::StrFormat("[%d/%d] %s (%s): started", step.index, step.total, step.title, step.node));
   }
   void StepProgress(const StepInfo& step, const v1::Progress& p) override {
     meter_.Add(p.bytes_done(), absl::Now());
@@ -128,7 +126,8 @@ class PlainProgress : public ProgressSink {
                           ProgressText(p, meter_)));
   }
   void StepNote(const StepInfo& step, const std::string& note) override {
-    Print(absl::StrFormat("[%d/%d] %s (%s): %s", step.index, step.total, step.title, step.node, note));
+    Print(absl::StrFormat("[%d/%d] %s (%s): %s", step.index, step.total, step.title, step.node,
+                          note));
   }
   void StepFinished(const StepInfo& step, bool ok, const std::string& detail,
                     absl::Duration took) override {
@@ -189,11 +188,21 @@ class JsonProgress : public ProgressSink {
     std::string out = "\"";
     for (char c : s) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             out += absl::StrFormat("\\u%04x", c);
@@ -226,7 +235,9 @@ class JsonProgress : public ProgressSink {
 
 }  // namespace
 
-std::unique_ptr<ProgressSink> MakeTtyProgress(FILE* out) { return std::make_unique<TtyProgress>(out); }
+std::unique_ptr<ProgressSink> MakeTtyProgress(FILE* out) {
+  return std::make_unique<TtyProgress>(out);
+}
 std::unique_ptr<ProgressSink> MakePlainProgress(FILE* out) {
   return std::make_unique<PlainProgress>(out);
 }

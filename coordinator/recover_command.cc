@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "coordinator/recover_command.h"
+#include "absl/strings/string_view.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -18,12 +18,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/subprocess.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/executor.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
 #include "coordinator/status_command.h"
-#include "common/subprocess.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -70,8 +70,9 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
       return kExitUsage;
     }
     if (source.has_value() && *source != (*last)->source) {
-      Err(absl::StrCat("mmresync: --source ", *source, " differs from the interrupted run's source ",
-                       (*last)->source, "; a resumed run keeps its roles"));
+      Err(absl::StrCat("mmresync: --source ", *source,
+                       " differs from the interrupted run's source ", (*last)->source,
+                       "; a resumed run keeps its roles"));
       return kExitUsage;
     }
     source = (*last)->source;
@@ -87,9 +88,10 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   p.roles = *roles;
   Diagnosis diagnosis = Diagnose(p.view);
   if (diagnosis.health == Health::kHealthy && !flags.resume && !flags.force) {
-    std::printf("%s\nThe pair is healthy: nothing to re-seed. If `mmresync verify` found "
-                "differences, re-seed anyway with --force.\n",
-                RenderStatusTable(p.view, diagnosis).c_str());
+    std::printf(
+        "%s\nThe pair is healthy: nothing to re-seed. If `mmresync verify` found "
+        "differences, re-seed anyway with --force.\n",
+        RenderStatusTable(p.view, diagnosis).c_str());
     return for_plan ? std::optional<int>() : std::optional<int>(kExitOk);
   }
   PreflightOptions pre;
@@ -144,7 +146,8 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
     absl::StrAppend(&out, ", user data possibly partly imported");
   }
   absl::StrAppend(&out, ".\n");
-  if (!backup.empty()) absl::StrAppend(&out, "  backup of ", T, "'s data: ", backup, " (on ", T, ")\n");
+  if (!backup.empty())
+    absl::StrAppend(&out, "  backup of ", T, "'s data: ", backup, " (on ", T, ")\n");
   absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover --resume\n");
   return out;
 }
@@ -167,8 +170,9 @@ int RunPlan(const RecoverFlags& flags) {
                     : "");
     for (const auto& a : step.actions) std::printf("      %s\n", a.c_str());
   }
-  std::printf("\nOn failure or Ctrl-C: the source stays writable, the target stays fenced, and "
-              "`mmresync recover --resume` continues.\n");
+  std::printf(
+      "\nOn failure or Ctrl-C: the source stays writable, the target stays fenced, and "
+      "`mmresync recover --resume` continues.\n");
   return kExitOk;
 }
 
@@ -198,7 +202,8 @@ int RunRecover(const RecoverFlags& flags) {
   }
 
   std::string run_id = p.resume_run ? p.resume_run->run_id : NewRunId();
-  std::string holder = absl::StrCat(getenv("USER") ? getenv("USER") : "?", "@mmresync pid ", getpid());
+  std::string holder =
+      absl::StrCat(getenv("USER") ? getenv("USER") : "?", "@mmresync pid ", getpid());
   // One operation per pair: both leases or none.
   for (AgentClient* c : {source, target}) {
     auto lease = c->AcquireLease(run_id, holder, kLeaseTtlSeconds);
@@ -215,7 +220,8 @@ int RunRecover(const RecoverFlags& flags) {
   bool stop_renewal = false;
   std::thread renewal([&] {
     std::unique_lock<std::mutex> lock(mu);
-    while (!cv.wait_for(lock, std::chrono::seconds(kLeaseTtlSeconds / 4), [&] { return stop_renewal; })) {
+    while (!cv.wait_for(lock, std::chrono::seconds(kLeaseTtlSeconds / 4),
+                        [&] { return stop_renewal; })) {
       for (AgentClient* c : {source, target}) (void)c->RenewLease(run_id, kLeaseTtlSeconds);
     }
   });

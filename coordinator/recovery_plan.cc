@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "coordinator/recovery_plan.h"
+#include "absl/strings/string_view.h"
 
 #include <openssl/rand.h>
 
@@ -24,8 +24,8 @@ absl::Status RunHook(RunContext& ctx, const std::string& which, const std::strin
   ctx.Note(absl::StrCat("running ", which, " hook"));
   ASSIGN_OR_RETURN(CommandResult r, RunCommand(ShellCommand(command), absl::Minutes(10)));
   if (r.exit_code != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(which, " hook \"", command, "\" exited ",
-                                                      r.exit_code, ": ", r.stderr_text));
+    return absl::FailedPreconditionError(
+        absl::StrCat(which, " hook \"", command, "\" exited ", r.exit_code, ": ", r.stderr_text));
   }
   return absl::OkStatus();
 }
@@ -48,8 +48,8 @@ absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeou
       last = std::string(!s.ok() ? s.status().message() : t.status().message());
     }
     if (absl::Now() >= deadline) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("VIP not where it must be after ", absl::FormatDuration(timeout), ": ", last));
+      return absl::FailedPreconditionError(absl::StrCat("VIP not where it must be after ",
+                                                        absl::FormatDuration(timeout), ": ", last));
     }
     ctx.Note(absl::StrCat("waiting for the VIP: ", last));
     absl::SleepFor(absl::Milliseconds(500));
@@ -88,9 +88,9 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Dura
     const v1::ReplicaStatus& r = st.replica();
     if (r.io_running() == "Yes" && r.sql_running() == "Yes") return absl::OkStatus();
     if (r.sql_running() == "No" && r.last_sql_errno() != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          client.node().name, ": replication SQL thread stopped: error ", r.last_sql_errno(), ": ",
-          r.last_sql_error()));
+      return absl::FailedPreconditionError(
+          absl::StrCat(client.node().name, ": replication SQL thread stopped: error ",
+                       r.last_sql_errno(), ": ", r.last_sql_error()));
     }
     last = absl::StrCat("IO ", r.io_running(), ", SQL ", r.sql_running(),
                         r.last_io_errno() ? absl::StrCat(" (IO error ", r.last_io_errno(), ": ",
@@ -129,8 +129,11 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
 
   if (!in.config->pause_hook.empty()) {
     std::string hook = in.config->pause_hook;
-    steps.push_back({"pause-hook", "pause services", "coordinator",
-                     {absl::StrCat("/bin/sh -c '", hook, "'")}, false,
+    steps.push_back({"pause-hook",
+                     "pause services",
+                     "coordinator",
+                     {absl::StrCat("/bin/sh -c '", hook, "'")},
+                     false,
                      [hook](RunContext& ctx) { return RunHook(ctx, "pause", hook); }});
   }
 
@@ -168,26 +171,26 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                    }});
 
   if (!in.options.skip_backup) {
-    steps.push_back(
-        {"backup-target",
-         "backup target",
-         T.name,
-         {absl::StrCat(T.name, ": mariadb-dump --single-transaction --routines --events "
-                               "--triggers --hex-blob --databases ",
-                       list(target_schemas), " + SHOW CREATE USER/SHOW GRANTS > ",
-                       "<state_dir>/backups/<run>.sql")},
-         false,
-         [](RunContext& ctx) -> absl::Status {
-           StepInfo step = ctx.current;
-           ASSIGN_OR_RETURN(v1::Progress last,
-                            ctx.target->Backup(ctx.run_id, [&](const v1::Progress& p) {
-                              ctx.sink->StepProgress(step, p);
-                            }));
-           ctx.records["backup_path"] = last.backup().path();
-           ctx.Note(absl::StrCat("backup ", last.backup().path(), " (",
-                                 HumanBytes(last.backup().bytes()), ")"));
-           return absl::OkStatus();
-         }});
+    steps.push_back({"backup-target",
+                     "backup target",
+                     T.name,
+                     {absl::StrCat(T.name,
+                                   ": mariadb-dump --single-transaction --routines --events "
+                                   "--triggers --hex-blob --databases ",
+                                   list(target_schemas), " + SHOW CREATE USER/SHOW GRANTS > ",
+                                   "<state_dir>/backups/<run>.sql")},
+                     false,
+                     [](RunContext& ctx) -> absl::Status {
+                       StepInfo step = ctx.current;
+                       ASSIGN_OR_RETURN(v1::Progress last,
+                                        ctx.target->Backup(ctx.run_id, [&](const v1::Progress& p) {
+                                          ctx.sink->StepProgress(step, p);
+                                        }));
+                       ctx.records["backup_path"] = last.backup().path();
+                       ctx.Note(absl::StrCat("backup ", last.backup().path(), " (",
+                                             HumanBytes(last.backup().bytes()), ")"));
+                       return absl::OkStatus();
+                     }});
   }
 
   bool skip_backup = in.options.skip_backup;
@@ -195,9 +198,10 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
       {"stream-import",
        "snapshot+stream+import",
        absl::StrCat(S.name, " → ", T.name),
-       {absl::StrCat(S.name, ": mariadb-dump --single-transaction (--lock-all-tables if "
-                             "non-InnoDB tables) --master-data=2 --routines --events --triggers "
-                             "--hex-blob --databases ",
+       {absl::StrCat(S.name,
+                     ": mariadb-dump --single-transaction (--lock-all-tables if "
+                     "non-InnoDB tables) --master-data=2 --routines --events --triggers "
+                     "--hex-blob --databases ",
                      list(source_schemas), "  (~", HumanBytes(source_bytes), ")"),
         absl::StrCat(S.name, " → ", T.name,
                      ": agent-to-agent stream, mutual TLS, one-time token, SHA-256 checked"),
@@ -208,8 +212,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        false,
        [source_bytes, skip_backup](RunContext& ctx) -> absl::Status {
          ASSIGN_OR_RETURN(std::string token, NewToken());
-         RETURN_IF_ERROR(ctx.source->AuthorizeTransfer(ctx.run_id, token, ctx.target->node().name)
-                             .status());
+         RETURN_IF_ERROR(
+             ctx.source->AuthorizeTransfer(ctx.run_id, token, ctx.target->node().name).status());
          v1::ImportRequest req;
          req.set_run_id(ctx.run_id);
          req.set_source_agent(ctx.source->node().agent);
@@ -235,8 +239,10 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                                " event(s) disabled on the replica, snapshot at ",
                                r.source_snapshot().file(), ":", r.source_snapshot().position()));
          if (r.global_read_lock_used()) {
-           ctx.Note(absl::StrCat("non-transactional tables: the source held a global read lock "
-                                 "for ", r.source_lock_ms(), " ms"));
+           ctx.Note(
+               absl::StrCat("non-transactional tables: the source held a global read lock "
+                            "for ",
+                            r.source_lock_ms(), " ms"));
          }
          return absl::OkStatus();
        }});
@@ -252,11 +258,12 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        [](RunContext& ctx) -> absl::Status {
          v1::BinlogCoordinates snap = Coordinates(ctx.records, "snapshot");
          if (snap.file().empty()) {
-           return absl::FailedPreconditionError("no snapshot coordinates recorded: re-run the import");
+           return absl::FailedPreconditionError(
+               "no snapshot coordinates recorded: re-run the import");
          }
          const NodeEntry& s = ctx.source->node();
-         ASSIGN_OR_RETURN(std::string done,
-                          ctx.target->ChangeMaster(ctx.run_id, s.mariadb_host, s.mariadb_port, snap));
+         ASSIGN_OR_RETURN(std::string done, ctx.target->ChangeMaster(ctx.run_id, s.mariadb_host,
+                                                                     s.mariadb_port, snap));
          ctx.Note(done);
          RETURN_IF_ERROR(ctx.target->StartReplica(ctx.run_id).status());
          return WaitReplicaRunning(ctx, *ctx.target, ctx.options.replica_wait);
@@ -266,7 +273,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
       {"phase2",
        "phase 2: source replicates",
        S.name,
-       {absl::StrCat(T.name, ": SHOW MASTER STATUS  (after the import, which is not in its binlog)"),
+       {absl::StrCat(T.name,
+                     ": SHOW MASTER STATUS  (after the import, which is not in its binlog)"),
         absl::StrCat(S.name, ": ",
                      ChangeMasterText(T, in.repl_user, "<target file>", "<target pos>")),
         absl::StrCat(S.name, ": START SLAVE; wait for Slave_IO_Running = Slave_SQL_Running = Yes")},
@@ -295,8 +303,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        "unfence target",
        T.name,
        {absl::StrCat(T.name, ": SET GLOBAL read_only = <as before>"),
-        absl::StrCat(T.name, ": start keepalived"),
-        absl::StrCat("check: VIP still on ", S.name)},
+        absl::StrCat(T.name, ": start keepalived"), absl::StrCat("check: VIP still on ", S.name)},
        true,
        [](RunContext& ctx) -> absl::Status {
          bool was_read_only = ctx.records["target_read_only"] == "1";
@@ -316,8 +323,11 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
 
   if (!in.config->resume_hook.empty()) {
     std::string hook = in.config->resume_hook;
-    steps.push_back({"resume-hook", "resume services", "coordinator",
-                     {absl::StrCat("/bin/sh -c '", hook, "'")}, false,
+    steps.push_back({"resume-hook",
+                     "resume services",
+                     "coordinator",
+                     {absl::StrCat("/bin/sh -c '", hook, "'")},
+                     false,
                      [hook](RunContext& ctx) { return RunHook(ctx, "resume", hook); }});
   }
   return steps;

@@ -48,9 +48,9 @@ struct RunContext {
 };
 
 struct Step {
-  std::string id;     // stable, journaled: "fence-target"
-  std::string title;  // for people: "fence target"
-  std::string node;   // "db2", "db1 → db2", "coordinator"
+  std::string id;                    // stable, journaled: "fence-target"
+  std::string title;                 // for people: "fence target"
+  std::string node;                  // "db2", "db1 → db2", "coordinator"
   std::vector<std::string> actions;  // exact statements/commands, secrets masked
   bool rerun_on_resume = false;      // idempotent: run again even if journaled done
   std::function<absl::Status(RunContext&)> run;

@@ -1,5 +1,5 @@
-#include "absl/strings/string_view.h"
 #include "coordinator/status_command.h"
+#include "absl/strings/string_view.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -55,7 +55,8 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
     for (int i = 0; i < 2; ++i) {
       const NodeView& n = view.nodes[i];
       if (!n.reachable()) {
-        cells[i] = label == "agent" ? absl::StrCat("UNREACHABLE: ", n.status.status().message()) : "?";
+        cells[i] =
+            label == "agent" ? absl::StrCat("UNREACHABLE: ", n.status.status().message()) : "?";
       } else if (!n.status->db_error().empty() && label != "agent" && label != "VIP" &&
                  label != "keepalived") {
         cells[i] = label == "mariadb" ? absl::StrCat("ERROR: ", n.status->db_error()) : "?";
@@ -65,7 +66,8 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
     }
     rows.push_back({std::move(label), cells});
   };
-  row("agent", [&](int i, const v1::NodeStatus&) { return absl::StrCat(view.nodes[i].entry.agent, " ok"); });
+  row("agent",
+      [&](int i, const v1::NodeStatus&) { return absl::StrCat(view.nodes[i].entry.agent, " ok"); });
   row("mariadb", [&](int i, const v1::NodeStatus& s) {
     return absl::StrCat(view.nodes[i].entry.mariadb_host, ":", view.nodes[i].entry.mariadb_port,
                         "  ", s.version());
@@ -80,7 +82,8 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
     if (!k.managed()) return absl::StrCat("not managed (", k.control(), ")");
     return absl::StrCat(k.running() ? "running" : "stopped", " (", k.control(), ")");
   });
-  row("read_only", [](int, const v1::NodeStatus& s) { return std::string(s.read_only() ? "ON" : "OFF"); });
+  row("read_only",
+      [](int, const v1::NodeStatus& s) { return std::string(s.read_only() ? "ON" : "OFF"); });
   row("binlog", [](int, const v1::NodeStatus& s) {
     if (!s.log_bin()) return std::string("OFF");
     return absl::StrCat(s.master().file(), ":", s.master().position());
@@ -129,8 +132,8 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
       (void)google::protobuf::util::MessageToJsonString(*n.status, &json, options);
       nodes.push_back(json);
     } else {
-      nodes.push_back(absl::StrCat("{\"node\":", JsonString(n.entry.name),
-                                   ",\"agent_error\":", JsonString(n.status.status().message()), "}"));
+      nodes.push_back(absl::StrCat("{\"node\":", JsonString(n.entry.name), ",\"agent_error\":",
+                                   JsonString(n.status.status().message()), "}"));
     }
   }
   return absl::StrCat("{\"cluster\":", JsonString(cluster), ",\"health\":\"", health,
@@ -164,9 +167,12 @@ int RunStatus(const std::string& config_flag, bool json) {
     }
   }
   switch (diagnosis.health) {
-    case Health::kHealthy: return kExitOk;
-    case Health::kDegraded: return kExitFailed;
-    case Health::kError: return kExitUsage;
+    case Health::kHealthy:
+      return kExitOk;
+    case Health::kDegraded:
+      return kExitFailed;
+    case Health::kError:
+      return kExitUsage;
   }
   return kExitUsage;
 }

@@ -45,7 +45,8 @@ absl::Status WaitCaughtUp(AgentClient& a, AgentClient& b) {
           !a_ok ? a.node().name : b.node().name, " has not applied its peer's position ",
           !a_ok ? absl::StrCat(b_pos.file(), ":", b_pos.position())
                 : absl::StrCat(a_pos.file(), ":", a_pos.position()),
-          " after ", absl::FormatDuration(kCatchUp), " (is replication running? see mmresync status)"));
+          " after ", absl::FormatDuration(kCatchUp),
+          " (is replication running? see mmresync status)"));
     }
     absl::SleepFor(absl::Milliseconds(200));
   }
