@@ -284,6 +284,16 @@ int RunRecover(const RecoverFlags& flags) {
     outcome = ExecutePlan(p.steps, ctx, journal, done);
   }
   absl::Duration took = absl::Now() - began;
+  // The run is over either way: let go of the pair before the final report.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    stop_renewal = true;
+  }
+  cv.notify_all();
+  renewal.join();
+  done_signals = true;
+  signals.join();
+  for (AgentClient* c : {source, target}) (void)c->ReleaseLease(run_id);
 
   int code = kExitOk;
   if (outcome.status.ok()) {
@@ -321,15 +331,6 @@ int RunRecover(const RecoverFlags& flags) {
     code = kExitFailed;
   }
 
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    stop_renewal = true;
-  }
-  cv.notify_all();
-  renewal.join();
-  done_signals = true;
-  signals.join();
-  for (AgentClient* c : {source, target}) (void)c->ReleaseLease(run_id);
   return code;
 }
 

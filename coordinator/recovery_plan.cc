@@ -125,6 +125,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
   auto list = [](const std::vector<std::string>& v) {
     return v.empty() ? std::string("(none)") : absl::StrJoin(v, " ");
   };
+  bool vip = in.view.nodes[in.roles.source].status.ok() &&
+             in.view.nodes[in.roles.source].status->vip_configured();
   std::vector<Step> steps;
 
   if (!in.config->pause_hook.empty()) {
@@ -142,13 +144,14 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        "fence target",
        T.name,
        {absl::StrCat(T.name, ": stop keepalived"),
-        absl::StrCat("check: VIP absent on ", T.name, ", present on ", S.name),
+        vip ? absl::StrCat("check: VIP absent on ", T.name, ", present on ", S.name)
+            : std::string("(no VIP configured: no VIP check)"),
         absl::StrCat(T.name, ": SET GLOBAL read_only = ON")},
        true,
        [](RunContext& ctx) -> absl::Status {
          // The original read_only is restored at the end; keep the first value seen.
          if (!ctx.records.count("target_read_only")) {
-           ctx.records["target_read_only"] = ctx.target_status().read_only() ? "1" : "0";
+           ctx.records["target_read_only"] = std::string(ctx.target_status().read_only() ? "1" : "0");
          }
          ASSIGN_OR_RETURN(std::string stopped, ctx.target->Keepalived(ctx.run_id, false));
          ctx.Note(stopped);
@@ -303,7 +306,9 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        "unfence target",
        T.name,
        {absl::StrCat(T.name, ": SET GLOBAL read_only = <as before>"),
-        absl::StrCat(T.name, ": start keepalived"), absl::StrCat("check: VIP still on ", S.name)},
+        absl::StrCat(T.name, ": start keepalived"),
+        vip ? absl::StrCat("check: VIP still on ", S.name)
+            : std::string("(no VIP configured: no VIP check)")},
        true,
        [](RunContext& ctx) -> absl::Status {
          bool was_read_only = ctx.records["target_read_only"] == "1";

@@ -20,6 +20,10 @@ sql() { # node, statement...
   mariadb --no-defaults --default-character-set=utf8mb4 -S "$DIR/node$n/mysqld.sock" -uroot --batch --skip-column-names -e "$*"
 }
 
+slave_status() { # node: vertical SHOW SLAVE STATUS (labels need the non-batch mode)
+  mariadb --no-defaults -S "$DIR/node$1/mysqld.sock" -uroot -e "SHOW SLAVE STATUS\G"
+}
+
 free_port() {
   local p
   for _ in $(seq 1 200); do
@@ -181,8 +185,8 @@ in_sync() {
   local f1 p1 f2 p2
   read -r f1 p1 _ < <(sql 1 "SHOW MASTER STATUS")
   read -r f2 p2 _ < <(sql 2 "SHOW MASTER STATUS")
-  sql 2 "SHOW SLAVE STATUS\G" | grep -q "Exec_Master_Log_Pos: $p1\$" &&
-    sql 1 "SHOW SLAVE STATUS\G" | grep -q "Exec_Master_Log_Pos: $p2\$"
+  slave_status 2 | grep -q "Exec_Master_Log_Pos: $p1\$" &&
+    slave_status 1 | grep -q "Exec_Master_Log_Pos: $p2\$"
 }
 
 load_sample() {
@@ -231,10 +235,11 @@ cmd_break() {
     *) echo "unknown kind $kind (dup | missing | extra)" >&2; return 2 ;;
   esac
   if [ "$kind" != extra ]; then
-    wait_for "db2 replication to stop" 60 sh -c \
-      "mariadb --no-defaults -S '$DIR/node2/mysqld.sock' -uroot -e 'SHOW SLAVE STATUS\G' | grep -q 'Slave_SQL_Running: No'"
+    wait_for "db2 replication to stop" 60 sql_thread_stopped 2
   fi
 }
+
+sql_thread_stopped() { slave_status "$1" | grep -q "Slave_SQL_Running: No"; }
 
 stop_pid() { # pidfile
   local f=$1 pid
