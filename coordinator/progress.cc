@@ -42,12 +42,15 @@ std::string Took(absl::Duration d) { return absl::StrFormat("%.1fs", absl::ToDou
 
 std::string ProgressText(const v1::Progress& p, const RateMeter& meter) {
   std::string text = p.phase();
-  if (p.bytes_done() > 0 || p.bytes_total() > 0) {
+  // The total is an estimate from table statistics, which InnoDB updates lazily: once
+  // it is exceeded it says nothing, so show none rather than a wrong one.
+  uint64_t total = p.bytes_total() > p.bytes_done() ? p.bytes_total() : 0;
+  if (p.bytes_done() > 0 || total > 0) {
     absl::StrAppend(&text, "  ", HumanBytes(p.bytes_done()));
-    if (p.bytes_total() > 0) absl::StrAppend(&text, " / ~", HumanBytes(p.bytes_total()));
+    if (total > 0) absl::StrAppend(&text, " / ~", HumanBytes(total));
     if (meter.BytesPerSecond() > 0) {
       absl::StrAppend(&text, "  ", HumanBytes(static_cast<uint64_t>(meter.BytesPerSecond())), "/s");
-      absl::Duration eta = meter.Eta(p.bytes_done(), p.bytes_total());
+      absl::Duration eta = meter.Eta(p.bytes_done(), total);
       if (eta > absl::ZeroDuration()) absl::StrAppend(&text, "  ETA ", FormatClock(eta));
     }
   }
