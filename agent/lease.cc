@@ -67,9 +67,13 @@ absl::Status TransferTokens::Consume(const std::string& token, const std::string
   if (it == tokens_.end() || now_() >= it->second.expires) {
     return absl::PermissionDeniedError("unknown, used or expired transfer token");
   }
-  if (it->second.peer_node != peer_node || it->second.run_id != run_id) {
+  if (it->second.peer_node != peer_node) {
     return absl::PermissionDeniedError(absl::StrCat("transfer token was issued for agent ",
                                                     it->second.peer_node, ", not ", peer_node));
+  }
+  if (it->second.run_id != run_id) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("transfer token was issued for another run, not run ", run_id));
   }
   tokens_.erase(it);
   return absl::OkStatus();

@@ -37,6 +37,10 @@ absl::StatusOr<v1::ImportResult> ImportFromStream(const TargetImportParams& para
   if (!first->has_value() || (*first)->data().empty()) {
     return absl::DataLossError("source stream ended before any data (nothing was dropped)");
   }
+  if ((*first)->offset() != 0) {
+    return absl::DataLossError(absl::StrCat("source stream starts at offset ", (*first)->offset(),
+                                            " (nothing was dropped)"));
+  }
 
   // 2. Drop the user schemas, then import. From here on a failure leaves the target
   // partially imported; it stays fenced and the caller reports where the backup is.

@@ -45,6 +45,12 @@ absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
       return absl::DataLossError(absl::StrCat(path, ":", line_no, ": unreadable journal line"));
     }
     if (e.event() == "run-start") {
+      // `recover --resume` starts the same run again. What its earlier attempts finished
+      // stays done: the executor does not journal the steps it skips as done.
+      if (run.has_value() && run->run_id == e.run_id()) {
+        run->failed = false;
+        continue;
+      }
       run = RunRecord{};
       run->run_id = e.run_id();
       run->source = e.source();

@@ -82,7 +82,16 @@ int main(int argc, char** argv) {
 
   if (*status) return RunStatus(config, json);
   if (*plan) return RunPlan(flags);
-  if (*recover) return RunRecover(flags);
+  if (*recover) {
+    // Before any thread (gRPC's included) exists, so the signals reach only the thread
+    // RunRecover dedicates to them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return RunRecover(flags);
+  }
   if (*verify) return RunVerify(config, json);
   if (*init) return RunCertsInit(dir, days);
   if (*issue) return RunCertsIssue(dir, role, name, sans, out, days);

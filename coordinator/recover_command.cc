@@ -14,7 +14,9 @@
 #include <openssl/rand.h>
 
 #include "absl/algorithm/container.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -121,8 +123,11 @@ std::string RoleLine(const Prepared& p) {
 }
 
 // Where each node stands after a failure at `failed`, and what to run next.
+// `target_now` is the target's status read after the failure: when the fence itself
+// failed, the target is not (or only partly) fenced, and that is reported from it.
 std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
-                            const std::string& backup) {
+                            const std::string& backup,
+                            const absl::StatusOr<v1::NodeStatus>& target_now) {
   const std::string& S = p.view.nodes[p.roles.source].entry.name;
   const std::string& T = p.view.nodes[p.roles.target].entry.name;
   std::set<std::string> done(outcome.completed.begin(), outcome.completed.end());
@@ -134,11 +139,29 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
     absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover\n");
     return out;
   }
+  if (!fenced) {
+    absl::StrAppend(&out, "  ", S, " (source): writable and serving; replication as before.\n");
+    absl::StrAppend(&out, "  ", T, " (target): NOT fenced (fencing stopped at the error above); ");
+    if (target_now.ok()) {
+      const v1::KeepalivedState& ka = target_now->keepalived();
+      std::string keepalived = !ka.managed()                                     ? "not managed"
+                               : ka.running()                                    ? "running"
+                               : absl::StartsWith(ka.detail(), "status unknown") ? "state unknown"
+                                                                                 : "stopped";
+      absl::StrAppend(&out, "keepalived ", keepalived,
+                      ", read_only=", target_now->read_only() ? "ON" : "OFF",
+                      target_now->vip_local() ? ", holds the VIP" : "", "; no data was changed.\n");
+    } else {
+      absl::StrAppend(&out, "its state is unknown (", target_now.status().message(),
+                      "); no data was changed.\n");
+    }
+    absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover --resume\n");
+    return out;
+  }
   absl::StrAppend(&out, "  ", S, " (source): writable and serving; ",
                   done.count("stop-replication") ? absl::StrCat("not replicating from ", T)
                                                  : std::string("replication as before"),
                   done.count("phase2") ? " (replicating again)" : "", ".\n");
-  (void)fenced;
   absl::StrAppend(&out, "  ", T, " (target): fenced (keepalived stopped, read_only=ON)");
   if (done.count("stream-import")) {
     absl::StrAppend(&out, ", re-seeded from ", S);
@@ -177,6 +200,37 @@ int RunPlan(const RecoverFlags& flags) {
 }
 
 int RunRecover(const RecoverFlags& flags) {
+  // main() blocked SIGINT/SIGTERM in every thread before any existed; this thread takes
+  // them. Before the run starts nothing has changed, so Ctrl-C just ends the program;
+  // during the run it stops at the next safe point and cancels the stream in flight
+  // (the agents kill their dump/import processes, which releases any source lock).
+  std::atomic<bool> interrupted{false};
+  std::atomic<bool> run_started{false};
+  std::atomic<bool> done_signals{false};
+  std::atomic<AgentClient*> cancel_a{nullptr}, cancel_b{nullptr};
+  std::thread signals([&] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    while (!done_signals.load()) {
+      timespec ts{0, 200 * 1000 * 1000};
+      if (sigtimedwait(&set, nullptr, &ts) <= 0) continue;
+      if (!run_started.load()) {
+        std::fprintf(stderr,
+                     "\nmmresync: interrupted before the run started; nothing was changed\n");
+        std::_Exit(130);
+      }
+      interrupted = true;
+      if (AgentClient* c = cancel_a.load()) c->CancelStreams();
+      if (AgentClient* c = cancel_b.load()) c->CancelStreams();
+    }
+  });
+  absl::Cleanup stop_signals = [&] {
+    done_signals = true;
+    signals.join();
+  };
+
   Prepared p;
   if (auto code = Prepare(flags, p, false); code.has_value()) return *code;
   const ClusterConfig& config = p.session.config;
@@ -214,7 +268,9 @@ int RunRecover(const RecoverFlags& flags) {
     }
   }
 
-  std::atomic<bool> interrupted{false};
+  cancel_a = source;
+  cancel_b = target;
+  run_started = true;
   std::mutex mu;
   std::condition_variable cv;
   bool stop_renewal = false;
@@ -225,26 +281,6 @@ int RunRecover(const RecoverFlags& flags) {
       for (AgentClient* c : {source, target}) (void)c->RenewLease(run_id, kLeaseTtlSeconds);
     }
   });
-  // Ctrl-C: stop at the next safe point and cancel the stream in flight (the agents
-  // kill their dump/import processes, which releases any lock on the source).
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::atomic<bool> done_signals{false};
-  std::thread signals([&] {
-    while (!done_signals.load()) {
-      timespec ts{0, 200 * 1000 * 1000};
-      int sig = sigtimedwait(&set, nullptr, &ts);
-      if (sig > 0) {
-        interrupted = true;
-        source->CancelStreams();
-        target->CancelStreams();
-      }
-    }
-  });
-
   std::unique_ptr<ProgressSink> sink = flags.json ? MakeJsonProgress(stdout)
                                        : tty      ? MakeTtyProgress(stdout)
                                                   : MakePlainProgress(stdout);
@@ -291,8 +327,6 @@ int RunRecover(const RecoverFlags& flags) {
   }
   cv.notify_all();
   renewal.join();
-  done_signals = true;
-  signals.join();
   for (AgentClient* c : {source, target}) (void)c->ReleaseLease(run_id);
 
   int code = kExitOk;
@@ -320,7 +354,11 @@ int RunRecover(const RecoverFlags& flags) {
     sink->Footer(false, absl::StrCat("recover failed at step ", outcome.failed_step, ": ",
                                      outcome.status.message()));
     std::string backup = ctx.records.count("backup_path") ? ctx.records["backup_path"] : "";
-    std::fputs(SafeStateReport(p, outcome, backup).c_str(), flags.json ? stderr : stdout);
+    absl::StatusOr<v1::NodeStatus> target_now =
+        outcome.failed_step == "fence-target" ? target->GetStatus()
+                                              : absl::StatusOr<v1::NodeStatus>(v1::NodeStatus());
+    std::fputs(SafeStateReport(p, outcome, backup, target_now).c_str(),
+               flags.json ? stderr : stdout);
     // Services paused by the hook run against the source, which is writable: resume them.
     if (std::find(outcome.completed.begin(), outcome.completed.end(), "pause-hook") !=
             outcome.completed.end() &&

@@ -139,27 +139,28 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                      [hook](RunContext& ctx) { return RunHook(ctx, "pause", hook); }});
   }
 
-  steps.push_back(
-      {"fence-target",
-       "fence target",
-       T.name,
-       {absl::StrCat(T.name, ": stop keepalived"),
-        vip ? absl::StrCat("check: VIP absent on ", T.name, ", present on ", S.name)
-            : std::string("(no VIP configured: no VIP check)"),
-        absl::StrCat(T.name, ": SET GLOBAL read_only = ON")},
-       true,
-       [](RunContext& ctx) -> absl::Status {
-         // The original read_only is restored at the end; keep the first value seen.
-         if (!ctx.records.count("target_read_only")) {
-           ctx.records["target_read_only"] = std::string(ctx.target_status().read_only() ? "1" : "0");
-         }
-         ASSIGN_OR_RETURN(std::string stopped, ctx.target->Keepalived(ctx.run_id, false));
-         ctx.Note(stopped);
-         RETURN_IF_ERROR(WaitVip(ctx, true, ctx.options.vip_wait));
-         ASSIGN_OR_RETURN(std::string ro, ctx.target->SetReadOnly(ctx.run_id, true));
-         ctx.Note(ro);
-         return absl::OkStatus();
-       }});
+  steps.push_back({"fence-target",
+                   "fence target",
+                   T.name,
+                   {absl::StrCat(T.name, ": stop keepalived"),
+                    vip ? absl::StrCat("check: VIP absent on ", T.name, ", present on ", S.name)
+                        : std::string("(no VIP configured: no VIP check)"),
+                    absl::StrCat(T.name, ": SET GLOBAL read_only = ON")},
+                   true,
+                   [](RunContext& ctx) -> absl::Status {
+                     // The original read_only is restored at the end; keep the first value seen.
+                     if (!ctx.records.count("target_read_only")) {
+                       ctx.records["target_read_only"] =
+                           std::string(ctx.target_status().read_only() ? "1" : "0");
+                     }
+                     ASSIGN_OR_RETURN(std::string stopped,
+                                      ctx.target->Keepalived(ctx.run_id, false));
+                     ctx.Note(stopped);
+                     RETURN_IF_ERROR(WaitVip(ctx, true, ctx.options.vip_wait));
+                     ASSIGN_OR_RETURN(std::string ro, ctx.target->SetReadOnly(ctx.run_id, true));
+                     ctx.Note(ro);
+                     return absl::OkStatus();
+                   }});
 
   steps.push_back({"stop-replication",
                    "stop replication",

@@ -58,12 +58,14 @@ std::string Key(const v1::TableChecksum& t) { return absl::StrCat(t.schema(), ".
 
 std::vector<std::string> CompareChecksums(const std::string& name_a, const v1::ChecksumReply& a,
                                           const std::string& name_b, const v1::ChecksumReply& b) {
-  std::map<std::string, const v1::TableChecksum*> in_a, in_b;
-  for (const auto& t : a.tables()) in_a[Key(t)] = &t;
-  for (const auto& t : b.tables()) in_b[Key(t)] = &t;
+  // Keyed by (schema, table): "a.b"."c" and "a"."b.c" are different tables.
+  std::map<std::pair<std::string, std::string>, const v1::TableChecksum*> in_a, in_b;
+  for (const auto& t : a.tables()) in_a[{t.schema(), t.table()}] = &t;
+  for (const auto& t : b.tables()) in_b[{t.schema(), t.table()}] = &t;
   std::vector<std::string> out;
-  for (const auto& [key, ta] : in_a) {
-    auto it = in_b.find(key);
+  for (const auto& [name, ta] : in_a) {
+    const std::string key = Key(*ta);
+    auto it = in_b.find(name);
     if (it == in_b.end()) {
       out.push_back(absl::StrCat(key, ": missing on ", name_b));
       continue;
@@ -76,8 +78,8 @@ std::vector<std::string> CompareChecksums(const std::string& name_a, const v1::C
                                  tb->rows()));
     }
   }
-  for (const auto& [key, tb] : in_b) {
-    if (!in_a.count(key)) out.push_back(absl::StrCat(key, ": missing on ", name_a));
+  for (const auto& [name, tb] : in_b) {
+    if (!in_a.count(name)) out.push_back(absl::StrCat(Key(*tb), ": missing on ", name_a));
   }
   return out;
 }

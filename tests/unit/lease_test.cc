@@ -1,0 +1,211 @@
+#include "agent/lease.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mmresync::agent {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+// A clock the test moves by hand.
+class ManualClock {
+ public:
+  absl::Time Now() const { return now_; }
+  void Advance(absl::Duration d) { now_ += d; }
+  std::function<absl::Time()> Fn() {
+    return [this] { return now_; };
+  }
+
+ private:
+  absl::Time now_ = absl::FromUnixSeconds(1700000000);
+};
+
+std::string Msg(const absl::Status& s) { return std::string(s.message()); }
+
+class LeaseTableTest : public ::testing::Test {
+ protected:
+  ManualClock clock_;
+  LeaseTable table_{clock_.Fn()};
+};
+
+TEST_F(LeaseTableTest, FreeAtStart) {
+  EXPECT_TRUE(table_.Current().run_id.empty());
+  absl::Status s = table_.Check("run-a");
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+}
+
+TEST_F(LeaseTableTest, AcquireThenCheck) {
+  auto lease = table_.Acquire("run-a", "alice@ops1", absl::Seconds(30));
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_EQ(lease->run_id, "run-a");
+  EXPECT_EQ(lease->holder, "alice@ops1");
+  EXPECT_EQ(lease->expires, clock_.Now() + absl::Seconds(30));
+  EXPECT_TRUE(table_.Check("run-a").ok());
+  EXPECT_EQ(table_.Current().run_id, "run-a");
+}
+
+TEST_F(LeaseTableTest, SecondRunRefusedNamingTheHolder) {
+  ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", absl::Seconds(30)).ok());
+  clock_.Advance(absl::Seconds(10));
+  auto second = table_.Acquire("run-b", "bob@ops2", absl::Seconds(30));
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  EXPECT_THAT(Msg(second.status()),
+              AllOf(HasSubstr("run-a"), HasSubstr("alice@ops1"), HasSubstr("20s")));
+  // The first lease is untouched.
+  EXPECT_EQ(table_.Current().run_id, "run-a");
+  EXPECT_EQ(table_.Current().holder, "alice@ops1");
+  EXPECT_TRUE(table_.Check("run-a").ok());
+
+  absl::Status check = table_.Check("run-b");
+  EXPECT_TRUE(absl::IsFailedPrecondition(check));
+  EXPECT_THAT(Msg(check), AllOf(HasSubstr("run-a"), HasSubstr("alice@ops1")));
+}
+
+TEST_F(LeaseTableTest, SameRunAcquiresAgainAsRenewal) {
+  ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", absl::Seconds(30)).ok());
+  clock_.Advance(absl::Seconds(20));
+  auto again = table_.Acquire("run-a", "alice@ops1", absl::Seconds(30));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->expires, clock_.Now() + absl::Seconds(30));
+}
+
+TEST_F(LeaseTableTest, ExpiryFreesTheLease) {
+  ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", absl::Seconds(30)).ok());
+  clock_.Advance(absl::Seconds(30) - absl::Nanoseconds(1));
+  EXPECT_TRUE(table_.Check("run-a").ok());
+  EXPECT_FALSE(table_.Acquire("run-b", "bob@ops2", absl::Seconds(30)).ok());
+
+  clock_.Advance(absl::Nanoseconds(1));  // exactly at expiry: gone
+  EXPECT_TRUE(table_.Current().run_id.empty());
+  absl::Status check = table_.Check("run-a");
+  EXPECT_TRUE(absl::IsFailedPrecondition(check));
+  EXPECT_THAT(Msg(check), HasSubstr("expired"));
+
+  auto second = table_.Acquire("run-b", "bob@ops2", absl::Seconds(30));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(table_.Current().run_id, "run-b");
+  EXPECT_EQ(table_.Current().holder, "bob@ops2");
+  EXPECT_FALSE(table_.Check("run-a").ok());
+}
+
+TEST_F(LeaseTableTest, RenewByHolderExtends) {
+  ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", absl::Seconds(30)).ok());
+  clock_.Advance(absl::Seconds(25));
+  auto renewed = table_.Renew("run-a", absl::Seconds(30));
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_EQ(renewed->expires, clock_.Now() + absl::Seconds(30));
+  EXPECT_EQ(renewed->holder, "alice@ops1");
+  clock_.Advance(absl::Seconds(25));  // 50s after acquire, 25s after renew
+  EXPECT_TRUE(table_.Check("run-a").ok());
+}
+
+TEST_F(LeaseTableTest, RenewByWrongRunRefused) {
+  ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", absl::Seconds(30)).ok());
+  auto renewed = table_.Renew("run-b", absl::Seconds(300));
+  ASSERT_FALSE(renewed.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(renewed.status()));
+  EXPECT_THAT(Msg(renewed.status()), HasSubstr("run-b"));
+  // Nothing changed: the holder's lease still ends at 30s.
+  EXPECT_EQ(table_.Current().run_id, "run-a");
+  EXPECT_EQ(table_.Current().expires, clock_.Now() + absl::Seconds(30));
+}
+
+TEST_F(LeaseTableTest, RenewAfterExpiryRefused) {
+  ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", absl::Seconds(30)).ok());
+  clock_.Advance(absl::Seconds(31));
+  auto renewed = table_.Renew("run-a", absl::Seconds(30));
+  EXPECT_FALSE(renewed.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(renewed.status()));
+  EXPECT_TRUE(table_.Current().run_id.empty());
+}
+
+TEST_F(LeaseTableTest, RenewOfNothingRefused) {
+  EXPECT_FALSE(table_.Renew("run-a", absl::Seconds(30)).ok());
+}
+
+TEST_F(LeaseTableTest, ReleaseOnlyByHolder) {
+  ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", absl::Seconds(30)).ok());
+  EXPECT_TRUE(table_.Release("run-b").ok());  // not an error, but changes nothing
+  EXPECT_EQ(table_.Current().run_id, "run-a");
+  EXPECT_FALSE(table_.Acquire("run-b", "bob@ops2", absl::Seconds(30)).ok());
+
+  EXPECT_TRUE(table_.Release("run-a").ok());
+  EXPECT_TRUE(table_.Current().run_id.empty());
+  EXPECT_FALSE(table_.Check("run-a").ok());
+  EXPECT_TRUE(table_.Acquire("run-b", "bob@ops2", absl::Seconds(30)).ok());
+}
+
+class TransferTokensTest : public ::testing::Test {
+ protected:
+  ManualClock clock_;
+  TransferTokens tokens_{clock_.Fn()};
+  const std::string token_ = std::string(64, 'a');
+};
+
+TEST_F(TransferTokensTest, OneTimeUse) {
+  tokens_.Authorize(token_, "db2", "run-a", absl::Seconds(60));
+  EXPECT_TRUE(tokens_.Consume(token_, "db2", "run-a").ok());
+  absl::Status again = tokens_.Consume(token_, "db2", "run-a");
+  EXPECT_TRUE(absl::IsPermissionDenied(again)) << again;
+}
+
+TEST_F(TransferTokensTest, UnknownTokenRefused) {
+  tokens_.Authorize(token_, "db2", "run-a", absl::Seconds(60));
+  EXPECT_TRUE(absl::IsPermissionDenied(tokens_.Consume(std::string(64, 'b'), "db2", "run-a")));
+  EXPECT_TRUE(absl::IsPermissionDenied(tokens_.Consume("", "db2", "run-a")));
+}
+
+TEST_F(TransferTokensTest, WrongPeerRefused) {
+  tokens_.Authorize(token_, "db2", "run-a", absl::Seconds(60));
+  absl::Status s = tokens_.Consume(token_, "db3", "run-a");
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_THAT(Msg(s), AllOf(HasSubstr("db2"), HasSubstr("db3")));
+  // A refused attempt does not use the token up for the rightful peer.
+  EXPECT_TRUE(tokens_.Consume(token_, "db2", "run-a").ok());
+}
+
+TEST_F(TransferTokensTest, WrongRunRefused) {
+  tokens_.Authorize(token_, "db2", "run-a", absl::Seconds(60));
+  absl::Status s = tokens_.Consume(token_, "db2", "run-b");
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_THAT(Msg(s), HasSubstr("run-b"));
+  EXPECT_TRUE(tokens_.Consume(token_, "db2", "run-a").ok());
+}
+
+TEST_F(TransferTokensTest, ExpiredTokenRefused) {
+  const std::string early(64, 'e');
+  tokens_.Authorize(early, "db2", "run-a", absl::Seconds(60));
+  tokens_.Authorize(token_, "db2", "run-a", absl::Seconds(60));
+  clock_.Advance(absl::Seconds(60) - absl::Nanoseconds(1));
+  EXPECT_TRUE(tokens_.Consume(early, "db2", "run-a").ok());  // still valid just before the end
+  clock_.Advance(absl::Nanoseconds(1));
+  absl::Status s = tokens_.Consume(token_, "db2", "run-a");
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_THAT(Msg(s), HasSubstr("expired"));
+}
+
+TEST_F(TransferTokensTest, ReauthorizeReplacesPeerAndRun) {
+  tokens_.Authorize(token_, "db2", "run-a", absl::Seconds(60));
+  tokens_.Authorize(token_, "db3", "run-b", absl::Seconds(60));
+  EXPECT_FALSE(tokens_.Consume(token_, "db2", "run-a").ok());
+  EXPECT_TRUE(tokens_.Consume(token_, "db3", "run-b").ok());
+}
+
+TEST_F(TransferTokensTest, ExpiredTokensArePurgedOnAuthorize) {
+  const std::string other(64, 'c');
+  tokens_.Authorize(token_, "db2", "run-a", absl::Seconds(10));
+  clock_.Advance(absl::Seconds(11));
+  tokens_.Authorize(other, "db2", "run-a", absl::Seconds(10));
+  EXPECT_FALSE(tokens_.Consume(token_, "db2", "run-a").ok());
+  EXPECT_TRUE(tokens_.Consume(other, "db2", "run-a").ok());
+}
+
+}  // namespace
+}  // namespace mmresync::agent

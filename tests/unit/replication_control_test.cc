@@ -1,0 +1,157 @@
+#include "agent/replication_control.h"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/fake_db_session.h"
+
+namespace mmresync::agent {
+namespace {
+
+using fakes::FakeDbScript;
+using fakes::FakeDbSession;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr char kSecret[] = "s3cr'et\\pw\"";
+
+ChangeMasterTarget Good() {
+  ChangeMasterTarget t;
+  t.host = "10.0.0.1";
+  t.port = 3306;
+  t.user = "repl";
+  t.password = kSecret;
+  t.log_file = "mysql-bin.000042";
+  t.log_pos = 1234;
+  return t;
+}
+
+TEST(DescribeChangeMasterTest, MasksThePassword) {
+  std::string text = DescribeChangeMaster(Good());
+  EXPECT_EQ(text,
+            "CHANGE MASTER TO MASTER_HOST='10.0.0.1', MASTER_PORT=3306, MASTER_USER='repl', "
+            "MASTER_PASSWORD='***', MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1234, "
+            "MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=5");
+  EXPECT_THAT(text, Not(HasSubstr("s3cr")));
+}
+
+TEST(ValidateChangeMasterTest, GoodPasses) { EXPECT_TRUE(ValidateChangeMaster(Good()).ok()); }
+
+// Each hostile field is refused before a single statement reaches the server.
+TEST(ChangeMasterTest, HostileValuesRefusedBeforeAnyStatement) {
+  struct Case {
+    const char* what;
+    ChangeMasterTarget target;
+  };
+  std::vector<Case> cases;
+  auto with = [&](const char* what, auto mutate) {
+    ChangeMasterTarget t = Good();
+    mutate(t);
+    cases.push_back({what, t});
+  };
+  with("host quote", [](ChangeMasterTarget& t) { t.host = "db1', MASTER_HOST='evil"; });
+  with("host empty", [](ChangeMasterTarget& t) { t.host = ""; });
+  with("host newline", [](ChangeMasterTarget& t) { t.host = "db1\nSTOP"; });
+  with("host NUL", [](ChangeMasterTarget& t) { t.host = std::string("db1\0x", 5); });
+  with("port 0", [](ChangeMasterTarget& t) { t.port = 0; });
+  with("port 65536", [](ChangeMasterTarget& t) { t.port = 65536; });
+  with("user quote", [](ChangeMasterTarget& t) { t.user = "repl'--"; });
+  with("user empty", [](ChangeMasterTarget& t) { t.user = ""; });
+  with("file traversal", [](ChangeMasterTarget& t) { t.log_file = "../../etc/passwd"; });
+  with("file dotdot", [](ChangeMasterTarget& t) { t.log_file = ".."; });
+  with("file quote", [](ChangeMasterTarget& t) { t.log_file = "bin.1', MASTER_HOST='x"; });
+  with("file empty", [](ChangeMasterTarget& t) { t.log_file = ""; });
+  with("pos 0", [](ChangeMasterTarget& t) { t.log_pos = 0; });
+  with("pos 3", [](ChangeMasterTarget& t) { t.log_pos = 3; });
+  with("pos > int64", [](ChangeMasterTarget& t) {
+    t.log_pos = static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1;
+  });
+  for (const Case& c : cases) {
+    FakeDbScript script;
+    FakeDbSession session(&script);
+    absl::Status s = ChangeMaster(session, c.target);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << c.what << ": " << s;
+    EXPECT_THAT(script.statements(), IsEmpty()) << c.what;
+    EXPECT_THAT(script.escaped(), IsEmpty()) << c.what;
+  }
+}
+
+TEST(ChangeMasterTest, ExecutesStopThenChangeWithEscapedPassword) {
+  FakeDbScript script;
+  FakeDbSession session(&script);
+  ASSERT_TRUE(ChangeMaster(session, Good()).ok());
+  EXPECT_THAT(script.escaped(), ElementsAre(kSecret));
+  EXPECT_THAT(script.statements(),
+              ElementsAre("STOP SLAVE",
+                          "CHANGE MASTER TO MASTER_HOST='10.0.0.1', MASTER_PORT=3306, "
+                          "MASTER_USER='repl', MASTER_PASSWORD='s3cr\\'et\\\\pw\\\"', "
+                          "MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1234, "
+                          "MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=5"));
+}
+
+TEST(ChangeMasterTest, StopFailureStopsBeforeChange) {
+  FakeDbScript script;
+  script.Fail("STOP SLAVE", absl::InternalError("ERROR 1198"));
+  FakeDbSession session(&script);
+  EXPECT_FALSE(ChangeMaster(session, Good()).ok());
+  EXPECT_THAT(script.statements(), ElementsAre("STOP SLAVE"));
+}
+
+TEST(ChangeMasterTest, ErrorDoesNotCarryThePasswordFromTheFake) {
+  // The statement error from the server is returned as is; the message comes from the
+  // session (which masks), never from the SQL text built here.
+  FakeDbScript script;
+  script.FailPrefix("CHANGE MASTER", absl::InternalError("ERROR 1200: bad"));
+  FakeDbSession session(&script);
+  absl::Status s = ChangeMaster(session, Good());
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), Not(HasSubstr("s3cr")));
+}
+
+TEST(StopReplicaTest, StopAndOptionalResetNeverResetMaster) {
+  {
+    FakeDbScript script;
+    FakeDbSession session(&script);
+    ASSERT_TRUE(StopReplica(session, false).ok());
+    EXPECT_THAT(script.statements(), ElementsAre("STOP SLAVE"));
+  }
+  {
+    FakeDbScript script;
+    FakeDbSession session(&script);
+    ASSERT_TRUE(StopReplica(session, true).ok());
+    EXPECT_THAT(script.statements(), ElementsAre("STOP SLAVE", "RESET SLAVE"));
+  }
+  {
+    FakeDbScript script;
+    script.Fail("STOP SLAVE", absl::InternalError("x"));
+    FakeDbSession session(&script);
+    EXPECT_FALSE(StopReplica(session, true).ok());
+    EXPECT_THAT(script.statements(), ElementsAre("STOP SLAVE"));  // no RESET after a failed STOP
+  }
+}
+
+TEST(StartReplicaTest, StartSlave) {
+  FakeDbScript script;
+  FakeDbSession session(&script);
+  ASSERT_TRUE(StartReplica(session).ok());
+  EXPECT_THAT(script.statements(), ElementsAre("START SLAVE"));
+}
+
+TEST(SetReadOnlyTest, OnAndOff) {
+  FakeDbScript script;
+  FakeDbSession session(&script);
+  ASSERT_TRUE(SetReadOnly(session, true).ok());
+  ASSERT_TRUE(SetReadOnly(session, false).ok());
+  EXPECT_THAT(script.statements(),
+              ElementsAre("SET GLOBAL read_only = ON", "SET GLOBAL read_only = OFF"));
+}
+
+}  // namespace
+}  // namespace mmresync::agent
