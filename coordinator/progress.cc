@@ -1,6 +1,8 @@
 #include "coordinator/progress.h"
 #include "absl/strings/string_view.h"
 
+#include <sys/ioctl.h>
+
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
@@ -71,15 +73,22 @@ class TtyProgress : public ProgressSink {
     meter_.Add(p.bytes_done(), absl::Now());
     Live(step, ProgressText(p, meter_));
   }
-  void StepNote(const StepInfo& step, const std::string& note) override { Live(step, note); }
+  void StepNote(const StepInfo& step, const std::string& note) override {
+    last_note_ = note;
+    Live(step, note);
+  }
   void StepFinished(const StepInfo& step, bool ok, const std::string& detail,
                     absl::Duration took) override {
-    Line(absl::StrFormat("%s [%d/%d] %-22s %-10s %s  (%s)",
-                         ok ? "\033[32m✔\033[0m" : "\033[31m✘\033[0m", step.index, step.total,
-                         step.title, step.node, detail, Took(took)));
+    // A finished step keeps what it last said (sizes, coordinates), not just "ok".
+    std::string text = ok && !last_note_.empty() ? last_note_ : detail;
+    last_note_.clear();
+    std::string head = absl::StrFormat("%s [%d/%d] %-27s %-10s (%s) ",
+                                       ok ? "\033[32m✔\033[0m" : "\033[31m✘\033[0m", step.index,
+                                       step.total, step.title, step.node, Took(took));
+    Line(head + text);  // never cut: it may end in a binlog position
   }
   void StepSkipped(const StepInfo& step, const std::string& why) override {
-    Line(absl::StrFormat("- [%d/%d] %-22s %-10s skipped: %s", step.index, step.total, step.title,
+    Line(absl::StrFormat("- [%d/%d] %-27s %-10s skipped: %s", step.index, step.total, step.title,
                          step.node, why));
   }
   void Footer(bool ok, const std::string& text) override {
@@ -91,11 +100,28 @@ class TtyProgress : public ProgressSink {
   void Live(const StepInfo& step, const std::string& what) {
     static const char* kSpin[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
     absl::MutexLock lock(&mu_);
-    std::string line = absl::StrFormat("\r\033[K%s [%d/%d] %-22s %-10s %s  %s", kSpin[spin_++ % 10],
+    std::string line = absl::StrFormat("%s [%d/%d] %-27s %-10s %s  %s", kSpin[spin_++ % 10],
                                        step.index, step.total, step.title, step.node,
                                        FormatClock(absl::Now() - started_), what);
-    std::fputs(line.c_str(), out_);
+    // A live line that wraps cannot be redrawn with \r: keep it to the terminal width.
+    std::fputs(("\r\033[K" + Fit(line)).c_str(), out_);
     std::fflush(out_);
+  }
+  // Cuts `text` to the terminal's width, counting UTF-8 code points and skipping colour
+  // escape sequences (ESC [ ... m), which take no room.
+  std::string Fit(const std::string& text) const {
+    winsize ws{};
+    size_t width = ioctl(fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 120;
+    size_t cols = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\033') {
+        while (i < text.size() && text[i] != 'm') ++i;
+        continue;
+      }
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;  // continuation
+      if (++cols >= width) return text.substr(0, i) + "\033[0m";
+    }
+    return text;
   }
   void Line(const std::string& text) {
     absl::MutexLock lock(&mu_);
@@ -107,6 +133,7 @@ class TtyProgress : public ProgressSink {
   int spin_ = 0;
   RateMeter meter_;
   absl::Time started_ = absl::Now();
+  std::string last_note_;
 };
 
 class PlainProgress : public ProgressSink {

@@ -86,7 +86,12 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Dura
     }
     ASSIGN_OR_RETURN(v1::NodeStatus st, client.GetStatus());
     const v1::ReplicaStatus& r = st.replica();
-    if (r.io_running() == "Yes" && r.sql_running() == "Yes") return absl::OkStatus();
+    if (r.io_running() == "Yes" && r.sql_running() == "Yes") {
+      ctx.Note(absl::StrCat(client.node().name, " replicates from ", r.master_host(), ":",
+                            r.master_port(), " (IO Yes, SQL Yes) at ", r.master_log_file(), ":",
+                            r.exec_master_log_pos()));
+      return absl::OkStatus();
+    }
     if (r.sql_running() == "No" && r.last_sql_errno() != 0) {
       return absl::FailedPreconditionError(
           absl::StrCat(client.node().name, ": replication SQL thread stopped: error ",
@@ -158,7 +163,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                      ctx.Note(stopped);
                      RETURN_IF_ERROR(WaitVip(ctx, true, ctx.options.vip_wait));
                      ASSIGN_OR_RETURN(std::string ro, ctx.target->SetReadOnly(ctx.run_id, true));
-                     ctx.Note(ro);
+                     ctx.Note(absl::StrCat(stopped, "; ", ro));
                      return absl::OkStatus();
                    }});
 
@@ -170,8 +175,13 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                     absl::StrCat(T.name, ": STOP SLAVE; RESET SLAVE")},
                    true,
                    [](RunContext& ctx) -> absl::Status {
-                     RETURN_IF_ERROR(ctx.source->StopReplica(ctx.run_id, false).status());
-                     return ctx.target->StopReplica(ctx.run_id, true).status();
+                     ASSIGN_OR_RETURN(std::string on_source,
+                                      ctx.source->StopReplica(ctx.run_id, false));
+                     ASSIGN_OR_RETURN(std::string on_target,
+                                      ctx.target->StopReplica(ctx.run_id, true));
+                     ctx.Note(absl::StrCat(ctx.source->node().name, ": ", on_source, "; ",
+                                           ctx.target->node().name, ": ", on_target));
+                     return absl::OkStatus();
                    }});
 
   if (!in.options.skip_backup) {
@@ -318,7 +328,12 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          ASSIGN_OR_RETURN(std::string started, ctx.target->Keepalived(ctx.run_id, true));
          ctx.Note(started);
          absl::Status vip = WaitVip(ctx, true, ctx.options.vip_wait);
-         if (!vip.ok()) {
+         if (vip.ok()) {
+           ctx.Note(absl::StrCat(ro, "; ", started,
+                                 ctx.source_status().vip_configured()
+                                     ? absl::StrCat("; VIP on ", ctx.source->node().name)
+                                     : std::string()));
+         } else {
            return absl::FailedPreconditionError(absl::StrCat(
                "the pair replicates again, but after starting keepalived on ",
                ctx.target->node().name, ": ", vip.message(),
