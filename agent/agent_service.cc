@@ -1,6 +1,7 @@
 #include "agent/agent_service.h"
 #include "absl/strings/string_view.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/local_backup.h"
 #include "agent/node_facts.h"
@@ -28,7 +29,12 @@ AgentService::AgentService(AgentDeps deps) : deps_(std::move(deps)) {}
 
 grpc::Status AgentService::Fail(absl::string_view rpc, const absl::Status& status) {
   // The node's name leads every message so the operator knows where it happened.
-  absl::Status annotated = Annotate(status, absl::StrCat(deps_.config.name, ": ", rpc));
+  // Components that already name what failed ("keepalived stop: ...") are not prefixed
+  // with the same words again.
+  absl::Status annotated =
+      absl::StartsWith(status.message(), absl::StrCat(rpc, ":"))
+          ? Annotate(status, deps_.config.name)
+          : Annotate(status, absl::StrCat(deps_.config.name, ": ", rpc));
   log::Warning(annotated.message());
   return ToGrpc(annotated);
 }

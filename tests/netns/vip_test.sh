@@ -1,0 +1,777 @@
+#!/usr/bin/env bash
+# Network test (issue #3): the VIP and real keepalived (VRRP) during a recovery.
+#
+#   tests/netns/vip_test.sh [BIN_DIR]      BIN_DIR holds mmresync and mmresync-agent
+#                                          (default: $MMRESYNC_BIN, else build/bin)
+#
+# Two DB hosts are network namespaces joined by veth pairs to a bridge that lives in a
+# third namespace; the subnet 10.213.<random>.0/24 exists only inside those namespaces.
+# Each DB host runs its own mariadbd (bound to its namespace address), a real keepalived
+# (VRRP, unicast peers, BACKUP + nopreempt, started and stopped by PID file) and an
+# mmresync agent (keepalived control = "command"). The coordinator CLI runs in the bridge
+# namespace and reaches the agents over the namespace addresses; replication runs over
+# them too.
+#
+# Scenarios:
+#   1. VIP on db1: recover (roles from the VIP); the VIP never leaves db1; keepalived on
+#      db2 is down during the import and runs again afterwards; status and verify exit 0.
+#   2. VIP on db2 (after a keepalived failover): the same, db2 chosen as the source
+#      without --source.
+#   3. VIP on neither node (keepalived stopped on both): recover exits 3, nothing changes.
+#   4. VIP on both nodes (added by hand on db2): recover exits 3, nothing changes.
+#   5. keepalived stop fails on the target (stop = "false"): recover exits 1 before any
+#      data changes; the target's data and read_only and the source are untouched. Then,
+#      with the real stop command again, recover repairs the pair.
+#
+# MMRESYNC_TEST_KEEP_LOGS=DIR copies the logs, samples, CLI outputs and configs there
+# before the test directory is removed (for CI artifacts).
+#
+# Needs root and `ip netns`; otherwise prints "SKIPPED: ..." and exits 0. Everything the
+# test starts is stopped by PID (and by `ip netns pids` of its own namespaces), and the
+# namespaces and the test directory are removed on every exit, failures included.
+# The last line of output is "N passed, M failed"; the exit status is non-zero if any
+# check failed.
+set -euo pipefail
+export LC_ALL=C
+
+BIN=${1:-${MMRESYNC_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}}
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIPPED: the namespace tests need root (ip netns, keepalived)"
+  exit 0
+fi
+if ! command -v ip >/dev/null 2>&1 || ! ip netns list >/dev/null 2>&1; then
+  echo "SKIPPED: ip netns is not available"
+  exit 0
+fi
+PROBE="mmr$$-probe"
+if ! ip netns add "$PROBE" 2>/dev/null; then
+  echo "SKIPPED: ip netns is not available (cannot create a network namespace)"
+  exit 0
+fi
+ip netns del "$PROBE"
+
+for tool in keepalived mariadbd mariadb mariadb-install-db mariadb-admin openssl setsid; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "FAILED: $tool is not installed (deploy/install-deps.sh installs it)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+done
+for b in mmresync mmresync-agent; do
+  if [ ! -x "$BIN/$b" ]; then
+    echo "FAILED: $BIN/$b not found; build it or pass the binary directory" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+done
+
+# ---------- names, addresses, bookkeeping ----------
+
+P="mmr$$"                      # namespace prefix, unique per run
+NS_BR="$P-br"                  # the bridge and the coordinator
+NS=("" "$P-a" "$P-b")           # NS[1] = db1's host, NS[2] = db2's host
+NET="10.213.$((RANDOM % 250 + 1))"
+IP=("" "$NET.1" "$NET.2")
+COORD_IP="$NET.254"
+VIP="$NET.100"
+VRID=$((RANDOM % 200 + 20))
+DIR=$(mktemp -d /tmp/mmrns.XXXXXX)
+MM_TIMEOUT=300                 # every CLI call is bounded
+
+passed=0 failed=0 summary_done=0
+T0=$(date +%s)
+
+log() { printf '[%4ds] %s\n' "$(($(date +%s) - T0))" "$*"; }
+pass() { passed=$((passed + 1)); log "PASS: $*"; }
+fail() { failed=$((failed + 1)); log "FAIL: $*"; }
+check() { # description, command...: passes when the command succeeds
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+all() { eval "$1"; }   # check "..." all 'cond && cond': conditions on shell functions
+# grep for pipelines: reads all its input (grep -q exits at the first match, and with
+# pipefail the writer's SIGPIPE would turn a match into a failure).
+matches() { grep "$@" >/dev/null; }
+
+# Kills the process in a PID file and waits for it (bounded), then SIGKILL.
+stop_pidfile() { # pidfile [seconds]
+  local f=$1 secs=${2:-30} pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+exec 3>&1 4>&2   # the cleanup writes here even when a signal lands inside a redirection
+cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM
+  exec 1>&3 2>&4
+  touch "$DIR/samplers.stop" 2>/dev/null
+  for f in "$DIR"/sampler-*.pid; do stop_pidfile "$f" 5; done
+  for n in 1 2; do
+    stop_pidfile "$DIR/node$n/agent.pid" 10
+    stop_pidfile "$DIR/node$n/keepalived.pid" 10
+    stop_pidfile "$DIR/node$n/keepalived-vrrp.pid" 5
+    stop_pidfile "$DIR/node$n/keepalived-checkers.pid" 5
+    stop_pidfile "$DIR/node$n/mariadbd.pid" 60
+  done
+  # Anything still inside our namespaces was started by this test (ours only: the
+  # namespaces were created by this run).
+  for ns in "${NS[1]}" "${NS[2]}" "$NS_BR"; do
+    if ip netns list 2>/dev/null | matches -w "$ns"; then
+      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+      ip netns del "$ns" 2>/dev/null
+    fi
+  done
+  if [ "$rc" -ne 0 ] && [ "$summary_done" -eq 0 ] && [ -d "$DIR" ]; then
+    echo "---- logs of the aborted run ----"
+    for f in "$DIR"/node*/agent.log "$DIR"/node*/keepalived.log "$DIR"/node*/error.log; do
+      [ -f "$f" ] && { echo "== $f (tail)"; tail -n 25 "$f"; }
+    done
+  fi
+  if [ -n "${MMRESYNC_TEST_KEEP_LOGS:-}" ] && [ -d "$DIR" ]; then
+    mkdir -p "$MMRESYNC_TEST_KEEP_LOGS"
+    (cd "$DIR" && find . -path '*/data' -prune -o \( -name '*.log' -o -name '*.out' -o -name '*.jsonl' -o -name 'facts-*' \
+      -o -name '*.toml' -o -name '*.conf' \) -type f -exec cp --parents {} "$MMRESYNC_TEST_KEEP_LOGS" \;)
+  fi
+  rm -rf "$DIR"
+  if [ "$summary_done" -eq 0 ]; then
+    [ "$rc" -ne 0 ] && failed=$((failed + 1)) && echo "aborted (exit $rc)"
+    echo "$passed passed, $failed failed"
+  fi
+  if [ "$failed" -ne 0 ]; then exit 1; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for() { # description, seconds, command...
+  local what=$1 secs=$2; shift 2
+  for _ in $(seq 1 $((secs * 5))); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  log "timed out after ${secs}s waiting for $what"
+  return 1
+}
+
+sql() { # node, statement...
+  local n=$1; shift
+  mariadb --no-defaults --default-character-set=utf8mb4 -S "$DIR/node$n/mysqld.sock" -uroot \
+    --batch --skip-column-names -e "$*"
+}
+slave_status() { mariadb --no-defaults -S "$DIR/node$1/mysqld.sock" -uroot -e "SHOW SLAVE STATUS\G"; }
+
+mm() { # coordinator CLI, run in the bridge namespace
+  # In the background + wait, so that a SIGTERM/SIGINT to the test runs the cleanup at
+  # once (bash runs traps only after a foreground child ends); the cleanup kills it.
+  timeout "$MM_TIMEOUT" ip netns exec "$NS_BR" "$BIN/mmresync" --config "$DIR/cluster.toml" "$@" &
+  wait $!
+}
+
+vip_on() { [[ "$(ip -n "${NS[$1]}" -o addr show)" == *" inet $VIP/"* ]]; }
+vip_off() { ! vip_on "$1"; }
+ka() { ip netns exec "${NS[$1]}" "$DIR/node$1/ka.sh" "$2" 3>&- 4>&-; }   # node, start|stop|status
+ka_running() { ka "$1" status >/dev/null; }
+ka_stopped() { ! ka_running "$1"; }
+vip_only_on() { vip_on "$1" && vip_off $((3 - $1)); }
+vip_nowhere() { vip_off 1 && vip_off 2; }
+ka_both_running() { ka_running 1 && ka_running 2; }
+both_ok_on() { vip_only_on "$1" && ka_both_running; }   # the VIP on node only, keepalived on both
+no_lease() { # both agents answer and neither reports a lease
+  local out
+  out=$(mm status --json 2>/dev/null) || [ $? -le 1 ] || return 1
+  [ "$(printf '%s' "$out" | grep -o '"lease_holder":"[^"]*"' | sort -u)" = '"lease_holder":""' ]
+}
+
+# ---------- the network ----------
+
+setup_network() {
+  ip netns add "$NS_BR"
+  ip -n "$NS_BR" link set lo up
+  ip -n "$NS_BR" link add br0 type bridge
+  ip -n "$NS_BR" link set br0 up
+  ip -n "$NS_BR" addr add "$COORD_IP/24" dev br0
+  for n in 1 2; do
+    ip netns add "${NS[$n]}"
+    ip -n "${NS[$n]}" link set lo up
+    # Created inside the bridge namespace, the peer moved straight into the host's: no
+    # interface ever appears in the root namespace.
+    ip -n "$NS_BR" link add "port$n" type veth peer name eth0 netns "${NS[$n]}"
+    ip -n "$NS_BR" link set "port$n" master br0 up
+    ip -n "${NS[$n]}" addr add "${IP[$n]}/24" dev eth0
+    ip -n "${NS[$n]}" link set eth0 up
+  done
+}
+
+# ---------- mariadbd ----------
+
+start_mariadb() { # node
+  local n=$1 d="$DIR/node$1"
+  mkdir -p "$d"
+  cat >"$d/my.cnf" <<EOF
+[mysqld]
+datadir=$d/data
+socket=$d/mysqld.sock
+port=3306
+bind-address=${IP[$n]}
+pid-file=$d/mysqld.pid
+log-error=$d/error.log
+user=root
+server-id=$n
+log-bin=mysql-bin
+log-slave-updates=ON
+binlog_format=ROW
+gtid_domain_id=$n
+auto_increment_increment=2
+auto_increment_offset=$n
+relay-log=relay-bin
+skip-name-resolve
+character-set-server=utf8mb4
+collation-server=utf8mb4_unicode_ci
+innodb_buffer_pool_size=128M
+innodb_log_file_size=64M
+innodb_flush_log_at_trx_commit=2
+max_allowed_packet=64M
+event_scheduler=ON
+EOF
+  mariadb-install-db --defaults-file="$d/my.cnf" --auth-root-authentication-method=normal \
+    --skip-test-db >"$d/install.log" 2>&1 || { cat "$d/install.log"; return 1; }
+  ip netns exec "${NS[$n]}" mariadbd --defaults-file="$d/my.cnf" >>"$d/mariadbd.out" 2>&1 3>&- 4>&- &
+  echo $! >"$d/mariadbd.pid"
+}
+
+setup_accounts() { # node
+  local n=$1 d="$DIR/node$1" agent_pw
+  agent_pw=$(openssl rand -hex 16)
+  printf '%s\n' "$agent_pw" >"$d/agent-password"
+  cp "$DIR/repl-password" "$d/repl-password"
+  chmod 600 "$d/agent-password" "$d/repl-password"
+  sql "$n" "SET sql_log_bin=0;
+    CREATE USER 'mmresync_agent'@'localhost' IDENTIFIED BY '$agent_pw';
+    GRANT ALL PRIVILEGES ON *.* TO 'mmresync_agent'@'localhost' WITH GRANT OPTION;
+    CREATE USER 'repl'@'$NET.%' IDENTIFIED BY '$(cat "$DIR/repl-password")';
+    GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'$NET.%';"
+}
+
+setup_replication() {
+  local pair file pos
+  for pair in "1 2" "2 1"; do
+    set -- $pair
+    read -r file pos _ < <(sql "$2" "SHOW MASTER STATUS")
+    sql "$1" "CHANGE MASTER TO MASTER_HOST='${IP[$2]}', MASTER_PORT=3306, MASTER_USER='repl',
+      MASTER_PASSWORD='$(cat "$DIR/repl-password")', MASTER_LOG_FILE='$file',
+      MASTER_LOG_POS=$pos, MASTER_CONNECT_RETRY=1; START SLAVE;"
+  done
+}
+
+# Both nodes have applied everything the other has written.
+in_sync() {
+  local f1 p1 f2 p2 s1 s2
+  read -r f1 p1 _ < <(sql 1 "SHOW MASTER STATUS")
+  read -r f2 p2 _ < <(sql 2 "SHOW MASTER STATUS")
+  s1=$(slave_status 1)
+  s2=$(slave_status 2)
+  [[ $s2 == *"Relay_Master_Log_File: $f1"$'\n'* && $s2 == *"Exec_Master_Log_Pos: $p1"$'\n'* &&
+    $s1 == *"Relay_Master_Log_File: $f2"$'\n'* && $s1 == *"Exec_Master_Log_Pos: $p2"$'\n'* &&
+    $s1 == *"Slave_SQL_Running: Yes"* && $s2 == *"Slave_SQL_Running: Yes"* &&
+    $s1 == *"Slave_IO_Running: Yes"* && $s2 == *"Slave_IO_Running: Yes"* ]]
+}
+
+load_sample() { # node, rows
+  sql "$1" "
+  CREATE DATABASE shop CHARACTER SET utf8mb4;
+  USE shop;
+  CREATE TABLE shop.customers (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL,
+    email VARCHAR(200), note TEXT) ENGINE=InnoDB;
+  CREATE TABLE shop.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, customer_id INT NOT NULL,
+    amount DECIMAL(12,2), status ENUM('new','paid','shipped'), created DATETIME(6),
+    payload BLOB, KEY (customer_id)) ENGINE=InnoDB;
+  CREATE TABLE shop.audit (id BIGINT AUTO_INCREMENT PRIMARY KEY, order_id BIGINT, at TIMESTAMP
+    DEFAULT CURRENT_TIMESTAMP) ENGINE=InnoDB;
+  CREATE TRIGGER shop.orders_audit AFTER INSERT ON shop.orders FOR EACH ROW
+    INSERT INTO shop.audit (order_id) VALUES (NEW.id);
+  CREATE PROCEDURE shop.count_orders() SELECT COUNT(*) FROM shop.orders;
+  INSERT INTO shop.customers (name, email, note)
+    SELECT CONCAT('Kunde ', seq, ' — Zoë 東京'), CONCAT('c', seq, '@example.com'), REPEAT('x', seq % 200)
+    FROM seq_1_to_1000;
+  INSERT INTO shop.orders (customer_id, amount, status, created, payload)
+    SELECT 1 + seq % 1000, seq * 1.25, ELT(1 + seq % 3, 'new', 'paid', 'shipped'),
+      NOW(6) - INTERVAL seq SECOND, UNHEX(SHA2(seq, 512))
+    FROM seq_1_to_$2;
+  CREATE DATABASE crm;
+  CREATE TABLE crm.contacts (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64), phone VARBINARY(32)) ENGINE=InnoDB;
+  INSERT INTO crm.contacts (name, phone) SELECT CONCAT('contact ', seq), UNHEX(HEX(seq)) FROM seq_1_to_500;
+  CREATE USER 'app'@'%' IDENTIFIED BY 'app-secret';
+  GRANT SELECT, INSERT, UPDATE, DELETE ON shop.* TO 'app'@'%';"
+}
+
+# Breaks replication on `standby` (error 1062): a row written there only, then the same
+# key written on `writer`, whose binlog carries it to the standby.
+break_replication() { # standby, writer, id
+  sql "$1" "SET sql_log_bin=0; INSERT INTO shop.customers (id, name) VALUES ($3, 'standby only');"
+  sql "$2" "INSERT INTO shop.customers (id, name) VALUES ($3, 'writer');"
+  wait_for "db$1's SQL thread to stop on the duplicate" 60 all "slave_status $1 | matches 'Last_SQL_Errno: 1062'"
+}
+
+# ---------- keepalived ----------
+
+setup_keepalived() { # node
+  local n=$1 d="$DIR/node$1" peer=$((3 - $1))
+  cat >"$d/keepalived.conf" <<EOF
+global_defs {
+  router_id mmresync_test_db$n
+}
+vrrp_instance VI_mmr {
+  state BACKUP
+  nopreempt
+  interface eth0
+  virtual_router_id $VRID
+  priority 100
+  advert_int 1
+  unicast_src_ip ${IP[$n]}
+  unicast_peer {
+    ${IP[$peer]}
+  }
+  virtual_ipaddress {
+    $VIP/24 dev eth0
+  }
+}
+EOF
+  # The agent's start/stop/status commands (and the test's own keepalived control). It
+  # runs inside the host's namespace: the agent and `ip netns exec` put it there.
+  cat >"$d/ka.sh" <<EOF
+#!/usr/bin/env bash
+# keepalived of test host db$n, managed by PID file: ka.sh start|stop|status
+set -u
+D='$d'
+alive() { # pid: exists and is not a zombie
+  local s
+  [ -n "\$1" ] && s=\$(cat "/proc/\$1/stat" 2>/dev/null) || return 1
+  s=\${s##*) }
+  [ "\${s%% *}" != Z ]
+}
+pid_of() { cat "\$D/\$1" 2>/dev/null; }
+case "\${1:-}" in
+  start)
+    if alive "\$(pid_of keepalived.pid)"; then echo "already running"; exit 0; fi
+    setsid keepalived -n -l -D -G -P -f "\$D/keepalived.conf" -p "\$D/keepalived.pid" \\
+      -r "\$D/keepalived-vrrp.pid" -c "\$D/keepalived-checkers.pid" \\
+      </dev/null >>"\$D/keepalived.log" 2>&1 &
+    for _ in \$(seq 1 100); do
+      alive "\$(pid_of keepalived.pid)" && alive "\$(pid_of keepalived-vrrp.pid)" && exit 0
+      sleep 0.1
+    done
+    echo "keepalived did not start within 10 s (see \$D/keepalived.log)" >&2
+    exit 1 ;;
+  stop)
+    main=\$(pid_of keepalived.pid) vrrp=\$(pid_of keepalived-vrrp.pid)
+    alive "\$main" || alive "\$vrrp" || { echo "not running"; exit 0; }
+    alive "\$main" && kill -TERM "\$main"
+    for _ in \$(seq 1 100); do
+      alive "\$main" || alive "\$vrrp" || exit 0
+      sleep 0.1
+    done
+    echo "keepalived (pid \$main) still running 10 s after SIGTERM" >&2
+    exit 1 ;;
+  status)
+    if alive "\$(pid_of keepalived.pid)"; then echo running; exit 0; fi
+    echo stopped; exit 3 ;;
+  *) echo "usage: ka.sh start|stop|status" >&2; exit 2 ;;
+esac
+EOF
+  chmod 755 "$d/ka.sh"
+}
+
+# Puts the VIP on `first` with keepalived running on both nodes. If the other node holds
+# it with both keepalived running, by a real VRRP failover (keepalived stopped there, the
+# VIP must move to `first`, keepalived started there again); otherwise from cold (both
+# stopped, `first` started and holding the VIP, then the other). Either way the other
+# node comes back as BACKUP and stays so: nopreempt, equal priority.
+vip_to() { # first
+  local first=$1 other=$((3 - $1))
+  if vip_only_on "$other" && ka_both_running; then
+    log "failover: stopping keepalived on db$other"
+    ka "$other" stop >/dev/null
+    wait_for "the VIP to move to db$first (VRRP failover)" 30 vip_only_on "$first" || return 1
+  else
+    ka "$other" stop >/dev/null
+    ka "$first" stop >/dev/null
+    wait_for "the VIP to leave both nodes" 20 vip_nowhere || return 1
+    ka "$first" start >/dev/null
+    wait_for "the VIP on db$first" 30 vip_on "$first" || return 1
+  fi
+  ka "$other" start >/dev/null
+  sleep 5 # longer than the BACKUP's master-down interval (3 x advert_int + skew)
+  vip_only_on "$first" && ka_both_running
+}
+
+# ---------- agents, certificates, cluster ----------
+
+write_agent_config() { # node, file, keepalived stop command
+  local n=$1 d="$DIR/node$1"
+  cat >"$2" <<EOF
+[agent]
+name = "db$n"
+listen = "${IP[$n]}:7443"
+state_dir = "state"
+
+[tls]
+ca = "../certs/ca.pem"
+cert = "../certs/db$n.pem"
+key = "../certs/db$n.key"
+
+[mariadb]
+socket = "mysqld.sock"
+user = "mmresync_agent"
+password_file = "agent-password"
+repl_user = "repl"
+repl_password_file = "repl-password"
+
+[keepalived]
+control = "command"
+start = "$d/ka.sh start"
+stop = "$3"
+status = "$d/ka.sh status"
+vip = "$VIP"
+EOF
+}
+
+start_agent() { # node, config file
+  local n=$1 d="$DIR/node$1"
+  ip netns exec "${NS[$n]}" "$BIN/mmresync-agent" --config "$2" >>"$d/agent.log" 2>&1 3>&- 4>&- &
+  echo $! >"$d/agent.pid"
+}
+
+status_exits() { # code: `mmresync status` exits with it
+  local rc=0
+  mm status >/dev/null 2>&1 || rc=$?
+  [ "$rc" -eq "$1" ]
+}
+agents_answer() { status_exits 0 || status_exits 1; }
+
+restart_agent() { # node, config file
+  stop_pidfile "$DIR/node$1/agent.pid" 20
+  start_agent "$1" "$2"
+  wait_for "agent db$1" 30 agents_answer
+}
+
+setup_agents() {
+  "$BIN/mmresync" certs init --dir "$DIR/certs" >/dev/null
+  "$BIN/mmresync" certs issue --dir "$DIR/certs" --role coordinator >/dev/null
+  for n in 1 2; do
+    "$BIN/mmresync" certs issue --dir "$DIR/certs" --role agent --name "db$n" \
+      --san "${IP[$n]}" >/dev/null
+    write_agent_config "$n" "$DIR/node$n/agent.toml" "$DIR/node$n/ka.sh stop"
+    write_agent_config "$n" "$DIR/node$n/agent-stop-fails.toml" "false"
+    start_agent "$n" "$DIR/node$n/agent.toml"
+  done
+  cat >"$DIR/cluster.toml" <<EOF
+[cluster]
+name = "netns"
+vip = "$VIP"
+state_dir = "coordinator-state"
+
+[tls]
+ca = "certs/ca.pem"
+cert = "certs/coordinator.pem"
+key = "certs/coordinator.key"
+
+[[node]]
+name = "db1"
+agent = "${IP[1]}:7443"
+mariadb_host = "${IP[1]}"
+mariadb_port = 3306
+
+[[node]]
+name = "db2"
+agent = "${IP[2]}:7443"
+mariadb_host = "${IP[2]}"
+mariadb_port = 3306
+EOF
+}
+
+# ---------- sampling ----------
+
+# One sampler per DB host, running inside its namespace: about every 100 ms a line
+#   <epoch ms> vip=<0|1> keepalived=<running|stopped>
+# until $DIR/samplers.stop exists (at most 6000 samples, about 10 minutes). Forks are
+# slow on small CI VMs (tens of ms each), so a sample runs one process (`ip -o addr show`)
+# and reads keepalived's PID file and /proc with shell builtins (the same test as
+# ka.sh status: the PID in keepalived.pid exists and is not a zombie).
+SAMPLER='
+  out=$1 vip=$2 pidfile=$3 stop=$4 fifo=$5
+  exec 9<>"$fifo"                       # read -t on it: a sleep without a fork
+  for _ in $(seq 1 6000); do
+    [ -e "$stop" ] && break
+    next=$(( ${EPOCHREALTIME/./} + 100000 ))
+    v=0; [[ "$(ip -o addr show)" == *" inet $vip/"* ]] && v=1
+    k=stopped pid="" st=""
+    { read -r pid <"$pidfile"; } 2>/dev/null
+    if [ -n "$pid" ] && { read -r st <"/proc/$pid/stat"; } 2>/dev/null; then
+      st=${st##*) }; [ "${st%% *}" != Z ] && k=running
+    fi
+    now=${EPOCHREALTIME/./}
+    echo "$(( now / 1000 )) vip=$v keepalived=$k" >>"$out"
+    left=$(( next - ${EPOCHREALTIME/./} ))
+    if [ "$left" -gt 0 ]; then printf -v t "0.%06d" "$left"; read -r -t "$t" -u 9 || true; fi
+  done'
+
+start_samplers() { # tag
+  rm -f "$DIR/samplers.stop"
+  [ -p "$DIR/sampler.fifo" ] || mkfifo "$DIR/sampler.fifo"
+  local n
+  for n in 1 2; do
+    : >"$DIR/samples-$1-db$n.log"
+    ip netns exec "${NS[$n]}" bash -c "$SAMPLER" sampler "$DIR/samples-$1-db$n.log" "$VIP" \
+      "$DIR/node$n/keepalived.pid" "$DIR/samplers.stop" "$DIR/sampler.fifo" 3>&- 4>&- &
+    echo $! >"$DIR/sampler-db$n.pid"
+  done
+}
+
+# The longest time between two consecutive samples of a log, in ms.
+max_gap() { awk 'NR > 1 && $1 - prev > gap { gap = $1 - prev } { prev = $1 } END { print gap + 0 }' "$1"; }
+
+stop_samplers() {
+  touch "$DIR/samplers.stop"
+  local n pid
+  for n in 1 2; do
+    pid=$(cat "$DIR/sampler-db$n.pid")
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    stop_pidfile "$DIR/sampler-db$n.pid" 2
+  done
+}
+
+count() { grep -c -- "$2" "$1" 2>/dev/null || true; }   # file, pattern: matching lines
+
+# Epoch ms of the last journal event `event` of step `step` (the latest run).
+journal_ms() { # event, step
+  local line t
+  line=$(grep "\"event\":\"$1\"" "$DIR/coordinator-state/journal/netns.jsonl" |
+    grep "\"step\":\"$2\"" | tail -n 1)
+  t=$(printf '%s' "$line" | sed -n 's/.*"time":"\([^"]*\)".*/\1/p')
+  [ -n "$t" ] && date -u -d "$t" +%s%3N
+}
+
+# The samples of `log` from t1 to t2 (epoch ms), plus the last one before t1 and the
+# first one after t2, so that even a window shorter than the sampling interval is
+# bracketed by real samples.
+samples_between() { # log, t1, t2
+  awk -v a="$2" -v b="$3" '
+    $1 < a { before = $0; next }
+    $1 <= b { print; next }
+    !after_seen { after = $0; after_seen = 1 }
+    END { if (before != "") print before; if (after_seen) print after }' "$1"
+}
+
+# ---------- facts compared before/after a refusal ----------
+
+node_facts() { # node
+  local n=$1
+  echo "read_only=$(sql "$n" 'SELECT @@global.read_only')"
+  slave_status "$n" | grep -E '^ *(Master_Host|Master_Port|Master_Log_File|Read_Master_Log_Pos|Relay_Master_Log_File|Exec_Master_Log_Pos|Slave_IO_Running|Slave_SQL_Running|Last_SQL_Errno|Last_IO_Errno):' || true
+  echo "binlog=$(sql "$n" 'SHOW MASTER STATUS' | cut -f1,2)"
+  echo "gtid=$(sql "$n" 'SELECT @@global.gtid_binlog_pos, @@global.gtid_slave_pos')"
+  echo "schemas=$(sql "$n" "SELECT GROUP_CONCAT(SCHEMA_NAME ORDER BY SCHEMA_NAME) FROM information_schema.SCHEMATA")"
+  sql "$n" "CHECKSUM TABLE shop.customers, shop.orders, shop.audit, crm.contacts EXTENDED"
+  echo "standby_rows=$(sql "$n" "SELECT COUNT(*) FROM shop.customers WHERE name = 'standby only'")"
+  echo "keepalived=$(ka "$n" status || true)"
+  echo "vip=$(vip_on "$n" && echo present || echo absent)"
+  echo "backups=$(find "$DIR/node$n/state" -path '*backup*' -type f 2>/dev/null | wc -l)"
+}
+
+same_facts() { # node, before-file
+  local now
+  now=$(node_facts "$1")
+  if [ "$now" = "$(cat "$2")" ]; then return 0; fi
+  log "db$1 changed:"
+  diff <(cat "$2") <(printf '%s\n' "$now") | sed 's/^/    /' || true
+  return 1
+}
+
+pair_healthy() { # bounded: status and verify both exit 0
+  wait_for "replication in sync" 60 in_sync || return 1
+  if ! wait_for "mmresync status to exit 0" 60 status_exits 0; then
+    mm status 2>&1 | sed 's/^/    /'
+    return 1
+  fi
+  mm verify >"$DIR/verify.out" 2>&1 || { log "verify:"; sed 's/^/    /' "$DIR/verify.out"; return 1; }
+}
+
+# ---------- a recovery with the VIP on `src` ----------
+
+recover_with_vip_on() { # tag, source node, break id
+  local tag=$1 src=$2 tgt=$((3 - $2)) id=$3 rc=0 out="$DIR/recover-$1.out"
+  log "== scenario $tag: VIP on db$src, db$tgt broken"
+  check "$tag: keepalived places the VIP on db$src only" vip_to "$src"
+  break_replication "$tgt" "$src" "$id"
+  check "$tag: db$tgt's replication is broken (status exits 1)" status_exits 1
+
+  start_samplers "$tag"
+  sleep 0.5
+  local began ended
+  began=$(date +%s%3N)
+  mm recover --yes >"$out" 2>&1 || rc=$?
+  ended=$(date +%s%3N)
+  sleep 5 # keep watching: the restarted keepalived on the target must not take the VIP
+  stop_samplers
+  local s_log="$DIR/samples-$tag-db$src.log" t_log="$DIR/samples-$tag-db$tgt.log"
+
+  if [ "$rc" -eq 0 ]; then pass "$tag: recover exits 0"; else
+    fail "$tag: recover exits 0 (got $rc)"; sed 's/^/    /' "$out"
+  fi
+  check "$tag: db$src chosen as the source from the VIP (no --source)" \
+    grep -q "source db$src (holds the VIP $VIP)" "$out"
+
+  # Throughout: from before recover started until 5 s after it ended, never blind for
+  # longer than 1.5 s (a VRRP takeover needs 3 x advert_int = 3 s of silence first).
+  local f
+  for f in "$s_log" "$t_log"; do
+    check "$tag: sampled throughout on ${f##*-} ($(wc -l <"$f") samples, longest gap $(max_gap "$f") ms, recover took $((ended - began)) ms)" \
+      all "[ \$(head -n 1 '$f' | cut -d' ' -f1) -le $began ] && [ \$(tail -n 1 '$f' | cut -d' ' -f1) -ge $((ended + 4000)) ] &&
+        [ \$(max_gap '$f') -le 1500 ]"
+  done
+  check "$tag: the VIP was on db$src in every sample" test "$(count "$s_log" 'vip=0')" -eq 0
+  check "$tag: the VIP was never on db$tgt" test "$(count "$t_log" 'vip=1')" -eq 0
+  check "$tag: keepalived on db$src ran throughout" \
+    test "$(count "$s_log" 'keepalived=stopped')" -eq 0
+
+  local t1 t2 during
+  t1=$(journal_ms step-start stream-import || true)
+  t2=$(journal_ms step-done stream-import || true)
+  if [ -n "$t1" ] && [ -n "$t2" ]; then
+    during=$(samples_between "$t_log" "$t1" "$t2")
+    log "$tag: import ran $((t2 - t1)) ms; db$tgt keepalived samples during it (and bracketing it):" \
+      "$(printf '%s\n' "$during" | grep -c 'keepalived=stopped' || true) stopped," \
+      "$(printf '%s\n' "$during" | grep -c 'keepalived=running' || true) running"
+    check "$tag: keepalived on db$tgt was stopped during the import" all \
+      "grep -q 'keepalived=stopped' <<<\"\$during\" && ! grep -q 'keepalived=running' <<<\"\$during\""
+  else
+    fail "$tag: the journal has the import's start and end"
+  fi
+  check "$tag: keepalived on db$tgt runs again afterwards (last sample)" \
+    all "tail -n 1 '$t_log' | matches 'keepalived=running'"
+  check "$tag: keepalived runs on both nodes at the end" ka_both_running
+  check "$tag: the VIP is still on db$src only" vip_only_on "$src"
+  check "$tag: replication healthy both ways (status 0, verify 0)" pair_healthy
+  check "$tag: read_only is OFF again on db$tgt" test "$(sql "$tgt" 'SELECT @@global.read_only')" = 0
+}
+
+# ---------- refusals ----------
+
+refused_unchanged() { # tag, description
+  local tag=$1 rc=0 out="$DIR/recover-$1.out" journal="$DIR/coordinator-state/journal/netns.jsonl"
+  local runs_before
+  node_facts 1 >"$DIR/facts-$tag-db1"
+  node_facts 2 >"$DIR/facts-$tag-db2"
+  runs_before=$(count "$journal" '"event":"run-start"')
+  mm recover --yes >"$out" 2>&1 || rc=$?
+  if [ "$rc" -eq 3 ]; then pass "$tag: recover refuses with exit 3 ($2)"; else
+    fail "$tag: recover refuses with exit 3 ($2; got $rc)"; sed 's/^/    /' "$out"
+  fi
+  check "$tag: the refusal names the VIP problem" grep -q "VIP is on $2" "$out"
+  sleep 1
+  check "$tag: nothing changed on db1" same_facts 1 "$DIR/facts-$tag-db1"
+  check "$tag: nothing changed on db2" same_facts 2 "$DIR/facts-$tag-db2"
+  check "$tag: no run was started (journal) and no lease is held" \
+    all "[ \$(count '$journal' '\"event\":\"run-start\"') -eq $runs_before ] && no_lease"
+}
+
+# ================================================================
+
+log "test dir $DIR, namespaces $NS_BR ${NS[1]} ${NS[2]}, subnet $NET.0/24, VIP $VIP, VRID $VRID"
+setup_network
+openssl rand -hex 16 >"$DIR/repl-password"
+for n in 1 2; do start_mariadb "$n"; done
+for n in 1 2; do
+  wait_for "mariadbd on db$n" 90 sql "$n" "SELECT 1"
+  setup_accounts "$n"
+  setup_keepalived "$n"
+done
+setup_replication
+setup_agents
+wait_for "both agents" 60 agents_answer
+load_sample 1 20000
+wait_for "replication to settle" 120 in_sync
+check "setup: the pair replicates both ways over the namespace addresses" \
+  all "slave_status 1 | matches 'Master_Host: ${IP[2]}\$' && slave_status 2 | matches 'Master_Host: ${IP[1]}\$' && in_sync"
+log "setup done"
+
+# 1. VIP on db1: db1 is the source.
+recover_with_vip_on vip-on-db1 1 900001
+
+# 2. VIP on db2: a VRRP failover moves it (keepalived stopped on db1, started again).
+#    A write on db1 replicated to db2 first, as an application would have done.
+sql 1 "INSERT INTO crm.contacts (name) VALUES ('written on db1 after the first recovery')"
+wait_for "replication to settle" 60 in_sync
+recover_with_vip_on vip-on-db2 2 900002
+
+# An application write on db2 (the master now), replicated to db1.
+sql 2 "INSERT INTO crm.contacts (name) VALUES ('written on db2 after the second recovery')"
+wait_for "replication to settle" 60 in_sync
+
+# 3. VIP on neither: keepalived stopped on both nodes; db2 broken.
+log "== scenario vip-on-neither"
+ka 1 stop >/dev/null
+ka 2 stop >/dev/null
+wait_for "the VIP to leave both nodes" 20 vip_nowhere
+check "vip-on-neither: VIP on neither node, keepalived stopped on both" \
+  all 'vip_nowhere && ka_stopped 1 && ka_stopped 2'
+break_replication 2 1 900003
+refused_unchanged vip-on-neither "neither node"
+
+# 4. VIP on both: keepalived puts it on db1, and it is added by hand on db2.
+log "== scenario vip-on-both"
+check "vip-on-both: keepalived places the VIP on db1" vip_to 1
+ip -n "${NS[2]}" addr add "$VIP/24" dev eth0
+check "vip-on-both: VIP on both nodes" all 'vip_on 1 && vip_on 2'
+refused_unchanged vip-on-both "both nodes"
+ip -n "${NS[2]}" addr del "$VIP/24" dev eth0
+
+# 5. keepalived stop fails on the target (db2): recover fails before any data changes.
+log "== scenario stop-fails"
+restart_agent 2 "$DIR/node2/agent-stop-fails.toml"
+check "stop-fails: VIP on db1 only, keepalived running on both" both_ok_on 1
+node_facts 1 >"$DIR/facts-stop-fails-db1"
+node_facts 2 >"$DIR/facts-stop-fails-db2"
+rc=0
+mm recover --yes >"$DIR/recover-stop-fails.out" 2>&1 || rc=$?
+if [ "$rc" -eq 1 ]; then pass "stop-fails: recover exits 1"; else
+  fail "stop-fails: recover exits 1 (got $rc)"; sed 's/^/    /' "$DIR/recover-stop-fails.out"
+fi
+log "stop-fails: recover said:"
+sed 's/^/    /' "$DIR/recover-stop-fails.out"
+check "stop-fails: the failure is the fence's keepalived stop" \
+  grep -q "fence-target" "$DIR/recover-stop-fails.out"
+check "stop-fails: the message quotes the failing command" \
+  grep -q '"false" exited 1' "$DIR/recover-stop-fails.out"
+check "stop-fails: the report gives db2's real state (not fenced, keepalived running, read_only=OFF)" \
+  all "grep -q 'db2 (target): NOT fenced.*keepalived running, read_only=OFF' '$DIR/recover-stop-fails.out' &&
+    ! grep -q 'db2 (target): fenced' '$DIR/recover-stop-fails.out'"
+check "stop-fails: target db2 unchanged (data, read_only, replication, keepalived)" \
+  same_facts 2 "$DIR/facts-stop-fails-db2"
+check "stop-fails: source db1 untouched" same_facts 1 "$DIR/facts-stop-fails-db1"
+check "stop-fails: no lease left behind" no_lease
+
+# ... and with the real stop command again, the pair is repaired.
+restart_agent 2 "$DIR/node2/agent.toml"
+rc=0
+mm recover --yes >"$DIR/recover-after-stop-fails.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ]; then pass "stop-fails: a new recover with a working stop exits 0"; else
+  fail "stop-fails: a new recover with a working stop exits 0 (got $rc)"
+  sed 's/^/    /' "$DIR/recover-after-stop-fails.out"
+fi
+check "stop-fails: replication healthy both ways afterwards" pair_healthy
+check "stop-fails: VIP on db1 only, keepalived running on both at the end" both_ok_on 1
+
+log "done in $(($(date +%s) - T0)) s"
+summary_done=1
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
