@@ -1,0 +1,593 @@
+// End-to-end recoveries: real mariadbd pair, real agents, the real `mmresync` CLI.
+// One RecoveryCluster is shared by every case of this binary (starting it costs tens
+// of seconds); each case starts from a healthy pair, breaks it the way production
+// pairs break, recovers it with the CLI, and leaves it healthy again.
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/status_macros.h"
+#include "gtest/gtest.h"
+#include "tests/harness/cli.h"
+#include "tests/harness/recovery_cluster.h"
+#include "tests/harness/wait.h"
+
+namespace mmresync::testing {
+namespace {
+
+#define ASSERT_OK(expr)                                       \
+  do {                                                        \
+    const ::absl::Status assert_ok_status_ = (expr);          \
+    ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
+  } while (0)
+
+#define EXPECT_OK(expr)                                       \
+  do {                                                        \
+    const ::absl::Status expect_ok_status_ = (expr);          \
+    EXPECT_TRUE(expect_ok_status_.ok()) << expect_ok_status_; \
+  } while (0)
+
+constexpr absl::Duration kTimeout = absl::Seconds(120);
+constexpr int kDb1 = 0;
+constexpr int kDb2 = 1;
+constexpr char kEventStatus[] =
+    "SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'shop' AND "
+    "EVENT_NAME = 'nightly'";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::set<std::string> ListDir(const std::string& dir) {
+  std::set<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.insert(name);
+  }
+  closedir(d);
+  return names;
+}
+
+bool IsDir(const std::string& path) {
+  struct stat st {};
+  return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Every regular file under `dir`, recursively.
+void ListFilesRecursively(const std::string& dir, std::vector<std::string>* out) {
+  for (const std::string& name : ListDir(dir)) {
+    const std::string path = dir + "/" + name;
+    if (IsDir(path)) {
+      ListFilesRecursively(path, out);
+    } else {
+      out->push_back(path);
+    }
+  }
+}
+
+class RecoverTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    RecoveryClusterOptions options;
+    options.fake_keepalived = true;  // fence/unfence stop and start a keepalived stand-in
+    auto cluster = RecoveryCluster::Start(options);
+    if (!cluster.ok()) {
+      *startup_error_ = cluster.status();
+      return;
+    }
+    if (absl::Status loaded = (*cluster)->LoadSampleData(); !loaded.ok()) {
+      *startup_error_ = loaded;
+      return;
+    }
+    cluster_ = cluster->release();
+  }
+
+  static void TearDownTestSuite() {
+    delete cluster_;  // agents, then servers, by PID; then the directory
+    cluster_ = nullptr;
+  }
+
+  // Every case starts from a healthy pair. If an earlier case failed half-way, try
+  // once to repair it with the tool itself so one failure does not fail every case.
+  void SetUp() override {
+    ASSERT_NE(cluster_, nullptr) << "cluster did not start: " << *startup_error_;
+    absl::Status healthy = cluster_->CheckHealthy(absl::Seconds(30));
+    if (healthy.ok()) return;
+    ADD_FAILURE() << "pair unhealthy at the start of the case (an earlier case left it so): "
+                  << healthy << "; repairing";
+    for (int node : {kDb1, kDb2}) {
+      (void)pair().Exec(node, "SET GLOBAL read_only = OFF");
+      (void)pair().Exec(node, "START SLAVE");
+    }
+    (void)Cli({"recover", "--source", "db1", "--yes", "--force"});
+    ASSERT_OK(cluster_->CheckHealthy(kTimeout));
+  }
+
+  static RecoveryCluster& cluster() { return *cluster_; }
+  static MasterMasterPair& pair() { return cluster_->pair(); }
+
+  // Runs the CLI; a CLI that could not run or timed out is a test failure (exit -1).
+  static CliResult Cli(const std::vector<std::string>& args) {
+    auto result = cluster_->Cli(args);
+    if (!result.ok()) {
+      ADD_FAILURE() << result.status();
+      return CliResult{};
+    }
+    *all_output_ += result->output();
+    return *result;
+  }
+
+  static std::string Value(int node, const std::string& sql) {
+    auto v = pair().QueryValue(node, sql);
+    return v.ok() ? *v : absl::StrCat("<", v.status().ToString(), ">");
+  }
+
+  static std::map<std::string, std::string> Checksums(int node) {
+    auto sums = pair().TableChecksums(node);
+    EXPECT_TRUE(sums.ok()) << sums.status();
+    return sums.ok() ? *sums : std::map<std::string, std::string>{};
+  }
+
+  static std::pair<std::string, uint64_t> Position(int node) {
+    auto p = pair().MasterStatus(node);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *p : std::pair<std::string, uint64_t>{};
+  }
+
+  // Waits until `node`'s replica SQL thread has stopped with `sql_errno`.
+  static absl::Status WaitSqlError(int node, const std::string& sql_errno) {
+    std::map<std::string, std::string> status;
+    return WaitForOk(
+        [&]() -> absl::Status {
+          auto s = pair().SlaveStatus(node);
+          if (!s.ok()) return s.status();
+          status = *s;
+          if (status["Slave_SQL_Running"] == "No" && status["Last_SQL_Errno"] == sql_errno) {
+            return absl::OkStatus();
+          }
+          return absl::UnavailableError(
+              absl::StrCat("Slave_SQL_Running=", status["Slave_SQL_Running"], " Last_SQL_Errno=",
+                           status["Last_SQL_Errno"], " Last_SQL_Error=", status["Last_SQL_Error"]));
+        },
+        kTimeout, absl::Milliseconds(50),
+        absl::StrCat(pair().node(node).describe(), "'s SQL thread to stop with ", sql_errno));
+  }
+
+  // A row only `standby` has (not binlogged), then the same key written on `master`:
+  // the standby's SQL thread stops with 1062.
+  static absl::Status BreakWithDuplicateKey(int standby, int master, int id) {
+    RETURN_IF_ERROR(pair().ExecAll(
+        standby,
+        {"SET SESSION sql_log_bin = 0",
+         absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (", id, ", 'standby only')")}));
+    RETURN_IF_ERROR(pair().Exec(
+        master,
+        absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (", id, ", 'from master')")));
+    return WaitSqlError(standby, "1062");
+  }
+
+  // New files in an agent's backup directory since `before`.
+  static std::set<std::string> NewBackups(int node, const std::set<std::string>& before) {
+    std::set<std::string> now = ListDir(cluster().agent(node).backup_dir()), out;
+    for (const std::string& name : now) {
+      if (!before.count(name)) out.insert(name);
+    }
+    return out;
+  }
+
+  static RecoveryCluster* cluster_;
+  static absl::Status* startup_error_;
+  static std::string* all_output_;  // every CLI output of this binary, for the secrets check
+};
+
+RecoveryCluster* RecoverTest::cluster_ = nullptr;
+absl::Status* RecoverTest::startup_error_ = new absl::Status();
+std::string* RecoverTest::all_output_ = new std::string();
+
+TEST_F(RecoverTest, HealthyPairStatusAndRecoverChangeNothing) {
+  CliResult status = Cli({"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.Describe();
+  EXPECT_TRUE(absl::StrContains(status.out, "healthy")) << status.Describe();
+
+  CliResult json = Cli({"status", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.Describe();
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &parsed).ok()) << json.out;
+  EXPECT_EQ(parsed.fields().at("health").string_value(), "healthy") << json.out;
+  EXPECT_EQ(parsed.fields().at("cluster").string_value(), RecoveryCluster::kClusterName);
+  ASSERT_EQ(parsed.fields().at("nodes").list_value().values_size(), 2) << json.out;
+  EXPECT_EQ(parsed.fields()
+                .at("nodes")
+                .list_value()
+                .values(1)
+                .struct_value()
+                .fields()
+                .at("node")
+                .string_value(),
+            "db2");
+
+  const auto positions = std::make_pair(Position(kDb1), Position(kDb2));
+  const auto sums = Checksums(kDb1);
+  const std::string journal_before = ReadFile(cluster().journal_path());
+  CliResult recover = Cli({"recover", "--source", "db1", "--yes"});
+  EXPECT_EQ(recover.exit_code, 0) << recover.Describe();
+  EXPECT_TRUE(absl::StrContains(recover.out, "healthy")) << recover.Describe();
+  // Nothing ran: no binlog event on either node, no journal entry, no fencing.
+  EXPECT_EQ(std::make_pair(Position(kDb1), Position(kDb2)), positions);
+  EXPECT_EQ(Checksums(kDb1), sums);
+  EXPECT_EQ(Checksums(kDb2), sums);
+  EXPECT_EQ(ReadFile(cluster().journal_path()), journal_before);
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+
+  CliResult plan = Cli({"plan", "--source", "db1"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.Describe();
+  EXPECT_TRUE(absl::StrContains(plan.out, "healthy")) << plan.Describe();
+  EXPECT_EQ(std::make_pair(Position(kDb1), Position(kDb2)), positions);
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+}
+
+TEST_F(RecoverTest, DuplicateKeyOnStandby) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900001));
+
+  CliResult status = Cli({"status"});
+  EXPECT_EQ(status.exit_code, 1) << status.Describe();
+  EXPECT_TRUE(absl::StrContains(status.out, "1062")) << status.Describe();
+
+  // `plan` prints the steps and changes nothing.
+  const auto positions = std::make_pair(Position(kDb1), Position(kDb2));
+  const auto sums1 = Checksums(kDb1);
+  const auto sums2 = Checksums(kDb2);
+  CliResult plan = Cli({"plan", "--source", "db1"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.Describe();
+  EXPECT_TRUE(absl::StrContains(plan.out, "DROP DATABASE")) << plan.Describe();
+  EXPECT_TRUE(absl::StrContains(plan.out, "db1 → db2")) << plan.Describe();
+  EXPECT_EQ(std::make_pair(Position(kDb1), Position(kDb2)), positions);
+  EXPECT_EQ(Checksums(kDb1), sums1);
+  EXPECT_EQ(Checksums(kDb2), sums2);
+  EXPECT_FALSE(pair().ReplicationHealthy(kDb2).value_or(true)) << "plan changed replication";
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+
+  const std::set<std::string> backups = ListDir(cluster().agent(kDb2).backup_dir());
+  const std::string event_on_db1 = Value(kDb1, kEventStatus);
+  CliResult recover = Cli({"recover", "--source", "db1", "--yes"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+
+  // The standby-only row is gone: db2 has db1's row.
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900001"), "from master");
+  // The target was unfenced again.
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+
+  CliResult verify = Cli({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.Describe();
+
+  // The target's backup was written before its data was replaced, and has the row
+  // only the target had.
+  const std::set<std::string> fresh = NewBackups(kDb2, backups);
+  ASSERT_EQ(fresh.size(), 1u) << "backups in " << cluster().agent(kDb2).backup_dir();
+  const std::string backup = ReadFile(cluster().agent(kDb2).backup_dir() + "/" + *fresh.begin());
+  EXPECT_TRUE(absl::StrContains(backup, "standby only"));
+  EXPECT_TRUE(absl::StrContains(backup, "mmresync backup complete"));
+
+  // What the dump carried beyond table rows.
+  const std::string routines =
+      "SELECT GROUP_CONCAT(ROUTINE_TYPE, ':', ROUTINE_NAME ORDER BY ROUTINE_NAME) FROM "
+      "information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'shop'";
+  EXPECT_EQ(Value(kDb2, routines), "PROCEDURE:count_orders,FUNCTION:customer_total");
+  EXPECT_EQ(Value(kDb2, "SELECT shop.customer_total(7)"),
+            Value(kDb1, "SELECT shop.customer_total(7)"));
+  EXPECT_EQ(Value(kDb2,
+                  "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE "
+                  "TRIGGER_SCHEMA = 'shop' AND TRIGGER_NAME = 'orders_audit'"),
+            "1");
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM shop.paid"),
+            Value(kDb1, "SELECT COUNT(*) FROM shop.paid"));
+  // A copied event must not fire on both nodes; the source's events are left alone
+  // (ENABLED where it created them, SLAVESIDE_DISABLED if an earlier case re-seeded it).
+  EXPECT_EQ(Value(kDb2, kEventStatus), "SLAVESIDE_DISABLED");
+  EXPECT_EQ(Value(kDb1, kEventStatus), event_on_db1);
+  // The account and its schema-, table- and column-level grants.
+  auto grants = [&](int node) {
+    auto rs = pair().Query(node, "SHOW GRANTS FOR 'app'@'%'");
+    std::set<std::string> out;
+    if (!rs.ok()) return std::set<std::string>{rs.status().ToString()};
+    for (const auto& row : rs->rows) out.insert(row[0].value_or("NULL"));
+    return out;
+  };
+  EXPECT_EQ(grants(kDb2), grants(kDb1));
+  EXPECT_EQ(grants(kDb2).size(), 4u);
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE email = 'c5@example.com'"),
+            "Kunde 5 \xE2\x80\x94 Zo\xC3\xAB \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x9A\x80");
+}
+
+TEST_F(RecoverTest, MissingRowOnStandby) {
+  ASSERT_OK(pair().ExecAll(
+      kDb2, {"SET SESSION sql_log_bin = 0", "DELETE FROM shop.customers WHERE id = 3"}));
+  ASSERT_OK(pair().Exec(kDb1, "UPDATE shop.customers SET name = 'renamed on db1' WHERE id = 3"));
+  ASSERT_OK(WaitSqlError(kDb2, "1032"));
+
+  CliResult status = Cli({"status"});
+  EXPECT_EQ(status.exit_code, 1) << status.Describe();
+  EXPECT_TRUE(absl::StrContains(status.out, "1032")) << status.Describe();
+
+  // Progress as JSON lines: every line of stdout is one JSON object.
+  CliResult recover = Cli({"recover", "--source", "db1", "--yes", "--json"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
+  int objects = 0;
+  for (absl::string_view line : absl::StrSplit(recover.out, '\n', absl::SkipEmpty())) {
+    google::protobuf::Struct parsed;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &parsed).ok())
+        << "not JSON: " << line;
+    ++objects;
+  }
+  EXPECT_GT(objects, 5) << recover.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 3"), "renamed on db1");
+}
+
+TEST_F(RecoverTest, ExtraRowsOnStandbyNeedForce) {
+  ASSERT_OK(
+      pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0",
+                            "INSERT INTO crm.contacts (name) VALUES ('stray 1'), ('stray 2')"}));
+  // Replication keeps running: only a data comparison sees it.
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+
+  CliResult verify = Cli({"verify"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.Describe();
+  EXPECT_TRUE(absl::StrContains(verify.out, "crm.contacts")) << verify.Describe();
+
+  const std::string journal_before = ReadFile(cluster().journal_path());
+  CliResult noop = Cli({"recover", "--source", "db1", "--yes"});
+  EXPECT_EQ(noop.exit_code, 0) << noop.Describe();
+  EXPECT_TRUE(absl::StrContains(noop.out, "healthy")) << noop.Describe();
+  EXPECT_EQ(ReadFile(cluster().journal_path()), journal_before) << "a recovery ran without --force";
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM crm.contacts WHERE name LIKE 'stray %'"), "2");
+
+  CliResult forced = Cli({"recover", "--source", "db1", "--yes", "--force"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.Describe();
+  CliResult verified = Cli({"verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.Describe();
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM crm.contacts WHERE name LIKE 'stray %'"), "0");
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+}
+
+TEST_F(RecoverTest, SourceDb2ReseedsDb1) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb1, kDb2, 900002));
+  // Written on db2 after db1 stopped applying: only db2 has it.
+  ASSERT_OK(pair().Exec(kDb2, "INSERT INTO crm.contacts (name) VALUES ('only on db2')"));
+
+  const std::set<std::string> backups = ListDir(cluster().agent(kDb1).backup_dir());
+  CliResult recover = Cli({"recover", "--source", "db2", "--yes"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  EXPECT_EQ(Value(kDb1, "SELECT name FROM shop.customers WHERE id = 900002"), "from master");
+  EXPECT_EQ(Value(kDb1, "SELECT COUNT(*) FROM crm.contacts WHERE name = 'only on db2'"), "1");
+  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb1));
+  EXPECT_EQ(NewBackups(kDb1, backups).size(), 1u);
+}
+
+TEST_F(RecoverTest, ErrantTransactionsOnTargetAreRefusedUnlessDiscarded) {
+  ASSERT_OK(pair().Exec(kDb1, "STOP SLAVE"));
+  // A transaction db2 writes and binlogs while db1 does not apply anything: db1 never
+  // received it, so re-seeding db2 from db1 would lose it.
+  ASSERT_OK(pair().Exec(kDb2, "INSERT INTO crm.contacts (name) VALUES ('errant on db2')"));
+
+  const auto positions = std::make_pair(Position(kDb1), Position(kDb2));
+  const std::string journal_before = ReadFile(cluster().journal_path());
+  CliResult refused = Cli({"recover", "--source", "db1", "--yes"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.Describe();
+  EXPECT_TRUE(absl::StrContains(refused.output(), "transaction")) << refused.Describe();
+  // Names them by GTID (domain 2, server 2: written on db2).
+  EXPECT_TRUE(absl::StrContains(refused.output(), " 2-2-")) << refused.Describe();
+  EXPECT_TRUE(absl::StrContains(refused.output(), "never received")) << refused.Describe();
+  EXPECT_TRUE(absl::StrContains(refused.output(), "--discard-target-writes")) << refused.Describe();
+  // Nothing changed.
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM crm.contacts WHERE name = 'errant on db2'"), "1");
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+  EXPECT_TRUE(pair().ReplicationHealthy(kDb2).value_or(false));
+  EXPECT_EQ(std::make_pair(Position(kDb1), Position(kDb2)), positions);
+  EXPECT_EQ(ReadFile(cluster().journal_path()), journal_before);
+
+  // Discarding them needs the backup.
+  CliResult unsafe =
+      Cli({"recover", "--source", "db1", "--yes", "--discard-target-writes", "--skip-backup"});
+  EXPECT_EQ(unsafe.exit_code, 3) << unsafe.Describe();
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM crm.contacts WHERE name = 'errant on db2'"), "1");
+
+  CliResult discarded = Cli({"recover", "--source", "db1", "--yes", "--discard-target-writes"});
+  ASSERT_EQ(discarded.exit_code, 0) << discarded.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM crm.contacts WHERE name = 'errant on db2'"), "0");
+  EXPECT_EQ(Value(kDb1, "SELECT COUNT(*) FROM crm.contacts WHERE name = 'errant on db2'"), "0");
+}
+
+TEST_F(RecoverTest, FailedImportLeavesTargetFencedAndResumes) {
+  // A view on db1 whose table is gone (unlogged, so db2 never sees any of it): the
+  // stream from db1 cannot be imported on db2, deterministically.
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"SET SESSION sql_log_bin = 0", "CREATE DATABASE zz_broken",
+             "CREATE TABLE zz_broken.t (id INT PRIMARY KEY)",
+             "CREATE VIEW zz_broken.v AS SELECT id FROM zz_broken.t", "DROP TABLE zz_broken.t"}));
+
+  CliResult failed = Cli({"recover", "--source", "db1", "--yes", "--force"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  EXPECT_TRUE(absl::StrContains(failed.output(), "stream-import")) << failed.Describe();
+  EXPECT_TRUE(absl::StrContains(failed.output(), "mmresync recover --resume")) << failed.Describe();
+  EXPECT_TRUE(absl::StrContains(failed.output(), "db2 (target): fenced")) << failed.Describe();
+  EXPECT_TRUE(absl::StrContains(failed.output(), "db1 (source): writable")) << failed.Describe();
+  // The target stays fenced; the source is writable and serving.
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  EXPECT_FALSE(cluster().keepalived_running(kDb2));
+  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb1));
+  ASSERT_OK(pair().Exec(kDb1, "INSERT INTO crm.contacts (name) VALUES ('written while failed')"));
+  // The failed run let go of both agents.
+  CliResult status = Cli({"status", "--json"});
+  EXPECT_EQ(status.exit_code, 1) << status.Describe();
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(status.out, &parsed).ok()) << status.out;
+  for (const auto& node : parsed.fields().at("nodes").list_value().values()) {
+    EXPECT_EQ(node.struct_value().fields().at("lease_holder").string_value(), "") << status.out;
+  }
+  // A resumed run keeps its roles.
+  CliResult other_source = Cli({"recover", "--resume", "--yes", "--source", "db2"});
+  EXPECT_EQ(other_source.exit_code, 2) << other_source.Describe();
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+
+  // Fix the cause, then resume the same run.
+  ASSERT_OK(pair().ExecAll(kDb1, {"SET SESSION sql_log_bin = 0", "DROP DATABASE zz_broken"}));
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_TRUE(absl::StrContains(resumed.output(), "resumed")) << resumed.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM crm.contacts WHERE name = 'written while failed'"),
+            "1");
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+
+  // Nothing is left to resume.
+  CliResult again = Cli({"recover", "--resume", "--yes"});
+  EXPECT_EQ(again.exit_code, 2) << again.Describe();
+  EXPECT_TRUE(absl::StrContains(again.err, "nothing to resume")) << again.Describe();
+}
+
+// Ctrl-C in the middle of the import: the run stops, the source stays writable, the
+// target stays fenced, the message says how to resume, and the resumed run finishes.
+TEST_F(RecoverTest, CtrlCDuringImportLeavesTargetFencedAndResumes) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900004));
+  // An open transaction on db2 that has read a table holds a metadata lock on it: the
+  // target's DROP DATABASE waits for it, which holds the run inside stream-import for
+  // as long as this test wants, after the source's stream has started.
+  auto blocker = pair().node(kDb2).Connect();
+  ASSERT_OK(blocker.status());
+  ASSERT_OK((*blocker)->Execute("START TRANSACTION"));
+  ASSERT_OK((*blocker)->Query("SELECT COUNT(*) FROM shop.customers").status());
+
+  const size_t agent_log_before = ReadFile(cluster().agent(kDb2).log_path()).size();
+  auto cli = CliProcess::Start(
+      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  ASSERT_OK(cli.status());
+  ASSERT_OK(WaitUntil(
+      [&] {
+        return Value(kDb2,
+                     "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+                     "'DROP DATABASE%' AND STATE LIKE '%metadata lock%'") == "1";
+      },
+      kTimeout, absl::Milliseconds(50), "the target's DROP DATABASE to wait for the lock"));
+  (*cli)->Signal(SIGINT);
+  auto interrupted = (*cli)->Wait(absl::Seconds(120));
+  ASSERT_OK(interrupted.status());
+  *all_output_ += interrupted->output();
+  EXPECT_EQ(interrupted->exit_code, 1) << interrupted->Describe();
+  EXPECT_TRUE(absl::StrContains(interrupted->output(), "stream-import")) << interrupted->Describe();
+  EXPECT_TRUE(absl::StrContains(interrupted->output(), "mmresync recover --resume"))
+      << interrupted->Describe();
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  EXPECT_FALSE(cluster().keepalived_running(kDb2));
+  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb1));
+  ASSERT_OK(pair().Exec(kDb1, "INSERT INTO crm.contacts (name) VALUES ('after ctrl-c')"));
+
+  // Let the agent's blocked statement through; it then notices the cancellation.
+  ASSERT_OK((*blocker)->Execute("ROLLBACK"));
+  blocker->reset();
+  ASSERT_OK(WaitUntil(
+      [&] {
+        const std::string log = ReadFile(cluster().agent(kDb2).log_path());
+        return log.size() > agent_log_before &&
+               absl::StrContains(log.substr(agent_log_before), "WARN db2: import");
+      },
+      kTimeout, absl::Milliseconds(50), "db2's agent to end the cancelled import"));
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM crm.contacts WHERE name = 'after ctrl-c'"), "1");
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900004"), "from master");
+}
+
+// With a VIP configured, `recover` without --source takes the VIP holder as the
+// source, and fencing/unfencing check where the VIP is. 127.0.0.1 is on a local
+// interface of both agents here; 192.0.2.1 (TEST-NET-1) is on none.
+TEST_F(RecoverTest, DefaultSourceIsTheVipHolder) {
+  auto restart_with_vip = [&](int node, const std::string& vip) -> absl::Status {
+    AgentProcess& agent = cluster().agent(node);
+    RETURN_IF_ERROR(agent.Stop());
+    agent.mutable_options().vip = vip;
+    return agent.Restart();
+  };
+  ASSERT_OK(restart_with_vip(kDb1, "127.0.0.1"));
+  ASSERT_OK(restart_with_vip(kDb2, "192.0.2.1"));
+  auto restore = absl::MakeCleanup([&] {
+    EXPECT_OK(restart_with_vip(kDb1, ""));
+    EXPECT_OK(restart_with_vip(kDb2, ""));
+  });
+
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900003));
+  CliResult status = Cli({"status"});
+  EXPECT_EQ(status.exit_code, 1) << status.Describe();
+  EXPECT_TRUE(absl::StrContains(status.out, "source would be db1")) << status.Describe();
+
+  CliResult recover = Cli({"recover", "--yes"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
+  EXPECT_TRUE(absl::StrContains(recover.out, "source db1")) << recover.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900003"), "from master");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+}
+
+// Declared last: looks at everything the cases above made the tools write.
+TEST_F(RecoverTest, PasswordsNeverInLogsJournalOutputOrArgv) {
+  std::vector<std::string> files;
+  for (int node : {kDb1, kDb2}) ListFilesRecursively(cluster().agent(node).dir(), &files);
+  ListFilesRecursively(cluster().coordinator_state_dir(), &files);
+  ASSERT_FALSE(files.empty());
+  for (const std::string& secret : cluster().secrets()) {
+    ASSERT_FALSE(secret.empty());
+    EXPECT_FALSE(absl::StrContains(*all_output_, secret)) << "a password in the CLI's output";
+    for (const std::string& file : files) {
+      EXPECT_FALSE(absl::StrContains(ReadFile(file), secret)) << "a password in " << file;
+    }
+    for (int node : {kDb1, kDb2}) {
+      const std::string cmdline =
+          ReadFile(absl::StrCat("/proc/", cluster().agent(node).pid(), "/cmdline"));
+      EXPECT_FALSE(cmdline.empty());
+      EXPECT_FALSE(absl::StrContains(cmdline, secret));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mmresync::testing
