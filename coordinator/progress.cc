@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "coordinator/diagnosis.h"
+#include "coordinator/json_text.h"
 
 namespace mmresync::coordinator {
 
@@ -214,44 +215,15 @@ class JsonProgress : public ProgressSink {
   }
 
  private:
-  static std::string Quote(absl::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            out += absl::StrFormat("\\u%04x", c);
-          } else {
-            out += c;
-          }
-      }
-    }
-    return out + "\"";
-  }
   void Emit(absl::string_view event, const StepInfo* step,
             std::initializer_list<std::pair<std::string, std::string>> fields,
             const std::string& progress_json = "") {
-    std::string line = absl::StrCat("{\"event\":", Quote(event));
+    std::string line = absl::StrCat("{\"event\":", JsonQuote(event));
     if (step != nullptr) {
       absl::StrAppend(&line, ",\"index\":", step->index, ",\"total\":", step->total,
-                      ",\"step\":", Quote(step->id), ",\"node\":", Quote(step->node));
+                      ",\"step\":", JsonQuote(step->id), ",\"node\":", JsonQuote(step->node));
     }
-    for (const auto& [k, v] : fields) absl::StrAppend(&line, ",", Quote(k), ":", Quote(v));
+    for (const auto& [k, v] : fields) absl::StrAppend(&line, ",", JsonQuote(k), ":", JsonQuote(v));
     if (!progress_json.empty()) absl::StrAppend(&line, ",\"progress\":", progress_json);
     line += "}\n";
     absl::MutexLock lock(&mu_);

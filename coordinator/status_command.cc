@@ -10,24 +10,10 @@
 #include "absl/strings/str_join.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/exit_codes.h"
+#include "coordinator/json_text.h"
 
 namespace mmresync::coordinator {
 namespace {
-
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 std::string ReplicaCell(const PairView& view, int i) {
   const v1::ReplicaStatus& r = view.nodes[i].status->replica();
@@ -122,7 +108,7 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
                        : diagnosis.health == Health::kDegraded ? "degraded"
                                                                : "error";
   std::vector<std::string> problems, nodes;
-  for (const auto& p : diagnosis.problems) problems.push_back(JsonString(p));
+  for (const auto& p : diagnosis.problems) problems.push_back(JsonQuote(p));
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
@@ -132,12 +118,12 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
       (void)google::protobuf::util::MessageToJsonString(*n.status, &json, options);
       nodes.push_back(json);
     } else {
-      nodes.push_back(absl::StrCat("{\"node\":", JsonString(n.entry.name), ",\"agent_error\":",
-                                   JsonString(n.status.status().message()), "}"));
+      nodes.push_back(absl::StrCat("{\"node\":", JsonQuote(n.entry.name), ",\"agent_error\":",
+                                   JsonQuote(n.status.status().message()), "}"));
     }
   }
-  return absl::StrCat("{\"cluster\":", JsonString(cluster), ",\"health\":\"", health,
-                      "\",\"summary\":", JsonString(diagnosis.summary), ",\"problems\":[",
+  return absl::StrCat("{\"cluster\":", JsonQuote(cluster), ",\"health\":\"", health,
+                      "\",\"summary\":", JsonQuote(diagnosis.summary), ",\"problems\":[",
                       absl::StrJoin(problems, ","), "],\"nodes\":[", absl::StrJoin(nodes, ","),
                       "]}\n");
 }

@@ -9,6 +9,7 @@
 #include "coordinator/cluster_session.h"
 #include "coordinator/diagnosis.h"
 #include "coordinator/exit_codes.h"
+#include "coordinator/json_text.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -117,13 +118,7 @@ int RunVerify(const std::string& config_flag, bool json) {
   if (json) {
     std::string list;
     for (size_t i = 0; i < mismatches.size(); ++i) {
-      std::string m = mismatches[i];
-      std::string escaped;
-      for (char c : m) {
-        if (c == '"' || c == '\\') escaped += '\\';
-        escaped += c;
-      }
-      absl::StrAppend(&list, i ? "," : "", "\"", escaped, "\"");
+      absl::StrAppend(&list, i ? "," : "", JsonQuote(mismatches[i]));
     }
     std::printf("{\"tables\":%zu,\"equal\":%s,\"mismatches\":[%s]}\n", tables,
                 mismatches.empty() ? "true" : "false", list.c_str());
