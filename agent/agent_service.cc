@@ -1,4 +1,6 @@
 #include "agent/agent_service.h"
+
+#include <sys/stat.h>
 #include "absl/strings/string_view.h"
 
 #include "absl/strings/match.h"
@@ -31,10 +33,9 @@ grpc::Status AgentService::Fail(absl::string_view rpc, const absl::Status& statu
   // The node's name leads every message so the operator knows where it happened.
   // Components that already name what failed ("keepalived stop: ...") are not prefixed
   // with the same words again.
-  absl::Status annotated =
-      absl::StartsWith(status.message(), absl::StrCat(rpc, ":"))
-          ? Annotate(status, deps_.config.name)
-          : Annotate(status, absl::StrCat(deps_.config.name, ": ", rpc));
+  absl::Status annotated = absl::StartsWith(status.message(), absl::StrCat(rpc, ":"))
+                               ? Annotate(status, deps_.config.name)
+                               : Annotate(status, absl::StrCat(deps_.config.name, ": ", rpc));
   log::Warning(annotated.message());
   return ToGrpc(annotated);
 }
@@ -306,7 +307,8 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   s = CheckDestructive(**session, "to drop and import user data");
   if (s.ok() && !r->backup_skipped()) {
     std::string backup = BackupPath(deps_.config.state_dir, r->run_id());
-    if (!ReadFileToString(backup).ok()) {
+    struct stat st;
+    if (::stat(backup.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
       s = absl::FailedPreconditionError(absl::StrCat(
           "refusing to drop user data: no backup for run ", r->run_id(), " at ", backup));
     }
