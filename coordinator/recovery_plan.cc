@@ -167,22 +167,21 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                      return absl::OkStatus();
                    }});
 
-  steps.push_back({"stop-replication",
-                   "stop replication",
-                   absl::StrCat(S.name, ", ", T.name),
-                   {absl::StrCat(S.name, ": STOP SLAVE   (source first: nothing done on ", T.name,
-                                 " may replicate back)"),
-                    absl::StrCat(T.name, ": STOP SLAVE; RESET SLAVE")},
-                   true,
-                   [](RunContext& ctx) -> absl::Status {
-                     ASSIGN_OR_RETURN(std::string on_source,
-                                      ctx.source->StopReplica(ctx.run_id, false));
-                     ASSIGN_OR_RETURN(std::string on_target,
-                                      ctx.target->StopReplica(ctx.run_id, true));
-                     ctx.Note(absl::StrCat(ctx.source->node().name, ": ", on_source, "; ",
-                                           ctx.target->node().name, ": ", on_target));
-                     return absl::OkStatus();
-                   }});
+  steps.push_back(
+      {"stop-replication",
+       "stop replication",
+       absl::StrCat(S.name, ", ", T.name),
+       {absl::StrCat(S.name, ": STOP SLAVE   (source first: nothing done on ", T.name,
+                     " may replicate back)"),
+        absl::StrCat(T.name, ": STOP SLAVE; RESET SLAVE")},
+       true,
+       [](RunContext& ctx) -> absl::Status {
+         ASSIGN_OR_RETURN(std::string on_source, ctx.source->StopReplica(ctx.run_id, false));
+         ASSIGN_OR_RETURN(std::string on_target, ctx.target->StopReplica(ctx.run_id, true));
+         ctx.Note(absl::StrCat(ctx.source->node().name, ": ", on_source, "; ",
+                               ctx.target->node().name, ": ", on_target));
+         return absl::OkStatus();
+       }});
 
   if (!in.options.skip_backup) {
     steps.push_back({"backup-target",
