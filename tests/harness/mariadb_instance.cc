@@ -1,5 +1,7 @@
 #include "tests/harness/mariadb_instance.h"
 
+#include "tests/harness/log_tail.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -114,20 +116,6 @@ absl::StatusOr<int> WaitForExit(pid_t pid, absl::Duration timeout, absl::string_
       timeout, absl::Milliseconds(20), what);
   if (!waited.ok()) return waited;
   return wait_status;
-}
-
-std::string TailOfFile(const std::string& path, size_t lines) {
-  std::ifstream in(path);
-  if (!in) return "";
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string text = buffer.str();
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  size_t pos = text.size();
-  for (size_t n = 0; n < lines && pos != std::string::npos && pos > 0; ++n) {
-    pos = text.rfind('\n', pos - 1);
-  }
-  return pos == std::string::npos ? text : text.substr(pos + 1);
 }
 
 // The "[ERROR]" lines among the last 200 lines of a log, joined by newlines.

@@ -276,4 +276,11 @@ std::vector<std::string> RecoveryCluster::secrets() const {
   return out;
 }
 
+absl::Status RecoveryCluster::RestartAgentWithVip(int node, const std::string& vip) {
+  AgentProcess& a = agent(node);
+  RETURN_IF_ERROR(a.Stop());
+  a.mutable_options().vip = vip;
+  return a.Restart();
+}
+
 }  // namespace mmresync::testing

@@ -54,6 +54,8 @@ class RecoveryCluster {
 
   MasterMasterPair& pair() { return *pair_; }
   AgentProcess& agent(int node) { return *agents_[node]; }
+  // Restarts node's agent with `vip` as its [keepalived] vip ("" for none).
+  absl::Status RestartAgentWithVip(int node, const std::string& vip);
   const TestCerts& certs() const { return *certs_; }
   const std::string& base_dir() const { return base_dir_; }
   // "db1" / "db2".

@@ -542,17 +542,11 @@ TEST_F(RecoverTest, CtrlCDuringImportLeavesTargetFencedAndResumes) {
 // source, and fencing/unfencing check where the VIP is. 127.0.0.1 is on a local
 // interface of both agents here; 192.0.2.1 (TEST-NET-1) is on none.
 TEST_F(RecoverTest, DefaultSourceIsTheVipHolder) {
-  auto restart_with_vip = [&](int node, const std::string& vip) -> absl::Status {
-    AgentProcess& agent = cluster().agent(node);
-    RETURN_IF_ERROR(agent.Stop());
-    agent.mutable_options().vip = vip;
-    return agent.Restart();
-  };
-  ASSERT_OK(restart_with_vip(kDb1, "127.0.0.1"));
-  ASSERT_OK(restart_with_vip(kDb2, "192.0.2.1"));
+  ASSERT_OK(cluster().RestartAgentWithVip(kDb1, "127.0.0.1"));
+  ASSERT_OK(cluster().RestartAgentWithVip(kDb2, "192.0.2.1"));
   auto restore = absl::MakeCleanup([&] {
-    EXPECT_OK(restart_with_vip(kDb1, ""));
-    EXPECT_OK(restart_with_vip(kDb2, ""));
+    EXPECT_OK(cluster().RestartAgentWithVip(kDb1, ""));
+    EXPECT_OK(cluster().RestartAgentWithVip(kDb2, ""));
   });
 
   ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900003));

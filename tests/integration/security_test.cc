@@ -523,17 +523,11 @@ TEST_F(SecurityTest, AgentRefusesDestructiveActionsUnlessFenced) {
 // 127.0.0.1 is on a local interface of every agent here: an agent configured with it
 // as its VIP believes it is the master. 192.0.2.1 (TEST-NET-1) is on none.
 TEST_F(SecurityTest, TheVipHolderIsNeverTheTarget) {
-  auto restart_with_vip = [&](int node, const std::string& vip) -> absl::Status {
-    AgentProcess& agent = cluster().agent(node);
-    RETURN_IF_ERROR(agent.Stop());
-    agent.mutable_options().vip = vip;
-    return agent.Restart();
-  };
-  ASSERT_OK(restart_with_vip(kDb1, "192.0.2.1"));
-  ASSERT_OK(restart_with_vip(kDb2, "127.0.0.1"));
+  ASSERT_OK(cluster().RestartAgentWithVip(kDb1, "192.0.2.1"));
+  ASSERT_OK(cluster().RestartAgentWithVip(kDb2, "127.0.0.1"));
   auto restore = absl::MakeCleanup([&] {
-    EXPECT_TRUE(restart_with_vip(kDb1, "").ok());
-    EXPECT_TRUE(restart_with_vip(kDb2, "").ok());
+    EXPECT_TRUE(cluster().RestartAgentWithVip(kDb1, "").ok());
+    EXPECT_TRUE(cluster().RestartAgentWithVip(kDb2, "").ok());
   });
 
   auto db2 = NodeStatus(kDb2);
