@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "agent/keepalived_report.h"
 #include "agent/local_backup.h"
 #include "agent/node_facts.h"
 #include "agent/peer_fetch.h"
@@ -92,6 +93,8 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
     ka->set_managed(true);
     ka->set_detail(absl::StrCat("status unknown: ", ks.status().message()));
   }
+  RealConfigFiles files;
+  DescribeKeepalivedFiles(deps_.config.keepalived, files, ShortHostName(), ka);
   if (auto free = FreeBytes(deps_.config.state_dir); free.ok()) {
     reply->set_state_dir_free_bytes(*free);
   }

@@ -15,36 +15,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/ip_address.h"
 
 namespace mmresync::agent {
-namespace {
-
-// An address in binary form: family plus 4 or 16 bytes.
-struct BinaryAddress {
-  int family = AF_UNSPEC;
-  unsigned char bytes[16] = {};
-
-  bool operator==(const BinaryAddress& other) const {
-    size_t size = family == AF_INET ? 4 : 16;
-    return family == other.family && std::memcmp(bytes, other.bytes, size) == 0;
-  }
-};
-
-std::optional<BinaryAddress> Parse(std::string_view text) {
-  std::string s(text);
-  BinaryAddress address;
-  if (::inet_pton(AF_INET, s.c_str(), address.bytes) == 1) {
-    address.family = AF_INET;
-    return address;
-  }
-  if (::inet_pton(AF_INET6, s.c_str(), address.bytes) == 1) {
-    address.family = AF_INET6;
-    return address;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<std::string>> KernelInterfaceAddresses::List() {
   ifaddrs* list = nullptr;
@@ -75,18 +48,14 @@ absl::StatusOr<std::vector<std::string>> KernelInterfaceAddresses::List() {
 
 absl::StatusOr<bool> VipIsLocal(const std::string& vip, InterfaceAddresses& addrs) {
   if (vip.empty()) return false;
-  std::optional<BinaryAddress> wanted = Parse(vip);
-  if (!wanted.has_value()) {
+  if (vip.find('%') != std::string::npos || !SameIpAddress(vip, vip)) {
     return absl::InvalidArgumentError(
         absl::StrCat("vip \"", vip, "\" is not a numeric IPv4 or IPv6 address"));
   }
   absl::StatusOr<std::vector<std::string>> listed = addrs.List();
   if (!listed.ok()) return listed.status();
   for (const std::string& entry : *listed) {
-    std::string_view text = entry;
-    text = text.substr(0, text.find('%'));
-    std::optional<BinaryAddress> address = Parse(text);
-    if (address.has_value() && *address == *wanted) return true;
+    if (SameIpAddress(entry, vip)) return true;
   }
   return false;
 }

@@ -380,6 +380,19 @@ class Section {
     return absl::OkStatus();
   }
 
+  // An optional integer in [min, max].
+  absl::Status Int(std::string_view key, int64_t min, int64_t max, uint32_t* out) const {
+    const toml::node* n = Find(key);
+    if (n == nullptr) return absl::OkStatus();
+    if (!n->is_integer()) {
+      return Fail(key, absl::StrCat("must be an integer, not ", TypeName(n->type())));
+    }
+    int64_t v = n->as_integer()->get();
+    if (v < min || v > max) return Fail(key, absl::StrCat(v, " is not in ", min, "..", max));
+    *out = static_cast<uint32_t>(v);
+    return absl::OkStatus();
+  }
+
   absl::Status Port(std::string_view key, uint32_t* out) const {
     const toml::node* n = Find(key);
     if (n == nullptr) return absl::OkStatus();
@@ -440,12 +453,13 @@ absl::StatusOr<ClusterConfig> ParseClusterImpl(std::string_view text, const std:
   RETURN_IF_ERROR(root.CheckKeys({"cluster", "tls", "node", "hooks"}));
 
   ASSIGN_OR_RETURN(Section cluster, root.SubTable("cluster"));
-  RETURN_IF_ERROR(cluster.CheckKeys({"name", "vip", "state_dir"}));
+  RETURN_IF_ERROR(cluster.CheckKeys({"name", "vip", "state_dir", "vip_wait_seconds"}));
   RETURN_IF_ERROR(cluster.String("name", Need::kRequired, &cfg.name));
   RETURN_IF_ERROR(cluster.Check("name", NameProblem(cfg.name)));
   RETURN_IF_ERROR(cluster.String("vip", Need::kOptional, &cfg.vip));
   RETURN_IF_ERROR(CheckVip(cluster, cfg.vip));
   RETURN_IF_ERROR(cluster.Path("state_dir", Need::kNonEmptyIfPresent, &cfg.state_dir));
+  RETURN_IF_ERROR(cluster.Int("vip_wait_seconds", 1, 600, &cfg.vip_wait_seconds));
 
   RETURN_IF_ERROR(ReadTls(root, &cfg.tls));
 
@@ -533,7 +547,8 @@ absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::str
 
   ASSIGN_OR_RETURN(Section ka, root.SubTable("keepalived"));
   KeepalivedSettings& k = cfg.keepalived;
-  RETURN_IF_ERROR(ka.CheckKeys({"control", "service", "start", "stop", "status", "vip"}));
+  RETURN_IF_ERROR(ka.CheckKeys(
+      {"control", "service", "start", "stop", "status", "vip", "config_file", "pid_file"}));
   RETURN_IF_ERROR(ka.String("control", Need::kNonEmptyIfPresent, &k.control));
   if (k.control != "systemd" && k.control != "command" && k.control != "none") {
     return ka.Fail("control", absl::StrCat(Quote(k.control),
@@ -545,6 +560,12 @@ absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::str
   RETURN_IF_ERROR(ka.String("status", Need::kOptional, &k.status));
   RETURN_IF_ERROR(ka.String("vip", Need::kOptional, &k.vip));
   RETURN_IF_ERROR(CheckVip(ka, k.vip));
+  if (k.control != "none") {
+    k.config_file = kDefaultKeepalivedConfig;
+    k.pid_file = kDefaultKeepalivedPidFile;
+  }
+  RETURN_IF_ERROR(ka.Path("config_file", Need::kOptional, &k.config_file));
+  RETURN_IF_ERROR(ka.Path("pid_file", Need::kOptional, &k.pid_file));
   if (k.control == "command") {
     for (auto [key, value] : {std::pair<std::string_view, const std::string*>{"start", &k.start},
                               {"stop", &k.stop},

@@ -33,6 +33,8 @@ struct ClusterConfig {
   std::string name;
   std::string vip;        // may be empty
   std::string state_dir;  // optional [cluster] state_dir: journals; default below
+  // How long fencing and unfencing wait for the VIP to be where it must be (1..600 s).
+  uint32_t vip_wait_seconds = 30;
   TlsFiles tls;
   std::vector<NodeEntry> nodes;  // exactly two
   std::string pause_hook;        // optional, run with /bin/sh -c on the coordinator's host
@@ -69,7 +71,14 @@ struct KeepalivedSettings {
   std::string stop;
   std::string status;  // exits 0 when running
   std::string vip;     // may be empty
+  // Read only, for reporting and for predicting VRRP preemption. Defaults (when control
+  // is not "none"): Debian's /etc/keepalived/keepalived.conf and /run/keepalived.pid.
+  std::string config_file;
+  std::string pid_file;
 };
+
+inline constexpr char kDefaultKeepalivedConfig[] = "/etc/keepalived/keepalived.conf";
+inline constexpr char kDefaultKeepalivedPidFile[] = "/run/keepalived.pid";
 
 struct AgentConfig {
   std::string path;

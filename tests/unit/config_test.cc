@@ -747,3 +747,50 @@ TEST_F(ConfigPathFromEnvTest, Precedence) {
 
 }  // namespace
 }  // namespace mmresync
+
+namespace mmresync {
+namespace {
+
+TEST(AgentConfigTest, KeepalivedFilesDefaultOnlyWhenManaged) {
+  absl::StatusOr<AgentConfig> managed = ParseAgentConfig(kAgent, "/etc/mmresync/agent.toml");
+  ASSERT_TRUE(managed.ok()) << managed.status();
+  EXPECT_EQ(managed->keepalived.config_file, "/etc/keepalived/keepalived.conf");
+  EXPECT_EQ(managed->keepalived.pid_file, "/run/keepalived.pid");
+  absl::StatusOr<AgentConfig> unmanaged = ParseAgentConfig(kMinimalAgent, "/etc/x/agent.toml");
+  ASSERT_TRUE(unmanaged.ok()) << unmanaged.status();
+  EXPECT_EQ(unmanaged->keepalived.config_file, "");
+  EXPECT_EQ(unmanaged->keepalived.pid_file, "");
+}
+
+TEST(AgentConfigTest, KeepalivedFilesResolvedOrSwitchedOff) {
+  std::string text = Replace(kAgent, "vip = \"10.0.0.100\"",
+                             "vip = \"10.0.0.100\"\nconfig_file = \"ka/keepalived.conf\"\n"
+                             "pid_file = \"\"");
+  absl::StatusOr<AgentConfig> cfg = ParseAgentConfig(text, "/etc/mmresync/agent.toml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->keepalived.config_file, "/etc/mmresync/ka/keepalived.conf");
+  EXPECT_EQ(cfg->keepalived.pid_file, "");
+  EXPECT_THAT(Msg(AgentError(Replace(kAgent, "vip = \"10.0.0.100\"", "config_file = 3"))),
+              HasSubstr("keepalived.config_file"));
+}
+
+TEST(ClusterConfigTest, VipWaitSeconds) {
+  absl::StatusOr<ClusterConfig> d = ParseClusterConfig(kCluster, "c.toml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->vip_wait_seconds, 30u);
+  std::string text = Replace(kCluster, "state_dir = \"/srv/mmresync\"",
+                             "state_dir = \"/srv/mmresync\"\nvip_wait_seconds = 5");
+  absl::StatusOr<ClusterConfig> c = ParseClusterConfig(text, "c.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->vip_wait_seconds, 5u);
+  for (const char* bad : {"0", "601", "\"5\"", "2.5"}) {
+    std::string t =
+        Replace(kCluster, "state_dir = \"/srv/mmresync\"",
+                absl::StrCat("state_dir = \"/srv/mmresync\"\nvip_wait_seconds = ", bad));
+    absl::Status s = ParseClusterConfig(t, "c.toml").status();
+    EXPECT_THAT(Msg(s), HasSubstr("cluster.vip_wait_seconds")) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace mmresync
