@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/ip_address.h"
 #include "coordinator/agent_client.h"
 
 namespace mmresync::coordinator {
@@ -33,14 +34,41 @@ std::map<std::pair<uint64_t, uint64_t>, uint64_t> ParseGtids(absl::string_view l
 
 }  // namespace
 
-PairView Discover(AgentClient& a, AgentClient& b) {
+PairView Discover(AgentClient& a, AgentClient& b, const std::string& cluster_vip) {
   PairView view;
+  view.cluster_vip = cluster_vip;
   view.nodes[0].entry = a.node();
   view.nodes[1].entry = b.node();
   std::thread other([&] { view.nodes[1].status = b.GetStatus(); });
   view.nodes[0].status = a.GetStatus();
   other.join();
   return view;
+}
+
+std::vector<std::string> VipConfigProblems(const PairView& view) {
+  std::vector<std::string> out;
+  if (!view.nodes[0].reachable() || !view.nodes[1].reachable()) return out;
+  const v1::NodeStatus& a = *view.nodes[0].status;
+  const v1::NodeStatus& b = *view.nodes[1].status;
+  auto agent_vip = [&](int i) {
+    const v1::NodeStatus& s = *view.nodes[i].status;
+    return absl::StrCat(view.nodes[i].entry.name, "'s agent.toml [keepalived] vip is ",
+                        s.vip_configured() ? absl::StrCat("\"", s.vip(), "\"") : "not set");
+  };
+  if (a.vip_configured() != b.vip_configured() ||
+      (a.vip_configured() && !SameIpAddress(a.vip(), b.vip()))) {
+    out.push_back(absl::StrCat("VIP configured differently on the agents: ", agent_vip(0), ", ",
+                               agent_vip(1), "; set the same address on both"));
+  }
+  if (!view.cluster_vip.empty()) {
+    for (int i = 0; i < 2; ++i) {
+      const v1::NodeStatus& s = *view.nodes[i].status;
+      if (s.vip_configured() && SameIpAddress(s.vip(), view.cluster_vip)) continue;
+      out.push_back(absl::StrCat("cluster.toml [cluster] vip is \"", view.cluster_vip, "\" but ",
+                                 agent_vip(i)));
+    }
+  }
+  return out;
 }
 
 uint64_t UserDataBytes(const v1::NodeStatus& status) {
@@ -108,6 +136,7 @@ Diagnosis Diagnose(const PairView& view) {
     }
     if (!n.status->log_bin()) d.problems.push_back(absl::StrCat(name, ": binary log is off"));
   }
+  for (std::string& p : VipConfigProblems(view)) d.problems.push_back(std::move(p));
   bool both_readable = view.nodes[0].db_ok() && view.nodes[1].db_ok();
   if (both_readable && view.nodes[0].status->vip_configured()) {
     bool a = view.nodes[0].status->vip_local(), b = view.nodes[1].status->vip_local();
@@ -149,6 +178,10 @@ absl::StatusOr<Roles> ChooseRoles(const PairView& view, const std::optional<std:
   }
   const v1::NodeStatus& a = *view.nodes[0].status;
   const v1::NodeStatus& b = *view.nodes[1].status;
+  if (std::vector<std::string> p = VipConfigProblems(view); !p.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot tell which node holds the VIP: ", absl::StrJoin(p, "; ")));
+  }
   if (!a.vip_configured() || !b.vip_configured()) {
     return absl::FailedPreconditionError(
         "no VIP configured on the agents ([keepalived] vip): choose the source with --source NODE");
@@ -204,6 +237,7 @@ std::vector<std::string> PreflightRefusals(const PairView& view, const Roles& ro
     }
   }
   if (!refusals.empty()) return refusals;
+  for (std::string& p : VipConfigProblems(view)) refusals.push_back(std::move(p));
   const v1::NodeStatus& s = *view.nodes[roles.source].status;
   const v1::NodeStatus& t = *view.nodes[roles.target].status;
   if (s.server_id() == t.server_id()) {

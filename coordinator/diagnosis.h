@@ -26,10 +26,17 @@ struct NodeView {
 
 struct PairView {
   std::array<NodeView, 2> nodes;
+  std::string cluster_vip;  // [cluster] vip of cluster.toml; may be empty
 };
 
 // Asks both agents at once.
-PairView Discover(AgentClient& a, AgentClient& b);
+PairView Discover(AgentClient& a, AgentClient& b, const std::string& cluster_vip);
+
+// Disagreements about which address is the VIP: between the two agents' [keepalived]
+// vip, and between them and cluster.toml's [cluster] vip. Each names the nodes, the
+// files' keys and both values. With any of these, VIP-based roles and fencing checks
+// would watch the wrong address, so recover refuses (exit 3) and status reports them.
+std::vector<std::string> VipConfigProblems(const PairView& view);
 
 enum class Health { kHealthy, kDegraded, kError };
 

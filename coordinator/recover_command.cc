@@ -26,6 +26,7 @@
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
 #include "coordinator/status_command.h"
+#include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -81,7 +82,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     p.resume_run = std::move(*last);
   }
 
-  p.view = Discover(*p.session.a, *p.session.b);
+  p.view = Discover(*p.session.a, *p.session.b, p.session.config.vip);
   auto roles = ChooseRoles(p.view, source);
   if (!roles.ok()) {
     Err(absl::StrCat("mmresync: refused: ", roles.status().message()));
@@ -112,6 +113,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   in.view = p.view;
   in.roles = p.roles;
   in.options = flags.options;
+  in.options.vip_wait = absl::Seconds(p.session.config.vip_wait_seconds);
   p.steps = BuildRecoveryPlan(in);
   return std::nullopt;
 }
@@ -120,6 +122,25 @@ std::string RoleLine(const Prepared& p) {
   return absl::StrCat("source ", p.view.nodes[p.roles.source].entry.name, " (", p.roles.reason,
                       ") → target ", p.view.nodes[p.roles.target].entry.name,
                       " (its user data is replaced)");
+}
+
+// Said before anything runs: the end of the run will move the VIP.
+std::optional<std::string> TakeoverWarning(const Prepared& p) {
+  const v1::NodeStatus& s = *p.view.nodes[p.roles.source].status;
+  const v1::NodeStatus& t = *p.view.nodes[p.roles.target].status;
+  if (!s.vip_configured()) return std::nullopt;
+  TakeoverPrediction prediction = PredictTakeover(s, t);
+  if (prediction.outcome != TakeoverPrediction::Outcome::kTakes) return std::nullopt;
+  return absl::StrCat("WARNING: when keepalived starts again on ", t.node(),
+                      " at the end, it will take the VIP from ", s.node(), ": ", prediction.reason,
+                      ". Writes will then go to ", t.node(), ".");
+}
+
+std::string KeepalivedWord(const v1::KeepalivedState& ka) {
+  return !ka.managed()                                     ? "not managed"
+         : ka.running()                                    ? "running"
+         : absl::StartsWith(ka.detail(), "status unknown") ? "state unknown"
+                                                           : "stopped";
 }
 
 // Where each node stands after a failure at `failed`, and what to run next.
@@ -139,16 +160,27 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
     absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover\n");
     return out;
   }
+  if (outcome.failed_step == "unfence") {
+    absl::StrAppend(&out, "  ", S, " (source): writable, replicating from ", T, ".\n");
+    absl::StrAppend(&out, "  ", T, " (target): re-seeded from ", S, ", replicating from ", S);
+    if (target_now.ok()) {
+      absl::StrAppend(&out, "; keepalived ", KeepalivedWord(target_now->keepalived()),
+                      ", read_only=", target_now->read_only() ? "ON" : "OFF",
+                      target_now->vip_local() ? ", HOLDS THE VIP" : ", VIP not held");
+    } else {
+      absl::StrAppend(&out, "; its state is unknown (", target_now.status().message(), ")");
+    }
+    absl::StrAppend(&out, ".\n  The data needs nothing more: only keepalived/the VIP above.\n");
+    absl::StrAppend(&out,
+                    "Next: mmresync status (where the VIP is); after fixing keepalived, "
+                    "mmresync recover --resume re-runs only the unfence step.\n");
+    return out;
+  }
   if (!fenced) {
     absl::StrAppend(&out, "  ", S, " (source): writable and serving; replication as before.\n");
     absl::StrAppend(&out, "  ", T, " (target): NOT fenced (fencing stopped at the error above); ");
     if (target_now.ok()) {
-      const v1::KeepalivedState& ka = target_now->keepalived();
-      std::string keepalived = !ka.managed()                                     ? "not managed"
-                               : ka.running()                                    ? "running"
-                               : absl::StartsWith(ka.detail(), "status unknown") ? "state unknown"
-                                                                                 : "stopped";
-      absl::StrAppend(&out, "keepalived ", keepalived,
+      absl::StrAppend(&out, "keepalived ", KeepalivedWord(target_now->keepalived()),
                       ", read_only=", target_now->read_only() ? "ON" : "OFF",
                       target_now->vip_local() ? ", holds the VIP" : "", "; no data was changed.\n");
     } else {
@@ -182,6 +214,7 @@ int RunPlan(const RecoverFlags& flags) {
   if (auto code = Prepare(flags, p, true); code.has_value()) return *code;
   if (p.steps.empty()) return kExitOk;
   std::printf("Plan for cluster %s: %s\n", p.session.config.name.c_str(), RoleLine(p).c_str());
+  if (auto warning = TakeoverWarning(p)) std::printf("%s\n", warning->c_str());
   std::printf("Nothing below has run; `mmresync recover` runs exactly these steps.\n\n");
   int i = 0;
   for (const Step& step : p.steps) {
@@ -244,8 +277,9 @@ int RunRecover(const RecoverFlags& flags) {
       Err("mmresync: recover replaces the target's data; not a terminal, so pass --yes to confirm");
       return kExitUsage;
     }
-    std::printf("%s\nType the target's name (%s) to replace its user data: ", RoleLine(p).c_str(),
-                T.c_str());
+    std::string warning = TakeoverWarning(p).value_or("");
+    std::printf("%s\n%s%sType the target's name (%s) to replace its user data: ",
+                RoleLine(p).c_str(), warning.c_str(), warning.empty() ? "" : "\n", T.c_str());
     std::fflush(stdout);
     std::string answer;
     std::getline(std::cin, answer);
@@ -300,6 +334,7 @@ int RunRecover(const RecoverFlags& flags) {
   ctx.view = p.view;
   ctx.roles = p.roles;
   ctx.options = flags.options;
+  ctx.options.vip_wait = absl::Seconds(config.vip_wait_seconds);
   ctx.sink = sink.get();
   ctx.interrupted = &interrupted;
   std::set<std::string> done;
@@ -310,6 +345,7 @@ int RunRecover(const RecoverFlags& flags) {
   sink->Header(absl::StrCat("mmresync recover  cluster ", config.name, "  run ", run_id,
                             p.resume_run ? " (resumed)" : ""));
   sink->Header(RoleLine(p));
+  if (auto warning = TakeoverWarning(p)) sink->Header(*warning);
 
   ExecutionOutcome outcome;
   absl::Time began = absl::Now();
@@ -331,7 +367,7 @@ int RunRecover(const RecoverFlags& flags) {
 
   int code = kExitOk;
   if (outcome.status.ok()) {
-    PairView after = Discover(*p.session.a, *p.session.b);
+    PairView after = Discover(*p.session.a, *p.session.b, p.session.config.vip);
     Diagnosis diagnosis = Diagnose(after);
     v1::JournalEntry end;
     end.set_event("run-done");
@@ -343,6 +379,9 @@ int RunRecover(const RecoverFlags& flags) {
                       "; source global lock ", ctx.records["source_lock_ms"], " ms");
     }
     sink->Footer(diagnosis.health == Health::kHealthy, summary);
+    for (const std::string& w : ctx.warnings) {
+      std::fprintf(flags.json ? stderr : stdout, "WARNING: %s\n", w.c_str());
+    }
     if (!flags.json) std::printf("\n%s", RenderStatusTable(after, diagnosis).c_str());
     code = diagnosis.health == Health::kHealthy ? kExitOk : kExitFailed;
   } else {
@@ -354,9 +393,9 @@ int RunRecover(const RecoverFlags& flags) {
     sink->Footer(false, absl::StrCat("recover failed at step ", outcome.failed_step, ": ",
                                      outcome.status.message()));
     std::string backup = ctx.records.count("backup_path") ? ctx.records["backup_path"] : "";
+    bool ask = outcome.failed_step == "fence-target" || outcome.failed_step == "unfence";
     absl::StatusOr<v1::NodeStatus> target_now =
-        outcome.failed_step == "fence-target" ? target->GetStatus()
-                                              : absl::StatusOr<v1::NodeStatus>(v1::NodeStatus());
+        ask ? target->GetStatus() : absl::StatusOr<v1::NodeStatus>(v1::NodeStatus());
     std::fputs(SafeStateReport(p, outcome, backup, target_now).c_str(),
                flags.json ? stderr : stdout);
     // Services paused by the hook run against the source, which is writable: resume them.

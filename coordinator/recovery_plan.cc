@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
+#include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -54,6 +55,68 @@ absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeou
     ctx.Note(absl::StrCat("waiting for the VIP: ", last));
     absl::SleepFor(absl::Milliseconds(500));
   }
+}
+
+// The loud error for a VIP that went to the freshly re-seeded target.
+absl::Status VipMoved(RunContext& ctx, const TakeoverPrediction& p) {
+  const std::string& S = ctx.source->node().name;
+  const std::string& T = ctx.target->node().name;
+  return absl::FailedPreconditionError(absl::StrCat(
+      "VIP MOVED: after keepalived started on ", T, " the VIP ", ctx.source_status().vip(),
+      " is on ", T, " (the re-seeded node), no longer on ", S, ". Why: ",
+      p.outcome == TakeoverPrediction::Outcome::kTakes
+          ? p.reason
+          : absl::StrCat("not explained by the keepalived configs (", p.reason,
+                         "); check keepalived's log on both nodes"),
+      ". The data is safe: both nodes replicate from each other and ", T, " has all of ", S,
+      "'s data, so writes now go to ", T, ". To keep ", S, " the master after a recovery, give ", T,
+      " nopreempt (with state BACKUP) or a lower "
+      "priority"));
+}
+
+// After keepalived started on the target: the VIP must be on the source and stay there
+// for a VRRP master-down interval (3 adverts + 1 s), the time a preempting target needs
+// to take it. The watch is skipped when the configs say the target never preempts.
+absl::Status ConfirmVipStays(RunContext& ctx) {
+  absl::StatusOr<v1::NodeStatus> s_now = ctx.source->GetStatus();
+  absl::StatusOr<v1::NodeStatus> t_now = ctx.target->GetStatus();
+  TakeoverPrediction p = PredictTakeover(s_now.ok() ? *s_now : ctx.source_status(),
+                                         t_now.ok() ? *t_now : ctx.target_status());
+  absl::Status where = WaitVip(ctx, true, ctx.options.vip_wait);
+  auto target_has_vip = [&] {
+    auto t = ctx.target->GetStatus();
+    return t.ok() && t->vip_local();
+  };
+  if (!where.ok()) {
+    if (target_has_vip()) return VipMoved(ctx, p);
+    return absl::FailedPreconditionError(
+        absl::StrCat("the pair replicates both ways again, but after starting keepalived on ",
+                     ctx.target->node().name, ": ", where.message()));
+  }
+  if (p.outcome == TakeoverPrediction::Outcome::kStays) {
+    ctx.Note(absl::StrCat("VIP stays on ", ctx.source->node().name, ": ", p.reason));
+    return absl::OkStatus();
+  }
+  uint32_t advert_ms = 1000;
+  for (const auto* n : {&s_now, &t_now}) {
+    if (n->ok()) advert_ms = std::max(advert_ms, (*n)->keepalived().instance().advert_int_ms());
+  }
+  absl::Duration watch = absl::Milliseconds(3 * advert_ms + 1000);
+  ctx.Note(absl::StrCat("watching the VIP for ", absl::FormatDuration(watch), ": ", p.reason));
+  absl::Time until = absl::Now() + watch;
+  while (absl::Now() < until) {
+    if (target_has_vip()) return VipMoved(ctx, p);
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  if (target_has_vip()) return VipMoved(ctx, p);
+  if (p.outcome == TakeoverPrediction::Outcome::kTakes && p.delay_s > 0) {
+    std::string warning =
+        absl::StrCat("the VIP is still on ", ctx.source->node().name, ", but will move to ",
+                     ctx.target->node().name, " in about ", p.delay_s, " s: ", p.reason);
+    ctx.Note(absl::StrCat("WARNING: ", warning));
+    ctx.warnings.push_back(warning);
+  }
+  return absl::OkStatus();
 }
 
 v1::BinlogCoordinates Coordinates(const std::map<std::string, std::string>& records,
@@ -311,33 +374,41 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          return WaitReplicaRunning(ctx, *ctx.source, ctx.options.replica_wait);
        }});
 
+  std::string vip_check = std::string("(no VIP configured: no VIP check)");
+  if (vip) {
+    TakeoverPrediction p = PredictTakeover(*in.view.nodes[in.roles.source].status,
+                                           *in.view.nodes[in.roles.target].status);
+    vip_check = absl::StrCat("check: VIP still on ", S.name,
+                             p.outcome == TakeoverPrediction::Outcome::kStays
+                                 ? absl::StrCat(" (", p.reason, ")")
+                                 : absl::StrCat(", watched for a VRRP takeover: ", p.reason));
+  }
   steps.push_back(
       {"unfence",
        "unfence target",
        T.name,
        {absl::StrCat(T.name, ": SET GLOBAL read_only = <as before>"),
-        absl::StrCat(T.name, ": start keepalived"),
-        vip ? absl::StrCat("check: VIP still on ", S.name)
-            : std::string("(no VIP configured: no VIP check)")},
+        absl::StrCat(T.name, ": start keepalived"), vip_check},
        true,
        [](RunContext& ctx) -> absl::Status {
+         const std::string& S = ctx.source->node().name;
+         const std::string& T = ctx.target->node().name;
          bool was_read_only = ctx.records["target_read_only"] == "1";
          ASSIGN_OR_RETURN(std::string ro, ctx.target->SetReadOnly(ctx.run_id, was_read_only));
          ctx.Note(ro);
-         ASSIGN_OR_RETURN(std::string started, ctx.target->Keepalived(ctx.run_id, true));
-         ctx.Note(started);
-         absl::Status vip = WaitVip(ctx, true, ctx.options.vip_wait);
-         if (vip.ok()) {
-           ctx.Note(absl::StrCat(ro, "; ", started,
-                                 ctx.source_status().vip_configured()
-                                     ? absl::StrCat("; VIP on ", ctx.source->node().name)
-                                     : std::string()));
-         } else {
+         absl::StatusOr<std::string> started = ctx.target->Keepalived(ctx.run_id, true);
+         if (!started.ok()) {
            return absl::FailedPreconditionError(absl::StrCat(
-               "the pair replicates again, but after starting keepalived on ",
-               ctx.target->node().name, ": ", vip.message(),
-               " (a preempting keepalived config moves the VIP to the higher priority)"));
+               "the pair replicates both ways again and ", T,
+               "'s read_only is restored, but keepalived on ", T,
+               " did not start: ", started.status().message(), ". ", S, " keeps the VIP; ", T,
+               " cannot take it over until keepalived runs "
+               "there again"));
          }
+         ctx.Note(*started);
+         if (!ctx.source_status().vip_configured()) return absl::OkStatus();
+         RETURN_IF_ERROR(ConfirmVipStays(ctx));
+         ctx.Note(absl::StrCat(ro, "; ", *started, "; VIP on ", S));
          return absl::OkStatus();
        }});
 

@@ -24,7 +24,7 @@ struct RecoverOptions {
   bool discard_target_writes = false;
   bool resume = false;
   absl::Duration replica_wait = absl::Seconds(120);
-  absl::Duration vip_wait = absl::Seconds(30);
+  absl::Duration vip_wait = absl::Seconds(30);  // [cluster] vip_wait_seconds
 };
 
 // Everything a step may use. `records` holds what earlier steps learnt (restored from
@@ -41,6 +41,8 @@ struct RunContext {
   ProgressSink* sink = nullptr;
   StepInfo current;
   std::atomic<bool>* interrupted = nullptr;
+  // Said again after the final result, where they cannot scroll by unseen.
+  std::vector<std::string> warnings;
 
   const v1::NodeStatus& source_status() const { return *view.nodes[roles.source].status; }
   const v1::NodeStatus& target_status() const { return *view.nodes[roles.target].status; }

@@ -5,12 +5,14 @@
 
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/json_text.h"
+#include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -44,7 +46,7 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
         cells[i] =
             label == "agent" ? absl::StrCat("UNREACHABLE: ", n.status.status().message()) : "?";
       } else if (!n.status->db_error().empty() && label != "agent" && label != "VIP" &&
-                 label != "keepalived") {
+                 label != "keepalived" && label != "vrrp config") {
         cells[i] = label == "mariadb" ? absl::StrCat("ERROR: ", n.status->db_error()) : "?";
       } else {
         cells[i] = fn(i, *n.status);
@@ -66,8 +68,20 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
   row("keepalived", [](int, const v1::NodeStatus& s) {
     const v1::KeepalivedState& k = s.keepalived();
     if (!k.managed()) return absl::StrCat("not managed (", k.control(), ")");
-    return absl::StrCat(k.running() ? "running" : "stopped", " (", k.control(), ")");
+    std::string state = k.running() ? "running" : "stopped";
+    if (absl::StartsWith(k.detail(), "status unknown")) state = "state unknown";
+    return absl::StrCat(state, k.pid() ? absl::StrCat(", pid ", k.pid()) : "", " (", k.control(),
+                        ")");
   });
+  bool any_config = false;
+  for (const NodeView& n : view.nodes) {
+    any_config |= n.reachable() && !n.status->keepalived().config_file().empty();
+  }
+  if (any_config) {
+    row("vrrp config", [](int, const v1::NodeStatus& s) {
+      return DescribeVrrp(s.keepalived(), /*with_origin=*/false);
+    });
+  }
   row("read_only",
       [](int, const v1::NodeStatus& s) { return std::string(s.read_only() ? "ON" : "OFF"); });
   row("binlog", [](int, const v1::NodeStatus& s) {
@@ -134,7 +148,7 @@ int RunStatus(const std::string& config_flag, bool json) {
     std::fprintf(stderr, "mmresync: %s\n", std::string(session.status().message()).c_str());
     return kExitUsage;
   }
-  PairView view = Discover(*session->a, *session->b);
+  PairView view = Discover(*session->a, *session->b, session->config.vip);
   Diagnosis diagnosis = Diagnose(view);
   if (json) {
     std::fputs(RenderStatusJson(session->config.name, view, diagnosis).c_str(), stdout);

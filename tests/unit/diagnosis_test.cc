@@ -446,6 +446,58 @@ TEST(PreflightRefusalsTest, ResumeSkipsErrantAndLeaseChecks) {
   EXPECT_THAT(PreflightRefusals(v, Db1Source(), resume), SizeIs(1));
 }
 
+// ---------- which address is the VIP ----------
+
+TEST(VipConfigProblemsTest, AgreeingConfigsHaveNone) {
+  PairView v = Healthy();
+  EXPECT_THAT(VipConfigProblems(v), IsEmpty());
+  v.cluster_vip = "10.0.0.100";
+  EXPECT_THAT(VipConfigProblems(v), IsEmpty());
+}
+
+TEST(VipConfigProblemsTest, AgentsDisagree) {
+  PairView v = Healthy();
+  St(v, 1).set_vip("10.0.0.101");
+  EXPECT_THAT(VipConfigProblems(v),
+              ElementsAre("VIP configured differently on the agents: db1's agent.toml "
+                          "[keepalived] vip is \"10.0.0.100\", db2's agent.toml [keepalived] vip "
+                          "is \"10.0.0.101\"; set the same address on both"));
+  St(v, 1).set_vip("");
+  St(v, 1).set_vip_configured(false);
+  EXPECT_THAT(VipConfigProblems(v), ElementsAre(HasSubstr("db2's agent.toml [keepalived] vip is "
+                                                          "not set")));
+}
+
+TEST(VipConfigProblemsTest, ClusterFileDisagrees) {
+  PairView v = Healthy();
+  v.cluster_vip = "10.0.0.200";
+  EXPECT_THAT(VipConfigProblems(v),
+              ElementsAre("cluster.toml [cluster] vip is \"10.0.0.200\" but db1's agent.toml "
+                          "[keepalived] vip is \"10.0.0.100\"",
+                          HasSubstr("but db2's agent.toml")));
+}
+
+TEST(VipConfigProblemsTest, RefusedByRolesPreflightAndReportedByStatus) {
+  PairView v = Healthy();
+  v.cluster_vip = "10.0.0.200";
+  auto roles = ChooseRoles(v, std::nullopt);
+  ASSERT_FALSE(roles.ok());
+  EXPECT_EQ(roles.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(roles.status().message(), HasSubstr("cannot tell which node holds the VIP"));
+  EXPECT_THAT(PreflightRefusals(v, Db1Source(), {}), Contains(HasSubstr("[cluster] vip")));
+  Diagnosis d = Diagnose(v);
+  EXPECT_EQ(d.health, Health::kDegraded);
+  EXPECT_THAT(d.problems, Contains(HasSubstr("[cluster] vip")));
+}
+
+TEST(VipConfigProblemsTest, SameAddressWrittenDifferently) {
+  PairView v = Healthy();
+  St(v, 0).set_vip("fd00::100");
+  St(v, 1).set_vip("FD00:0:0::100");
+  v.cluster_vip = "fd00:0::100";
+  EXPECT_THAT(VipConfigProblems(v), IsEmpty());
+}
+
 // ---------- helpers ----------
 
 TEST(HumanBytesTest, Units) {
