@@ -538,27 +538,39 @@ TEST_F(RecoverTest, CtrlCDuringImportLeavesTargetFencedAndResumes) {
   EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900004"), "from master");
 }
 
-// With a VIP configured, `recover` without --source takes the VIP holder as the
-// source, and fencing/unfencing check where the VIP is. 127.0.0.1 is on a local
-// interface of both agents here; 192.0.2.1 (TEST-NET-1) is on none.
-TEST_F(RecoverTest, DefaultSourceIsTheVipHolder) {
+// Agents that disagree about which address is the VIP would make every VIP check watch
+// the wrong address: status reports it, plan and recover refuse (exit 3) and change
+// nothing. (The VIP holder as the default source, with one VIP seen by the kernel on
+// one host only, needs separate hosts: tests/netns/vip_test.sh.) 127.0.0.1 is on a
+// local interface of both agents here; 192.0.2.1 (TEST-NET-1) is on none.
+TEST_F(RecoverTest, AgentsDisagreeingAboutTheVipAreRefused) {
   ASSERT_OK(cluster().RestartAgentWithVip(kDb1, "127.0.0.1"));
   ASSERT_OK(cluster().RestartAgentWithVip(kDb2, "192.0.2.1"));
   auto restore = absl::MakeCleanup([&] {
     EXPECT_OK(cluster().RestartAgentWithVip(kDb1, ""));
     EXPECT_OK(cluster().RestartAgentWithVip(kDb2, ""));
   });
+  const std::string expected =
+      "VIP configured differently on the agents: db1's agent.toml [keepalived] vip is "
+      "\"127.0.0.1\", db2's agent.toml [keepalived] vip is \"192.0.2.1\"";
 
-  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900003));
   CliResult status = Cli({"status"});
   EXPECT_EQ(status.exit_code, 1) << status.Describe();
-  EXPECT_TRUE(absl::StrContains(status.out, "source would be db1")) << status.Describe();
+  EXPECT_TRUE(absl::StrContains(status.out, expected)) << status.Describe();
 
-  CliResult recover = Cli({"recover", "--yes"});
-  ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
-  EXPECT_TRUE(absl::StrContains(recover.out, "source db1")) << recover.Describe();
-  ASSERT_OK(cluster().CheckHealthy(kTimeout));
-  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900003"), "from master");
+  const std::string db1_before = Value(kDb1, "SHOW MASTER STATUS");
+  const std::string db2_before = Value(kDb2, "SHOW MASTER STATUS");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"plan", "--force"},
+        std::vector<std::string>{"recover", "--yes", "--force"},
+        std::vector<std::string>{"recover", "--yes", "--force", "--source", "db1"}}) {
+    CliResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 3) << r.Describe();
+    EXPECT_TRUE(absl::StrContains(r.err, expected)) << r.Describe();
+  }
+  EXPECT_EQ(Value(kDb1, "SHOW MASTER STATUS"), db1_before);
+  EXPECT_EQ(Value(kDb2, "SHOW MASTER STATUS"), db2_before);
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
   EXPECT_TRUE(cluster().keepalived_running(kDb2));
 }
 
