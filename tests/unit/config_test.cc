@@ -794,3 +794,20 @@ TEST(ClusterConfigTest, VipWaitSeconds) {
 
 }  // namespace
 }  // namespace mmresync
+
+namespace mmresync {
+namespace {
+
+TEST(ExampleConfigTest, ShippedExamplesParse) {
+  const std::string dir = std::string(MMRESYNC_SOURCE_DIR) + "/deploy/examples/";
+  absl::StatusOr<ClusterConfig> cluster = LoadClusterConfig(dir + "cluster.toml");
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  EXPECT_EQ(cluster->vip, "10.0.0.100");
+  absl::StatusOr<AgentConfig> agent = LoadAgentConfig(dir + "agent.toml");
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  EXPECT_EQ(agent->keepalived.vip, cluster->vip);
+  EXPECT_EQ(agent->keepalived.config_file, kDefaultKeepalivedConfig);
+}
+
+}  // namespace
+}  // namespace mmresync
