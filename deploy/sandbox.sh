@@ -1,268 +1,243 @@
 #!/usr/bin/env bash
-# A local master-master sandbox: two real mariadbd instances on 127.0.0.1 configured like
-# a production pair, a test CA and certificates, and two mmresync agents. Used by
+# A master-master sandbox on one machine: two real mariadbd instances configured like a
+# production pair, a test CA and certificates, and two mmresync agents. Used by
 # deploy/demo.sh; handy on its own to try mmresync by hand.
 #
-#   deploy/sandbox.sh up    DIR [ROWS]   create and start everything under DIR
+#   deploy/sandbox.sh up    DIR [ROWS] [--netns]  create and start everything under DIR
 #   deploy/sandbox.sh break DIR [KIND]   break replication: dup (1062) | missing (1032) | extra
 #   deploy/sandbox.sh down  DIR          stop what `up` started (by PID) and keep DIR
+#   DIR/mmresync ARGS...                 the CLI against this sandbox (status, plan, ...)
 #
-# Everything listens on 127.0.0.1 only. Processes are stopped by the PIDs recorded in DIR.
+# Loopback (the default): both hosts listen on 127.0.0.1 only; no keepalived, no VIP, so
+# `recover` needs --source.
+# --netns (root, `ip netns`, keepalived): each DB host is a network namespace joined to a
+# bridge in a third namespace, on a 10.213.X.0/24 that exists only inside them. Each host
+# runs its mariadbd (bound to its namespace address), a real keepalived (VRRP, BACKUP +
+# nopreempt, unicast peers) and its agent (keepalived control = "command"); db1 holds the
+# VIP 10.213.X.100 when `up` returns, so `recover` finds its source without --source. The
+# coordinator runs in the bridge namespace (DIR/mmresync puts it there).
+#
+# Processes are stopped by the PIDs recorded in DIR; with --netns `down` then kills what is
+# left inside the namespaces `up` created (and only those) and deletes them. A failed `up`
+# stops what it had started. Binaries: $MMRESYNC_BIN, else build/bin.
 set -euo pipefail
 
-BIN=${MMRESYNC_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/bin}
-cmd=${1:?usage: sandbox.sh up|break|down DIR}
-DIR=${2:?usage: sandbox.sh up|break|down DIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/lib/pair-hosts.sh
+source "$HERE/lib/pair-hosts.sh"
+
+BIN=${MMRESYNC_BIN:-$HERE/../build/bin}
+usage() {
+  echo "usage: sandbox.sh up DIR [ROWS] [--netns] | break DIR [dup|missing|extra] | down DIR" >&2
+  exit 2
+}
+[ $# -ge 2 ] || usage
+cmd=$1 DIR=$2
+shift 2
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
-sql() { # node, statement...
-  local n=$1; shift
-  mariadb --no-defaults --default-character-set=utf8mb4 -S "$DIR/node$n/mysqld.sock" -uroot --batch --skip-column-names -e "$*"
+
+# What `break`, `down` and the wrapper need to know about the sandbox `up` made.
+MODE=loopback NS_BR="" NS1="" NS2="" VIP=""
+load_env() {
+  # shellcheck source=/dev/null
+  [ ! -f "$DIR/sandbox.env" ] || source "$DIR/sandbox.env"
+  NS=("" "$NS1" "$NS2")
 }
 
-slave_status() { # node: vertical SHOW SLAVE STATUS (labels need the non-batch mode)
-  mariadb --no-defaults -S "$DIR/node$1/mysqld.sock" -uroot -e "SHOW SLAVE STATUS\G"
-}
-
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
+free_ports() { # count: distinct ports nothing listens on yet
+  local want=$1 got=() p
+  for _ in $(seq 1 400); do
+    [ ${#got[@]} -lt "$want" ] || break
     p=$((20000 + RANDOM % 20000))
-    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then echo "$p"; return; fi
+    [[ " ${got[*]} " != *" $p "* ]] || continue
+    [ -n "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] || got+=("$p")
   done
-  echo "no free port found" >&2; return 1
+  [ ${#got[@]} -eq "$want" ] || { echo "no free ports found" >&2; return 1; }
+  echo "${got[*]}"
 }
 
-wait_for() { # description, seconds, command...
-  local what=$1 secs=$2; shift 2
-  for _ in $(seq 1 $((secs * 5))); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.2
+choose_netns_names() {
+  local p
+  for _ in $(seq 1 20); do
+    NET=$(pick_subnet)
+    p="mmsb${NET##*.}"   # the names tell which subnet they carry
+    if ! netns_exists "$p-br" && ! netns_exists "$p-a" && ! netns_exists "$p-b"; then
+      NS_BR="$p-br" NS1="$p-a" NS2="$p-b"
+      return 0
+    fi
   done
-  echo "timed out after ${secs}s waiting for $what" >&2
+  echo "no free namespace names mmsbX-br/-a/-b found" >&2
   return 1
 }
 
-start_mariadb() { # node number
-  local n=$1 d="$DIR/node$1" port
-  port=$(free_port)
-  mkdir -p "$d"
-  local user_line=""
-  [ "$(id -u)" -eq 0 ] && user_line="user=root"
-  cat >"$d/my.cnf" <<EOF
-[mysqld]
-datadir=$d/data
-socket=$d/mysqld.sock
-port=$port
-bind-address=127.0.0.1
-pid-file=$d/mysqld.pid
-log-error=$d/error.log
-$user_line
-server-id=$n
-log-bin=mysql-bin
-log-slave-updates=ON
-binlog_format=ROW
-gtid_domain_id=$n
-auto_increment_increment=2
-auto_increment_offset=$n
-relay-log=relay-bin
-skip-name-resolve
-character-set-server=utf8mb4
-collation-server=utf8mb4_unicode_ci
-innodb_buffer_pool_size=256M
-innodb_log_file_size=256M
-innodb_flush_log_at_trx_commit=2
-max_allowed_packet=256M
-event_scheduler=ON
+write_wrapper() {
+  local in_ns=""
+  [ "$MODE" = loopback ] || in_ns="ip netns exec $(printf '%q' "$NS_BR") "
+  cat >"$DIR/mmresync" <<EOF
+#!/usr/bin/env bash
+# mmresync against the sandbox in this directory, e.g. $DIR/mmresync status
+exec ${in_ns}$(printf '%q' "$BIN/mmresync") --config $(printf '%q' "$DIR/cluster.toml") "\$@"
 EOF
-  mariadb-install-db --defaults-file="$d/my.cnf" --auth-root-authentication-method=normal \
-    --skip-test-db >"$d/install.log" 2>&1 || { cat "$d/install.log"; return 1; }
-  mariadbd --defaults-file="$d/my.cnf" >>"$d/mariadbd.out" 2>&1 &
-  echo $! >"$d/mariadbd.pid"
-  echo "$port" >"$d/port"
-  wait_for "mariadb node$n" 60 sql "$n" "SELECT 1"
-  local agent_pw repl_pw
-  agent_pw=$(openssl rand -hex 16)
-  repl_pw=$(openssl rand -hex 16)
-  printf '%s\n' "$agent_pw" >"$d/agent-password"
-  printf '%s\n' "$repl_pw" >"$d/repl-password"
-  chmod 600 "$d/agent-password" "$d/repl-password"
-  # The same replication password on both nodes: each node's agent uses its own copy.
-  sql "$n" "SET sql_log_bin=0;
-    CREATE USER 'mmresync_agent'@'localhost' IDENTIFIED BY '$agent_pw';
-    GRANT ALL PRIVILEGES ON *.* TO 'mmresync_agent'@'localhost' WITH GRANT OPTION;
-    CREATE USER 'repl'@'127.0.0.1' IDENTIFIED BY '$(cat "$DIR/repl-password")';
-    GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'127.0.0.1';"
-  cp "$DIR/repl-password" "$d/repl-password"
+  chmod 755 "$DIR/mmresync"
 }
 
-start_agent() { # node number
-  local n=$1 d="$DIR/node$1" port
-  port=$(free_port)
-  echo "$port" >"$d/agent-port"
-  cat >"$d/agent.toml" <<EOF
-[agent]
-name = "db$n"
-listen = "127.0.0.1:$port"
-state_dir = "state"
-
-[tls]
-ca = "../certs/ca.pem"
-cert = "../certs/db$n.pem"
-key = "../certs/db$n.key"
-
-[mariadb]
-socket = "mysqld.sock"
-user = "mmresync_agent"
-password_file = "agent-password"
-repl_user = "repl"
-repl_password_file = "repl-password"
-
-[keepalived]
-control = "none"
-EOF
-  "$BIN/mmresync-agent" --config "$d/agent.toml" >>"$d/agent.log" 2>&1 &
-  echo $! >"$d/agent.pid"
+up_failed() { # exit status of `up`
+  [ "$1" -ne 0 ] || return 0
+  echo "sandbox up failed (exit $1): stopping what it started; the logs stay in $DIR" >&2
+  cmd_down >/dev/null 2>&1 || true
 }
 
 cmd_up() {
-  local rows=${1:-20000}
+  local rows=20000 arg n
+  for arg in "$@"; do
+    case "$arg" in
+      --netns) MODE=netns ;;
+      --loopback) MODE=loopback ;;
+      '' | *[!0-9]*) usage ;;
+      *) rows=$arg ;;
+    esac
+  done
+  if [ "$MODE" = netns ]; then
+    local why
+    why=$(netns_usable) || { echo "sandbox.sh up --netns: $why" >&2; exit 2; }
+  fi
+  if [ ! -x "$BIN/mmresync" ] || [ ! -x "$BIN/mmresync-agent" ]; then
+    echo "no mmresync binaries in $BIN: build them or set MMRESYNC_BIN" >&2; exit 2
+  fi
+  BIN=$(cd "$BIN" && pwd)
+  if [ -e "$DIR/node1" ] || [ -e "$DIR/sandbox.env" ]; then
+    echo "$DIR already holds a sandbox: use another directory" >&2; exit 2
+  fi
   mkdir -p "$DIR"
+  DIR=$(cd "$DIR" && pwd)
+  trap 'up_failed $?' EXIT
+  trap 'exit 130' INT TERM
+
+  if [ "$MODE" = netns ]; then
+    choose_netns_names
+    NS=("" "$NS1" "$NS2")
+    IP=("" "$NET.1" "$NET.2")
+    COORD_IP="$NET.254" VIP="$NET.100" VRID=$((RANDOM % 200 + 20))
+    DB_PORT=("" 3306 3306) AGENT_PORT=("" 7443 7443)
+    REPL_HOST="$NET.%" PAIR_TAG="sandbox"
+  else
+    local list ports
+    list=$(free_ports 4)
+    read -r -a ports <<<"$list"
+    NS=("" "" "") IP=("" 127.0.0.1 127.0.0.1)
+    DB_PORT=("" "${ports[0]}" "${ports[1]}") AGENT_PORT=("" "${ports[2]}" "${ports[3]}")
+    REPL_HOST=127.0.0.1
+  fi
+  # Written before anything starts, so that `down` (and up_failed) can always stop it.
+  printf 'MODE=%q\nNS_BR=%q\nNS1=%q\nNS2=%q\nVIP=%q\n' "$MODE" "$NS_BR" "$NS1" "$NS2" "$VIP" \
+    >"$DIR/sandbox.env"
+  # Bigger than the test's defaults: the demo loads 300k orders.
+  MYCNF_BUFFER_POOL=256M MYCNF_LOG_FILE=256M MYCNF_MAX_PACKET=256M
   openssl rand -hex 16 >"$DIR/repl-password"
+  chmod 600 "$DIR/repl-password"
+
+  if [ "$MODE" = netns ]; then
+    say "network namespaces $NS_BR (bridge, coordinator $COORD_IP), $NS1 (db1 ${IP[1]}), $NS2 (db2 ${IP[2]})"
+    # Only the namespaces really created are recorded: `down` deletes exactly those.
+    setup_network "$DIR/netns.created"
+  fi
   say "starting two mariadbd instances (server-id 1/2, log-bin, ROW, auto_increment 2 with offsets 1/2)"
   start_mariadb 1
   start_mariadb 2
-  say "setting up replication both ways"
-  local p1 p2
-  p1=$(cat "$DIR/node1/port"); p2=$(cat "$DIR/node2/port")
-  for pair in "1 2 $p2" "2 1 $p1"; do
-    set -- $pair
-    local file pos
-    read -r file pos _ < <(sql "$2" "SHOW MASTER STATUS")
-    sql "$1" "CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$3, MASTER_USER='repl',
-      MASTER_PASSWORD='$(cat "$DIR/repl-password")', MASTER_LOG_FILE='$file', MASTER_LOG_POS=$pos;
-      START SLAVE;"
-  done
-  say "certificates (mmresync certs)"
-  "$BIN/mmresync" certs init --dir "$DIR/certs" >/dev/null
-  "$BIN/mmresync" certs issue --dir "$DIR/certs" --role coordinator >/dev/null
   for n in 1 2; do
-    "$BIN/mmresync" certs issue --dir "$DIR/certs" --role agent --name "db$n" \
-      --san 127.0.0.1 --san localhost >/dev/null
+    wait_for "mariadbd on db$n" 90 sql "$n" "SELECT 1"
+    setup_accounts "$n"
   done
+  say "setting up replication both ways"
+  setup_replication
+
+  if [ "$MODE" = netns ]; then
+    say "keepalived (VRRP id $VRID, VIP $VIP): db1 first, so that it takes the VIP; then db2 as its backup"
+    write_keepalived 1
+    write_keepalived 2
+    ka 1 start >/dev/null
+    wait_for "the VIP on db1" 30 vip_on 1
+    ka 2 start >/dev/null
+    # db2 comes up as BACKUP and, hearing db1's adverts, stays so (nopreempt, equal
+    # priority); the VIP test sleeps out the master-down interval to prove that.
+    wait_for "db2's keepalived to settle as BACKUP" 20 grep -q "Entering BACKUP STATE" "$DIR/node2/keepalived.log"
+  fi
+
+  say "certificates (mmresync certs)"
+  if [ "$MODE" = netns ]; then make_certs; else make_certs localhost; fi
   say "starting the agents"
-  start_agent 1
-  start_agent 2
-  cat >"$DIR/cluster.toml" <<EOF
-[cluster]
-name = "sandbox"
-state_dir = "coordinator-state"
-
-[tls]
-ca = "certs/ca.pem"
-cert = "certs/coordinator.pem"
-key = "certs/coordinator.key"
-
-[[node]]
-name = "db1"
-agent = "127.0.0.1:$(cat "$DIR/node1/agent-port")"
-mariadb_host = "127.0.0.1"
-mariadb_port = $p1
-
-[[node]]
-name = "db2"
-agent = "127.0.0.1:$(cat "$DIR/node2/agent-port")"
-mariadb_host = "127.0.0.1"
-mariadb_port = $p2
-EOF
-  wait_for "both agents" 30 "$BIN/mmresync" --config "$DIR/cluster.toml" status
+  for n in 1 2; do
+    write_agent_config "$n" "$DIR/node$n/agent.toml"
+    start_agent "$n" "$DIR/node$n/agent.toml"
+  done
+  write_cluster_config sandbox
+  write_wrapper
+  wait_for "both agents (mmresync status exits 0)" 60 "$DIR/mmresync" status
   say "loading sample data on db1 ($rows orders)"
-  load_sample "$rows"
+  load_sample 1 "$rows" extras
   wait_for "replication to settle" 120 in_sync
+  if [ "$MODE" = netns ] && { ! vip_on 1 || vip_on 2; }; then
+    echo "the VIP is not on db1 only after setup (see $DIR/node*/keepalived.log)" >&2
+    exit 1
+  fi
+  trap - EXIT INT TERM
 }
 
-in_sync() {
-  local f1 p1 f2 p2
-  read -r f1 p1 _ < <(sql 1 "SHOW MASTER STATUS")
-  read -r f2 p2 _ < <(sql 2 "SHOW MASTER STATUS")
-  slave_status 2 | grep -q "Exec_Master_Log_Pos: $p1\$" &&
-    slave_status 1 | grep -q "Exec_Master_Log_Pos: $p2\$"
-}
-
-load_sample() {
-  local rows=$1
-  sql 1 "
-  CREATE DATABASE shop CHARACTER SET utf8mb4;
-  USE shop;
-  CREATE TABLE shop.customers (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL,
-    email VARCHAR(200), note TEXT) ENGINE=InnoDB;
-  CREATE TABLE shop.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, customer_id INT NOT NULL,
-    amount DECIMAL(12,2), status ENUM('new','paid','shipped'), created DATETIME(6),
-    payload BLOB, KEY (customer_id)) ENGINE=InnoDB;
-  CREATE TABLE shop.audit (id BIGINT AUTO_INCREMENT PRIMARY KEY, order_id BIGINT, at TIMESTAMP
-    DEFAULT CURRENT_TIMESTAMP) ENGINE=InnoDB;
-  CREATE TRIGGER shop.orders_audit AFTER INSERT ON shop.orders FOR EACH ROW
-    INSERT INTO shop.audit (order_id) VALUES (NEW.id);
-  CREATE VIEW shop.paid AS SELECT id, amount FROM shop.orders WHERE status = 'paid';
-  CREATE PROCEDURE shop.count_orders() SELECT COUNT(*) FROM shop.orders;
-  CREATE EVENT shop.nightly ON SCHEDULE EVERY 1 DAY DO DELETE FROM shop.audit WHERE at < NOW() - INTERVAL 90 DAY;
-  INSERT INTO shop.customers (name, email, note)
-    SELECT CONCAT('Kunde ', seq, ' — Zoë 東京 🚀'), CONCAT('c', seq, '@example.com'), REPEAT('x', seq % 200)
-    FROM seq_1_to_1000;
-  INSERT INTO shop.orders (customer_id, amount, status, created, payload)
-    SELECT 1 + seq % 1000, seq * 1.25, ELT(1 + seq % 3, 'new', 'paid', 'shipped'),
-      NOW(6) - INTERVAL seq SECOND, UNHEX(SHA2(seq, 512))
-    FROM seq_1_to_$rows;
-  CREATE DATABASE crm;
-  CREATE TABLE crm.contacts (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64), phone VARBINARY(32)) ENGINE=InnoDB;
-  INSERT INTO crm.contacts (name, phone) SELECT CONCAT('contact ', seq), UNHEX(HEX(seq)) FROM seq_1_to_500;
-  CREATE USER 'app'@'%' IDENTIFIED BY 'app-secret';
-  GRANT SELECT, INSERT, UPDATE, DELETE ON shop.* TO 'app'@'%';
-  GRANT SELECT ON crm.contacts TO 'app'@'%';"
-}
-
+# Breaks the standby (the node without the VIP; db2 on loopback) with a change the master
+# then replicates into it. Fresh keys every time, so a repaired sandbox can be broken again.
 cmd_break() {
-  local kind=${1:-dup}
+  local kind=${1:-dup} m=1 s=2 id
+  if [ "$MODE" = netns ] && vip_on 2; then m=2 s=1; fi
   case "$kind" in
     dup) # a row written on the standby only, then the same key on the master: error 1062
-      sql 2 "SET sql_log_bin=0; INSERT INTO shop.customers (id, name) VALUES (99999, 'standby only');"
-      sql 1 "INSERT INTO shop.customers (id, name) VALUES (99999, 'master');" ;;
-    missing) # a row gone on the standby only, then the master updates it: error 1032
-      sql 2 "SET sql_log_bin=0; DELETE FROM shop.customers WHERE id = 3;"
-      sql 1 "UPDATE shop.customers SET name = 'renamed' WHERE id = 3;" ;;
+      id=$(sql "$m" "SELECT COALESCE(MAX(id), 0) + 1001 FROM shop.customers")
+      sql "$s" "SET sql_log_bin=0; INSERT INTO shop.customers (id, name) VALUES ($id, 'standby only');"
+      sql "$m" "INSERT INTO shop.customers (id, name) VALUES ($id, 'master');" ;;
+    missing) # a row gone on the standby only, then the master changes it: error 1032
+      id=$(sql "$m" "SELECT MIN(id) FROM shop.customers")
+      sql "$s" "SET sql_log_bin=0; DELETE FROM shop.customers WHERE id = $id;"
+      sql "$m" "UPDATE shop.customers SET name = CONCAT(name, ' (renamed)') WHERE id = $id;" ;;
     extra) # rows nobody asked for on the standby; replication keeps running
-      sql 2 "SET sql_log_bin=0; INSERT INTO crm.contacts (name) VALUES ('stray 1'), ('stray 2');" ;;
+      sql "$s" "SET sql_log_bin=0; INSERT INTO crm.contacts (name) VALUES ('stray 1'), ('stray 2');" ;;
     *) echo "unknown kind $kind (dup | missing | extra)" >&2; return 2 ;;
   esac
   if [ "$kind" != extra ]; then
-    wait_for "db2 replication to stop" 60 sql_thread_stopped 2
+    wait_for "db$s replication to stop" 60 sql_thread_stopped "$s"
   fi
 }
 
-sql_thread_stopped() { slave_status "$1" | grep -q "Slave_SQL_Running: No"; }
+sql_thread_stopped() { [[ "$(slave_status "$1")" == *"Slave_SQL_Running: No"* ]]; }
 
-stop_pid() { # pidfile
-  local f=$1 pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+# Runs `function nodeN/FILE ARGS` (or `function N` without FILE) for both nodes at once:
+# each agent, keepalived and mariadbd takes seconds to go. Waits for these two jobs only:
+# after a failed `up` this shell's own children include the mariadbd it started.
+both_nodes() { # function [file args...]
+  local fn=$1 n pids=()
+  shift
+  for n in 1 2; do
+    if [ $# -gt 0 ]; then "$fn" "$DIR/node$n/$1" "${@:2}" & else "$fn" "$n" & fi
+    pids+=($!)
+  done
+  wait "${pids[@]}"
 }
 
 cmd_down() {
-  for n in 1 2; do
-    stop_pid "$DIR/node$n/agent.pid"
-    stop_pid "$DIR/node$n/mariadbd.pid"
-  done
+  [ -d "$DIR" ] || return 0
+  both_nodes stop_pidfile agent.pid 30
+  [ "$MODE" = loopback ] || both_nodes stop_keepalived_pidfiles
+  both_nodes stop_pidfile mariadbd.pid 60
+  if [ -f "$DIR/netns.created" ]; then
+    # shellcheck disable=SC2046 # one namespace name per line, no spaces
+    delete_netns $(cat "$DIR/netns.created")
+    rm -f "$DIR/netns.created"
+  fi
 }
 
+load_env
 case "$cmd" in
-  up) cmd_up "${3:-20000}" ;;
-  break) cmd_break "${3:-dup}" ;;
-  down) cmd_down ;;
-  *) echo "usage: sandbox.sh up|break|down DIR" >&2; exit 2 ;;
+  up) cmd_up "$@" ;;
+  break) [ $# -le 1 ] || usage; cmd_break "${1:-dup}" ;;
+  down) [ $# -eq 0 ] || usage; cmd_down ;;
+  *) usage ;;
 esac

@@ -5,12 +5,14 @@
 #                                          (default: $MMRESYNC_BIN, else build/bin)
 #
 # Two DB hosts are network namespaces joined by veth pairs to a bridge that lives in a
-# third namespace; the subnet 10.213.<random>.0/24 exists only inside those namespaces.
+# third namespace; the subnet 10.213.X.0/24 (X random, unused by other namespaces) exists
+# only inside those namespaces.
 # Each DB host runs its own mariadbd (bound to its namespace address), a real keepalived
 # (VRRP, unicast peers, BACKUP + nopreempt, started and stopped by PID file) and an
 # mmresync agent (keepalived control = "command"). The coordinator CLI runs in the bridge
 # namespace and reaches the agents over the namespace addresses; replication runs over
-# them too.
+# them too. The hosts are built by deploy/lib/pair-hosts.sh, as the demo's sandbox
+# (deploy/sandbox.sh up --netns) builds them: the demo shows what this test checks.
 #
 # Scenarios:
 #   1. VIP on db1: recover (roles from the VIP); the VIP never leaves db1; keepalived on
@@ -35,6 +37,8 @@ set -euo pipefail
 export LC_ALL=C
 
 BIN=${1:-${MMRESYNC_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}}
+# shellcheck source=SCRIPTDIR/../../deploy/lib/pair-hosts.sh
+source "$(dirname "$0")/../../deploy/lib/pair-hosts.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIPPED: the namespace tests need root (ip netns, keepalived)"
@@ -71,8 +75,12 @@ done
 P="mmr$$"                      # namespace prefix, unique per run
 NS_BR="$P-br"                  # the bridge and the coordinator
 NS=("" "$P-a" "$P-b")           # NS[1] = db1's host, NS[2] = db2's host
-NET="10.213.$((RANDOM % 250 + 1))"
+NET=$(pick_subnet)
 IP=("" "$NET.1" "$NET.2")
+DB_PORT=("" 3306 3306)
+AGENT_PORT=("" 7443 7443)
+REPL_HOST="$NET.%"
+PAIR_TAG="test"
 COORD_IP="$NET.254"
 VIP="$NET.100"
 VRID=$((RANDOM % 200 + 20))
@@ -94,19 +102,6 @@ all() { eval "$1"; }   # check "..." all 'cond && cond': conditions on shell fun
 # pipefail the writer's SIGPIPE would turn a match into a failure).
 matches() { grep "$@" >/dev/null; }
 
-# Kills the process in a PID file and waits for it (bounded), then SIGKILL.
-stop_pidfile() { # pidfile [seconds]
-  local f=$1 secs=${2:-30} pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 $((secs * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
-}
-
 exec 3>&1 4>&2   # the cleanup writes here even when a signal lands inside a redirection
 cleanup() {
   local rc=$?
@@ -117,19 +112,12 @@ cleanup() {
   for f in "$DIR"/sampler-*.pid; do stop_pidfile "$f" 5; done
   for n in 1 2; do
     stop_pidfile "$DIR/node$n/agent.pid" 10
-    stop_pidfile "$DIR/node$n/keepalived.pid" 10
-    stop_pidfile "$DIR/node$n/keepalived-vrrp.pid" 5
-    stop_pidfile "$DIR/node$n/keepalived-checkers.pid" 5
+    stop_keepalived_pidfiles "$n"
     stop_pidfile "$DIR/node$n/mariadbd.pid" 60
   done
   # Anything still inside our namespaces was started by this test (ours only: the
   # namespaces were created by this run).
-  for ns in "${NS[1]}" "${NS[2]}" "$NS_BR"; do
-    if ip netns list 2>/dev/null | matches -w "$ns"; then
-      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-      ip netns del "$ns" 2>/dev/null
-    fi
-  done
+  delete_netns "${NS[1]}" "${NS[2]}" "$NS_BR"
   if [ "$rc" -ne 0 ] && [ "$summary_done" -eq 0 ] && [ -d "$DIR" ]; then
     echo "---- logs of the aborted run ----"
     for f in "$DIR"/node*/agent.log "$DIR"/node*/keepalived.log "$DIR"/node*/error.log; do
@@ -152,22 +140,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_for() { # description, seconds, command...
-  local what=$1 secs=$2; shift 2
-  for _ in $(seq 1 $((secs * 5))); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.2
-  done
-  log "timed out after ${secs}s waiting for $what"
-  return 1
-}
-
-sql() { # node, statement...
-  local n=$1; shift
-  mariadb --no-defaults --default-character-set=utf8mb4 -S "$DIR/node$n/mysqld.sock" -uroot \
-    --batch --skip-column-names -e "$*"
-}
-slave_status() { mariadb --no-defaults -S "$DIR/node$1/mysqld.sock" -uroot -e "SHOW SLAVE STATUS\G"; }
+pair_log() { log "$@"; }   # wait_for's timeouts, timestamped like the rest
 
 mm() { # coordinator CLI, run in the bridge namespace
   # In the background + wait, so that a SIGTERM/SIGINT to the test runs the cleanup at
@@ -176,9 +149,7 @@ mm() { # coordinator CLI, run in the bridge namespace
   wait $!
 }
 
-vip_on() { [[ "$(ip -n "${NS[$1]}" -o addr show)" == *" inet $VIP/"* ]]; }
 vip_off() { ! vip_on "$1"; }
-ka() { ip netns exec "${NS[$1]}" "$DIR/node$1/ka.sh" "$2" 3>&- 4>&-; }   # node, start|stop|status
 ka_running() { ka "$1" status >/dev/null; }
 ka_stopped() { ! ka_running "$1"; }
 vip_only_on() { vip_on "$1" && vip_off $((3 - $1)); }
@@ -191,127 +162,7 @@ no_lease() { # both agents answer and neither reports a lease
   [ "$(printf '%s' "$out" | grep -o '"lease_holder":"[^"]*"' | sort -u)" = '"lease_holder":""' ]
 }
 
-# ---------- the network ----------
-
-setup_network() {
-  ip netns add "$NS_BR"
-  ip -n "$NS_BR" link set lo up
-  ip -n "$NS_BR" link add br0 type bridge
-  ip -n "$NS_BR" link set br0 up
-  ip -n "$NS_BR" addr add "$COORD_IP/24" dev br0
-  for n in 1 2; do
-    ip netns add "${NS[$n]}"
-    ip -n "${NS[$n]}" link set lo up
-    # Created inside the bridge namespace, the peer moved straight into the host's: no
-    # interface ever appears in the root namespace.
-    ip -n "$NS_BR" link add "port$n" type veth peer name eth0 netns "${NS[$n]}"
-    ip -n "$NS_BR" link set "port$n" master br0 up
-    ip -n "${NS[$n]}" addr add "${IP[$n]}/24" dev eth0
-    ip -n "${NS[$n]}" link set eth0 up
-  done
-}
-
-# ---------- mariadbd ----------
-
-start_mariadb() { # node
-  local n=$1 d="$DIR/node$1"
-  mkdir -p "$d"
-  cat >"$d/my.cnf" <<EOF
-[mysqld]
-datadir=$d/data
-socket=$d/mysqld.sock
-port=3306
-bind-address=${IP[$n]}
-pid-file=$d/mysqld.pid
-log-error=$d/error.log
-user=root
-server-id=$n
-log-bin=mysql-bin
-log-slave-updates=ON
-binlog_format=ROW
-gtid_domain_id=$n
-auto_increment_increment=2
-auto_increment_offset=$n
-relay-log=relay-bin
-skip-name-resolve
-character-set-server=utf8mb4
-collation-server=utf8mb4_unicode_ci
-innodb_buffer_pool_size=128M
-innodb_log_file_size=64M
-innodb_flush_log_at_trx_commit=2
-max_allowed_packet=64M
-event_scheduler=ON
-EOF
-  mariadb-install-db --defaults-file="$d/my.cnf" --auth-root-authentication-method=normal \
-    --skip-test-db >"$d/install.log" 2>&1 || { cat "$d/install.log"; return 1; }
-  ip netns exec "${NS[$n]}" mariadbd --defaults-file="$d/my.cnf" >>"$d/mariadbd.out" 2>&1 3>&- 4>&- &
-  echo $! >"$d/mariadbd.pid"
-}
-
-setup_accounts() { # node
-  local n=$1 d="$DIR/node$1" agent_pw
-  agent_pw=$(openssl rand -hex 16)
-  printf '%s\n' "$agent_pw" >"$d/agent-password"
-  cp "$DIR/repl-password" "$d/repl-password"
-  chmod 600 "$d/agent-password" "$d/repl-password"
-  sql "$n" "SET sql_log_bin=0;
-    CREATE USER 'mmresync_agent'@'localhost' IDENTIFIED BY '$agent_pw';
-    GRANT ALL PRIVILEGES ON *.* TO 'mmresync_agent'@'localhost' WITH GRANT OPTION;
-    CREATE USER 'repl'@'$NET.%' IDENTIFIED BY '$(cat "$DIR/repl-password")';
-    GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'$NET.%';"
-}
-
-setup_replication() {
-  local pair file pos
-  for pair in "1 2" "2 1"; do
-    set -- $pair
-    read -r file pos _ < <(sql "$2" "SHOW MASTER STATUS")
-    sql "$1" "CHANGE MASTER TO MASTER_HOST='${IP[$2]}', MASTER_PORT=3306, MASTER_USER='repl',
-      MASTER_PASSWORD='$(cat "$DIR/repl-password")', MASTER_LOG_FILE='$file',
-      MASTER_LOG_POS=$pos, MASTER_CONNECT_RETRY=1; START SLAVE;"
-  done
-}
-
-# Both nodes have applied everything the other has written.
-in_sync() {
-  local f1 p1 f2 p2 s1 s2
-  read -r f1 p1 _ < <(sql 1 "SHOW MASTER STATUS")
-  read -r f2 p2 _ < <(sql 2 "SHOW MASTER STATUS")
-  s1=$(slave_status 1)
-  s2=$(slave_status 2)
-  [[ $s2 == *"Relay_Master_Log_File: $f1"$'\n'* && $s2 == *"Exec_Master_Log_Pos: $p1"$'\n'* &&
-    $s1 == *"Relay_Master_Log_File: $f2"$'\n'* && $s1 == *"Exec_Master_Log_Pos: $p2"$'\n'* &&
-    $s1 == *"Slave_SQL_Running: Yes"* && $s2 == *"Slave_SQL_Running: Yes"* &&
-    $s1 == *"Slave_IO_Running: Yes"* && $s2 == *"Slave_IO_Running: Yes"* ]]
-}
-
-load_sample() { # node, rows
-  sql "$1" "
-  CREATE DATABASE shop CHARACTER SET utf8mb4;
-  USE shop;
-  CREATE TABLE shop.customers (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL,
-    email VARCHAR(200), note TEXT) ENGINE=InnoDB;
-  CREATE TABLE shop.orders (id BIGINT AUTO_INCREMENT PRIMARY KEY, customer_id INT NOT NULL,
-    amount DECIMAL(12,2), status ENUM('new','paid','shipped'), created DATETIME(6),
-    payload BLOB, KEY (customer_id)) ENGINE=InnoDB;
-  CREATE TABLE shop.audit (id BIGINT AUTO_INCREMENT PRIMARY KEY, order_id BIGINT, at TIMESTAMP
-    DEFAULT CURRENT_TIMESTAMP) ENGINE=InnoDB;
-  CREATE TRIGGER shop.orders_audit AFTER INSERT ON shop.orders FOR EACH ROW
-    INSERT INTO shop.audit (order_id) VALUES (NEW.id);
-  CREATE PROCEDURE shop.count_orders() SELECT COUNT(*) FROM shop.orders;
-  INSERT INTO shop.customers (name, email, note)
-    SELECT CONCAT('Kunde ', seq, ' — Zoë 東京'), CONCAT('c', seq, '@example.com'), REPEAT('x', seq % 200)
-    FROM seq_1_to_1000;
-  INSERT INTO shop.orders (customer_id, amount, status, created, payload)
-    SELECT 1 + seq % 1000, seq * 1.25, ELT(1 + seq % 3, 'new', 'paid', 'shipped'),
-      NOW(6) - INTERVAL seq SECOND, UNHEX(SHA2(seq, 512))
-    FROM seq_1_to_$2;
-  CREATE DATABASE crm;
-  CREATE TABLE crm.contacts (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(64), phone VARBINARY(32)) ENGINE=InnoDB;
-  INSERT INTO crm.contacts (name, phone) SELECT CONCAT('contact ', seq), UNHEX(HEX(seq)) FROM seq_1_to_500;
-  CREATE USER 'app'@'%' IDENTIFIED BY 'app-secret';
-  GRANT SELECT, INSERT, UPDATE, DELETE ON shop.* TO 'app'@'%';"
-}
+# ---------- breakage ----------
 
 # Breaks replication on `standby` (error 1062): a row written there only, then the same
 # key written on `writer`, whose binlog carries it to the standby.
@@ -322,73 +173,6 @@ break_replication() { # standby, writer, id
 }
 
 # ---------- keepalived ----------
-
-setup_keepalived() { # node
-  local n=$1 d="$DIR/node$1" peer=$((3 - $1))
-  cat >"$d/keepalived.conf" <<EOF
-global_defs {
-  router_id mmresync_test_db$n
-}
-vrrp_instance VI_mmr {
-  state BACKUP
-  nopreempt
-  interface eth0
-  virtual_router_id $VRID
-  priority 100
-  advert_int 1
-  unicast_src_ip ${IP[$n]}
-  unicast_peer {
-    ${IP[$peer]}
-  }
-  virtual_ipaddress {
-    $VIP/24 dev eth0
-  }
-}
-EOF
-  # The agent's start/stop/status commands (and the test's own keepalived control). It
-  # runs inside the host's namespace: the agent and `ip netns exec` put it there.
-  cat >"$d/ka.sh" <<EOF
-#!/usr/bin/env bash
-# keepalived of test host db$n, managed by PID file: ka.sh start|stop|status
-set -u
-D='$d'
-alive() { # pid: exists and is not a zombie
-  local s
-  [ -n "\$1" ] && s=\$(cat "/proc/\$1/stat" 2>/dev/null) || return 1
-  s=\${s##*) }
-  [ "\${s%% *}" != Z ]
-}
-pid_of() { cat "\$D/\$1" 2>/dev/null; }
-case "\${1:-}" in
-  start)
-    if alive "\$(pid_of keepalived.pid)"; then echo "already running"; exit 0; fi
-    setsid keepalived -n -l -D -G -P -f "\$D/keepalived.conf" -p "\$D/keepalived.pid" \\
-      -r "\$D/keepalived-vrrp.pid" -c "\$D/keepalived-checkers.pid" \\
-      </dev/null >>"\$D/keepalived.log" 2>&1 &
-    for _ in \$(seq 1 100); do
-      alive "\$(pid_of keepalived.pid)" && alive "\$(pid_of keepalived-vrrp.pid)" && exit 0
-      sleep 0.1
-    done
-    echo "keepalived did not start within 10 s (see \$D/keepalived.log)" >&2
-    exit 1 ;;
-  stop)
-    main=\$(pid_of keepalived.pid) vrrp=\$(pid_of keepalived-vrrp.pid)
-    alive "\$main" || alive "\$vrrp" || { echo "not running"; exit 0; }
-    alive "\$main" && kill -TERM "\$main"
-    for _ in \$(seq 1 100); do
-      alive "\$main" || alive "\$vrrp" || exit 0
-      sleep 0.1
-    done
-    echo "keepalived (pid \$main) still running 10 s after SIGTERM" >&2
-    exit 1 ;;
-  status)
-    if alive "\$(pid_of keepalived.pid)"; then echo running; exit 0; fi
-    echo stopped; exit 3 ;;
-  *) echo "usage: ka.sh start|stop|status" >&2; exit 2 ;;
-esac
-EOF
-  chmod 755 "$d/ka.sh"
-}
 
 # Puts the VIP on `first` with keepalived running on both nodes. If the other node holds
 # it with both keepalived running, by a real VRRP failover (keepalived stopped there, the
@@ -415,41 +199,6 @@ vip_to() { # first
 
 # ---------- agents, certificates, cluster ----------
 
-write_agent_config() { # node, file, keepalived stop command
-  local n=$1 d="$DIR/node$1"
-  cat >"$2" <<EOF
-[agent]
-name = "db$n"
-listen = "${IP[$n]}:7443"
-state_dir = "state"
-
-[tls]
-ca = "../certs/ca.pem"
-cert = "../certs/db$n.pem"
-key = "../certs/db$n.key"
-
-[mariadb]
-socket = "mysqld.sock"
-user = "mmresync_agent"
-password_file = "agent-password"
-repl_user = "repl"
-repl_password_file = "repl-password"
-
-[keepalived]
-control = "command"
-start = "$d/ka.sh start"
-stop = "$3"
-status = "$d/ka.sh status"
-vip = "$VIP"
-EOF
-}
-
-start_agent() { # node, config file
-  local n=$1 d="$DIR/node$1"
-  ip netns exec "${NS[$n]}" "$BIN/mmresync-agent" --config "$2" >>"$d/agent.log" 2>&1 3>&- 4>&- &
-  echo $! >"$d/agent.pid"
-}
-
 status_exits() { # code: `mmresync status` exits with it
   local rc=0
   mm status >/dev/null 2>&1 || rc=$?
@@ -464,38 +213,13 @@ restart_agent() { # node, config file
 }
 
 setup_agents() {
-  "$BIN/mmresync" certs init --dir "$DIR/certs" >/dev/null
-  "$BIN/mmresync" certs issue --dir "$DIR/certs" --role coordinator >/dev/null
+  make_certs
   for n in 1 2; do
-    "$BIN/mmresync" certs issue --dir "$DIR/certs" --role agent --name "db$n" \
-      --san "${IP[$n]}" >/dev/null
-    write_agent_config "$n" "$DIR/node$n/agent.toml" "$DIR/node$n/ka.sh stop"
+    write_agent_config "$n" "$DIR/node$n/agent.toml"
     write_agent_config "$n" "$DIR/node$n/agent-stop-fails.toml" "false"
     start_agent "$n" "$DIR/node$n/agent.toml"
   done
-  cat >"$DIR/cluster.toml" <<EOF
-[cluster]
-name = "netns"
-vip = "$VIP"
-state_dir = "coordinator-state"
-
-[tls]
-ca = "certs/ca.pem"
-cert = "certs/coordinator.pem"
-key = "certs/coordinator.key"
-
-[[node]]
-name = "db1"
-agent = "${IP[1]}:7443"
-mariadb_host = "${IP[1]}"
-mariadb_port = 3306
-
-[[node]]
-name = "db2"
-agent = "${IP[2]}:7443"
-mariadb_host = "${IP[2]}"
-mariadb_port = 3306
-EOF
+  write_cluster_config netns
 }
 
 # ---------- sampling ----------
@@ -506,6 +230,7 @@ EOF
 # slow on small CI VMs (tens of ms each), so a sample runs one process (`ip -o addr show`)
 # and reads keepalived's PID file and /proc with shell builtins (the same test as
 # ka.sh status: the PID in keepalived.pid exists and is not a zombie).
+# shellcheck disable=SC2016 # expanded by the sampler's own bash
 SAMPLER='
   out=$1 vip=$2 pidfile=$3 stop=$4 fifo=$5
   exec 9<>"$fifo"                       # read -t on it: a sleep without a fork
@@ -693,7 +418,7 @@ for n in 1 2; do start_mariadb "$n"; done
 for n in 1 2; do
   wait_for "mariadbd on db$n" 90 sql "$n" "SELECT 1"
   setup_accounts "$n"
-  setup_keepalived "$n"
+  write_keepalived "$n"
 done
 setup_replication
 setup_agents
