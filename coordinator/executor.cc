@@ -13,7 +13,7 @@ ExecutionOutcome ExecutePlan(std::vector<Step>& steps, RunContext& ctx, Journal&
   for (int i = 0; i < total; ++i) {
     Step& step = steps[i];
     ctx.current = StepInfo{i + 1, total, step.id, step.title, step.node};
-    if (done.count(step.id) && !step.rerun_on_resume) {
+    if (SkippedOnResume(step, done)) {
       ctx.sink->StepSkipped(ctx.current, "done in the interrupted run");
       outcome.completed.push_back(step.id);
       continue;

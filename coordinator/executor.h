@@ -21,7 +21,7 @@ struct ExecutionOutcome {
 };
 
 // `done` holds the ids the journal shows finished (for --resume); those are skipped
-// unless the step is marked rerun_on_resume.
+// unless the step is marked rerun_on_resume and not superseded (SkippedOnResume).
 ExecutionOutcome ExecutePlan(std::vector<Step>& steps, RunContext& ctx, Journal& journal,
                              const std::set<std::string>& done);
 

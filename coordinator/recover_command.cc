@@ -220,8 +220,9 @@ int RunPlan(const RecoverFlags& flags) {
   for (const Step& step : p.steps) {
     ++i;
     std::printf("%2d. %-24s on %s%s\n", i, step.title.c_str(), step.node.c_str(),
-                (p.resume_run && absl::c_linear_search(p.resume_run->done_steps, step.id) &&
-                 !step.rerun_on_resume)
+                (p.resume_run &&
+                 SkippedOnResume(step, std::set<std::string>(p.resume_run->done_steps.begin(),
+                                                             p.resume_run->done_steps.end())))
                     ? "   (done: skipped on resume)"
                     : "");
     for (const auto& a : step.actions) std::printf("      %s\n", a.c_str());

@@ -75,8 +75,9 @@ absl::Status VipMoved(RunContext& ctx, const TakeoverPrediction& p) {
 }
 
 // After keepalived started on the target: the VIP must be on the source and stay there
-// for a VRRP master-down interval (3 adverts + 1 s), the time a preempting target needs
-// to take it. The watch is skipped when the configs say the target never preempts.
+// for a VRRP master-down interval (3 adverts + skew, at most 1 s) and 1 s more, the time a
+// preempting target needs to take it. The watch is skipped when the configs say the target never
+// preempts.
 absl::Status ConfirmVipStays(RunContext& ctx) {
   absl::StatusOr<v1::NodeStatus> s_now = ctx.source->GetStatus();
   absl::StatusOr<v1::NodeStatus> t_now = ctx.target->GetStatus();
@@ -101,7 +102,7 @@ absl::Status ConfirmVipStays(RunContext& ctx) {
   for (const auto* n : {&s_now, &t_now}) {
     if (n->ok()) advert_ms = std::max(advert_ms, (*n)->keepalived().instance().advert_int_ms());
   }
-  absl::Duration watch = absl::Milliseconds(3 * advert_ms + 1000);
+  absl::Duration watch = absl::Milliseconds(3 * advert_ms + 2000);
   ctx.Note(absl::StrCat("watching the VIP for ", absl::FormatDuration(watch), ": ", p.reason));
   absl::Time until = absl::Now() + watch;
   while (absl::Now() < until) {
@@ -174,6 +175,15 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Dura
   }
 }
 
+bool SkippedOnResume(const Step& step, const std::set<std::string>& done) {
+  if (!done.count(step.id)) return false;
+  if (!step.rerun_on_resume) return true;
+  for (const std::string& later : step.superseded_by) {
+    if (done.count(later)) return true;
+  }
+  return false;
+}
+
 std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
   const NodeEntry& S = in.view.nodes[in.roles.source].entry;
   const NodeEntry& T = in.view.nodes[in.roles.target].entry;
@@ -244,7 +254,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          ctx.Note(absl::StrCat(ctx.source->node().name, ": ", on_source, "; ",
                                ctx.target->node().name, ": ", on_target));
          return absl::OkStatus();
-       }});
+       },
+       {"phase1"}});
 
   if (!in.options.skip_backup) {
     steps.push_back({"backup-target",

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ struct Step {
   std::vector<std::string> actions;  // exact statements/commands, secrets masked
   bool rerun_on_resume = false;      // idempotent: run again even if journaled done
   std::function<absl::Status(RunContext&)> run;
+  // With rerun_on_resume: not re-run after all if one of these is journaled done, because
+  // it undid or built on this step's effect (re-running stop-replication's RESET SLAVE
+  // after phase1 would throw away the target's new replica).
+  std::vector<std::string> superseded_by;
 };
 
 struct PlanInputs {
@@ -67,6 +72,9 @@ struct PlanInputs {
 };
 
 std::vector<Step> BuildRecoveryPlan(const PlanInputs& in);
+
+// Whether --resume skips `step`, given the ids the interrupted run finished.
+bool SkippedOnResume(const Step& step, const std::set<std::string>& done);
 
 // Bounded wait until `client`'s replica has both threads running; fails early with the
 // server's own error when the SQL thread stops.

@@ -232,6 +232,30 @@ TEST_F(ExecutorTest, ResumeSkipsDoneStepsExceptRerunOnes) {
       ElementsAre("step-start fence", "step-done fence", "step-start phase1", "step-done phase1"));
 }
 
+// A run that failed after phase1 must not get its stop-replication (RESET SLAVE on the
+// target) again on resume: that would throw away the replica phase1 set up, and phase1
+// itself is skipped as done.
+TEST_F(ExecutorTest, ResumeDoesNotRerunAStepALaterDoneStepSuperseded) {
+  std::vector<Step> steps = {MakeStep("fence", absl::OkStatus(), /*rerun=*/true),
+                             MakeStep("stop-replication", absl::OkStatus(), /*rerun=*/true),
+                             MakeStep("import"),
+                             MakeStep("phase1"),
+                             MakeStep("phase2"),
+                             MakeStep("unfence", absl::OkStatus(), /*rerun=*/true)};
+  steps[1].superseded_by = {"phase1"};
+  ExecutionOutcome out = ExecutePlan(steps, ctx_, journal_,
+                                     {"fence", "stop-replication", "import", "phase1", "phase2"});
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_THAT(ran_, ElementsAre("fence", "unfence"));
+  EXPECT_THAT(sink_.events, ::testing::Contains("skipped:stop-replication"));
+
+  // Before phase1 finished, it is re-run as before.
+  ran_.clear();
+  out = ExecutePlan(steps, ctx_, journal_, {"fence", "stop-replication", "import"});
+  ASSERT_TRUE(out.status.ok()) << out.status;
+  EXPECT_THAT(ran_, ElementsAre("fence", "stop-replication", "phase1", "phase2", "unfence"));
+}
+
 TEST_F(ExecutorTest, InterruptedBeforeTheFirstStepRunsNothing) {
   interrupted_ = true;
   std::vector<Step> steps = {MakeStep("a"), MakeStep("b")};

@@ -15,6 +15,7 @@ using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -217,6 +218,13 @@ TEST_F(RecoveryPlanTest, RerunOnResumeOnlyForIdempotentSteps) {
   for (const auto& s : BuildRecoveryPlan(in_)) {
     bool expected = s.id == "fence-target" || s.id == "stop-replication" || s.id == "unfence";
     EXPECT_EQ(s.rerun_on_resume, expected) << s.id;
+    if (s.id == "stop-replication") {
+      EXPECT_THAT(s.superseded_by, ElementsAre("phase1"));
+      EXPECT_FALSE(SkippedOnResume(s, {"stop-replication", "backup-target"}));
+      EXPECT_TRUE(SkippedOnResume(s, {"stop-replication", "phase1"}));
+    } else {
+      EXPECT_THAT(s.superseded_by, IsEmpty()) << s.id;
+    }
   }
 }
 
