@@ -17,6 +17,7 @@
 #   VIP, VRID         the keepalived virtual IP (on eth0, /24) and virtual_router_id;
 #                     VIP empty means no keepalived: agents get `control = "none"`
 #   PAIR_TAG          names keepalived's router_id (default "pair")
+#   VIP_WAIT_SECONDS  cluster.toml's vip_wait_seconds (default 30)
 # Optional: MYCNF_BUFFER_POOL, MYCNF_LOG_FILE, MYCNF_MAX_PACKET (mariadbd sizes).
 #
 # Background processes close fds 3 and 4: vip_test.sh keeps its real stdout/stderr there
@@ -352,7 +353,9 @@ write_agent_config() { # node, file [keepalived stop command]
 start = \"$d/ka.sh start\"
 stop = \"${3:-$d/ka.sh stop}\"
 status = \"$d/ka.sh status\"
-vip = \"$VIP\""
+vip = \"$VIP\"
+config_file = \"keepalived.conf\"
+pid_file = \"keepalived.pid\""
   fi
   cat >"$2" <<EOF
 [agent]
@@ -386,7 +389,8 @@ start_agent() { # node, config file
 
 write_cluster_config() { # cluster name (names the journal file)
   local vip_line=""
-  [ -z "${VIP:-}" ] || vip_line="vip = \"$VIP\""
+  [ -z "${VIP:-}" ] || vip_line="vip = \"$VIP\"
+vip_wait_seconds = ${VIP_WAIT_SECONDS:-30}"
   cat >"$DIR/cluster.toml" <<EOF
 [cluster]
 name = "$1"

@@ -24,6 +24,14 @@
 #   5. keepalived stop fails on the target (stop = "false"): recover exits 1 before any
 #      data changes; the target's data and read_only and the source are untouched. Then,
 #      with the real stop command again, recover repairs the pair.
+#   6. The VIP stays on the target after its keepalived stopped (the stop command puts it
+#      back): the fence fails after vip_wait_seconds, nothing changed; `--resume` later.
+#   7. keepalived cannot start on the target at the end: exit 1, replication healthy and
+#      said so; `recover --resume` re-runs only the fence and the unfence.
+#   8. A preempting target (priority 150, no nopreempt): plan warns, unfence reports
+#      "VIP MOVED" with the reason from keepalived.conf, exit 1, data in sync.
+#   Also: `status` shows keepalived's PID and the VIP's vrrp_instance; `--source` naming
+#   the node without the VIP is refused (exit 3).
 #
 # MMRESYNC_TEST_KEEP_LOGS=DIR copies the logs, samples, CLI outputs and configs there
 # before the test directory is removed (for CI artifacts).
@@ -84,6 +92,7 @@ PAIR_TAG="test"
 COORD_IP="$NET.254"
 VIP="$NET.100"
 VRID=$((RANDOM % 200 + 20))
+VIP_WAIT_SECONDS=8             # how long mmresync waits for the VIP (scenario 6 waits it out)
 DIR=$(mktemp -d /tmp/mmrns.XXXXXX)
 MM_TIMEOUT=300                 # every CLI call is bounded
 
@@ -338,6 +347,10 @@ recover_with_vip_on() { # tag, source node, break id
   check "$tag: keepalived places the VIP on db$src only" vip_to "$src"
   break_replication "$tgt" "$src" "$id"
   check "$tag: db$tgt's replication is broken (status exits 1)" status_exits 1
+  { mm status || true; } >"$DIR/status-$tag.out" 2>&1
+  check "$tag: status shows keepalived's PID on both and the VIP's vrrp_instance from keepalived.conf" \
+    all "matches -E 'keepalived +running, pid [0-9]+ \\(command\\) +running, pid [0-9]+ \\(command\\)' '$DIR/status-$tag.out' &&
+      matches -E 'vrrp config +VI_mmr: BACKUP, priority 100, nopreempt +VI_mmr: BACKUP, priority 100, nopreempt' '$DIR/status-$tag.out'"
 
   start_samplers "$tag"
   sleep 0.5
@@ -389,19 +402,28 @@ recover_with_vip_on() { # tag, source node, break id
   check "$tag: read_only is OFF again on db$tgt" test "$(sql "$tgt" 'SELECT @@global.read_only')" = 0
 }
 
+# The steps the latest run (of the journal) started, space-separated.
+steps_of_last_run() {
+  awk '/"event":"run-start"/ { steps = "" }
+    /"event":"step-start"/ { match($0, /"step":"[^"]*"/); s = substr($0, RSTART + 8, RLENGTH - 9)
+      steps = steps == "" ? s : steps " " s }
+    END { print steps }' "$DIR/coordinator-state/journal/netns.jsonl"
+}
+
 # ---------- refusals ----------
 
-refused_unchanged() { # tag, description
-  local tag=$1 rc=0 out="$DIR/recover-$1.out" journal="$DIR/coordinator-state/journal/netns.jsonl"
+refused_unchanged() { # tag, expected message, [recover options...]
+  local tag=$1 want=$2 rc=0 out="$DIR/recover-$1.out" journal="$DIR/coordinator-state/journal/netns.jsonl"
+  shift 2
   local runs_before
   node_facts 1 >"$DIR/facts-$tag-db1"
   node_facts 2 >"$DIR/facts-$tag-db2"
   runs_before=$(count "$journal" '"event":"run-start"')
-  mm recover --yes >"$out" 2>&1 || rc=$?
-  if [ "$rc" -eq 3 ]; then pass "$tag: recover refuses with exit 3 ($2)"; else
-    fail "$tag: recover refuses with exit 3 ($2; got $rc)"; sed 's/^/    /' "$out"
+  mm recover --yes "$@" >"$out" 2>&1 || rc=$?
+  if [ "$rc" -eq 3 ]; then pass "$tag: recover $* refuses with exit 3"; else
+    fail "$tag: recover $* refuses with exit 3 (got $rc)"; sed 's/^/    /' "$out"
   fi
-  check "$tag: the refusal names the VIP problem" grep -q "VIP is on $2" "$out"
+  check "$tag: the refusal says: $want" grep -qF "$want" "$out"
   sleep 1
   check "$tag: nothing changed on db1" same_facts 1 "$DIR/facts-$tag-db1"
   check "$tag: nothing changed on db2" same_facts 2 "$DIR/facts-$tag-db2"
@@ -450,15 +472,20 @@ wait_for "the VIP to leave both nodes" 20 vip_nowhere
 check "vip-on-neither: VIP on neither node, keepalived stopped on both" \
   all 'vip_nowhere && ka_stopped 1 && ka_stopped 2'
 break_replication 2 1 900003
-refused_unchanged vip-on-neither "neither node"
+refused_unchanged vip-on-neither "VIP is on neither node"
 
 # 4. VIP on both: keepalived puts it on db1, and it is added by hand on db2.
 log "== scenario vip-on-both"
 check "vip-on-both: keepalived places the VIP on db1" vip_to 1
 ip -n "${NS[2]}" addr add "$VIP/24" dev eth0
 check "vip-on-both: VIP on both nodes" all 'vip_on 1 && vip_on 2'
-refused_unchanged vip-on-both "both nodes"
+refused_unchanged vip-on-both "VIP is on both nodes"
 ip -n "${NS[2]}" addr del "$VIP/24" dev eth0
+
+# 4b. --source naming the node without the VIP would re-seed the VIP holder: refused.
+log "== scenario holder-as-target"
+check "holder-as-target: VIP on db1 only, keepalived running on both" both_ok_on 1
+refused_unchanged holder-as-target "the target db1 holds the VIP" --source db2
 
 # 5. keepalived stop fails on the target (db2): recover fails before any data changes.
 log "== scenario stop-fails"
@@ -495,6 +522,120 @@ if [ "$rc" -eq 0 ]; then pass "stop-fails: a new recover with a working stop exi
 fi
 check "stop-fails: replication healthy both ways afterwards" pair_healthy
 check "stop-fails: VIP on db1 only, keepalived running on both at the end" both_ok_on 1
+
+# 6. The VIP does not leave the target after keepalived stopped there (its stop command
+#    puts the address back, as a keepalived killed with -9 leaves its addresses): the
+#    fence waits vip_wait_seconds and fails before any data changes; db2 is reported
+#    unfenced and holding the VIP. Repaired by hand, `recover --resume` completes.
+log "== scenario fence-vip-stays"
+cp "$DIR/node2/agent.toml" "$DIR/node2/agent-vip-stays.toml"
+sed -i "s|^stop = .*|stop = \"$DIR/node2/ka.sh stop \&\& ip addr add $VIP/24 dev eth0\"|" \
+  "$DIR/node2/agent-vip-stays.toml"
+restart_agent 2 "$DIR/node2/agent-vip-stays.toml"
+break_replication 2 1 900005
+check "fence-vip-stays: VIP on db1 only, keepalived running on both" both_ok_on 1
+node_facts 1 >"$DIR/facts-fence-vip-stays-db1"
+node_facts 2 >"$DIR/facts-fence-vip-stays-db2"
+rc=0
+mm recover --yes >"$DIR/recover-fence-vip-stays.out" 2>&1 || rc=$?
+out="$DIR/recover-fence-vip-stays.out"
+if [ "$rc" -eq 1 ]; then pass "fence-vip-stays: recover exits 1"; else
+  fail "fence-vip-stays: recover exits 1 (got $rc)"; sed 's/^/    /' "$out"
+fi
+log "fence-vip-stays: recover said:"
+sed 's/^/    /' "$out"
+check "fence-vip-stays: the fence failed after waiting ${VIP_WAIT_SECONDS}s for the VIP to leave db2" \
+  all "grep -q 'recover failed at step fence-target' '$out' &&
+    grep -q 'VIP not where it must be after ${VIP_WAIT_SECONDS}s: db1 VIP present, db2 VIP present' '$out'"
+check "fence-vip-stays: db2 reported not fenced, keepalived stopped, still holding the VIP, no data changed" \
+  grep -q 'db2 (target): NOT fenced.*keepalived stopped, read_only=OFF, holds the VIP; no data was changed' "$out"
+ip -n "${NS[2]}" addr del "$VIP/24" dev eth0
+ka 2 start >/dev/null
+wait_for "db2's keepalived as BACKUP again" 30 both_ok_on 1
+check "fence-vip-stays: nothing changed on db1" same_facts 1 "$DIR/facts-fence-vip-stays-db1"
+check "fence-vip-stays: nothing changed on db2 (keepalived restarted by the test)" \
+  same_facts 2 "$DIR/facts-fence-vip-stays-db2"
+restart_agent 2 "$DIR/node2/agent.toml"
+rc=0
+mm recover --resume --yes >"$DIR/recover-fence-vip-stays-resume.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ]; then pass "fence-vip-stays: recover --resume completes"; else
+  fail "fence-vip-stays: recover --resume completes (got $rc)"
+  sed 's/^/    /' "$DIR/recover-fence-vip-stays-resume.out"
+fi
+check "fence-vip-stays: healthy afterwards, VIP on db1 only" all 'pair_healthy && both_ok_on 1'
+
+# 7. keepalived cannot be started on the target at the end: exit 1, the pair otherwise
+#    healthy and said so; with a working start, `recover --resume` re-runs the unfence.
+log "== scenario start-fails"
+cp "$DIR/node2/agent.toml" "$DIR/node2/agent-start-fails.toml"
+sed -i 's|^start = .*|start = "echo no keepalived today >\&2; exit 4"|' "$DIR/node2/agent-start-fails.toml"
+restart_agent 2 "$DIR/node2/agent-start-fails.toml"
+break_replication 2 1 900006
+rc=0
+out="$DIR/recover-start-fails.out"
+mm recover --yes >"$out" 2>&1 || rc=$?
+if [ "$rc" -eq 1 ]; then pass "start-fails: recover exits 1"; else
+  fail "start-fails: recover exits 1 (got $rc)"; sed 's/^/    /' "$out"
+fi
+log "start-fails: recover said:"
+sed 's/^/    /' "$out"
+check "start-fails: the message says the pair replicates and keepalived did not start (with its error)" \
+  all "grep -q 'recover failed at step unfence: the pair replicates both ways again' '$out' &&
+    grep -q 'keepalived on db2 did not start: .*exited 4: no keepalived today' '$out'"
+check "start-fails: the report says the data needs nothing more" \
+  grep -q 'The data needs nothing more' "$out"
+check "start-fails: replication healthy both ways, VIP on db1, keepalived stopped on db2" \
+  all 'wait_for "replication in sync" 60 in_sync && vip_only_on 1 && ka_stopped 2'
+restart_agent 2 "$DIR/node2/agent.toml"
+rc=0
+mm recover --resume --yes >"$DIR/recover-start-fails-resume.out" 2>&1 || rc=$?
+if [ "$rc" -eq 0 ]; then pass "start-fails: recover --resume completes"; else
+  fail "start-fails: recover --resume completes (got $rc)"
+  sed 's/^/    /' "$DIR/recover-start-fails-resume.out"
+fi
+check "start-fails: the resumed run re-ran only the fence and the unfence (journal: no RESET SLAVE, no import)" \
+  all "[ \"\$(steps_of_last_run)\" = 'fence-target unfence' ]"
+check "start-fails: healthy afterwards, VIP on db1 only, keepalived running on both" \
+  all 'pair_healthy && both_ok_on 1'
+
+# 8. A preempting target: db2's keepalived (stopped, as after a failover away from it) is
+#    configured with a higher priority and no nopreempt. plan warns before anything runs;
+#    at unfence db2 takes the VIP, and recover says so loudly with the reason from the
+#    configs, exit 1, the data in sync.
+log "== scenario preempting-target"
+ka 2 stop >/dev/null
+sed -i -e '/^  nopreempt$/d' -e 's/^  priority 100$/  priority 150/' "$DIR/node2/keepalived.conf"
+break_replication 2 1 900007
+check "preempting-target: VIP on db1 only, keepalived stopped on db2" all 'vip_only_on 1 && ka_stopped 2'
+check "preempting-target: status shows db2's preempting vrrp_instance" \
+  all "{ mm status || true; } | matches 'VI_mmr: BACKUP, priority 150, preempt'"
+mm plan >"$DIR/plan-preempting.out" 2>&1 || true
+check "preempting-target: plan warns that db2 will take the VIP, with the reason" \
+  all "grep -q 'WARNING: when keepalived starts again on db2 at the end, it will take the VIP from db1' '$DIR/plan-preempting.out' &&
+    grep -q 'priority 150 > 100 on db1 and no nopreempt' '$DIR/plan-preempting.out'"
+start_samplers preempting
+rc=0
+out="$DIR/recover-preempting.out"
+mm recover --yes >"$out" 2>&1 || rc=$?
+stop_samplers
+if [ "$rc" -eq 1 ]; then pass "preempting-target: recover exits 1"; else
+  fail "preempting-target: recover exits 1 (got $rc)"; sed 's/^/    /' "$out"
+fi
+log "preempting-target: recover said:"
+sed 's/^/    /' "$out"
+check "preempting-target: VIP MOVED, with the config's reason (file:line, priorities)" \
+  all "grep -q 'VIP MOVED: after keepalived started on db2 the VIP $VIP is on db2' '$out' &&
+    grep -q \"db2's vrrp_instance VI_mmr ($DIR/node2/keepalived.conf:[0-9]*) has priority 150 > 100 on db1\" '$out' &&
+    grep -q 'The data is safe' '$out'"
+check "preempting-target: the report shows db2 re-seeded, replicating, holding the VIP" \
+  grep -q 'db2 (target): re-seeded from db1, replicating from db1; keepalived running, read_only=OFF, HOLDS THE VIP' "$out"
+t_import=$(journal_ms step-done stream-import || true)
+check "preempting-target: the VIP was not on db2 before its import had finished" \
+  all "[ -n '$t_import' ] && ! awk -v t='$t_import' '\$1 <= t && /vip=1/ { found = 1 } END { exit !found }' '$DIR/samples-preempting-db2.log'"
+check "preempting-target: replication healthy both ways, the VIP on db2 only" \
+  all 'pair_healthy && vip_only_on 2 && ka_both_running'
+write_keepalived 2   # read by keepalived when vip_to restarts it
+check "preempting-target: with nopreempt again, keepalived puts the VIP back on db1" vip_to 1
 
 log "done in $(($(date +%s) - T0)) s"
 summary_done=1
