@@ -3,6 +3,9 @@
 
 #include <openssl/rand.h>
 
+#include <optional>
+#include <utility>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -175,6 +178,36 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Dura
   }
 }
 
+namespace {
+
+// "mysql-bin.000042" -> {"mysql-bin", 42}; nullopt when there is no numeric suffix.
+std::optional<std::pair<std::string, uint64_t>> SplitBinlogName(const std::string& name) {
+  size_t dot = name.rfind('.');
+  uint64_t n = 0;
+  if (dot == std::string::npos || !absl::SimpleAtoi(name.substr(dot + 1), &n)) return std::nullopt;
+  return std::make_pair(name.substr(0, dot), n);
+}
+
+}  // namespace
+
+Phase1Start DecidePhase1(const v1::ReplicaStatus& replica, const NodeEntry& source,
+                         const v1::BinlogCoordinates& snapshot) {
+  if (!replica.configured() || replica.master_host() != source.mariadb_host ||
+      replica.master_port() != source.mariadb_port) {
+    return Phase1Start::kPoint;
+  }
+  auto at = SplitBinlogName(replica.master_log_file());
+  auto snap = SplitBinlogName(snapshot.file());
+  if (!at || !snap || at->first != snap->first) return Phase1Start::kPoint;
+  bool reached =
+      at->second > snap->second ||
+      (at->second == snap->second && replica.exec_master_log_pos() >= snapshot.position());
+  if (!reached) return Phase1Start::kPoint;
+  bool past = at->second > snap->second || replica.exec_master_log_pos() > snapshot.position();
+  if (past && replica.last_sql_errno() != 0) return Phase1Start::kBroken;
+  return Phase1Start::kRestart;
+}
+
 bool SkippedOnResume(const Step& step, const std::set<std::string>& done) {
   if (!done.count(step.id)) return false;
   if (!step.rerun_on_resume) return true;
@@ -255,7 +288,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                                ctx.target->node().name, ": ", on_target));
          return absl::OkStatus();
        },
-       {"phase1"}});
+       {"stream-import"}});
 
   if (!in.options.skip_backup) {
     steps.push_back({"backup-target",
@@ -349,9 +382,29 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                "no snapshot coordinates recorded: re-run the import");
          }
          const NodeEntry& s = ctx.source->node();
-         ASSIGN_OR_RETURN(std::string done, ctx.target->ChangeMaster(ctx.run_id, s.mariadb_host,
-                                                                     s.mariadb_port, snap));
-         ctx.Note(done);
+         ASSIGN_OR_RETURN(v1::NodeStatus now, ctx.target->GetStatus());
+         const v1::ReplicaStatus& r = now.replica();
+         switch (DecidePhase1(r, s, snap)) {
+           case Phase1Start::kBroken:
+             return absl::FailedPreconditionError(absl::StrCat(
+                 ctx.target->node().name, " already applied ", s.name, "'s events up to ",
+                 r.master_log_file(), ":", r.exec_master_log_pos(), " (past the snapshot ",
+                 snap.file(), ":", snap.position(), ") and stopped on error ", r.last_sql_errno(),
+                 ": ", r.last_sql_error(), ". Its data no longer matches a known point of ", s.name,
+                 ": start a new re-seed with `mmresync recover --source ", s.name,
+                 " --force` (not --resume)"));
+           case Phase1Start::kRestart:
+             ctx.Note(absl::StrCat(ctx.target->node().name, " already replicates from ", s.name,
+                                   " at ", r.master_log_file(), ":", r.exec_master_log_pos(),
+                                   " (at or past the snapshot): starting it, not re-pointing"));
+             break;
+           case Phase1Start::kPoint: {
+             ASSIGN_OR_RETURN(std::string done, ctx.target->ChangeMaster(ctx.run_id, s.mariadb_host,
+                                                                         s.mariadb_port, snap));
+             ctx.Note(done);
+             break;
+           }
+         }
          RETURN_IF_ERROR(ctx.target->StartReplica(ctx.run_id).status());
          return WaitReplicaRunning(ctx, *ctx.target, ctx.options.replica_wait);
        }});

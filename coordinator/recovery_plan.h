@@ -58,9 +58,9 @@ struct Step {
   bool rerun_on_resume = false;      // idempotent: run again even if journaled done
   std::function<absl::Status(RunContext&)> run;
   // With rerun_on_resume: not re-run after all if one of these is journaled done, because
-  // it undid or built on this step's effect (re-running stop-replication's RESET SLAVE
-  // after phase1 would throw away the target's new replica).
-  std::vector<std::string> superseded_by;
+  // it undid or built on this step's effect (stop-replication's RESET SLAVE once the
+  // import is done would throw away the position of a replica phase1 may have started).
+  std::vector<std::string> superseded_by = {};
 };
 
 struct PlanInputs {
@@ -72,6 +72,17 @@ struct PlanInputs {
 };
 
 std::vector<Step> BuildRecoveryPlan(const PlanInputs& in);
+
+// What phase1 does with the target's replica, which an interrupted phase1 may already
+// have pointed at the source and run: pointing it at the snapshot again would re-apply
+// what it applied since.
+enum class Phase1Start {
+  kPoint,    // not pointed yet (or at another master): CHANGE MASTER to the snapshot
+  kRestart,  // pointed and at or past the snapshot without an error: START SLAVE only
+  kBroken,   // applied past the snapshot and stopped on an error: needs a new re-seed
+};
+Phase1Start DecidePhase1(const v1::ReplicaStatus& replica, const NodeEntry& source,
+                         const v1::BinlogCoordinates& snapshot);
 
 // Whether --resume skips `step`, given the ids the interrupted run finished.
 bool SkippedOnResume(const Step& step, const std::set<std::string>& done);

@@ -219,13 +219,51 @@ TEST_F(RecoveryPlanTest, RerunOnResumeOnlyForIdempotentSteps) {
     bool expected = s.id == "fence-target" || s.id == "stop-replication" || s.id == "unfence";
     EXPECT_EQ(s.rerun_on_resume, expected) << s.id;
     if (s.id == "stop-replication") {
-      EXPECT_THAT(s.superseded_by, ElementsAre("phase1"));
+      EXPECT_THAT(s.superseded_by, ElementsAre("stream-import"));
       EXPECT_FALSE(SkippedOnResume(s, {"stop-replication", "backup-target"}));
-      EXPECT_TRUE(SkippedOnResume(s, {"stop-replication", "phase1"}));
+      EXPECT_TRUE(SkippedOnResume(s, {"stop-replication", "stream-import"}));
     } else {
       EXPECT_THAT(s.superseded_by, IsEmpty()) << s.id;
     }
   }
+}
+
+// An interrupted phase1 may have started the target's replica: resuming re-points it
+// only if it has not reached the snapshot yet.
+TEST(DecidePhase1Test, PointsStartsOrRefuses) {
+  NodeEntry source;
+  source.name = "db1";
+  source.mariadb_host = "10.0.0.1";
+  source.mariadb_port = 3306;
+  v1::BinlogCoordinates snap;
+  snap.set_file("mysql-bin.000007");
+  snap.set_position(1000);
+  v1::ReplicaStatus r;
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kPoint) << "not configured";
+  r.set_configured(true);
+  r.set_master_host("10.0.0.1");
+  r.set_master_port(3306);
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kPoint) << "RESET SLAVE: no position";
+  r.set_master_log_file("mysql-bin.000007");
+  r.set_exec_master_log_pos(999);
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kPoint) << "before the snapshot";
+  r.set_exec_master_log_pos(1000);
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kRestart) << "at the snapshot";
+  r.set_last_sql_errno(1062);
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kRestart)
+      << "an error at the snapshot itself: nothing applied, START SLAVE shows it again";
+  r.set_exec_master_log_pos(5000);
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kBroken) << "applied, then failed";
+  r.set_last_sql_errno(0);
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kRestart) << "applied, no error";
+  r.set_master_log_file("mysql-bin.000008");
+  r.set_exec_master_log_pos(4);
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kRestart) << "a later file";
+  r.set_master_log_file("other-bin.000009");
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kPoint) << "another binlog";
+  r.set_master_log_file("mysql-bin.000008");
+  r.set_master_port(3307);
+  EXPECT_EQ(DecidePhase1(r, source, snap), Phase1Start::kPoint) << "another master";
 }
 
 TEST_F(RecoveryPlanTest, VipChecksOnlyWhenAVipIsConfigured) {
