@@ -135,6 +135,17 @@ absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
   }
   for (auto& [name, size] : sizes) *status->add_schemas() = size;
   for (const auto& e : engines) status->add_engines(e);
+
+  ASSIGN_OR_RETURN(ResultSet events,
+                   session.Query("SELECT EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS "
+                                 "WHERE STATUS = 'SLAVESIDE_DISABLED' "
+                                 "ORDER BY EVENT_SCHEMA, EVENT_NAME"));
+  for (size_t i = 0; i < events.rows.size(); ++i) {
+    std::string schema = events.GetOr(i, "EVENT_SCHEMA", "");
+    if (IsSystemSchema(schema)) continue;
+    status->add_replica_disabled_events(
+        absl::StrCat(schema, ".", events.GetOr(i, "EVENT_NAME", "")));
+  }
   return absl::OkStatus();
 }
 

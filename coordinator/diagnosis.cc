@@ -1,7 +1,9 @@
 #include "coordinator/diagnosis.h"
 #include "absl/strings/string_view.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -69,6 +71,27 @@ std::vector<std::string> VipConfigProblems(const PairView& view) {
     }
   }
   return out;
+}
+
+std::vector<std::string> EventsRunningNowhere(const PairView& view) {
+  std::vector<std::string> out;
+  if (!view.nodes[0].db_ok() || !view.nodes[1].db_ok()) return out;
+  const auto& a = view.nodes[0].status->replica_disabled_events();
+  const auto& b = view.nodes[1].status->replica_disabled_events();
+  std::set<std::string> on_b(b.begin(), b.end());
+  for (const std::string& e : a) {
+    if (on_b.count(e)) out.push_back(e);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string EventsRunningNowhereText(const std::vector<std::string>& events) {
+  return absl::StrCat(events.size(),
+                      " event(s) are DISABLE ON SLAVE on both nodes and run on "
+                      "neither: ",
+                      absl::StrJoin(events, ", "),
+                      ". On the node that should run each: ALTER EVENT <schema>.<event> ENABLE");
 }
 
 uint64_t UserDataBytes(const v1::NodeStatus& status) {

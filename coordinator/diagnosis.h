@@ -75,6 +75,12 @@ std::vector<std::string> ErrantTransactions(const v1::NodeStatus& source,
 std::vector<std::string> PreflightRefusals(const PairView& view, const Roles& roles,
                                            const PreflightOptions& options);
 
+// Events SLAVESIDE_DISABLED on both nodes, "schema.event" sorted: they run on neither.
+// A re-seed copies the source's DISABLE ON SLAVE events and disables the rest on the
+// target, so an event the old target ran (disabled on the source) ends up here.
+std::vector<std::string> EventsRunningNowhere(const PairView& view);
+std::string EventsRunningNowhereText(const std::vector<std::string>& events);
+
 uint64_t UserDataBytes(const v1::NodeStatus& status);
 std::string HumanBytes(uint64_t bytes);
 

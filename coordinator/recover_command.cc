@@ -380,10 +380,14 @@ int RunRecover(const RecoverFlags& flags) {
                       "; source global lock ", ctx.records["source_lock_ms"], " ms");
     }
     sink->Footer(diagnosis.health == Health::kHealthy, summary);
+    if (std::vector<std::string> nowhere = EventsRunningNowhere(after); !nowhere.empty()) {
+      ctx.warnings.push_back(EventsRunningNowhereText(nowhere));
+    }
+    if (!flags.json) std::printf("\n%s", RenderStatusTable(after, diagnosis).c_str());
+    // Last, so that they are what stays on the screen.
     for (const std::string& w : ctx.warnings) {
       std::fprintf(flags.json ? stderr : stdout, "WARNING: %s\n", w.c_str());
     }
-    if (!flags.json) std::printf("\n%s", RenderStatusTable(after, diagnosis).c_str());
     code = diagnosis.health == Health::kHealthy ? kExitOk : kExitFailed;
   } else {
     v1::JournalEntry end;

@@ -113,6 +113,7 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
   for (size_t i = 1; i < diagnosis.problems.size(); ++i) {
     absl::StrAppend(&out, "           ", diagnosis.problems[i], "\n");
   }
+
   return out;
 }
 
@@ -155,6 +156,9 @@ int RunStatus(const std::string& config_flag, bool json) {
   } else {
     std::printf("cluster %s\n\n%s", session->config.name.c_str(),
                 RenderStatusTable(view, diagnosis).c_str());
+    if (std::vector<std::string> nowhere = EventsRunningNowhere(view); !nowhere.empty()) {
+      std::printf("note: %s\n", EventsRunningNowhereText(nowhere).c_str());
+    }
     if (diagnosis.health == Health::kDegraded) {
       auto roles = ChooseRoles(view, std::nullopt);
       if (roles.ok()) {

@@ -394,6 +394,23 @@ TEST_F(RecoverTest, SourceDb2ReseedsDb1) {
   EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
   EXPECT_TRUE(cluster().keepalived_running(kDb1));
   EXPECT_EQ(NewBackups(kDb1, backups).size(), 1u);
+
+  // shop.nightly was created on db1, so db2 (the source) had it DISABLE ON SLAVE, and the
+  // re-seeded db1 gets it disabled too: it runs on neither node, and both commands say so.
+  const std::string nowhere =
+      "1 event(s) are DISABLE ON SLAVE on both nodes and run on neither: shop.nightly";
+  EXPECT_TRUE(absl::StrContains(recover.out, "WARNING: " + nowhere)) << recover.Describe();
+  CliResult status = Cli({"status"});
+  EXPECT_EQ(status.exit_code, 0) << status.Describe();
+  EXPECT_TRUE(absl::StrContains(status.out, "note: " + nowhere)) << status.Describe();
+  // Enabled again on db1 (db2 applies it as DISABLE ON SLAVE): the note goes away.
+  ASSERT_OK(pair().Exec(kDb1, "ALTER EVENT shop.nightly ENABLE"));
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(
+      Value(kDb2, "SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_NAME = 'nightly'"),
+      "SLAVESIDE_DISABLED");
+  status = Cli({"status"});
+  EXPECT_FALSE(absl::StrContains(status.out, "note:")) << status.Describe();
 }
 
 TEST_F(RecoverTest, ErrantTransactionsOnTargetAreRefusedUnlessDiscarded) {

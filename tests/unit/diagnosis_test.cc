@@ -498,6 +498,22 @@ TEST(VipConfigProblemsTest, SameAddressWrittenDifferently) {
   EXPECT_THAT(VipConfigProblems(v), IsEmpty());
 }
 
+TEST(EventsRunningNowhereTest, OnlyThoseDisabledOnBothNodes) {
+  PairView v = Healthy();
+  EXPECT_THAT(EventsRunningNowhere(v), IsEmpty());
+  St(v, 0).add_replica_disabled_events("shop.b");
+  St(v, 0).add_replica_disabled_events("crm.a");
+  St(v, 1).add_replica_disabled_events("crm.a");
+  St(v, 1).add_replica_disabled_events("shop.b");
+  St(v, 1).add_replica_disabled_events("shop.c");
+  EXPECT_THAT(EventsRunningNowhere(v), ElementsAre("crm.a", "shop.b"));
+  EXPECT_EQ(EventsRunningNowhereText({"crm.a"}),
+            "1 event(s) are DISABLE ON SLAVE on both nodes and run on neither: crm.a. On the "
+            "node that should run each: ALTER EVENT <schema>.<event> ENABLE");
+  v.nodes[1].status = absl::UnavailableError("down");
+  EXPECT_THAT(EventsRunningNowhere(v), IsEmpty());
+}
+
 // ---------- helpers ----------
 
 TEST(HumanBytesTest, Units) {
