@@ -67,13 +67,17 @@ AccountFilter AgentService::Accounts() const {
   return AccountFilter{deps_.config.mariadb.user, deps_.config.mariadb.repl_user};
 }
 
-grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::StatusRequest*,
+grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::StatusRequest* request,
                                      v1::NodeStatus* reply) {
   if (absl::Status s = Authorize(context, nullptr); !s.ok()) return Fail("status", s);
   reply->set_node(deps_.config.name);
-  auto session = deps_.db->Open();
-  absl::Status db = session.ok() ? CollectDatabaseFacts(**session, reply) : session.status();
-  if (!db.ok()) reply->set_db_error(std::string(db.message()));
+  absl::StatusOr<std::unique_ptr<DbSession>> session =
+      absl::FailedPreconditionError("not asked (brief status)");
+  if (!request->brief()) {
+    session = deps_.db->Open();
+    absl::Status db = session.ok() ? CollectDatabaseFacts(**session, reply) : session.status();
+    if (!db.ok()) reply->set_db_error(std::string(db.message()));
+  }
 
   const std::string& vip = deps_.config.keepalived.vip;
   reply->set_vip(vip);
@@ -95,7 +99,7 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
   }
   RealConfigFiles files;
   DescribeKeepalivedFiles(deps_.config.keepalived, files, ShortHostName(), ka);
-  if (auto free = FreeBytes(deps_.config.state_dir); free.ok()) {
+  if (auto free = FreeBytes(deps_.config.state_dir); free.ok() && !request->brief()) {
     reply->set_state_dir_free_bytes(*free);
   }
   if (session.ok()) {

@@ -39,11 +39,13 @@ void AgentClient::SetDeadline(grpc::ClientContext* context, absl::Duration d) co
                         std::chrono::milliseconds(absl::ToInt64Milliseconds(d)));
 }
 
-absl::StatusOr<v1::NodeStatus> AgentClient::GetStatus() {
+absl::StatusOr<v1::NodeStatus> AgentClient::GetStatus(bool brief) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
   v1::NodeStatus reply;
-  grpc::Status s = stub_->GetStatus(&ctx, v1::StatusRequest(), &reply);
+  v1::StatusRequest request;
+  request.set_brief(brief);
+  grpc::Status s = stub_->GetStatus(&ctx, request, &reply);
   if (!s.ok()) return Wrap(s, "status");
   return reply;
 }

@@ -24,7 +24,8 @@ class AgentClient {
 
   const NodeEntry& node() const { return node_; }
 
-  absl::StatusOr<v1::NodeStatus> GetStatus();
+  // `brief`: VIP, keepalived and lease only (StatusRequest.brief), for polling.
+  absl::StatusOr<v1::NodeStatus> GetStatus(bool brief = false);
   absl::StatusOr<v1::LeaseReply> AcquireLease(const std::string& run_id, const std::string& holder,
                                               int ttl_seconds);
   absl::StatusOr<v1::LeaseReply> RenewLease(const std::string& run_id, int ttl_seconds);

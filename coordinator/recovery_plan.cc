@@ -40,8 +40,8 @@ absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeou
   absl::Time deadline = absl::Now() + timeout;
   std::string last;
   while (true) {
-    auto s = ctx.source->GetStatus();
-    auto t = ctx.target->GetStatus();
+    auto s = ctx.source->GetStatus(/*brief=*/true);
+    auto t = ctx.target->GetStatus(/*brief=*/true);
     if (s.ok() && t.ok()) {
       bool ok = !t->vip_local() && (s->vip_local() || !want_on_source);
       if (ok) return absl::OkStatus();
@@ -82,13 +82,13 @@ absl::Status VipMoved(RunContext& ctx, const TakeoverPrediction& p) {
 // preempting target needs to take it. The watch is skipped when the configs say the target never
 // preempts.
 absl::Status ConfirmVipStays(RunContext& ctx) {
-  absl::StatusOr<v1::NodeStatus> s_now = ctx.source->GetStatus();
-  absl::StatusOr<v1::NodeStatus> t_now = ctx.target->GetStatus();
+  absl::StatusOr<v1::NodeStatus> s_now = ctx.source->GetStatus(/*brief=*/true);
+  absl::StatusOr<v1::NodeStatus> t_now = ctx.target->GetStatus(/*brief=*/true);
   TakeoverPrediction p = PredictTakeover(s_now.ok() ? *s_now : ctx.source_status(),
                                          t_now.ok() ? *t_now : ctx.target_status());
   absl::Status where = WaitVip(ctx, true, ctx.options.vip_wait);
   auto target_has_vip = [&] {
-    auto t = ctx.target->GetStatus();
+    auto t = ctx.target->GetStatus(/*brief=*/true);
     return t.ok() && t->vip_local();
   };
   if (!where.ok()) {

@@ -133,11 +133,13 @@ class SecurityTest : public ::testing::Test {
     return StubTo(node, certs().Coordinator());
   }
 
-  static absl::StatusOr<v1::NodeStatus> NodeStatus(int node) {
+  static absl::StatusOr<v1::NodeStatus> NodeStatus(int node, bool brief = false) {
     auto stub = StubTo(node);
     if (stub == nullptr) return absl::InternalError("no stub");
     v1::NodeStatus reply;
-    grpc::Status s = stub->GetStatus(ContextWithDeadline().get(), v1::StatusRequest(), &reply);
+    v1::StatusRequest request;
+    request.set_brief(brief);
+    grpc::Status s = stub->GetStatus(ContextWithDeadline().get(), request, &reply);
     if (!s.ok()) return absl::UnavailableError(Describe(s));
     return reply;
   }
@@ -518,6 +520,22 @@ TEST_F(SecurityTest, AgentRefusesDestructiveActionsUnlessFenced) {
   start_ka.set_action(v1::KeepalivedRequest::START);
   ASSERT_TRUE(stub->ControlKeepalived(ContextWithDeadline().get(), start_ka, &reply).ok());
   EXPECT_TRUE(Release(*stub, run).ok());
+}
+
+// The brief status fencing polls answers without asking the database.
+TEST_F(SecurityTest, BriefStatusLeavesTheDatabaseAlone) {
+  auto full = NodeStatus(kDb1);
+  auto brief = NodeStatus(kDb1, /*brief=*/true);
+  ASSERT_TRUE(full.ok() && brief.ok()) << full.status() << brief.status();
+  EXPECT_NE(full->server_id(), 0u);
+  EXPECT_FALSE(full->master().file().empty());
+  EXPECT_EQ(brief->node(), "db1");
+  EXPECT_EQ(brief->server_id(), 0u);
+  EXPECT_TRUE(brief->master().file().empty());
+  EXPECT_EQ(brief->schemas_size(), 0);
+  EXPECT_EQ(brief->db_error(), "");
+  EXPECT_EQ(brief->keepalived().control(), full->keepalived().control());
+  EXPECT_EQ(brief->vip_local(), full->vip_local());
 }
 
 // 127.0.0.1 is on a local interface of every agent here: an agent configured with it
