@@ -40,7 +40,12 @@ absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeou
   absl::Time deadline = absl::Now() + timeout;
   std::string last;
   while (true) {
+    // The old master gives the VIP up when it hears the new one: allow it that moment.
     auto s = ctx.source->GetStatus(/*brief=*/true);
+    for (int i = 0; i < 8 && s.ok() && s->vip_local(); ++i) {
+      absl::SleepFor(absl::Milliseconds(250));
+      s = ctx.source->GetStatus(/*brief=*/true);
+    }
     auto t = ctx.target->GetStatus(/*brief=*/true);
     if (s.ok() && t.ok()) {
       bool ok = !t->vip_local() && (s->vip_local() || !want_on_source);
@@ -64,17 +69,25 @@ absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeou
 absl::Status VipMoved(RunContext& ctx, const TakeoverPrediction& p) {
   const std::string& S = ctx.source->node().name;
   const std::string& T = ctx.target->node().name;
+  // The old master gives the VIP up when it hears the new one: allow it that moment.
+  auto s = ctx.source->GetStatus(/*brief=*/true);
+  for (int i = 0; i < 8 && s.ok() && s->vip_local(); ++i) {
+    absl::SleepFor(absl::Milliseconds(250));
+    s = ctx.source->GetStatus(/*brief=*/true);
+  }
+  std::string on_source = !s.ok() ? absl::StrCat(", ", S, " cannot say whether it too holds it")
+                          : s->vip_local() ? absl::StrCat(" AND still on ", S, " (both hold it)")
+                                           : absl::StrCat(", no longer on ", S);
   return absl::FailedPreconditionError(absl::StrCat(
       "VIP MOVED: after keepalived started on ", T, " the VIP ", ctx.source_status().vip(),
-      " is on ", T, " (the re-seeded node), no longer on ", S, ". Why: ",
+      " is on ", T, " (the re-seeded node)", on_source, ". Why: ",
       p.outcome == TakeoverPrediction::Outcome::kTakes
           ? p.reason
           : absl::StrCat("not explained by the keepalived configs (", p.reason,
                          "); check keepalived's log on both nodes"),
       ". The data is safe: both nodes replicate from each other and ", T, " has all of ", S,
       "'s data, so writes now go to ", T, ". To keep ", S, " the master after a recovery, give ", T,
-      " nopreempt (with state BACKUP) or a lower "
-      "priority"));
+      " nopreempt (with state BACKUP) or a lower priority"));
 }
 
 // After keepalived started on the target: the VIP must be on the source and stay there
