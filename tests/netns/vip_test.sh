@@ -410,6 +410,19 @@ steps_of_last_run() {
     END { print steps }' "$DIR/coordinator-state/journal/netns.jsonl"
 }
 
+# Runs `mmresync recover --yes OPTIONS` into $DIR/recover-TAG.out (also left in $out) and
+# checks its exit code; on a different code the output is shown.
+recover_expect() { # tag, expected exit code, [recover options...]
+  local tag=$1 want=$2 rc=0
+  shift 2
+  out="$DIR/recover-$tag.out"
+  mm recover --yes "$@" >"$out" 2>&1 || rc=$?
+  if [ "$rc" -eq "$want" ]; then pass "$tag: recover${*:+ $*} exits $want"; else
+    fail "$tag: recover${*:+ $*} exits $want (got $rc)"; sed 's/^/    /' "$out"
+  fi
+}
+said() { log "$1: recover said:"; sed 's/^/    /' "$out"; }   # tag
+
 # ---------- refusals ----------
 
 refused_unchanged() { # tag, expected message, [recover options...]
@@ -493,13 +506,8 @@ restart_agent 2 "$DIR/node2/agent-stop-fails.toml"
 check "stop-fails: VIP on db1 only, keepalived running on both" both_ok_on 1
 node_facts 1 >"$DIR/facts-stop-fails-db1"
 node_facts 2 >"$DIR/facts-stop-fails-db2"
-rc=0
-mm recover --yes >"$DIR/recover-stop-fails.out" 2>&1 || rc=$?
-if [ "$rc" -eq 1 ]; then pass "stop-fails: recover exits 1"; else
-  fail "stop-fails: recover exits 1 (got $rc)"; sed 's/^/    /' "$DIR/recover-stop-fails.out"
-fi
-log "stop-fails: recover said:"
-sed 's/^/    /' "$DIR/recover-stop-fails.out"
+recover_expect stop-fails 1
+said stop-fails
 check "stop-fails: the failure is the fence's keepalived stop" \
   grep -q "fence-target" "$DIR/recover-stop-fails.out"
 check "stop-fails: the message quotes the failing command" \
@@ -514,12 +522,7 @@ check "stop-fails: no lease left behind" no_lease
 
 # ... and with the real stop command again, the pair is repaired.
 restart_agent 2 "$DIR/node2/agent.toml"
-rc=0
-mm recover --yes >"$DIR/recover-after-stop-fails.out" 2>&1 || rc=$?
-if [ "$rc" -eq 0 ]; then pass "stop-fails: a new recover with a working stop exits 0"; else
-  fail "stop-fails: a new recover with a working stop exits 0 (got $rc)"
-  sed 's/^/    /' "$DIR/recover-after-stop-fails.out"
-fi
+recover_expect after-stop-fails 0
 check "stop-fails: replication healthy both ways afterwards" pair_healthy
 check "stop-fails: VIP on db1 only, keepalived running on both at the end" both_ok_on 1
 
@@ -536,14 +539,8 @@ break_replication 2 1 900005
 check "fence-vip-stays: VIP on db1 only, keepalived running on both" both_ok_on 1
 node_facts 1 >"$DIR/facts-fence-vip-stays-db1"
 node_facts 2 >"$DIR/facts-fence-vip-stays-db2"
-rc=0
-mm recover --yes >"$DIR/recover-fence-vip-stays.out" 2>&1 || rc=$?
-out="$DIR/recover-fence-vip-stays.out"
-if [ "$rc" -eq 1 ]; then pass "fence-vip-stays: recover exits 1"; else
-  fail "fence-vip-stays: recover exits 1 (got $rc)"; sed 's/^/    /' "$out"
-fi
-log "fence-vip-stays: recover said:"
-sed 's/^/    /' "$out"
+recover_expect fence-vip-stays 1
+said fence-vip-stays
 check "fence-vip-stays: the fence failed after waiting ${VIP_WAIT_SECONDS}s for the VIP to leave db2" \
   all "grep -q 'recover failed at step fence-target' '$out' &&
     grep -q 'VIP not where it must be after ${VIP_WAIT_SECONDS}s: db1 VIP present, db2 VIP present' '$out'"
@@ -556,12 +553,7 @@ check "fence-vip-stays: nothing changed on db1" same_facts 1 "$DIR/facts-fence-v
 check "fence-vip-stays: nothing changed on db2 (keepalived restarted by the test)" \
   same_facts 2 "$DIR/facts-fence-vip-stays-db2"
 restart_agent 2 "$DIR/node2/agent.toml"
-rc=0
-mm recover --resume --yes >"$DIR/recover-fence-vip-stays-resume.out" 2>&1 || rc=$?
-if [ "$rc" -eq 0 ]; then pass "fence-vip-stays: recover --resume completes"; else
-  fail "fence-vip-stays: recover --resume completes (got $rc)"
-  sed 's/^/    /' "$DIR/recover-fence-vip-stays-resume.out"
-fi
+recover_expect fence-vip-stays-resume 0 --resume
 check "fence-vip-stays: healthy afterwards, VIP on db1 only" all 'pair_healthy && both_ok_on 1'
 
 # 7. keepalived cannot be started on the target at the end: exit 1, the pair otherwise
@@ -571,14 +563,8 @@ cp "$DIR/node2/agent.toml" "$DIR/node2/agent-start-fails.toml"
 sed -i 's|^start = .*|start = "echo no keepalived today >\&2; exit 4"|' "$DIR/node2/agent-start-fails.toml"
 restart_agent 2 "$DIR/node2/agent-start-fails.toml"
 break_replication 2 1 900006
-rc=0
-out="$DIR/recover-start-fails.out"
-mm recover --yes >"$out" 2>&1 || rc=$?
-if [ "$rc" -eq 1 ]; then pass "start-fails: recover exits 1"; else
-  fail "start-fails: recover exits 1 (got $rc)"; sed 's/^/    /' "$out"
-fi
-log "start-fails: recover said:"
-sed 's/^/    /' "$out"
+recover_expect start-fails 1
+said start-fails
 check "start-fails: the message says the pair replicates and keepalived did not start (with its error)" \
   all "grep -q 'recover failed at step unfence: the pair replicates both ways again' '$out' &&
     grep -q 'keepalived on db2 did not start: .*exited 4: no keepalived today' '$out'"
@@ -587,12 +573,7 @@ check "start-fails: the report says the data needs nothing more" \
 check "start-fails: replication healthy both ways, VIP on db1, keepalived stopped on db2" \
   all 'wait_for "replication in sync" 60 in_sync && vip_only_on 1 && ka_stopped 2'
 restart_agent 2 "$DIR/node2/agent.toml"
-rc=0
-mm recover --resume --yes >"$DIR/recover-start-fails-resume.out" 2>&1 || rc=$?
-if [ "$rc" -eq 0 ]; then pass "start-fails: recover --resume completes"; else
-  fail "start-fails: recover --resume completes (got $rc)"
-  sed 's/^/    /' "$DIR/recover-start-fails-resume.out"
-fi
+recover_expect start-fails-resume 0 --resume
 check "start-fails: the resumed run re-ran only the fence and the unfence (journal: no RESET SLAVE, no import)" \
   all "[ \"\$(steps_of_last_run)\" = 'fence-target unfence' ]"
 check "start-fails: healthy afterwards, VIP on db1 only, keepalived running on both" \
@@ -614,15 +595,9 @@ check "preempting-target: plan warns that db2 will take the VIP, with the reason
   all "grep -q 'WARNING: when keepalived starts again on db2 at the end, it will take the VIP from db1' '$DIR/plan-preempting.out' &&
     grep -q 'priority 150 > 100 on db1 and no nopreempt' '$DIR/plan-preempting.out'"
 start_samplers preempting
-rc=0
-out="$DIR/recover-preempting.out"
-mm recover --yes >"$out" 2>&1 || rc=$?
+recover_expect preempting-target 1
 stop_samplers
-if [ "$rc" -eq 1 ]; then pass "preempting-target: recover exits 1"; else
-  fail "preempting-target: recover exits 1 (got $rc)"; sed 's/^/    /' "$out"
-fi
-log "preempting-target: recover said:"
-sed 's/^/    /' "$out"
+said preempting-target
 check "preempting-target: VIP MOVED, with the config's reason (file:line, priorities)" \
   all "grep -q 'VIP MOVED: after keepalived started on db2 the VIP $VIP is on db2' '$out' &&
     grep -q \"db2's vrrp_instance VI_mmr ($DIR/node2/keepalived.conf:[0-9]*) has priority 150 > 100 on db1\" '$out' &&
