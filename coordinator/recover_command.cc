@@ -171,9 +171,18 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
       absl::StrAppend(&out, "; its state is unknown (", target_now.status().message(), ")");
     }
     absl::StrAppend(&out, ".\n  The data needs nothing more: only keepalived/the VIP above.\n");
-    absl::StrAppend(&out,
-                    "Next: mmresync status (where the VIP is); after fixing keepalived, "
-                    "mmresync recover --resume re-runs only the unfence step.\n");
+    if (target_now.ok() && target_now->vip_local()) {
+      // A resume would fence the VIP holder (refused) and the VIP would only flap.
+      absl::StrAppend(&out, "Next: nothing to resume; ", T, " serves as the master now. To have ",
+                      S, " hold the VIP after recoveries, give ", T,
+                      "'s keepalived nopreempt (with state BACKUP) or a lower priority, then "
+                      "restart keepalived on ",
+                      T, ". Check with: mmresync status\n");
+    } else {
+      absl::StrAppend(&out, "Next: fix keepalived on ", T,
+                      ", then run: mmresync recover --resume (it re-runs only the fence and "
+                      "the unfence; nothing is copied again)\n");
+    }
     return out;
   }
   if (!fenced) {

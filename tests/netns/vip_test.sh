@@ -568,8 +568,9 @@ said start-fails
 check "start-fails: the message says the pair replicates and keepalived did not start (with its error)" \
   all "grep -q 'recover failed at step unfence: the pair replicates both ways again' '$out' &&
     grep -q 'keepalived on db2 did not start: .*exited 4: no keepalived today' '$out'"
-check "start-fails: the report says the data needs nothing more" \
-  grep -q 'The data needs nothing more' "$out"
+check "start-fails: the report says the data needs nothing more, and to resume after fixing keepalived" \
+  all "grep -q 'The data needs nothing more' '$out' &&
+    grep -q 'Next: fix keepalived on db2, then run: mmresync recover --resume' '$out'"
 check "start-fails: replication healthy both ways, VIP on db1, keepalived stopped on db2" \
   all 'wait_for "replication in sync" 60 in_sync && vip_only_on 1 && ka_stopped 2'
 restart_agent 2 "$DIR/node2/agent.toml"
@@ -604,11 +605,15 @@ check "preempting-target: VIP MOVED, with the config's reason (file:line, priori
     grep -q 'The data is safe' '$out'"
 check "preempting-target: the report shows db2 re-seeded, replicating, holding the VIP" \
   grep -q 'db2 (target): re-seeded from db1, replicating from db1; keepalived running, read_only=OFF, HOLDS THE VIP' "$out"
+check "preempting-target: the report says there is nothing to resume" \
+  grep -q 'Next: nothing to resume; db2 serves as the master now' "$out"
 t_import=$(journal_ms step-done stream-import || true)
 check "preempting-target: the VIP was not on db2 before its import had finished" \
   all "[ -n '$t_import' ] && ! awk -v t='$t_import' '\$1 <= t && /vip=1/ { found = 1 } END { exit !found }' '$DIR/samples-preempting-db2.log'"
 check "preempting-target: replication healthy both ways, the VIP on db2 only" \
   all 'pair_healthy && vip_only_on 2 && ka_both_running'
+# A resume anyway would fence the node that now holds the VIP: refused, nothing changed.
+refused_unchanged preempting-resume "the target db2 holds the VIP" --resume
 write_keepalived 2   # read by keepalived when vip_to restarts it
 check "preempting-target: with nopreempt again, keepalived puts the VIP back on db1" vip_to 1
 
