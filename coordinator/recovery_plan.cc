@@ -40,12 +40,7 @@ absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeou
   absl::Time deadline = absl::Now() + timeout;
   std::string last;
   while (true) {
-    // The old master gives the VIP up when it hears the new one: allow it that moment.
     auto s = ctx.source->GetStatus(/*brief=*/true);
-    for (int i = 0; i < 8 && s.ok() && s->vip_local(); ++i) {
-      absl::SleepFor(absl::Milliseconds(250));
-      s = ctx.source->GetStatus(/*brief=*/true);
-    }
     auto t = ctx.target->GetStatus(/*brief=*/true);
     if (s.ok() && t.ok()) {
       bool ok = !t->vip_local() && (s->vip_local() || !want_on_source);
