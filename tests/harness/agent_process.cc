@@ -1,5 +1,6 @@
 #include "tests/harness/agent_process.h"
 
+#include "tests/harness/child_process.h"
 #include "tests/harness/log_tail.h"
 
 #include <fcntl.h>
@@ -42,12 +43,6 @@ std::string TomlString(const std::string& value) {
     out += c;
   }
   return out + "\"";
-}
-
-std::string DescribeWaitStatus(int wait_status) {
-  if (WIFEXITED(wait_status)) return absl::StrCat("exited with status ", WEXITSTATUS(wait_status));
-  if (WIFSIGNALED(wait_status)) return absl::StrCat("killed by signal ", WTERMSIG(wait_status));
-  return absl::StrCat("wait status ", wait_status);
 }
 
 }  // namespace
@@ -152,51 +147,10 @@ absl::Status AgentProcess::WriteConfig() {
 
 absl::Status AgentProcess::Spawn() {
   if (pid_ > 0) return absl::FailedPreconditionError(describe() + ": already running");
-  // Everything the child needs is prepared before fork: after it only async-signal-safe
-  // calls are allowed (the test process has gRPC threads).
-  const std::string bin = MMRESYNC_AGENT_BIN;
-  const std::string flag = "--config";
-  const std::string config = config_path();
-  std::vector<char*> args = {const_cast<char*>(bin.c_str()), const_cast<char*>(flag.c_str()),
-                             const_cast<char*>(config.c_str()), nullptr};
-  const int out = open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (out < 0) {
-    return absl::InternalError(absl::StrCat("open ", log_path(), ": ", std::strerror(errno)));
-  }
-  const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    close(out);
-    return absl::InternalError(absl::StrCat("open /dev/null: ", std::strerror(errno)));
-  }
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int err = errno;
-    close(out);
-    close(in);
-    return absl::InternalError(absl::StrCat(describe(), ": fork: ", std::strerror(err)));
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(126);
-    if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-        dup2(out, STDERR_FILENO) < 0) {
-      _exit(126);
-    }
-    close_range(3, ~0U, 0);
-    // The test process may block signals (gtest does not, but be sure): the agent
-    // sigwaits for SIGTERM itself.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(args[0], args.data());
-    static const char kMessage[] = "exec of mmresync-agent failed\n";
-    (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
-    _exit(127);
-  }
-  close(out);
-  close(in);
-  pid_ = pid;
+  absl::StatusOr<pid_t> pid =
+      SpawnChild({MMRESYNC_AGENT_BIN, "--config", config_path()}, log_path(), 0600);
+  if (!pid.ok()) return Annotate(pid.status(), describe());
+  pid_ = *pid;
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 #include "tests/harness/mariadb_instance.h"
 
+#include "tests/harness/child_process.h"
 #include "tests/harness/log_tail.h"
 
 #include <fcntl.h>
@@ -52,70 +53,6 @@ absl::StatusOr<std::string> FindBinary(const std::string& name, const char* env_
   }
   return absl::NotFoundError(
       absl::StrCat(name, " not found in $PATH or /usr/sbin, /usr/bin (set $", env_override, ")"));
-}
-
-// fork/exec `argv` (argv[0] an absolute path) with stdin from /dev/null and stdout and
-// stderr appended to `output_path`. The child dies with the calling thread
-// (PR_SET_PDEATHSIG) and inherits no descriptors beyond 0-2.
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& output_path) {
-  // Everything the child needs is prepared before fork: after fork only
-  // async-signal-safe calls are allowed (the test process has threads).
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  const int out = open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out < 0) {
-    return absl::InternalError(absl::StrCat("open ", output_path, ": ", std::strerror(errno)));
-  }
-  const int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    close(out);
-    return absl::InternalError(absl::StrCat("open /dev/null: ", std::strerror(errno)));
-  }
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) {
-    const int err = errno;
-    close(out);
-    close(in);
-    return absl::InternalError(absl::StrCat("fork for ", argv[0], ": ", std::strerror(err)));
-  }
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(126);  // the parent died before prctl
-    if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
-        dup2(out, STDERR_FILENO) < 0) {
-      _exit(126);
-    }
-    close_range(3, ~0U, 0);
-    execv(args[0], args.data());
-    static const char kMessage[] = "exec failed\n";
-    (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
-    _exit(127);
-  }
-  close(out);
-  close(in);
-  return pid;
-}
-
-std::string DescribeWaitStatus(int wait_status) {
-  if (WIFEXITED(wait_status)) return absl::StrCat("exited with status ", WEXITSTATUS(wait_status));
-  if (WIFSIGNALED(wait_status)) return absl::StrCat("killed by signal ", WTERMSIG(wait_status));
-  return absl::StrCat("wait status ", wait_status);
-}
-
-// Waits (bounded polling) for `pid` to exit and reaps it.
-absl::StatusOr<int> WaitForExit(pid_t pid, absl::Duration timeout, absl::string_view what) {
-  int wait_status = 0;
-  absl::Status waited = WaitUntil(
-      [&] {
-        const pid_t r = waitpid(pid, &wait_status, WNOHANG);
-        return r == pid || (r < 0 && errno == ECHILD);
-      },
-      timeout, absl::Milliseconds(20), what);
-  if (!waited.ok()) return waited;
-  return wait_status;
 }
 
 // The "[ERROR]" lines among the last 200 lines of a log, joined by newlines.
@@ -329,9 +266,10 @@ absl::Status MariadbInstance::WriteCnf() {
 
 absl::StatusOr<pid_t> MariadbInstance::SpawnInstall() {
   ASSIGN_OR_RETURN(std::string install, FindBinary("mariadb-install-db", "MMRESYNC_INSTALL_DB"));
-  absl::StatusOr<pid_t> pid = Spawn({install, absl::StrCat("--defaults-file=", cnf_path_),
-                                     "--auth-root-authentication-method=normal", "--skip-test-db"},
-                                    dir_ + "/install.log");
+  absl::StatusOr<pid_t> pid =
+      SpawnChild({install, absl::StrCat("--defaults-file=", cnf_path_),
+                  "--auth-root-authentication-method=normal", "--skip-test-db"},
+                 dir_ + "/install.log");
   if (!pid.ok()) return Annotated(pid.status());
   return pid;
 }
@@ -365,8 +303,8 @@ absl::Status MariadbInstance::LaunchAndWait(bool* port_in_use) {
   *port_in_use = false;
   ASSIGN_OR_RETURN(std::string mariadbd, FindBinary("mariadbd", "MMRESYNC_MARIADBD"));
   // --defaults-file must be the first argument, or /etc/mysql would be read as well.
-  ASSIGN_OR_RETURN(pid_,
-                   Spawn({mariadbd, absl::StrCat("--defaults-file=", cnf_path_)}, stdout_log_));
+  ASSIGN_OR_RETURN(
+      pid_, SpawnChild({mariadbd, absl::StrCat("--defaults-file=", cnf_path_)}, stdout_log_));
   paused_ = false;
 
   int wait_status = 0;
