@@ -14,14 +14,17 @@
 namespace mmresync::agent {
 
 struct AccountExport {
-  std::string sql;  // DROP USER IF EXISTS + CREATE USER + GRANT statements, ';'-terminated
-  int accounts = 0;
+  std::string sql;   // roles, then DROP USER IF EXISTS + CREATE USER + GRANTs; ';'-terminated
+  int accounts = 0;  // users
+  int roles = 0;
   std::vector<std::string> skipped;  // "'u'@'h' (why)", for the operator
 };
 
 // Accounts never carried: the agent's own and the replication user (each node keeps
-// its own so replication and the agent keep working), the server's built-in accounts,
-// anonymous accounts and roles.
+// its own so replication and the agent keep working), the server's built-in accounts
+// and anonymous accounts. Roles are carried first (CREATE OR REPLACE ROLE and the
+// source's grants), since users' grants name them; the importing account becomes their
+// admin on the target, as MariaDB makes a role's creator.
 struct AccountFilter {
   std::string agent_user;
   std::string repl_user;

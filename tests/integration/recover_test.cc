@@ -22,6 +22,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -253,6 +254,12 @@ TEST_F(RecoverTest, HealthyPairStatusAndRecoverChangeNothing) {
 
 TEST_F(RecoverTest, DuplicateKeyOnStandby) {
   ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900001));
+  // A role made on the master after the standby stopped applying, held by a user: the
+  // re-seeded standby must have it, or replaying the user's grants fails.
+  for (const char* sql : {"CREATE ROLE analyst", "GRANT SELECT ON crm.* TO analyst",
+                          "GRANT analyst TO 'app'@'%'", "SET DEFAULT ROLE analyst FOR 'app'@'%'"}) {
+    ASSERT_OK(pair().Exec(kDb1, sql));
+  }
 
   CliResult status = Cli({"status"});
   EXPECT_EQ(status.exit_code, 1) << status.Describe();
@@ -313,16 +320,23 @@ TEST_F(RecoverTest, DuplicateKeyOnStandby) {
   // (ENABLED where it created them, SLAVESIDE_DISABLED if an earlier case re-seeded it).
   EXPECT_EQ(Value(kDb2, kEventStatus), "SLAVESIDE_DISABLED");
   EXPECT_EQ(Value(kDb1, kEventStatus), event_on_db1);
-  // The account and its schema-, table- and column-level grants.
-  auto grants = [&](int node) {
-    auto rs = pair().Query(node, "SHOW GRANTS FOR 'app'@'%'");
+  // The account and its schema-, table- and column-level grants, its role and default
+  // role, and the role (made on db1 after db2 stopped applying) with its privileges.
+  auto grants = [&](int node, const std::string& account = "'app'@'%'") {
+    auto rs = pair().Query(node, "SHOW GRANTS FOR " + account);
     std::set<std::string> out;
     if (!rs.ok()) return std::set<std::string>{rs.status().ToString()};
     for (const auto& row : rs->rows) out.insert(row[0].value_or("NULL"));
     return out;
   };
   EXPECT_EQ(grants(kDb2), grants(kDb1));
-  EXPECT_EQ(grants(kDb2).size(), 4u);
+  EXPECT_EQ(grants(kDb2).size(), 6u);
+  EXPECT_TRUE(grants(kDb2).count("GRANT `analyst` TO `app`@`%`"))
+      << absl::StrJoin(grants(kDb2), "\n");
+  EXPECT_TRUE(grants(kDb2).count("SET DEFAULT ROLE `analyst` FOR `app`@`%`"));
+  EXPECT_EQ(grants(kDb2, "analyst"), grants(kDb1, "analyst"));
+  EXPECT_TRUE(grants(kDb2, "analyst").count("GRANT SELECT ON `crm`.* TO `analyst`"))
+      << absl::StrJoin(grants(kDb2, "analyst"), "\n");
   EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE email = 'c5@example.com'"),
             "Kunde 5 \xE2\x80\x94 Zo\xC3\xAB \xE6\x9D\xB1\xE4\xBA\xAC \xF0\x9F\x9A\x80");
 }

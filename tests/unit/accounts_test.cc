@@ -97,6 +97,9 @@ void ScriptServer(FakeDbScript& script) {
   script.OnQuery("SHOW GRANTS FOR 'proxied'@'%'",
                  Rows({"Grants"}, {{"GRANT USAGE ON *.* TO `proxied`@`%`"},
                                    {"GRANT PROXY ON ''@'%' TO 'proxied'@'%'"}}));
+  script.OnQuery("SHOW GRANTS FOR 'reporting'",
+                 Rows({"Grants for reporting"}, {{"GRANT USAGE ON *.* TO `reporting`"},
+                                                 {"GRANT SELECT ON `app`.* TO `reporting`"}}));
   script.Fail("SHOW CREATE USER 'root'@'db2'",
               absl::NotFoundError("mariadb at /run/mysqld/mysqld.sock: ERROR 1133 (28000): "
                                   "Can't find any matching row in the user table"));
@@ -109,8 +112,13 @@ TEST(ExportAccountsTest, StatementsForCarriedAccounts) {
   auto out = ExportAccounts(session, kFilter);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->accounts, 3);
+  EXPECT_EQ(out->roles, 1);
   EXPECT_EQ(out->sql,
             "-- accounts and grants (mmresync: SHOW CREATE USER / SHOW GRANTS)\n"
+            "-- roles first: users' grants name them\n"
+            "CREATE OR REPLACE ROLE 'reporting';\n"
+            "GRANT USAGE ON *.* TO `reporting`;\n"
+            "GRANT SELECT ON `app`.* TO `reporting`;\n"
             "DROP USER IF EXISTS 'app'@'%';\n"
             "CREATE USER `app`@`%` IDENTIFIED BY PASSWORD '*AAAA';\n"
             "GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*AAAA';\n"
@@ -130,24 +138,22 @@ TEST(ExportAccountsTest, SkippedAccountsAreReported) {
   FakeDbSession session(&script);
   auto out = ExportAccounts(session, kFilter);
   ASSERT_TRUE(out.ok()) << out.status();
-  ASSERT_EQ(out->skipped.size(), 3u);
+  ASSERT_EQ(out->skipped.size(), 2u);
   EXPECT_THAT(out->skipped[0], AllOf(StartsWith("'proxied'@'%'"), HasSubstr("PROXY")));
-  EXPECT_EQ(out->skipped[1], "'reporting'@'' (role)");
-  EXPECT_THAT(out->skipped[2], AllOf(StartsWith("'root'@'db2'"), HasSubstr("ERROR 1133")));
+  EXPECT_THAT(out->skipped[1], AllOf(StartsWith("'root'@'db2'"), HasSubstr("ERROR 1133")));
   EXPECT_THAT(out->sql, Not(HasSubstr("PROXY")));
-  EXPECT_THAT(out->sql, Not(HasSubstr("reporting")));
   EXPECT_THAT(out->sql, Not(HasSubstr("'root'@'db2'")));
 }
 
-TEST(ExportAccountsTest, FilteredAndRoleAccountsAreNeverRead) {
+TEST(ExportAccountsTest, FilteredAccountsAreNeverRead) {
   FakeDbScript script;
   ScriptServer(script);
   FakeDbSession session(&script);
   ASSERT_TRUE(ExportAccounts(session, kFilter).ok());
   std::vector<std::string> shown = script.StatementsStartingWith("SHOW ");
   EXPECT_THAT(shown,
-              ElementsAre("SHOW CREATE USER 'app'@'%'", "SHOW GRANTS FOR 'app'@'%'",
-                          "SHOW CREATE USER 'o\\'brien'@'10.0.%'",
+              ElementsAre("SHOW GRANTS FOR 'reporting'", "SHOW CREATE USER 'app'@'%'",
+                          "SHOW GRANTS FOR 'app'@'%'", "SHOW CREATE USER 'o\\'brien'@'10.0.%'",
                           "SHOW GRANTS FOR 'o\\'brien'@'10.0.%'", "SHOW CREATE USER 'proxied'@'%'",
                           "SHOW GRANTS FOR 'proxied'@'%'", "SHOW CREATE USER 'root'@'db2'"));
   // Only reads: the export never changes the server.
@@ -169,6 +175,28 @@ TEST(ExportAccountsTest, OnlyTheHeaderAndFlushWhenNothingIsCarried) {
   EXPECT_EQ(out->sql,
             "-- accounts and grants (mmresync: SHOW CREATE USER / SHOW GRANTS)\n"
             "FLUSH PRIVILEGES;\n");
+}
+
+TEST(ExportAccountsTest, PublicIsNotARoleToCreate) {
+  FakeDbScript script;
+  script.strict_queries = true;
+  script.OnQuery(kUsersQuery, Rows({"User", "Host", "is_role"}, {{"PUBLIC", "", "Y"}}));
+  FakeDbSession session(&script);
+  auto out = ExportAccounts(session, kFilter);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->roles, 0);
+  EXPECT_THAT(out->sql, Not(HasSubstr("PUBLIC")));
+  EXPECT_THAT(out->skipped, ElementsAre(HasSubstr("PUBLIC")));
+}
+
+TEST(ExportAccountsTest, RoleReadErrorFailsNamingTheRole) {
+  FakeDbScript script;
+  ScriptServer(script);
+  script.Fail("SHOW GRANTS FOR 'reporting'", absl::UnavailableError("ERROR 2013: Lost connection"));
+  FakeDbSession session(&script);
+  auto out = ExportAccounts(session, kFilter);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("reading role 'reporting'"));
 }
 
 TEST(ExportAccountsTest, OtherErrorsFail) {
