@@ -3,10 +3,14 @@
 #include <sys/stat.h>
 #include "absl/strings/string_view.h"
 
+#include <thread>
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "agent/keepalived_report.h"
 #include "agent/local_backup.h"
+#include "agent/logical_import.h"
+#include "agent/mariadb_session.h"
 #include "agent/node_facts.h"
 #include "agent/peer_fetch.h"
 #include "agent/replication_control.h"
@@ -17,6 +21,7 @@
 #include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/random_id.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "common/validate.h"
@@ -28,7 +33,10 @@ constexpr absl::Duration kTokenTtl = absl::Minutes(10);
 
 }  // namespace
 
-AgentService::AgentService(AgentDeps deps) : deps_(std::move(deps)) {}
+AgentService::AgentService(AgentDeps deps)
+    : deps_(std::move(deps)),
+      transfers_([this](const std::string& run_id) { return leases_.Check(run_id).ok(); },
+                 TransferRegistry::Limits{}) {}
 
 grpc::Status AgentService::Fail(absl::string_view rpc, const absl::Status& status) {
   // The node's name leads every message so the operator knows where it happened.
@@ -322,9 +330,6 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   }
   if (!s.ok()) return Fail("import", s);
 
-  auto stream = PeerDumpStream::Open(deps_.peer_credentials, r->source_agent(), r->source_node(),
-                                     r->token(), r->run_id());
-  if (!stream.ok()) return Fail("import", stream.status());
   TargetImportParams params;
   params.db = deps_.db.get();
   params.connect = deps_.connect;
@@ -333,8 +338,46 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   params.expected_bytes = r->expected_bytes();
   params.progress = [writer](const v1::Progress& p) { writer->Write(p); };
   params.cancelled = [context] { return context->IsCancelled(); };
-  log::Info("import from agent ", r->source_node(), " at ", r->source_agent(), " started");
-  auto result = ImportFromStream(params, **stream);
+  const std::string method = r->method().empty() ? "auto" : r->method();
+  log::Info("import from agent ", r->source_node(), " at ", r->source_agent(), " started (method ",
+            method, ")");
+  absl::StatusOr<v1::ImportResult> result;
+  if (method == "dump") {
+    result = ImportDump(*r, params);
+  } else {
+    GrpcTransferPeer peer(deps_.peer_credentials, r->source_agent(), r->source_node(), r->token(),
+                          r->run_id());
+    uint32_t workers = r->workers();
+    if (workers == 0) workers = std::clamp<uint32_t>(std::thread::hardware_concurrency(), 2, 8);
+    auto manifest = peer.Begin(workers);
+    if (!manifest.ok() && absl::IsUnimplemented(manifest.status()) && method == "auto") {
+      // Nothing was dropped: the source said why the logical method cannot copy it.
+      std::string why(manifest.status().message());
+      log::Warning("falling back to the dump method: ", why);
+      v1::Progress note;
+      note.set_phase("stream");
+      note.set_method("dump");
+      note.set_message(absl::StrCat("method dump (", why, ")"));
+      writer->Write(note);
+      result = ImportDump(*r, params);
+      if (result.ok()) result->set_fallback_reason(why);
+    } else if (!manifest.ok()) {
+      result =
+          Annotate(manifest.status(), "transfer session could not begin (nothing was dropped)");
+    } else {
+      DbConnectParams loader_connect = deps_.connect;
+      loader_connect.local_infile = true;
+      MariadbSessionFactory loaders(loader_connect);
+      LogicalImportParams lp;
+      lp.base = params;
+      lp.loaders = &loaders;
+      lp.before_drop = [this](DbSession& s) {
+        return CheckDestructive(s, "to drop and import user data");
+      };
+      result = ImportLogical(lp, peer, *manifest);
+      if (!result.ok()) (void)peer.End();
+    }
+  }
   if (!result.ok()) return Fail("import", result.status());
   log::Info("import finished: ", result->bytes(), " bytes, snapshot ",
             result->source_snapshot().file(), ":", result->source_snapshot().position());
@@ -344,6 +387,92 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   last.set_bytes_total(result->bytes());
   *last.mutable_result() = *result;
   writer->Write(last);
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<v1::ImportResult> AgentService::ImportDump(const v1::ImportRequest& r,
+                                                          const TargetImportParams& params) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PeerDumpStream> stream,
+                   PeerDumpStream::Open(deps_.peer_credentials, r.source_agent(), r.source_node(),
+                                        r.token(), r.run_id()));
+  ASSIGN_OR_RETURN(v1::ImportResult result, ImportFromStream(params, *stream));
+  result.set_method("dump");
+  return result;
+}
+
+absl::StatusOr<std::string> AgentService::AgentPeer(grpc::ServerContext* context) {
+  ASSIGN_OR_RETURN(PeerRole role, PeerRoleOf(*context));
+  if (role.kind != PeerRole::Kind::kAgent) {
+    return absl::PermissionDeniedError("the data stream accepts only a peer agent");
+  }
+  return role.node;
+}
+
+grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
+                                         const v1::BeginTransferRequest* r,
+                                         v1::BeginTransferReply* reply) {
+  auto peer = AgentPeer(context);
+  absl::Status s = peer.status();
+  if (s.ok()) s = ValidateToken(r->token());
+  if (s.ok()) s = ValidateRunId(r->run_id());
+  if (s.ok() && (r->workers() < 1 || r->workers() > 32)) {
+    s = absl::InvalidArgumentError("invalid workers: must be 1-32");
+  }
+  if (s.ok()) s = tokens_.Consume(r->token(), *peer, r->run_id());
+  if (!s.ok()) return Fail("begin transfer", s);
+
+  auto id = RandomHex(16);
+  if (!id.ok()) return Fail("begin transfer", id.status());
+  TransferSourceParams params;
+  params.db = deps_.db.get();
+  params.connect = deps_.connect;
+  params.state_dir = deps_.config.state_dir;
+  params.dump_command = deps_.config.mariadb.dump_command;
+  params.accounts = Accounts();
+  // No more snapshot connections than this host can keep busy.
+  params.workers = std::min<uint32_t>(
+      r->workers(), std::max<uint32_t>(2, 2 * std::thread::hardware_concurrency()));
+  auto session = SourceTransfer::Begin(params, *id);
+  if (!session.ok()) {
+    if (absl::IsUnimplemented(session.status())) {
+      // The token stays good for the dump method the target falls back to.
+      tokens_.Authorize(r->token(), *peer, r->run_id(), kTokenTtl);
+    }
+    return Fail("begin transfer", session.status());
+  }
+  *reply = (*session)->manifest();
+  log::Info("transfer session ", *id, " for agent ", *peer, ": ", reply->parts_size(), " parts, ",
+            reply->workers(), " snapshot connections, commits blocked ", reply->commit_block_ms(),
+            " ms, snapshot ", reply->snapshot().file(), ":", reply->snapshot().position());
+  transfers_.Add(std::shared_ptr<SourceTransfer>(std::move(*session)), *peer, r->run_id());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::FetchPart(grpc::ServerContext* context, const v1::FetchPartRequest* r,
+                                     grpc::ServerWriter<v1::DumpChunk>* writer) {
+  auto peer = AgentPeer(context);
+  absl::Status s = peer.status();
+  if (s.ok()) s = ValidateSessionId(r->session_id());
+  if (!s.ok()) return Fail("fetch part", s);
+  auto session = transfers_.Attach(r->session_id(), *peer, context);
+  if (!session.ok()) return Fail("fetch part", session.status());
+  s = (*session)->ServePart(
+      r->part_id(), [writer](const v1::DumpChunk& c) { return writer->Write(c); },
+      [context] { return context->IsCancelled(); });
+  transfers_.Detach(r->session_id(), context);
+  if (!s.ok()) return Fail("fetch part", s);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::EndTransfer(grpc::ServerContext* context,
+                                       const v1::EndTransferRequest* r, v1::ActionReply* reply) {
+  auto peer = AgentPeer(context);
+  absl::Status s = peer.status();
+  if (s.ok()) s = ValidateSessionId(r->session_id());
+  if (s.ok()) s = transfers_.End(r->session_id(), *peer);
+  if (!s.ok()) return Fail("end transfer", s);
+  reply->set_detail("transfer session ended");
+  log::Info("transfer session ", r->session_id(), " ended by agent ", *peer);
   return grpc::Status::OK;
 }
 

@@ -15,6 +15,8 @@
 #include "agent/db_session.h"
 #include "agent/keepalived_controller.h"
 #include "agent/lease.h"
+#include "agent/target_import.h"
+#include "agent/transfer_registry.h"
 #include "agent/vip.h"
 #include "common/config.h"
 #include "mmresync/v1/agent.grpc.pb.h"
@@ -58,6 +60,12 @@ class AgentService final : public v1::Agent::Service {
                               grpc::ServerWriter<v1::Progress>*) override;
   grpc::Status FetchDump(grpc::ServerContext*, const v1::FetchDumpRequest*,
                          grpc::ServerWriter<v1::DumpChunk>*) override;
+  grpc::Status BeginTransfer(grpc::ServerContext*, const v1::BeginTransferRequest*,
+                             v1::BeginTransferReply*) override;
+  grpc::Status FetchPart(grpc::ServerContext*, const v1::FetchPartRequest*,
+                         grpc::ServerWriter<v1::DumpChunk>*) override;
+  grpc::Status EndTransfer(grpc::ServerContext*, const v1::EndTransferRequest*,
+                           v1::ActionReply*) override;
   grpc::Status TableChecksums(grpc::ServerContext*, const v1::ChecksumRequest*,
                               v1::ChecksumReply*) override;
 
@@ -66,11 +74,18 @@ class AgentService final : public v1::Agent::Service {
   absl::Status Authorize(grpc::ServerContext* context, const std::string* run_id);
   absl::Status CheckDestructive(DbSession& session, absl::string_view action);
   AccountFilter Accounts() const;
+  // The peer agent's node name, for the transfer RPCs (coordinators are refused).
+  absl::StatusOr<std::string> AgentPeer(grpc::ServerContext* context);
+  // The dump method's import (one mariadb-dump stream piped into the mariadb client).
+  absl::StatusOr<v1::ImportResult> ImportDump(const v1::ImportRequest& r,
+                                              const TargetImportParams& params);
   grpc::Status Fail(absl::string_view rpc, const absl::Status& status);
 
   AgentDeps deps_;
   LeaseTable leases_;
   TransferTokens tokens_;
+  // Declared last: its watchdog thread uses leases_ and must stop first.
+  TransferRegistry transfers_;
 };
 
 }  // namespace mmresync::agent

@@ -30,6 +30,29 @@ std::string ResultSet::GetOr(size_t row, absl::string_view column,
   return value.has_value() ? *std::move(value) : std::string(fallback);
 }
 
+absl::Status DbSession::StreamRows(absl::string_view sql,
+                                   absl::FunctionRef<absl::Status(const RowValues&)> on_row) {
+  auto rs = Query(sql);
+  if (!rs.ok()) return rs.status();
+  RowValues values;
+  for (const auto& row : rs->rows) {
+    values.clear();
+    for (const auto& v : row) {
+      values.push_back(v.has_value() ? std::optional<absl::string_view>(*v) : std::nullopt);
+    }
+    if (absl::Status s = on_row(values); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> DbSession::LoadDataLocal(absl::string_view, InfileReader) {
+  return absl::UnimplementedError("LOAD DATA LOCAL needs a real database session");
+}
+
+absl::StatusOr<unsigned> DbSession::WarningCount() {
+  return absl::UnimplementedError("warning count needs a real database session");
+}
+
 std::string QuoteIdentifier(absl::string_view name) {
   return absl::StrCat("`", absl::StrReplaceAll(name, {{"`", "``"}}), "`");
 }

@@ -6,6 +6,7 @@
 // session variables.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <vector>
 #include "absl/strings/string_view.h"
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 
 namespace mmresync::agent {
@@ -40,6 +42,21 @@ class DbSession {
   virtual absl::StatusOr<ResultSet> Query(absl::string_view sql) = 0;
   // Escapes `value` for use inside a single-quoted SQL string literal.
   virtual std::string EscapeString(absl::string_view value) = 0;
+
+  // Runs a query and hands each row to `on_row` as it arrives, without holding the whole
+  // result in memory (binary-safe values; nullopt is NULL). An error from `on_row` stops
+  // the query and is returned. The default reads everything first (for fakes).
+  using RowValues = std::vector<std::optional<absl::string_view>>;
+  virtual absl::Status StreamRows(absl::string_view sql,
+                                  absl::FunctionRef<absl::Status(const RowValues&)> on_row);
+
+  // Runs `LOAD DATA LOCAL INFILE ...` (`sql`) whose file content is read from `read`:
+  // it fills the buffer and returns the bytes written, 0 at the end, or an error that
+  // aborts the statement. Returns the rows the server loaded. Real sessions only.
+  using InfileReader = std::function<absl::StatusOr<size_t>(char* buf, size_t size)>;
+  virtual absl::StatusOr<uint64_t> LoadDataLocal(absl::string_view sql, InfileReader read);
+  // How many warnings the last statement left (mysql_warning_count).
+  virtual absl::StatusOr<unsigned> WarningCount();
 };
 
 // Where and how to connect; the password comes from the agent's password file.
@@ -51,6 +68,8 @@ struct DbConnectParams {
   std::string password;
   unsigned connect_timeout_s = 10;
   unsigned read_timeout_s = 3600;
+  // Lets LoadDataLocal send data; only the sessions that load from a peer stream set it.
+  bool local_infile = false;
 };
 
 class DbSessionFactory {

@@ -14,19 +14,30 @@ std::vector<std::string> DumpArgv(const DumpSpec& spec) {
       absl::StrCat("--defaults-file=", spec.defaults_file),
       "--default-character-set=utf8mb4",
       "--hex-blob",
-      "--routines",
-      "--events",
-      "--triggers",
       "--quick",
       "--max-allowed-packet=1G",
       "--skip-dump-date",
   };
-  if (spec.mode == SnapshotMode::kSingleTransaction) {
-    argv.push_back("--single-transaction");
-  } else {
-    argv.push_back("--lock-all-tables");
+  switch (spec.content) {
+    case DumpContent::kEverything:
+      argv.insert(argv.end(), {"--routines", "--events", "--triggers"});
+      if (spec.mode == SnapshotMode::kSingleTransaction) {
+        argv.push_back("--single-transaction");
+      } else {
+        argv.push_back("--lock-all-tables");
+      }
+      if (spec.with_coordinates) argv.push_back("--master-data=2");
+      break;
+    case DumpContent::kSchemaPreData:
+      argv.insert(argv.end(), {"--no-data", "--routines", "--skip-events", "--skip-triggers",
+                               "--skip-lock-tables", "--no-tablespaces"});
+      break;
+    case DumpContent::kSchemaPostData:
+      argv.insert(argv.end(),
+                  {"--no-data", "--no-create-info", "--no-create-db", "--triggers", "--events",
+                   "--skip-routines", "--skip-lock-tables", "--no-tablespaces"});
+      break;
   }
-  if (spec.with_coordinates) argv.push_back("--master-data=2");
   argv.push_back("--databases");
   // Schema names come from the server; "--" keeps one that starts with '-' a name.
   argv.push_back("--");

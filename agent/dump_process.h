@@ -21,12 +21,22 @@ enum class SnapshotMode {
   kGlobalReadLock,
 };
 
+// What a mariadb-dump run writes.
+enum class DumpContent {
+  kEverything,      // schemas, data, routines, events, triggers (the dump method, backups)
+  kSchemaPreData,   // CREATE DATABASE/TABLE/VIEW and routines: what table data needs first
+  kSchemaPostData,  // triggers and events: after the data, so they never fire on the load
+};
+
 struct DumpSpec {
   std::string dump_command;   // mariadb-dump or mysqldump
   std::string defaults_file;  // --defaults-file (first argument)
   std::vector<std::string> schemas;
   SnapshotMode mode = SnapshotMode::kSingleTransaction;
   bool with_coordinates = true;  // --master-data=2
+  // Schema-only contents take no lock of their own: the logical method runs them while
+  // it holds BACKUP STAGE BLOCK_DDL, and mode/with_coordinates are ignored.
+  DumpContent content = DumpContent::kEverything;
 };
 
 std::vector<std::string> DumpArgv(const DumpSpec& spec);

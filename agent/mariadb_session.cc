@@ -4,12 +4,14 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include <cstdio>
 #include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "common/status_macros.h"
 
 namespace mmresync::agent {
 namespace {
@@ -115,7 +117,7 @@ absl::StatusOr<std::unique_ptr<MariadbSession>> MariadbSession::Connect(
   my_bool reconnect = 0;
   unsigned connect_timeout = params.connect_timeout_s;
   unsigned io_timeout = params.read_timeout_s;
-  unsigned local_infile = 0;
+  unsigned local_infile = params.local_infile ? 1 : 0;
   unsigned protocol = params.socket.empty() ? MYSQL_PROTOCOL_TCP : MYSQL_PROTOCOL_SOCKET;
   if (mysql_optionsv(mysql, MYSQL_OPT_RECONNECT, &reconnect) != 0 ||
       mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout) != 0 ||
@@ -226,6 +228,87 @@ std::string MariadbSession::EscapeString(absl::string_view value) {
   out.resize(n);
   return out;
 }
+
+absl::Status MariadbSession::StreamRows(absl::string_view sql,
+                                        absl::FunctionRef<absl::Status(const RowValues&)> on_row) {
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return LastError();
+  MYSQL_RES* result = mysql_use_result(mysql_);
+  if (result == nullptr) {
+    if (mysql_field_count(mysql_) != 0) return LastError();
+    return DrainResults();
+  }
+  const unsigned num_fields = mysql_num_fields(result);
+  RowValues values(num_fields);
+  absl::Status status;
+  while (MYSQL_ROW row = mysql_fetch_row(result)) {
+    const unsigned long* lengths = mysql_fetch_lengths(result);
+    for (unsigned i = 0; i < num_fields; ++i) {
+      values[i] = row[i] == nullptr
+                      ? std::nullopt
+                      : std::optional<absl::string_view>(absl::string_view(row[i], lengths[i]));
+    }
+    status = on_row(values);
+    if (!status.ok()) break;
+  }
+  // A row fetch that stopped on an error (not the end) leaves it in mysql_errno.
+  if (status.ok() && mysql_errno(mysql_) != 0) {
+    status = LastError();
+  } else if (!status.ok()) {
+    // Freeing an unfinished use_result set would read every remaining row first (hours
+    // on a big table): cut the connection instead. This session is unusable after it.
+    mariadb_cancel(mysql_);
+  }
+  mysql_free_result(result);
+  return status;
+}
+
+namespace {
+
+// What LoadDataLocal hands Connector/C's infile callbacks.
+struct InfileState {
+  DbSession::InfileReader* read;
+  absl::Status error;
+};
+
+int InfileInit(void** ptr, const char*, void* userdata) {
+  *ptr = userdata;
+  return 0;
+}
+
+int InfileRead(void* ptr, char* buf, unsigned int size) {
+  auto* state = static_cast<InfileState*>(ptr);
+  auto n = (*state->read)(buf, size);
+  if (!n.ok()) {
+    state->error = n.status();
+    return -1;
+  }
+  return static_cast<int>(*n);
+}
+
+void InfileEnd(void*) {}
+
+int InfileError(void* ptr, char* msg, unsigned int size) {
+  auto* state = static_cast<InfileState*>(ptr);
+  std::string text(state->error.message());
+  snprintf(msg, size, "%s", text.c_str());
+  return 2000;  // CR_UNKNOWN_ERROR: the reader's own status is returned instead
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> MariadbSession::LoadDataLocal(absl::string_view sql, InfileReader read) {
+  InfileState state{&read, absl::OkStatus()};
+  mysql_set_local_infile_handler(mysql_, InfileInit, InfileRead, InfileEnd, InfileError, &state);
+  const int rc = mysql_real_query(mysql_, sql.data(), sql.size());
+  mysql_set_local_infile_default(mysql_);
+  if (!state.error.ok()) return state.error;
+  if (rc != 0) return LastError();
+  const uint64_t rows = mysql_affected_rows(mysql_);
+  RETURN_IF_ERROR(DrainResults());
+  return rows;
+}
+
+absl::StatusOr<unsigned> MariadbSession::WarningCount() { return mysql_warning_count(mysql_); }
 
 absl::StatusOr<std::unique_ptr<DbSession>> MariadbSessionFactory::Open() {
   auto session = MariadbSession::Connect(params_);

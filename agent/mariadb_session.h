@@ -46,6 +46,11 @@ class MariadbSession : public DbSession {
   absl::Status Execute(absl::string_view sql) override;
   absl::StatusOr<ResultSet> Query(absl::string_view sql) override;
   std::string EscapeString(absl::string_view value) override;
+  absl::Status StreamRows(absl::string_view sql,
+                          absl::FunctionRef<absl::Status(const RowValues&)> on_row) override;
+  // Needs the session opened with DbConnectParams::local_infile.
+  absl::StatusOr<uint64_t> LoadDataLocal(absl::string_view sql, InfileReader read) override;
+  absl::StatusOr<unsigned> WarningCount() override;
 
   // "mariadb at /path/to.sock" or "mariadb at 127.0.0.1:3306": how errors name us.
   const std::string& endpoint() const { return endpoint_; }

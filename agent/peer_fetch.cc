@@ -2,24 +2,46 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 #include "common/tls.h"
 
 namespace mmresync::agent {
+namespace {
+
+absl::Status CheckSourceIdentity(const grpc::ClientContext& context, const std::string& node) {
+  auto role = ServerRoleOf(context);
+  if (!role.ok() || role->kind != PeerRole::Kind::kAgent || role->node != node) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the source agent's certificate does not name agent ", node));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::unique_ptr<PeerDumpStream> PeerDumpStream::Start(std::shared_ptr<grpc::Channel> channel,
+                                                      const std::string& source_node,
+                                                      Starter start) {
+  std::unique_ptr<PeerDumpStream> s(new PeerDumpStream);
+  s->source_node_ = source_node;
+  s->channel_ = std::move(channel);
+  s->stub_ = v1::Agent::NewStub(s->channel_);
+  // No overall deadline (a large part takes hours); HTTP/2 keepalive notices a dead peer.
+  s->context_.set_wait_for_ready(false);
+  s->reader_ = start(*s->stub_, s->context_);
+  return s;
+}
 
 absl::StatusOr<std::unique_ptr<PeerDumpStream>> PeerDumpStream::Open(
     std::shared_ptr<grpc::ChannelCredentials> creds, const std::string& source_agent,
     const std::string& source_node, const std::string& token, const std::string& run_id) {
-  std::unique_ptr<PeerDumpStream> s(new PeerDumpStream);
-  s->source_node_ = source_node;
-  s->channel_ = MakeChannel(source_agent, std::move(creds));
-  s->stub_ = v1::Agent::NewStub(s->channel_);
-  // No overall deadline (a large dump takes hours); HTTP/2 keepalive notices a dead peer.
-  s->context_.set_wait_for_ready(false);
   v1::FetchDumpRequest request;
   request.set_token(token);
   request.set_run_id(run_id);
-  s->reader_ = s->stub_->FetchDump(&s->context_, request);
-  return s;
+  return Start(MakeChannel(source_agent, std::move(creds)), source_node,
+               [request](v1::Agent::Stub& stub, grpc::ClientContext& context) {
+                 return stub.FetchDump(&context, request);
+               });
 }
 
 PeerDumpStream::~PeerDumpStream() {
@@ -34,11 +56,9 @@ absl::StatusOr<std::optional<v1::DumpChunk>> PeerDumpStream::Next() {
   v1::DumpChunk chunk;
   if (reader_->Read(&chunk)) {
     if (!identity_checked_) {
-      auto role = ServerRoleOf(context_);
-      if (!role.ok() || role->kind != PeerRole::Kind::kAgent || role->node != source_node_) {
+      if (absl::Status s = CheckSourceIdentity(context_, source_node_); !s.ok()) {
         Cancel();
-        return absl::PermissionDeniedError(
-            absl::StrCat("the source agent's certificate does not name agent ", source_node_));
+        return s;
       }
       identity_checked_ = true;
     }
@@ -51,5 +71,58 @@ absl::StatusOr<std::optional<v1::DumpChunk>> PeerDumpStream::Next() {
 }
 
 void PeerDumpStream::Cancel() { context_.TryCancel(); }
+
+GrpcTransferPeer::GrpcTransferPeer(std::shared_ptr<grpc::ChannelCredentials> creds,
+                                   const std::string& source_agent, std::string source_node,
+                                   std::string token, std::string run_id)
+    : channel_(MakeChannel(source_agent, std::move(creds))),
+      stub_(v1::Agent::NewStub(channel_)),
+      source_node_(std::move(source_node)),
+      token_(std::move(token)),
+      run_id_(std::move(run_id)) {}
+
+absl::Status GrpcTransferPeer::CheckIdentity(const grpc::ClientContext& context) const {
+  return CheckSourceIdentity(context, source_node_);
+}
+
+absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::Begin(uint32_t workers) {
+  grpc::ClientContext context;
+  // The source waits at most lock_wait_timeout for each backup stage and runs two
+  // schema-only dumps: minutes at worst, never unbounded.
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+  v1::BeginTransferRequest request;
+  request.set_token(token_);
+  request.set_run_id(run_id_);
+  request.set_workers(workers);
+  v1::BeginTransferReply reply;
+  grpc::Status status = stub_->BeginTransfer(&context, request, &reply);
+  if (!status.ok()) return Annotate(FromGrpc(status), absl::StrCat("source agent ", source_node_));
+  if (absl::Status s = CheckIdentity(context); !s.ok()) return s;
+  session_id_ = reply.session_id();
+  return reply;
+}
+
+absl::StatusOr<std::unique_ptr<DumpStream>> GrpcTransferPeer::Fetch(uint32_t part_id) {
+  v1::FetchPartRequest request;
+  request.set_session_id(session_id_);
+  request.set_part_id(part_id);
+  return std::unique_ptr<DumpStream>(PeerDumpStream::Start(
+      channel_, source_node_, [request](v1::Agent::Stub& stub, grpc::ClientContext& context) {
+        return stub.FetchPart(&context, request);
+      }));
+}
+
+absl::Status GrpcTransferPeer::End() {
+  if (session_id_.empty()) return absl::OkStatus();
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::EndTransferRequest request;
+  request.set_session_id(session_id_);
+  v1::ActionReply reply;
+  grpc::Status status = stub_->EndTransfer(&context, request, &reply);
+  if (!status.ok()) return Annotate(FromGrpc(status), absl::StrCat("source agent ", source_node_));
+  session_id_.clear();
+  return absl::OkStatus();
+}
 
 }  // namespace mmresync::agent

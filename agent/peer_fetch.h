@@ -1,8 +1,10 @@
 #pragma once
 
-// The target agent's client for the source agent's FetchDump stream (agent-to-agent,
-// mutual TLS). The source's certificate must name the expected source node.
+// The target agent's client for the source agent's data streams (agent-to-agent, mutual
+// TLS): FetchDump (dump method) and the transfer session (BeginTransfer, FetchPart,
+// EndTransfer; logical method). The source's certificate must name the expected node.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,9 +16,14 @@
 
 namespace mmresync::agent {
 
+// One server stream of chunks; the source's identity is checked at the first message.
 class PeerDumpStream : public DumpStream {
  public:
-  // Starts the call; fails if the channel cannot be set up.
+  using Starter = std::function<std::unique_ptr<grpc::ClientReader<v1::DumpChunk>>(
+      v1::Agent::Stub&, grpc::ClientContext&)>;
+  static std::unique_ptr<PeerDumpStream> Start(std::shared_ptr<grpc::Channel> channel,
+                                               const std::string& source_node, Starter start);
+  // FetchDump of the dump method.
   static absl::StatusOr<std::unique_ptr<PeerDumpStream>> Open(
       std::shared_ptr<grpc::ChannelCredentials> creds, const std::string& source_agent,
       const std::string& source_node, const std::string& token, const std::string& run_id);
@@ -34,6 +41,35 @@ class PeerDumpStream : public DumpStream {
   std::unique_ptr<v1::Agent::Stub> stub_;
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReader<v1::DumpChunk>> reader_;
+};
+
+// The source's transfer session as the target's logical import sees it (an interface so
+// unit tests can serve parts from memory).
+class TransferPeer {
+ public:
+  virtual ~TransferPeer() = default;
+  virtual absl::StatusOr<v1::BeginTransferReply> Begin(uint32_t workers) = 0;
+  // Thread-safe: several parts are fetched at once.
+  virtual absl::StatusOr<std::unique_ptr<DumpStream>> Fetch(uint32_t part_id) = 0;
+  virtual absl::Status End() = 0;
+};
+
+class GrpcTransferPeer : public TransferPeer {
+ public:
+  GrpcTransferPeer(std::shared_ptr<grpc::ChannelCredentials> creds, const std::string& source_agent,
+                   std::string source_node, std::string token, std::string run_id);
+  absl::StatusOr<v1::BeginTransferReply> Begin(uint32_t workers) override;
+  absl::StatusOr<std::unique_ptr<DumpStream>> Fetch(uint32_t part_id) override;
+  absl::Status End() override;
+
+ private:
+  absl::Status CheckIdentity(const grpc::ClientContext& context) const;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Agent::Stub> stub_;
+  std::string source_node_;
+  std::string token_;
+  std::string run_id_;
+  std::string session_id_;
 };
 
 }  // namespace mmresync::agent

@@ -41,14 +41,24 @@ absl::Status ValidateRunId(absl::string_view value) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateToken(absl::string_view value) {
-  if (value.size() != 64) return Bad("token", "must be 64 hex characters");
+namespace {
+
+absl::Status ValidateHex(absl::string_view field, absl::string_view value, size_t size) {
+  if (value.size() != size) return Bad(field, absl::StrCat("must be ", size, " hex characters"));
   for (char c : value) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return Bad("token", "must be 64 lowercase hex characters");
+      return Bad(field, absl::StrCat("must be ", size, " lowercase hex characters"));
     }
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateToken(absl::string_view value) { return ValidateHex("token", value, 64); }
+
+absl::Status ValidateSessionId(absl::string_view value) {
+  return ValidateHex("session_id", value, 32);
 }
 
 absl::Status ValidateBinlogFile(absl::string_view field, absl::string_view value) {

@@ -18,6 +18,8 @@ absl::Status ValidateNodeName(absl::string_view field, absl::string_view value);
 absl::Status ValidateRunId(absl::string_view value);
 // Transfer tokens: exactly 64 lowercase hex characters.
 absl::Status ValidateToken(absl::string_view value);
+// Transfer session ids: exactly 32 lowercase hex characters.
+absl::Status ValidateSessionId(absl::string_view value);
 // Binlog file names as MariaDB writes them: [A-Za-z0-9_.-]{1,255}, not "." or "..",
 // no path separators.
 absl::Status ValidateBinlogFile(absl::string_view field, absl::string_view value);

@@ -37,6 +37,10 @@ int main(int argc, char** argv) {
   plan->add_flag("--skip-backup", flags.options.skip_backup, "plan without the target backup");
   plan->add_flag("--force", flags.force, "plan a re-seed even of a pair that looks healthy");
   plan->add_flag("--resume", flags.resume, "show what --resume would run");
+  plan->add_option("--method", flags.options.method,
+                   "transfer method: auto (default), logical or dump");
+  plan->add_option("--workers", flags.options.workers, "parallel table streams (logical)")
+      ->check(CLI::Range(1, 32));
 
   CLI::App* recover = app.add_subcommand("recover",
                                          "re-seed the target from the source and "
@@ -50,6 +54,13 @@ int main(int argc, char** argv) {
   recover->add_flag("--discard-target-writes", flags.options.discard_target_writes,
                     "accept losing transactions only the target has (it is backed up first)");
   recover->add_flag("--force", flags.force, "re-seed even a pair that looks healthy");
+  recover->add_option("--method", flags.options.method,
+                      "transfer method: auto (default: logical where the source allows it, "
+                      "else dump), logical or dump");
+  recover
+      ->add_option("--workers", flags.options.workers,
+                   "parallel table streams for the logical method (default: from the cores)")
+      ->check(CLI::Range(1, 32));
 
   CLI::App* verify = app.add_subcommand("verify", "compare the data of both nodes table by table");
   verify->add_flag("--json", json, "machine-readable output");

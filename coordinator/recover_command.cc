@@ -108,7 +108,15 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     Err(text);
     return kExitRefused;
   }
+  auto method = ChooseMethod(flags.options.method, *p.view.nodes[p.roles.source].status);
+  if (!method.ok()) {
+    Err(absl::StrCat("mmresync: ", absl::IsInvalidArgument(method.status()) ? "" : "refused: ",
+                     method.status().message(),
+                     absl::IsInvalidArgument(method.status()) ? "" : "; nothing was changed"));
+    return absl::IsInvalidArgument(method.status()) ? kExitUsage : kExitRefused;
+  }
   PlanInputs in;
+  in.method = *method;
   in.config = &p.session.config;
   in.view = p.view;
   in.roles = p.roles;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/random_id.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
 #include "coordinator/vrrp_prediction.h"
@@ -18,11 +19,7 @@
 namespace mmresync::coordinator {
 namespace {
 
-absl::StatusOr<std::string> NewToken() {
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return absl::InternalError("no randomness for a token");
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), sizeof bytes));
-}
+absl::StatusOr<std::string> NewToken() { return RandomHex(32); }
 
 absl::Status RunHook(RunContext& ctx, const std::string& which, const std::string& command) {
   ctx.Note(absl::StrCat("running ", which, " hook"));
@@ -322,23 +319,58 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
   }
 
   bool skip_backup = in.options.skip_backup;
-  steps.push_back(
-      {"stream-import",
-       "snapshot+stream+import",
-       absl::StrCat(S.name, " → ", T.name),
-       {absl::StrCat(S.name,
+  const MethodChoice method = in.method;
+  const uint32_t workers = in.options.workers;
+  std::vector<std::string> transfer_actions;
+  const std::string workers_text = workers == 0
+                                       ? std::string("workers from the cores of both hosts")
+                                       : absl::StrCat(workers, " workers");
+  transfer_actions.push_back(
+      absl::StrCat("method ", method.expected, " (", method.requested, ": ", method.reason, ")"));
+  if (method.expected == "logical") {
+    transfer_actions.push_back(absl::StrCat(
+        S.name, ": BACKUP STAGE START; BACKUP STAGE BLOCK_DDL; schema-only mariadb-dump of ",
+        list(source_schemas),
+        "; BACKUP STAGE BLOCK_COMMIT; accounts; START TRANSACTION WITH "
+        "CONSISTENT SNAPSHOT on each worker (same binlog_snapshot_file/position); "
+        "BACKUP STAGE END"));
+    transfer_actions.push_back(absl::StrCat(
+        S.name, " → ", T.name, ": transfer session, one stream per table part (", workers_text,
+        "), mutual TLS, one-time token, SHA-256 and row count per part  (~",
+        HumanBytes(source_bytes), ")"));
+    transfer_actions.push_back(absl::StrCat(T.name, ": re-check the fence, then DROP DATABASE ",
+                                            list(target_schemas), "  (sql_log_bin=0)"));
+    transfer_actions.push_back(absl::StrCat(
+        T.name,
+        ": schema via mariadb; per table LOAD DATA LOCAL INFILE from the stream "
+        "(sql_log_bin=0, unique_checks=0, foreign_key_checks=0); then triggers, events, accounts"));
+    if (method.method == "auto") {
+      transfer_actions.push_back(
+          "if the source finds tables it cannot snapshot exactly (sequences, system-versioned): "
+          "method dump instead, before anything is dropped");
+    }
+  } else {
+    transfer_actions.push_back(
+        absl::StrCat(S.name,
                      ": mariadb-dump --single-transaction (--lock-all-tables if "
                      "non-InnoDB tables) --master-data=2 --routines --events --triggers "
                      "--hex-blob --databases ",
-                     list(source_schemas), "  (~", HumanBytes(source_bytes), ")"),
+                     list(source_schemas), "  (~", HumanBytes(source_bytes), ")"));
+    transfer_actions.push_back(
         absl::StrCat(S.name, " → ", T.name,
-                     ": agent-to-agent stream, mutual TLS, one-time token, SHA-256 checked"),
-        absl::StrCat(T.name, ": after the first bytes arrive: DROP DATABASE ", list(target_schemas),
-                     "  (sql_log_bin=0)"),
-        absl::StrCat(T.name, ": mariadb --init-command='SET sql_log_bin=0' < stream  (no --force)"),
-        absl::StrCat(T.name, ": replay accounts; ALTER EVENT … DISABLE ON SLAVE")},
-       false,
-       [source_bytes, skip_backup](RunContext& ctx) -> absl::Status {
+                     ": agent-to-agent stream, mutual TLS, one-time token, SHA-256 checked"));
+    transfer_actions.push_back(absl::StrCat(T.name,
+                                            ": after the first bytes arrive: DROP DATABASE ",
+                                            list(target_schemas), "  (sql_log_bin=0)"));
+    transfer_actions.push_back(absl::StrCat(
+        T.name, ": mariadb --init-command='SET sql_log_bin=0' < stream  (no --force)"));
+  }
+  transfer_actions.push_back(
+      absl::StrCat(T.name, ": replay accounts; ALTER EVENT … DISABLE ON SLAVE"));
+  steps.push_back(
+      {"stream-import", "snapshot+stream+import", absl::StrCat(S.name, " → ", T.name),
+       transfer_actions, false,
+       [source_bytes, skip_backup, method, workers](RunContext& ctx) -> absl::Status {
          ASSIGN_OR_RETURN(std::string token, NewToken());
          RETURN_IF_ERROR(
              ctx.source->AuthorizeTransfer(ctx.run_id, token, ctx.target->node().name).status());
@@ -349,6 +381,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          req.set_token(token);
          req.set_expected_bytes(source_bytes);
          req.set_backup_skipped(skip_backup);
+         req.set_method(method.method);
+         req.set_workers(workers);
          StepInfo step = ctx.current;
          ASSIGN_OR_RETURN(v1::Progress last, ctx.target->Import(req, [&](const v1::Progress& p) {
            ctx.sink->StepProgress(step, p);
@@ -362,6 +396,17 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          ctx.records["bytes"] = absl::StrCat(r.bytes());
          ctx.records["sha256"] = r.sha256();
          ctx.records["source_lock_ms"] = absl::StrCat(r.source_lock_ms());
+         ctx.records["method"] = r.method();
+         if (!r.fallback_reason().empty()) {
+           ctx.Note(absl::StrCat("method dump instead of logical: ", r.fallback_reason()));
+         }
+         if (r.method() == "logical") {
+           ctx.Note(absl::StrCat("method logical: ", r.tables(), " table(s), ", r.rows(),
+                                 " row(s) with ", r.workers(),
+                                 " worker(s); commits on the "
+                                 "source waited ",
+                                 r.source_lock_ms(), " ms for the snapshot"));
+         }
          ctx.Note(absl::StrCat(HumanBytes(r.bytes()), ", ", r.schemas(), " schema(s), ",
                                r.accounts(), " account(s), ", r.events_disabled(),
                                " event(s) disabled on the replica, snapshot at ",

@@ -17,6 +17,7 @@
 #include "coordinator/agent_client.h"
 #include "coordinator/diagnosis.h"
 #include "coordinator/progress.h"
+#include "coordinator/transfer_method.h"
 
 namespace mmresync::coordinator {
 
@@ -26,6 +27,8 @@ struct RecoverOptions {
   bool resume = false;
   absl::Duration replica_wait = absl::Seconds(120);
   absl::Duration vip_wait = absl::Seconds(30);  // [cluster] vip_wait_seconds
+  std::string method = "auto";                  // --method: auto | logical | dump
+  uint32_t workers = 0;  // --workers: parallel table streams; 0 = from the cores
 };
 
 // Everything a step may use. `records` holds what earlier steps learnt (restored from
@@ -69,6 +72,7 @@ struct PlanInputs {
   Roles roles;
   RecoverOptions options;
   std::string repl_user = "<repl_user>";
+  MethodChoice method;  // from ChooseMethod
 };
 
 std::vector<Step> BuildRecoveryPlan(const PlanInputs& in);

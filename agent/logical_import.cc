@@ -1,0 +1,253 @@
+#include "agent/logical_import.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "agent/client_defaults.h"
+#include "agent/dump_process.h"
+#include "agent/load_data_format.h"
+#include "agent/part_reader.h"
+#include "agent/schema_reset.h"
+#include "common/status_macros.h"
+
+namespace mmresync::agent {
+namespace {
+
+std::string PartName(const v1::TransferPart& part) {
+  switch (part.kind()) {
+    case v1::TransferPart::SCHEMA_SQL:
+      return "schema definitions";
+    case v1::TransferPart::POST_SQL:
+      return "triggers and events";
+    case v1::TransferPart::ACCOUNTS_SQL:
+      return "accounts";
+    default:
+      return absl::StrCat("table ", QuoteIdentifier(part.schema()), ".",
+                          QuoteIdentifier(part.table()));
+  }
+}
+
+// Progress shared by the loader threads; reported from the calling thread only (the
+// gRPC writer behind `progress` is not thread-safe).
+struct SharedProgress {
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> rows{0};
+  std::atomic<uint32_t> parts_done{0};
+};
+
+// Feeds SQL parts, one after another, into one mariadb client process.
+absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
+                         const std::vector<const v1::TransferPart*>& parts,
+                         SharedProgress& progress) {
+  ASSIGN_OR_RETURN(PrivateFile defaults,
+                   WriteClientDefaults(params.base.state_dir, params.base.connect));
+  ImportProcess import;
+  RETURN_IF_ERROR(import.Start(params.base.client_command, defaults.path()));
+  for (const v1::TransferPart* part : parts) {
+    const std::string what = PartName(*part);
+    auto stream = peer.Fetch(part->id());
+    if (!stream.ok()) {
+      import.Abort();
+      return Annotate(stream.status(), what);
+    }
+    PartReader reader(**stream, what, [&](size_t n) { progress.bytes += n; });
+    while (true) {
+      if (params.base.cancelled()) {
+        import.Abort();
+        return absl::CancelledError("import cancelled");
+      }
+      auto data = reader.NextChunk();
+      if (!data.ok()) {
+        import.Abort();
+        return data.status();
+      }
+      if (data->empty()) break;
+      if (absl::Status s = import.Write(*data); !s.ok()) {
+        import.Abort();
+        return Annotate(s, what);
+      }
+    }
+    ++progress.parts_done;
+  }
+  return import.Finish();
+}
+
+absl::Status LoadTable(DbSession& session, TransferPeer& peer, const v1::TransferPart& part,
+                       const std::function<bool()>& stop, SharedProgress& progress) {
+  const std::string what = PartName(part);
+  ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> stream, peer.Fetch(part.id()));
+  PartReader reader(*stream, what, [&](size_t n) { progress.bytes += n; });
+  auto loaded = session.LoadDataLocal(LoadDataSql(part), [&](char* buf, size_t size) {
+    if (stop()) return absl::StatusOr<size_t>(absl::CancelledError("import stopped"));
+    return reader.Read(buf, size);
+  });
+  if (!loaded.ok()) {
+    stream->Cancel();
+    return Annotate(loaded.status(), absl::StrCat("loading ", what));
+  }
+  if (*loaded != reader.trailer().rows()) {
+    return absl::DataLossError(absl::StrCat("loading ", what, ": the source sent ",
+                                            reader.trailer().rows(), " rows, ", *loaded,
+                                            " were loaded"));
+  }
+  ASSIGN_OR_RETURN(unsigned warnings, session.WarningCount());
+  if (warnings != 0) {
+    std::string detail;
+    if (auto w = session.Query("SHOW WARNINGS LIMIT 3"); w.ok()) {
+      std::vector<std::string> lines;
+      for (size_t i = 0; i < w->rows.size(); ++i) {
+        lines.push_back(absl::StrCat(w->GetOr(i, "Code", "?"), " ", w->GetOr(i, "Message", "")));
+      }
+      detail = absl::StrJoin(lines, "; ");
+    }
+    return absl::DataLossError(absl::StrCat("loading ", what, ": ", warnings,
+                                            " warning(s), the copy would differ: ", detail));
+  }
+  progress.rows += *loaded;
+  ++progress.parts_done;
+  return absl::OkStatus();
+}
+
+v1::Progress MakeProgress(const SharedProgress& shared, uint64_t total, uint32_t parts_total,
+                          std::string message) {
+  v1::Progress p;
+  p.set_phase("stream");
+  p.set_method("logical");
+  p.set_bytes_done(shared.bytes.load());
+  p.set_bytes_total(total);
+  p.set_parts_done(shared.parts_done.load());
+  p.set_parts_total(parts_total);
+  p.set_message(std::move(message));
+  return p;
+}
+
+}  // namespace
+
+const std::vector<std::string>& LoaderSessionStatements() {
+  static const std::vector<std::string> kStatements = {
+      "SET SESSION sql_log_bin = 0",
+      "SET SESSION foreign_key_checks = 0",
+      "SET SESSION unique_checks = 0",
+      "SET SESSION time_zone = '+00:00'",
+      // Not strict, so zero dates and the like load as they were stored; any warning
+      // still fails the part. Explicit 0 in an AUTO_INCREMENT column stays 0.
+      "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
+  };
+  return kStatements;
+}
+
+absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params,
+                                               TransferPeer& peer,
+                                               const v1::BeginTransferReply& manifest) {
+  const TargetImportParams& base = params.base;
+  std::vector<const v1::TransferPart*> pre, tables, post;
+  uint64_t total = 0;
+  for (const auto& part : manifest.parts()) {
+    total += part.estimated_bytes();
+    switch (part.kind()) {
+      case v1::TransferPart::SCHEMA_SQL:
+        pre.push_back(&part);
+        break;
+      case v1::TransferPart::TABLE_ROWS:
+        tables.push_back(&part);
+        break;
+      case v1::TransferPart::POST_SQL:
+      case v1::TransferPart::ACCOUNTS_SQL:
+        post.push_back(&part);
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("the source's manifest has part ", part.id(), " of unknown kind"));
+    }
+    if (part.kind() == v1::TransferPart::TABLE_ROWS &&
+        (part.schema().empty() || part.table().empty() || part.columns_size() == 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("the source's manifest has table part ",
+                                                     part.id(), " without a name or columns"));
+    }
+  }
+  const uint32_t parts_total = static_cast<uint32_t>(manifest.parts_size());
+  SharedProgress shared;
+
+  // Loader sessions first: a target that cannot open them has nothing dropped yet.
+  const size_t n = std::max<size_t>(1, std::min<size_t>(manifest.workers(), tables.size()));
+  std::vector<std::unique_ptr<DbSession>> loaders;
+  for (size_t i = 0; i < n && !tables.empty(); ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<DbSession> s, params.loaders->Open());
+    for (const auto& sql : LoaderSessionStatements()) RETURN_IF_ERROR(s->Execute(sql));
+    loaders.push_back(std::move(s));
+  }
+
+  ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, base.db->Open());
+  RETURN_IF_ERROR(params.before_drop(*session));
+  ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
+  v1::Progress drop =
+      MakeProgress(shared, total, parts_total,
+                   absl::StrCat("dropped ", dropped.size(), " user schema(s)",
+                                dropped.empty() ? "" : ": ", absl::StrJoin(dropped, ", ")));
+  drop.set_phase("drop");
+  base.progress(drop);
+
+  RETURN_IF_ERROR(RunSqlParts(params, peer, pre, shared));
+
+  // The tables, in the manifest's order (largest first), `n` at a time.
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  absl::Mutex mu;
+  absl::Status first_error;
+  auto stop = [&] { return failed.load() || base.cancelled(); };
+  std::vector<std::thread> threads;
+  std::atomic<size_t> running{loaders.size()};
+  for (auto& loader : loaders) {
+    threads.emplace_back([&, session = loader.get()] {
+      while (!stop()) {
+        const size_t i = next++;
+        if (i >= tables.size()) break;
+        absl::Status s = LoadTable(*session, peer, *tables[i], stop, shared);
+        if (!s.ok()) {
+          absl::MutexLock lock(&mu);
+          if (first_error.ok()) first_error = s;
+          failed = true;
+        }
+      }
+      --running;
+    });
+  }
+  while (running.load() > 0) {
+    base.progress(MakeProgress(shared, total, parts_total, ""));
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  for (auto& t : threads) t.join();
+  if (failed) {
+    absl::MutexLock lock(&mu);
+    return first_error;
+  }
+  if (base.cancelled()) return absl::CancelledError("import cancelled");
+
+  base.progress(MakeProgress(shared, total, parts_total, "triggers, events, accounts"));
+  RETURN_IF_ERROR(RunSqlParts(params, peer, post, shared));
+  ASSIGN_OR_RETURN(int disabled, DisableEventsOnReplica(*session));
+  if (absl::Status s = peer.End(); !s.ok()) {
+    // The copy is complete and checked; the source's session expires by itself.
+    base.progress(MakeProgress(shared, total, parts_total,
+                               absl::StrCat("ending the source's session: ", s.message())));
+  }
+
+  v1::ImportResult result;
+  *result.mutable_source_snapshot() = manifest.snapshot();
+  result.set_bytes(shared.bytes.load());
+  result.set_schemas(manifest.schemas());
+  result.set_accounts(manifest.accounts());
+  result.set_events_disabled(static_cast<uint32_t>(disabled));
+  result.set_source_lock_ms(manifest.commit_block_ms());
+  result.set_method("logical");
+  result.set_workers(static_cast<uint32_t>(loaders.size()));
+  result.set_tables(static_cast<uint32_t>(tables.size()));
+  result.set_rows(shared.rows.load());
+  return result;
+}
+
+}  // namespace mmresync::agent

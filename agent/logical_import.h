@@ -1,0 +1,39 @@
+#pragma once
+
+// The target side of the logical method. With the source's manifest in hand (the
+// transfer session has begun, so the source's snapshot exists):
+//   1. re-check the fence, drop the user schemas (sql_log_bin=0);
+//   2. the pre-data schema SQL through the mariadb client (routines need DELIMITER);
+//   3. the tables, `workers` at a time, each one LOAD DATA LOCAL INFILE on its own
+//      Connector/C session fed straight from its part's stream (no temporary file):
+//      sql_log_bin=0, unique_checks=0, foreign_key_checks=0, one statement (one
+//      transaction) per table into an empty table, so InnoDB's bulk path applies;
+//      the rows loaded must equal the rows sent, with no warning;
+//   4. triggers and events, then the accounts (as of the snapshot);
+//   5. events DISABLE ON SLAVE, and the session is ended on the source.
+// Every part is checked (offsets, SHA-256, trailer); the first failure stops the rest.
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "agent/peer_fetch.h"
+#include "agent/target_import.h"
+
+namespace mmresync::agent {
+
+struct LogicalImportParams {
+  TargetImportParams base;
+  // Opens the loader sessions (real: the agent's account with local_infile on).
+  DbSessionFactory* loaders = nullptr;
+  // Called immediately before the drop: the fence must still hold.
+  std::function<absl::Status(DbSession&)> before_drop = [](DbSession&) { return absl::OkStatus(); };
+};
+
+absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params,
+                                               TransferPeer& peer,
+                                               const v1::BeginTransferReply& manifest);
+
+// Session settings of every loader connection.
+const std::vector<std::string>& LoaderSessionStatements();
+
+}  // namespace mmresync::agent

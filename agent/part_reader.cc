@@ -1,0 +1,61 @@
+#include "agent/part_reader.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace mmresync::agent {
+
+PartReader::PartReader(DumpStream& stream, std::string what, std::function<void(size_t)> on_bytes)
+    : stream_(stream), what_(std::move(what)), on_bytes_(std::move(on_bytes)) {}
+
+absl::StatusOr<absl::string_view> PartReader::NextChunk() {
+  while (!done_) {
+    auto next = stream_.Next();
+    if (!next.ok()) return Annotate(next.status(), what_);
+    if (!next->has_value()) {
+      return absl::DataLossError(
+          absl::StrCat(what_, ": stream ended after ", received_, " bytes without a trailer"));
+    }
+    current_ = std::move(**next);
+    pos_ = 0;
+    if (current_.offset() != received_) {
+      return absl::DataLossError(absl::StrCat(what_, ": chunk at offset ", current_.offset(),
+                                              " but ", received_, " bytes received"));
+    }
+    if (current_.has_trailer()) {
+      trailer_ = current_.trailer();
+      if (trailer_.bytes() != received_) {
+        return absl::DataLossError(absl::StrCat(what_, ": source sent ", trailer_.bytes(),
+                                                " bytes, received ", received_));
+      }
+      if (trailer_.sha256() != sha_.HexDigest()) {
+        return absl::DataLossError(absl::StrCat(
+            what_,
+            ": checksum mismatch (SHA-256 of the received bytes differs from the source's)"));
+      }
+      done_ = true;
+      break;
+    }
+    if (current_.data().empty()) continue;
+    sha_.Update(current_.data());
+    received_ += current_.data().size();
+    on_bytes_(current_.data().size());
+    return absl::string_view(current_.data());
+  }
+  return absl::string_view();
+}
+
+absl::StatusOr<size_t> PartReader::Read(char* buf, size_t size) {
+  if (pos_ >= current_.data().size()) {
+    ASSIGN_OR_RETURN(absl::string_view data, NextChunk());
+    if (data.empty()) return 0;
+  }
+  const size_t n = std::min(size, current_.data().size() - pos_);
+  std::memcpy(buf, current_.data().data() + pos_, n);
+  pos_ += n;
+  return n;
+}
+
+}  // namespace mmresync::agent

@@ -1,0 +1,99 @@
+#pragma once
+
+// The source side of the logical method: one consistent snapshot shared by several
+// connections, served to the target part by part.
+//
+// Begin, in this order (each step's lock is the shortest that keeps the copy exact):
+//   1. BACKUP STAGE START, BLOCK_DDL (bounded by lock_wait_timeout): table/view/routine/
+//      trigger/event DDL waits; row writes and commits go on.
+//   2. The table list and two schema-only mariadb-dump runs (pre-data: databases, tables,
+//      views, routines; post-data: triggers, events) under that block, so the
+//      definitions are exactly those at the snapshot.
+//   3. BACKUP STAGE BLOCK_COMMIT: commits (and account DDL) wait. The accounts are read,
+//      every worker runs START TRANSACTION WITH CONSISTENT SNAPSHOT, and all of them must
+//      report the same binlog_snapshot_file/position as SHOW MASTER STATUS.
+//   4. BACKUP STAGE END: the source is back to normal; only the workers' read views stay.
+// A table changed by DDL after the snapshot makes its part fail (ERROR 1412), never a
+// silently different copy.
+//
+// Thread-safety: ServePart may run concurrently for different parts (each takes its own
+// worker connection); Expire may be called from any thread.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/accounts.h"
+#include "agent/db_session.h"
+#include "mmresync/v1/agent.pb.h"
+
+namespace mmresync::agent {
+
+struct TransferSourceParams {
+  DbSessionFactory* db = nullptr;
+  DbConnectParams connect;  // for the defaults file of the schema-only mariadb-dump runs
+  std::string state_dir;
+  std::string dump_command;
+  AccountFilter accounts;
+  uint32_t workers = 2;
+  unsigned lock_wait_timeout_s = 10;  // BLOCK_DDL / BLOCK_COMMIT never wait longer
+  size_t chunk_bytes = 1 << 20;
+  size_t max_schema_bytes = 64 << 20;  // schema SQL is held in memory
+};
+
+// Why the logical method cannot copy this source exactly; UNIMPLEMENTED so that a caller
+// with method "auto" falls back to the dump method (old agents answer the same).
+absl::Status Unsupported(absl::string_view why);
+
+class SourceTransfer {
+ public:
+  static absl::StatusOr<std::unique_ptr<SourceTransfer>> Begin(const TransferSourceParams& params,
+                                                               std::string session_id);
+  ~SourceTransfer();
+
+  const v1::BeginTransferReply& manifest() const { return manifest_; }
+
+  // Streams one part; `send` returns false when the peer is gone. Checks `cancelled`
+  // between chunks.
+  absl::Status ServePart(uint32_t part_id, const std::function<bool(const v1::DumpChunk&)>& send,
+                         const std::function<bool()>& cancelled);
+
+  // Ends the session from outside (idle, lease gone): running parts stop at their next
+  // chunk and no new part starts.
+  void Expire(const std::string& why);
+  bool expired() const { return expired_.load(); }
+  absl::Time last_activity() const;
+  int active_parts() const;
+
+ private:
+  SourceTransfer() = default;
+  absl::StatusOr<std::unique_ptr<DbSession>> TakeWorker();
+  void ReturnWorker(std::unique_ptr<DbSession> worker);
+  void Touch();
+  absl::Status ServeText(const std::string& text,
+                         const std::function<bool(const v1::DumpChunk&)>& send,
+                         const std::function<bool()>& cancelled);
+  absl::Status ServeTable(const v1::TransferPart& part,
+                          const std::function<bool(const v1::DumpChunk&)>& send,
+                          const std::function<bool()>& cancelled);
+
+  TransferSourceParams params_;
+  v1::BeginTransferReply manifest_;
+  std::string schema_sql_;
+  std::string post_sql_;
+  std::string accounts_sql_;
+
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<DbSession>> idle_workers_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
+  int active_parts_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string expired_why_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> expired_{false};
+};
+
+}  // namespace mmresync::agent

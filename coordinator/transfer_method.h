@@ -1,0 +1,32 @@
+#pragma once
+
+// Which transfer method a re-seed uses, decided before the run from what the source
+// reported, and the lines `plan` prints for it (the same values the import request
+// carries).
+//   logical  parallel tables from one consistent snapshot (MariaDB >= 10.5, all InnoDB)
+//   dump     one mariadb-dump stream into the mariadb client (any server; global read
+//            lock for the whole dump when there are non-transactional tables)
+//   auto     logical where it applies, else dump (the agent also falls back, before
+//            anything is dropped, when the source finds tables it cannot snapshot)
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "mmresync/v1/agent.pb.h"
+
+namespace mmresync::coordinator {
+
+struct MethodChoice {
+  std::string requested;  // as given: auto | logical | dump
+  std::string method;     // what the import request asks for: auto | logical | dump
+  std::string expected;   // what is expected to run: logical | dump
+  std::string reason;     // why `expected`, for plan and the terminal
+};
+
+// InvalidArgument for names this version does not implement (physical, delta) or knows
+// nothing of; FailedPrecondition when `logical` is asked of a source that cannot take it.
+absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,
+                                          const v1::NodeStatus& source);
+
+}  // namespace mmresync::coordinator
