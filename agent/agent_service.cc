@@ -36,7 +36,9 @@ constexpr absl::Duration kTokenTtl = absl::Minutes(10);
 AgentService::AgentService(AgentDeps deps)
     : deps_(std::move(deps)),
       transfers_([this](const std::string& run_id) { return leases_.Check(run_id).ok(); },
-                 TransferRegistry::Limits{}) {}
+                 TransferRegistry::Limits{
+                     absl::Seconds(deps_.config.transfer_stall_seconds),
+                     absl::Seconds(deps_.config.transfer_stall_seconds), absl::Seconds(1)}) {}
 
 grpc::Status AgentService::Fail(absl::string_view rpc, const absl::Status& status) {
   // The node's name leads every message so the operator knows where it happened.

@@ -85,6 +85,9 @@ struct AgentConfig {
   std::string name;
   std::string listen;  // host:port
   std::string state_dir;
+  // A transfer whose peer reads nothing (or fetches no part) for this long is ended on
+  // the source: its snapshot is released, so a stalled target never holds the source.
+  uint32_t transfer_stall_seconds = 30;
   TlsFiles tls;
   MariadbSettings mariadb;
   KeepalivedSettings keepalived;

@@ -119,6 +119,9 @@ absl::Status AgentProcess::WriteConfig() {
       absl::StrCat("name = ", TomlString(o.name)),
       absl::StrCat("listen = ", TomlString(address())),
       absl::StrCat("state_dir = ", TomlString(state_dir())),
+      o.transfer_stall_seconds == 0
+          ? std::string()
+          : absl::StrCat("transfer_stall_seconds = ", o.transfer_stall_seconds),
       "",
       "[tls]",
       absl::StrCat("ca = ", TomlString(o.tls.ca)),

@@ -49,6 +49,7 @@ struct AgentOptions {
   std::string keepalived_stop;
   std::string keepalived_status;
   std::string vip;  // empty: no vip key written
+  uint32_t transfer_stall_seconds = 0;  // 0: not written (the agent's default)
 
   absl::Duration startup_timeout = absl::Seconds(60);
   absl::Duration stop_timeout = absl::Seconds(30);

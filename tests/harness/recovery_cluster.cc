@@ -112,6 +112,7 @@ absl::StatusOr<std::unique_ptr<RecoveryCluster>> RecoveryCluster::Start(
     a.db = &c->pair_->node(i);
     a.tls = c->certs_->Agent(a.name);
     a.probe_tls = c->certs_->Coordinator();
+    a.transfer_stall_seconds = options.transfer_stall_seconds;
     if (options.fake_keepalived) {
       RETURN_IF_ERROR(MakeDirs(a.dir, 0700));
       const std::string marker = ShellQuote(a.dir + "/keepalived.running");

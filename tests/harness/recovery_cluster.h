@@ -39,6 +39,8 @@ struct RecoveryClusterOptions {
   // marker file <agent dir>/keepalived.running, present at start ("running"). Else
   // control = "none".
   bool fake_keepalived = false;
+  // [agent] transfer_stall_seconds for both agents; 0 keeps the agent's default.
+  uint32_t transfer_stall_seconds = 0;
 };
 
 class RecoveryCluster {
