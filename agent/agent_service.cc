@@ -16,6 +16,7 @@
 #include "agent/target_import.h"
 #include "common/files.h"
 #include "common/grpc_status.h"
+#include "common/instance_metadata.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
@@ -49,7 +50,7 @@ absl::Status AgentService::Authorize(grpc::ServerContext* context, const std::st
   }
   if (run_id != nullptr) {
     RETURN_IF_ERROR(ValidateRunId(*run_id));
-    RETURN_IF_ERROR(leases_.Check(*run_id));
+    RETURN_IF_ERROR(leases_.Check(*run_id, InstanceIdOf(*context)));
   }
   return absl::OkStatus();
 }
@@ -113,6 +114,7 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
   LeaseInfo lease = leases_.Current();
   reply->set_lease_holder(lease.run_id);
   if (!lease.run_id.empty()) {
+    *reply->mutable_lease_instance() = lease.instance;
     reply->set_lease_expires_in_ms(
         static_cast<uint64_t>(absl::ToInt64Milliseconds(lease.expires - absl::Now())));
   }
@@ -127,6 +129,10 @@ absl::Status ValidateLease(const v1::LeaseRequest& r) {
     return absl::InvalidArgumentError("invalid ttl_seconds: must be 5-600");
   }
   if (r.holder().size() > 200) return absl::InvalidArgumentError("invalid holder: too long");
+  RETURN_IF_ERROR(ValidateInstance(r.instance()));
+  if (!r.take_over_from().empty()) {
+    RETURN_IF_ERROR(ValidateInstanceId("take_over_from", r.take_over_from()));
+  }
   return absl::OkStatus();
 }
 
@@ -137,9 +143,15 @@ grpc::Status AgentService::AcquireLease(grpc::ServerContext* context, const v1::
   absl::Status s = Authorize(context, nullptr);
   if (s.ok()) s = ValidateLease(*r);
   if (!s.ok()) return Fail("lease", s);
-  auto lease = leases_.Acquire(r->run_id(), r->holder(), absl::Seconds(r->ttl_seconds()));
+  const LeaseInfo before = leases_.Current();
+  auto lease = leases_.Acquire(r->run_id(), r->holder(), r->instance(),
+                               absl::Seconds(r->ttl_seconds()), r->take_over_from());
   if (!lease.ok()) return Fail("lease", lease.status());
-  log::Info("lease taken by run ", r->run_id(), " (", r->holder(), ")");
+  if (!before.run_id.empty() && before.instance.id() != r->instance().id()) {
+    log::Warning("lease of run ", r->run_id(), " taken over from ",
+                 DescribeInstance(before.instance), " (proved gone by the new holder)");
+  }
+  log::Info("lease taken by run ", r->run_id(), " (", DescribeInstance(r->instance()), ")");
   reply->set_run_id(lease->run_id);
   reply->set_expires_in_ms(r->ttl_seconds() * 1000ull);
   return grpc::Status::OK;
@@ -150,7 +162,7 @@ grpc::Status AgentService::RenewLease(grpc::ServerContext* context, const v1::Le
   absl::Status s = Authorize(context, nullptr);
   if (s.ok()) s = ValidateLease(*r);
   if (!s.ok()) return Fail("lease", s);
-  auto lease = leases_.Renew(r->run_id(), absl::Seconds(r->ttl_seconds()));
+  auto lease = leases_.Renew(r->run_id(), r->instance().id(), absl::Seconds(r->ttl_seconds()));
   if (!lease.ok()) return Fail("lease", lease.status());
   reply->set_run_id(lease->run_id);
   reply->set_expires_in_ms(r->ttl_seconds() * 1000ull);
@@ -162,7 +174,7 @@ grpc::Status AgentService::ReleaseLease(grpc::ServerContext* context, const v1::
   absl::Status s = Authorize(context, nullptr);
   if (s.ok()) s = ValidateRunId(r->run_id());
   if (!s.ok()) return Fail("lease", s);
-  (void)leases_.Release(r->run_id());
+  (void)leases_.Release(r->run_id(), r->instance().id());
   log::Info("lease released by run ", r->run_id());
   reply->set_run_id(r->run_id());
   return grpc::Status::OK;

@@ -62,7 +62,8 @@ class AgentService final : public v1::Agent::Service {
                               v1::ChecksumReply*) override;
 
  private:
-  // OK when the peer is the coordinator and, when `run_id` is given, it holds the lease.
+  // OK when the peer is the coordinator and, when `run_id` is given, its instance
+  // (request metadata) holds that run's lease.
   absl::Status Authorize(grpc::ServerContext* context, const std::string* run_id);
   absl::Status CheckDestructive(DbSession& session, absl::string_view action);
   AccountFilter Accounts() const;

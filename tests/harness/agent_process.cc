@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/files.h"
+#include "common/instance_metadata.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
@@ -65,8 +66,20 @@ absl::StatusOr<std::unique_ptr<v1::Agent::Stub>> MakeAgentStub(const std::string
   return v1::Agent::NewStub(channel);
 }
 
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
+v1::CoordinatorInstance TestInstance() {
+  v1::CoordinatorInstance instance;
+  instance.set_id(kTestInstanceId);
+  instance.set_host("test-harness");
+  instance.set_user("test");
+  instance.set_pid(static_cast<uint32_t>(getpid()));
+  instance.set_started_unix_ms(absl::ToUnixMillis(absl::Now()));
+  return instance;
+}
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout,
+                                                         const std::string& instance_id) {
   auto context = std::make_unique<grpc::ClientContext>();
+  if (!instance_id.empty()) context->AddMetadata(kInstanceMetadataKey, instance_id);
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
   return context;

@@ -62,9 +62,15 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeTestChannel(const std::string
 absl::StatusOr<std::unique_ptr<v1::Agent::Stub>> MakeAgentStub(const std::string& address,
                                                                const TlsFiles& tls);
 
-// A ClientContext with a deadline `timeout` from now.
+// The coordinator instance id tests present when they call agents directly: leases they
+// take name it (TestInstance()), and ContextWithDeadline() sends it as the
+// `mmresync-instance` metadata, as the coordinator's channel does.
+inline constexpr char kTestInstanceId[] = "harness";
+v1::CoordinatorInstance TestInstance();
+
+// A ClientContext with a deadline `timeout` from now, naming `instance_id`.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
-    absl::Duration timeout = absl::Seconds(30));
+    absl::Duration timeout = absl::Seconds(30), const std::string& instance_id = kTestInstanceId);
 
 class AgentProcess {
  public:

@@ -156,6 +156,7 @@ class SecurityTest : public ::testing::Test {
     req.set_run_id(run_id);
     req.set_ttl_seconds(ttl);
     req.set_holder("security_test");
+    *req.mutable_instance() = TestInstance();
     v1::LeaseReply reply;
     grpc::Status s = stub.AcquireLease(ContextWithDeadline().get(), req, &reply);
     if (reply_out != nullptr) *reply_out = reply;
@@ -165,6 +166,7 @@ class SecurityTest : public ::testing::Test {
   static grpc::Status Release(v1::Agent::Stub& stub, const std::string& run_id) {
     v1::LeaseRequest req;
     req.set_run_id(run_id);
+    *req.mutable_instance() = TestInstance();
     v1::LeaseReply reply;
     return stub.ReleaseLease(ContextWithDeadline().get(), req, &reply);
   }
