@@ -9,6 +9,7 @@
 #include "agent/local_backup.h"
 #include "agent/node_facts.h"
 #include "agent/peer_fetch.h"
+#include "agent/peer_pin.h"
 #include "agent/replication_control.h"
 #include "agent/safety_guard.h"
 #include "agent/source_dump.h"
@@ -238,6 +239,7 @@ grpc::Status AgentService::ChangeMaster(grpc::ServerContext* context,
   target.log_file = r->coordinates().file();
   target.log_pos = r->coordinates().position();
   if (s.ok()) s = ValidateChangeMaster(target);
+  if (s.ok()) s = CheckMasterIsPeer(deps_.config.peer, target.host, target.port);
   if (s.ok()) {
     auto password = ReadSecretFile(deps_.config.mariadb.repl_password_file);
     auto session = deps_.db->Open();
@@ -261,7 +263,8 @@ grpc::Status AgentService::StartReplica(grpc::ServerContext* context,
   absl::Status s = Authorize(context, &r->run_id());
   if (s.ok()) {
     auto session = deps_.db->Open();
-    s = session.ok() ? agent::StartReplica(**session) : session.status();
+    if (session.ok()) s = CheckConfiguredMasterIsPeer(**session, deps_.config.peer);
+    if (s.ok()) s = session.ok() ? agent::StartReplica(**session) : session.status();
   }
   if (!s.ok()) return Fail("start replica", s);
   reply->set_detail("START SLAVE");
@@ -302,6 +305,7 @@ grpc::Status AgentService::AuthorizeTransfer(grpc::ServerContext* context,
   if (s.ok() && r->peer_node() == deps_.config.name) {
     s = absl::InvalidArgumentError("invalid peer_node: a node cannot re-seed itself");
   }
+  if (s.ok()) s = CheckPeerNode(deps_.config.peer, "peer_node", r->peer_node());
   if (!s.ok()) return Fail("authorize transfer", s);
   tokens_.Authorize(r->token(), r->peer_node(), r->run_id(), kTokenTtl);
   reply->set_detail(absl::StrCat("transfer to agent ", r->peer_node(), " authorised"));
@@ -318,6 +322,7 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   if (s.ok() && r->source_node() == deps_.config.name) {
     s = absl::InvalidArgumentError("invalid source_node: a node cannot re-seed itself");
   }
+  if (s.ok()) s = CheckPeerNode(deps_.config.peer, "source_node", r->source_node());
   if (!s.ok()) return Fail("import", s);
 
   // The agent's own checks, whatever the coordinator believes.

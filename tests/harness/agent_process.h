@@ -50,6 +50,20 @@ struct AgentOptions {
   std::string keepalived_status;
   std::string vip;  // empty: no vip key written
 
+  // [peer]: the other node (required by the agent).
+  std::string peer_name;
+  std::string peer_mariadb_host = "127.0.0.1";
+  int peer_mariadb_port = 0;
+  std::string peer_agent;  // host:port
+
+  // [mariadb] commands; empty: the agent's defaults. Tests put wrappers here that hold
+  // a dump or an import at a chosen point.
+  std::string dump_command;
+  std::string client_command;
+
+  // 0: a free loopback port is picked (and another one if it was taken meanwhile).
+  int port = 0;
+
   absl::Duration startup_timeout = absl::Seconds(60);
   absl::Duration stop_timeout = absl::Seconds(30);
 };

@@ -179,6 +179,13 @@ class SecurityTest : public ::testing::Test {
     return stub.SetReadOnly(ContextWithDeadline().get(), req, &reply);
   }
 
+  static grpc::Status StartReplica(v1::Agent::Stub& stub, const std::string& run_id) {
+    v1::StartReplicaRequest req;
+    req.set_run_id(run_id);
+    v1::ActionReply reply;
+    return stub.StartReplica(ContextWithDeadline().get(), req, &reply);
+  }
+
   static grpc::Status ChangeMaster(v1::Agent::Stub& stub, const std::string& run_id,
                                    const std::string& host, uint32_t port, const std::string& file,
                                    uint64_t position) {
@@ -655,6 +662,92 @@ TEST_F(SecurityTest, CliConfigErrorsAndUnreachableAgents) {
   auto healthy = cluster().Cli({"status"});
   ASSERT_TRUE(healthy.ok()) << healthy.status();
   EXPECT_EQ(healthy->exit_code, 0) << healthy->Describe();
+}
+
+// The master can not be pointed at a server the caller controls (a DROP DATABASE there
+// would run on the master, and the master would send it the replication password): each
+// agent replicates only from its pinned [peer], on every node, and on the VIP holder
+// only with the run's lease as well.
+TEST_F(SecurityTest, ChangeMasterAcceptsOnlyThePinnedPeer) {
+  const uint32_t peer_port = static_cast<uint32_t>(pair().node(kDb2).port());
+  const uint32_t own_port = static_cast<uint32_t>(pair().node(kDb1).port());
+  struct Foreign {
+    std::string what, host;
+    uint32_t port;
+  };
+  const std::vector<Foreign> foreign = {
+      {"another port on the peer's host", "127.0.0.1", peer_port == 3306 ? 3307u : 3306u},
+      {"this node itself", "127.0.0.1", own_port},
+      {"another address, the peer's port", "127.0.0.2", peer_port},
+      {"a host name for the peer's address (no DNS)", "localhost", peer_port},
+      {"the peer's address mapped to IPv6", "::ffff:127.0.0.1", peer_port},
+      {"a foreign server", "192.0.2.7", 3306},
+  };
+  auto hostile = [&](int node, const std::string& run) {
+    auto stub = StubTo(node);
+    const auto before = ReplicaSettings(pair(), node);
+    ASSERT_EQ(before.at("Slave_IO_Running"), "Yes");
+    for (const Foreign& f : foreign) {
+      grpc::Status s = ChangeMaster(*stub, run, f.host, f.port, "mysql-bin.000001", 4);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << f.what << ": " << Describe(s);
+      EXPECT_TRUE(absl::StrContains(s.error_message(), "pinned peer db2")) << Describe(s);
+      EXPECT_EQ(ReplicaSettings(pair(), node), before) << "after " << f.what;
+    }
+  };
+
+  // db1 does not hold the VIP.
+  auto stub = StubTo(kDb1);
+  ASSERT_TRUE(Lease(*stub, "sec-pin").ok());
+  hostile(kDb1, "sec-pin");
+  // The peer itself is accepted (and START SLAVE toward it): at its current position,
+  // so replication goes on as before.
+  auto status = pair().SlaveStatus(kDb1);
+  ASSERT_TRUE(status.ok()) << status.status();
+  grpc::Status peer =
+      ChangeMaster(*stub, "sec-pin", "127.0.0.1", peer_port, (*status)["Relay_Master_Log_File"],
+                   std::stoull((*status)["Exec_Master_Log_Pos"]));
+  ASSERT_TRUE(peer.ok()) << Describe(peer);
+  grpc::Status started = StartReplica(*stub, "sec-pin");
+  ASSERT_TRUE(started.ok()) << Describe(started);
+  ASSERT_OK(WaitUntil([&] { return pair().ReplicationHealthy(kDb1).value_or(false); }, kTimeout,
+                      absl::Milliseconds(100), "db1 to replicate from db2 again"));
+  ASSERT_TRUE(Release(*stub, "sec-pin").ok());
+
+  // db1 holds the VIP (127.0.0.1 is local here): the same hostile requests are refused
+  // with SHOW SLAVE STATUS unchanged, and without the run's lease nothing at all.
+  ASSERT_OK(cluster().RestartAgentWithVip(kDb1, "127.0.0.1"));
+  auto restore =
+      absl::MakeCleanup([&] { EXPECT_TRUE(cluster().RestartAgentWithVip(kDb1, "").ok()); });
+  stub = StubTo(kDb1);
+  auto db1 = NodeStatus(kDb1);
+  ASSERT_TRUE(db1.ok() && db1->vip_local()) << db1.status();
+  const auto before = ReplicaSettings(pair(), kDb1);
+  grpc::Status no_lease =
+      ChangeMaster(*stub, "sec-pin-vip", "127.0.0.1", peer_port, "mysql-bin.000001", 4);
+  EXPECT_EQ(no_lease.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(no_lease);
+  grpc::Status no_lease_start = StartReplica(*stub, "sec-pin-vip");
+  EXPECT_EQ(no_lease_start.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << Describe(no_lease_start);
+  EXPECT_EQ(ReplicaSettings(pair(), kDb1), before);
+  ASSERT_TRUE(Lease(*stub, "sec-pin-vip").ok());
+  hostile(kDb1, "sec-pin-vip");
+  // The lease of a run is not enough for another coordinator instance either.
+  {
+    v1::ChangeMasterRequest req;
+    req.set_run_id("sec-pin-vip");
+    req.set_master_host("127.0.0.1");
+    req.set_master_port(peer_port);
+    req.mutable_coordinates()->set_file("mysql-bin.000001");
+    req.mutable_coordinates()->set_position(4);
+    v1::ActionReply reply;
+    grpc::Status other = stub->ChangeMaster(
+        ContextWithDeadline(absl::Seconds(30), "another-instance").get(), req, &reply);
+    EXPECT_EQ(other.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(other);
+    EXPECT_TRUE(absl::StrContains(other.error_message(), "another-instance")) << Describe(other);
+  }
+  EXPECT_EQ(ReplicaSettings(pair(), kDb1), before);
+  EXPECT_TRUE(Release(*stub, "sec-pin-vip").ok());
 }
 
 }  // namespace
