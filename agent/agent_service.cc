@@ -56,12 +56,15 @@ absl::Status AgentService::Authorize(grpc::ServerContext* context, const std::st
   return absl::OkStatus();
 }
 
-absl::Status AgentService::CheckDestructive(DbSession& session, absl::string_view action) {
+absl::Status AgentService::CheckDestructive(DbSession& session, absl::string_view action,
+                                            const std::string& run_id,
+                                            const std::string& instance_id) {
   SafetyInputs in;
   in.vip = deps_.config.keepalived.vip;
   in.addresses = deps_.addresses.get();
   in.keepalived = deps_.keepalived.get();
   in.session = &session;
+  in.lease = [this, run_id, instance_id] { return leases_.Check(run_id, instance_id); };
   return CheckDestructiveAllowed(in, action);
 }
 
@@ -184,6 +187,7 @@ grpc::Status AgentService::ReleaseLease(grpc::ServerContext* context, const v1::
 grpc::Status AgentService::SetReadOnly(grpc::ServerContext* context,
                                        const v1::SetReadOnlyRequest* r, v1::ActionReply* reply) {
   absl::Status s = Authorize(context, &r->run_id());
+  if (s.ok() && !r->read_only()) s = slot_.CheckNoImport("read_only OFF");
   if (s.ok()) {
     auto session = deps_.db->Open();
     s = session.ok() ? agent::SetReadOnly(**session, r->read_only()) : session.status();
@@ -203,6 +207,7 @@ grpc::Status AgentService::ControlKeepalived(grpc::ServerContext* context,
     s = absl::InvalidArgumentError("invalid action: must be START or STOP");
   }
   bool start = r->action() == v1::KeepalivedRequest::START;
+  if (s.ok() && start) s = slot_.CheckNoImport("keepalived start");
   if (s.ok()) s = start ? deps_.keepalived->Start() : deps_.keepalived->Stop();
   if (!s.ok()) return Fail(start ? "keepalived start" : "keepalived stop", s);
   reply->set_detail(absl::StrCat("keepalived ", start ? "started" : "stopped", " (",
@@ -219,7 +224,9 @@ grpc::Status AgentService::StopReplica(grpc::ServerContext* context,
     if (!session.ok()) {
       s = session.status();
     } else {
-      if (r->reset()) s = CheckDestructive(**session, "RESET SLAVE");
+      if (r->reset()) {
+        s = CheckDestructive(**session, "RESET SLAVE", r->run_id(), InstanceIdOf(*context));
+      }
       if (s.ok()) s = agent::StopReplica(**session, r->reset());
     }
   }
@@ -274,7 +281,13 @@ grpc::Status AgentService::StartReplica(grpc::ServerContext* context,
 
 grpc::Status AgentService::BackupLocal(grpc::ServerContext* context, const v1::BackupRequest* r,
                                        grpc::ServerWriter<v1::Progress>* writer) {
-  if (absl::Status s = Authorize(context, &r->run_id()); !s.ok()) return Fail("backup", s);
+  absl::Status s = Authorize(context, &r->run_id());
+  // A full dump onto the master's disk (which usually holds its datadir) is the load
+  // the master must never get from a recovery.
+  if (s.ok()) s = CheckVipNotLocal(deps_.config.keepalived.vip, *deps_.addresses, "a backup");
+  if (!s.ok()) return Fail("backup", s);
+  auto slot = slot_.TryAcquire(OperationSlot::Kind::kBackup, r->run_id());
+  if (!slot.ok()) return Fail("backup", slot.status());
   BackupParams params;
   params.db = deps_.db.get();
   params.connect = deps_.connect;
@@ -324,11 +337,15 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   }
   if (s.ok()) s = CheckPeerNode(deps_.config.peer, "source_node", r->source_node());
   if (!s.ok()) return Fail("import", s);
+  auto slot = slot_.TryAcquire(OperationSlot::Kind::kImport, r->run_id());
+  if (!slot.ok()) return Fail("import", slot.status());
 
-  // The agent's own checks, whatever the coordinator believes.
+  // The agent's own checks, whatever the coordinator believes; again on the dropping
+  // session right before the drop (fence_check below).
+  const std::string instance_id = InstanceIdOf(*context);
   auto session = deps_.db->Open();
   if (!session.ok()) return Fail("import", session.status());
-  s = CheckDestructive(**session, "to drop and import user data");
+  s = CheckDestructive(**session, "to drop and import user data", r->run_id(), instance_id);
   if (s.ok() && !r->backup_skipped()) {
     std::string backup = BackupPath(deps_.config.state_dir, r->run_id());
     struct stat st;
@@ -348,6 +365,9 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   params.state_dir = deps_.config.state_dir;
   params.client_command = deps_.config.mariadb.client_command;
   params.expected_bytes = r->expected_bytes();
+  params.fence_check = [this, run_id = r->run_id(), instance_id](DbSession& db) {
+    return CheckDestructive(db, "to drop and import user data", run_id, instance_id);
+  };
   params.progress = [writer](const v1::Progress& p) { writer->Write(p); };
   params.cancelled = [context] { return context->IsCancelled(); };
   log::Info("import from agent ", r->source_node(), " at ", r->source_agent(), " started");
@@ -373,7 +393,11 @@ grpc::Status AgentService::FetchDump(grpc::ServerContext* context, const v1::Fet
   }
   if (s.ok()) s = ValidateToken(r->token());
   if (s.ok()) s = ValidateRunId(r->run_id());
-  if (s.ok()) s = tokens_.Consume(r->token(), role->node, r->run_id());
+  if (!s.ok()) return Fail("fetch dump", s);
+  // The slot before the token: a refused fetch leaves the one-time token usable.
+  auto slot = slot_.TryAcquire(OperationSlot::Kind::kDump, r->run_id());
+  if (!slot.ok()) return Fail("fetch dump", slot.status());
+  s = tokens_.Consume(r->token(), role->node, r->run_id());
   if (!s.ok()) return Fail("fetch dump", s);
 
   log::Info("streaming dump to agent ", role->node);

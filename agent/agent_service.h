@@ -15,6 +15,7 @@
 #include "agent/db_session.h"
 #include "agent/keepalived_controller.h"
 #include "agent/lease.h"
+#include "agent/operation_slot.h"
 #include "agent/vip.h"
 #include "common/config.h"
 #include "mmresync/v1/agent.grpc.pb.h"
@@ -65,13 +66,16 @@ class AgentService final : public v1::Agent::Service {
   // OK when the peer is the coordinator and, when `run_id` is given, its instance
   // (request metadata) holds that run's lease.
   absl::Status Authorize(grpc::ServerContext* context, const std::string* run_id);
-  absl::Status CheckDestructive(DbSession& session, absl::string_view action);
+  // The fence and the run's lease, on `session`, right before `action` runs.
+  absl::Status CheckDestructive(DbSession& session, absl::string_view action,
+                                const std::string& run_id, const std::string& instance_id);
   AccountFilter Accounts() const;
   grpc::Status Fail(absl::string_view rpc, const absl::Status& status);
 
   AgentDeps deps_;
   LeaseTable leases_;
   TransferTokens tokens_;
+  OperationSlot slot_;  // one import, dump or backup at a time
 };
 
 }  // namespace mmresync::agent

@@ -4,9 +4,13 @@
 // errors and unreachable agents. One RecoveryCluster is shared by every case; each
 // case leaves it as it found it (healthy, no lease held).
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -184,6 +188,22 @@ class SecurityTest : public ::testing::Test {
     req.set_run_id(run_id);
     v1::ActionReply reply;
     return stub.StartReplica(ContextWithDeadline().get(), req, &reply);
+  }
+
+  static grpc::Status Keepalived(v1::Agent::Stub& stub, const std::string& run_id, bool start) {
+    v1::KeepalivedRequest req;
+    req.set_run_id(run_id);
+    req.set_action(start ? v1::KeepalivedRequest::START : v1::KeepalivedRequest::STOP);
+    v1::ActionReply reply;
+    return stub.ControlKeepalived(ContextWithDeadline().get(), req, &reply);
+  }
+
+  static grpc::Status Backup(v1::Agent::Stub& stub, const std::string& run_id, int* messages) {
+    v1::BackupRequest req;
+    req.set_run_id(run_id);
+    auto context = ContextWithDeadline(absl::Seconds(60));
+    auto reader = stub.BackupLocal(context.get(), req);
+    return Drain(*reader, messages);
   }
 
   static grpc::Status ChangeMaster(v1::Agent::Stub& stub, const std::string& run_id,
@@ -748,6 +768,116 @@ TEST_F(SecurityTest, ChangeMasterAcceptsOnlyThePinnedPeer) {
   }
   EXPECT_EQ(ReplicaSettings(pair(), kDb1), before);
   EXPECT_TRUE(Release(*stub, "sec-pin-vip").ok());
+}
+
+// The agent re-checks its fence at the moment of harm. The source's dump is held before
+// its first byte; meanwhile the target's fence is undone behind the agent's back
+// (read_only OFF in SQL): when the bytes come, nothing is dropped. While the import
+// runs, the agent itself refuses to unfence, and runs no second import or backup.
+TEST_F(SecurityTest, FenceUndoneBeforeTheFirstChunkDropsNothing) {
+  const std::string gate = cluster().base_dir() + "/dump-gate";
+  const std::string wrapper = gate + ".sh";
+  ASSERT_OK(WriteFileAtomically(
+      wrapper,
+      absl::StrCat("#!/bin/sh\n: > '", gate, ".waiting'\n", "i=0; while [ ! -e '", gate,
+                   ".go' ] && [ $i -lt 1200 ]; do sleep 0.05; "
+                   "i=$((i+1)); done\n",
+                   "exec mariadb-dump \"$@\"\n"),
+      0755));
+  ASSERT_OK(cluster().agent(kDb1).Stop());
+  cluster().agent(kDb1).mutable_options().dump_command = wrapper;
+  ASSERT_OK(cluster().agent(kDb1).Restart());
+  auto restore = absl::MakeCleanup([&] {
+    EXPECT_TRUE(cluster().agent(kDb1).Stop().ok());
+    cluster().agent(kDb1).mutable_options().dump_command.clear();
+    EXPECT_TRUE(cluster().agent(kDb1).Restart().ok());
+  });
+
+  const std::string run = "sec-moment";
+  auto source = StubTo(kDb1);
+  auto target = StubTo(kDb2);
+  ASSERT_TRUE(Lease(*source, run).ok());
+  ASSERT_TRUE(Lease(*target, run).ok());
+  const std::string token(64, 'b');
+  {
+    v1::AuthorizeTransferRequest auth;
+    auth.set_run_id(run);
+    auth.set_token(token);
+    auth.set_peer_node("db2");
+    v1::ActionReply reply;
+    grpc::Status s = source->AuthorizeTransfer(ContextWithDeadline().get(), auth, &reply);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+  }
+  ASSERT_TRUE(Keepalived(*target, run, false).ok());
+  ASSERT_TRUE(SetReadOnly(*target, run, true).ok());
+  const std::string schemas_before = Value(kDb2,
+                                           "SELECT GROUP_CONCAT(SCHEMA_NAME ORDER BY 1) "
+                                           "FROM information_schema.SCHEMATA");
+
+  v1::ImportRequest req = ImportFromDb1(run, /*backup_skipped=*/true);
+  req.set_token(token);
+  grpc::Status import;
+  int messages = 0;
+  std::thread importer([&] { import = Import(*target, req, &messages); });
+  absl::Cleanup go = [&] {
+    (void)WriteFileAtomically(gate + ".go", "", 0600);
+    if (importer.joinable()) importer.join();
+  };
+  ASSERT_OK(WaitUntil([&] { return access((gate + ".waiting").c_str(), F_OK) == 0; }, kTimeout,
+                      absl::Milliseconds(50), "the source's dump to start"));
+
+  // The import runs (it waits for the first chunk): no unfencing through the agent, no
+  // second import or backup, whatever the caller holds.
+  grpc::Status unfence = SetReadOnly(*target, run, false);
+  EXPECT_EQ(unfence.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(unfence);
+  EXPECT_TRUE(absl::StrContains(unfence.error_message(), "import for run sec-moment"))
+      << Describe(unfence);
+  grpc::Status ka_start = Keepalived(*target, run, true);
+  EXPECT_EQ(ka_start.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(ka_start);
+  EXPECT_FALSE(cluster().keepalived_running(kDb2));
+  int other = 0;
+  grpc::Status second = Import(*target, req, &other);
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(second);
+  EXPECT_TRUE(absl::StrContains(second.error_message(), "one import, dump or backup at a time"))
+      << Describe(second);
+  grpc::Status backup = Backup(*target, run, &other);
+  EXPECT_EQ(backup.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(backup);
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+
+  // Behind the agent's back, the node is made writable before any byte arrived.
+  ASSERT_OK(pair().Exec(kDb2, "SET GLOBAL read_only = OFF"));
+  std::move(go).Invoke();
+  EXPECT_EQ(import.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(import);
+  EXPECT_TRUE(absl::StrContains(import.error_message(), "read_only is OFF")) << Describe(import);
+  EXPECT_TRUE(absl::StrContains(import.error_message(), "nothing was dropped")) << Describe(import);
+  EXPECT_EQ(Value(kDb2,
+                  "SELECT GROUP_CONCAT(SCHEMA_NAME ORDER BY 1) FROM "
+                  "information_schema.SCHEMATA"),
+            schemas_before);
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM keepme.t"), "2");
+
+  // The import is over: unfencing is allowed again.
+  ASSERT_OK(WaitUntil([&] { return Keepalived(*target, run, true).ok(); }, kTimeout,
+                      absl::Milliseconds(100), "keepalived start after the import ended"));
+  EXPECT_TRUE(Release(*target, run).ok());
+  EXPECT_TRUE(Release(*source, run).ok());
+}
+
+// A full backup is never written onto the VIP holder's disk.
+TEST_F(SecurityTest, NoBackupOnTheVipHolder) {
+  ASSERT_OK(cluster().RestartAgentWithVip(kDb1, "127.0.0.1"));
+  auto restore =
+      absl::MakeCleanup([&] { EXPECT_TRUE(cluster().RestartAgentWithVip(kDb1, "").ok()); });
+  auto stub = StubTo(kDb1);
+  ASSERT_TRUE(Lease(*stub, "sec-backup").ok());
+  int messages = 0;
+  grpc::Status s = Backup(*stub, "sec-backup", &messages);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(s);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "holds the VIP")) << Describe(s);
+  EXPECT_EQ(messages, 0);
+  struct stat st {};
+  EXPECT_NE(stat((cluster().agent(kDb1).backup_dir() + "/sec-backup.sql").c_str(), &st), 0);
+  EXPECT_TRUE(Release(*stub, "sec-backup").ok());
 }
 
 }  // namespace
