@@ -13,6 +13,7 @@
 #include "agent/mariadb_session.h"
 #include "agent/node_facts.h"
 #include "agent/peer_fetch.h"
+#include "agent/peer_pin.h"
 #include "agent/replication_control.h"
 #include "agent/safety_guard.h"
 #include "agent/source_dump.h"
@@ -20,6 +21,7 @@
 #include "agent/target_import.h"
 #include "common/files.h"
 #include "common/grpc_status.h"
+#include "common/instance_metadata.h"
 #include "common/log.h"
 #include "common/random_id.h"
 #include "common/status_macros.h"
@@ -35,10 +37,15 @@ constexpr absl::Duration kTokenTtl = absl::Minutes(10);
 
 AgentService::AgentService(AgentDeps deps)
     : deps_(std::move(deps)),
-      transfers_([this](const std::string& run_id) { return leases_.Check(run_id).ok(); },
-                 TransferRegistry::Limits{
-                     absl::Seconds(deps_.config.transfer_stall_seconds),
-                     absl::Seconds(deps_.config.transfer_stall_seconds), absl::Seconds(1)}) {}
+      transfers_(
+          [this](const std::string& run_id) {
+            // The run, whichever of its coordinator processes holds the lease now.
+            LeaseInfo lease = leases_.Current();
+            return lease.run_id == run_id && lease.expires > absl::Now();
+          },
+          TransferRegistry::Limits{absl::Seconds(deps_.config.transfer_stall_seconds),
+                                   absl::Seconds(deps_.config.transfer_stall_seconds),
+                                   absl::Seconds(1)}) {}
 
 grpc::Status AgentService::Fail(absl::string_view rpc, const absl::Status& status) {
   // The node's name leads every message so the operator knows where it happened.
@@ -59,17 +66,20 @@ absl::Status AgentService::Authorize(grpc::ServerContext* context, const std::st
   }
   if (run_id != nullptr) {
     RETURN_IF_ERROR(ValidateRunId(*run_id));
-    RETURN_IF_ERROR(leases_.Check(*run_id));
+    RETURN_IF_ERROR(leases_.Check(*run_id, InstanceIdOf(*context)));
   }
   return absl::OkStatus();
 }
 
-absl::Status AgentService::CheckDestructive(DbSession& session, absl::string_view action) {
+absl::Status AgentService::CheckDestructive(DbSession& session, absl::string_view action,
+                                            const std::string& run_id,
+                                            const std::string& instance_id) {
   SafetyInputs in;
   in.vip = deps_.config.keepalived.vip;
   in.addresses = deps_.addresses.get();
   in.keepalived = deps_.keepalived.get();
   in.session = &session;
+  in.lease = [this, run_id, instance_id] { return leases_.Check(run_id, instance_id); };
   return CheckDestructiveAllowed(in, action);
 }
 
@@ -123,6 +133,7 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
   LeaseInfo lease = leases_.Current();
   reply->set_lease_holder(lease.run_id);
   if (!lease.run_id.empty()) {
+    *reply->mutable_lease_instance() = lease.instance;
     reply->set_lease_expires_in_ms(
         static_cast<uint64_t>(absl::ToInt64Milliseconds(lease.expires - absl::Now())));
   }
@@ -137,6 +148,10 @@ absl::Status ValidateLease(const v1::LeaseRequest& r) {
     return absl::InvalidArgumentError("invalid ttl_seconds: must be 5-600");
   }
   if (r.holder().size() > 200) return absl::InvalidArgumentError("invalid holder: too long");
+  RETURN_IF_ERROR(ValidateInstance(r.instance()));
+  if (!r.take_over_from().empty()) {
+    RETURN_IF_ERROR(ValidateInstanceId("take_over_from", r.take_over_from()));
+  }
   return absl::OkStatus();
 }
 
@@ -147,9 +162,15 @@ grpc::Status AgentService::AcquireLease(grpc::ServerContext* context, const v1::
   absl::Status s = Authorize(context, nullptr);
   if (s.ok()) s = ValidateLease(*r);
   if (!s.ok()) return Fail("lease", s);
-  auto lease = leases_.Acquire(r->run_id(), r->holder(), absl::Seconds(r->ttl_seconds()));
+  const LeaseInfo before = leases_.Current();
+  auto lease = leases_.Acquire(r->run_id(), r->holder(), r->instance(),
+                               absl::Seconds(r->ttl_seconds()), r->take_over_from());
   if (!lease.ok()) return Fail("lease", lease.status());
-  log::Info("lease taken by run ", r->run_id(), " (", r->holder(), ")");
+  if (!before.run_id.empty() && before.instance.id() != r->instance().id()) {
+    log::Warning("lease of run ", r->run_id(), " taken over from ",
+                 DescribeInstance(before.instance), " (proved gone by the new holder)");
+  }
+  log::Info("lease taken by run ", r->run_id(), " (", DescribeInstance(r->instance()), ")");
   reply->set_run_id(lease->run_id);
   reply->set_expires_in_ms(r->ttl_seconds() * 1000ull);
   return grpc::Status::OK;
@@ -160,7 +181,7 @@ grpc::Status AgentService::RenewLease(grpc::ServerContext* context, const v1::Le
   absl::Status s = Authorize(context, nullptr);
   if (s.ok()) s = ValidateLease(*r);
   if (!s.ok()) return Fail("lease", s);
-  auto lease = leases_.Renew(r->run_id(), absl::Seconds(r->ttl_seconds()));
+  auto lease = leases_.Renew(r->run_id(), r->instance().id(), absl::Seconds(r->ttl_seconds()));
   if (!lease.ok()) return Fail("lease", lease.status());
   reply->set_run_id(lease->run_id);
   reply->set_expires_in_ms(r->ttl_seconds() * 1000ull);
@@ -172,7 +193,7 @@ grpc::Status AgentService::ReleaseLease(grpc::ServerContext* context, const v1::
   absl::Status s = Authorize(context, nullptr);
   if (s.ok()) s = ValidateRunId(r->run_id());
   if (!s.ok()) return Fail("lease", s);
-  (void)leases_.Release(r->run_id());
+  (void)leases_.Release(r->run_id(), r->instance().id());
   log::Info("lease released by run ", r->run_id());
   reply->set_run_id(r->run_id());
   return grpc::Status::OK;
@@ -181,6 +202,7 @@ grpc::Status AgentService::ReleaseLease(grpc::ServerContext* context, const v1::
 grpc::Status AgentService::SetReadOnly(grpc::ServerContext* context,
                                        const v1::SetReadOnlyRequest* r, v1::ActionReply* reply) {
   absl::Status s = Authorize(context, &r->run_id());
+  if (s.ok() && !r->read_only()) s = slot_.CheckNoImport("read_only OFF");
   if (s.ok()) {
     auto session = deps_.db->Open();
     s = session.ok() ? agent::SetReadOnly(**session, r->read_only()) : session.status();
@@ -200,6 +222,7 @@ grpc::Status AgentService::ControlKeepalived(grpc::ServerContext* context,
     s = absl::InvalidArgumentError("invalid action: must be START or STOP");
   }
   bool start = r->action() == v1::KeepalivedRequest::START;
+  if (s.ok() && start) s = slot_.CheckNoImport("keepalived start");
   if (s.ok()) s = start ? deps_.keepalived->Start() : deps_.keepalived->Stop();
   if (!s.ok()) return Fail(start ? "keepalived start" : "keepalived stop", s);
   reply->set_detail(absl::StrCat("keepalived ", start ? "started" : "stopped", " (",
@@ -216,7 +239,9 @@ grpc::Status AgentService::StopReplica(grpc::ServerContext* context,
     if (!session.ok()) {
       s = session.status();
     } else {
-      if (r->reset()) s = CheckDestructive(**session, "RESET SLAVE");
+      if (r->reset()) {
+        s = CheckDestructive(**session, "RESET SLAVE", r->run_id(), InstanceIdOf(*context));
+      }
       if (s.ok()) s = agent::StopReplica(**session, r->reset());
     }
   }
@@ -236,6 +261,7 @@ grpc::Status AgentService::ChangeMaster(grpc::ServerContext* context,
   target.log_file = r->coordinates().file();
   target.log_pos = r->coordinates().position();
   if (s.ok()) s = ValidateChangeMaster(target);
+  if (s.ok()) s = CheckMasterIsPeer(deps_.config.peer, target.host, target.port);
   if (s.ok()) {
     auto password = ReadSecretFile(deps_.config.mariadb.repl_password_file);
     auto session = deps_.db->Open();
@@ -259,7 +285,8 @@ grpc::Status AgentService::StartReplica(grpc::ServerContext* context,
   absl::Status s = Authorize(context, &r->run_id());
   if (s.ok()) {
     auto session = deps_.db->Open();
-    s = session.ok() ? agent::StartReplica(**session) : session.status();
+    if (session.ok()) s = CheckConfiguredMasterIsPeer(**session, deps_.config.peer);
+    if (s.ok()) s = session.ok() ? agent::StartReplica(**session) : session.status();
   }
   if (!s.ok()) return Fail("start replica", s);
   reply->set_detail("START SLAVE");
@@ -269,7 +296,13 @@ grpc::Status AgentService::StartReplica(grpc::ServerContext* context,
 
 grpc::Status AgentService::BackupLocal(grpc::ServerContext* context, const v1::BackupRequest* r,
                                        grpc::ServerWriter<v1::Progress>* writer) {
-  if (absl::Status s = Authorize(context, &r->run_id()); !s.ok()) return Fail("backup", s);
+  absl::Status s = Authorize(context, &r->run_id());
+  // A full dump onto the master's disk (which usually holds its datadir) is the load
+  // the master must never get from a recovery.
+  if (s.ok()) s = CheckVipNotLocal(deps_.config.keepalived.vip, *deps_.addresses, "a backup");
+  if (!s.ok()) return Fail("backup", s);
+  auto slot = slot_.TryAcquire(OperationSlot::Kind::kBackup, r->run_id());
+  if (!slot.ok()) return Fail("backup", slot.status());
   BackupParams params;
   params.db = deps_.db.get();
   params.connect = deps_.connect;
@@ -300,6 +333,7 @@ grpc::Status AgentService::AuthorizeTransfer(grpc::ServerContext* context,
   if (s.ok() && r->peer_node() == deps_.config.name) {
     s = absl::InvalidArgumentError("invalid peer_node: a node cannot re-seed itself");
   }
+  if (s.ok()) s = CheckPeerNode(deps_.config.peer, "peer_node", r->peer_node());
   if (!s.ok()) return Fail("authorize transfer", s);
   tokens_.Authorize(r->token(), r->peer_node(), r->run_id(), kTokenTtl);
   reply->set_detail(absl::StrCat("transfer to agent ", r->peer_node(), " authorised"));
@@ -316,12 +350,17 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   if (s.ok() && r->source_node() == deps_.config.name) {
     s = absl::InvalidArgumentError("invalid source_node: a node cannot re-seed itself");
   }
+  if (s.ok()) s = CheckPeerNode(deps_.config.peer, "source_node", r->source_node());
   if (!s.ok()) return Fail("import", s);
+  auto slot = slot_.TryAcquire(OperationSlot::Kind::kImport, r->run_id());
+  if (!slot.ok()) return Fail("import", slot.status());
 
-  // The agent's own checks, whatever the coordinator believes.
+  // The agent's own checks, whatever the coordinator believes; again on the dropping
+  // session right before the drop (fence_check below).
+  const std::string instance_id = InstanceIdOf(*context);
   auto session = deps_.db->Open();
   if (!session.ok()) return Fail("import", session.status());
-  s = CheckDestructive(**session, "to drop and import user data");
+  s = CheckDestructive(**session, "to drop and import user data", r->run_id(), instance_id);
   if (s.ok() && !r->backup_skipped()) {
     std::string backup = BackupPath(deps_.config.state_dir, r->run_id());
     struct stat st;
@@ -338,6 +377,9 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   params.state_dir = deps_.config.state_dir;
   params.client_command = deps_.config.mariadb.client_command;
   params.expected_bytes = r->expected_bytes();
+  params.fence_check = [this, run_id = r->run_id(), instance_id](DbSession& db) {
+    return CheckDestructive(db, "to drop and import user data", run_id, instance_id);
+  };
   params.progress = [writer](const v1::Progress& p) { writer->Write(p); };
   params.cancelled = [context] { return context->IsCancelled(); };
   const std::string method = r->method().empty() ? "auto" : r->method();
@@ -373,9 +415,6 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
       LogicalImportParams lp;
       lp.base = params;
       lp.loaders = &loaders;
-      lp.before_drop = [this](DbSession& s) {
-        return CheckDestructive(s, "to drop and import user data");
-      };
       result = ImportLogical(lp, peer, *manifest);
       if (!result.ok()) (void)peer.End();
     }
@@ -487,7 +526,11 @@ grpc::Status AgentService::FetchDump(grpc::ServerContext* context, const v1::Fet
   }
   if (s.ok()) s = ValidateToken(r->token());
   if (s.ok()) s = ValidateRunId(r->run_id());
-  if (s.ok()) s = tokens_.Consume(r->token(), role->node, r->run_id());
+  if (!s.ok()) return Fail("fetch dump", s);
+  // The slot before the token: a refused fetch leaves the one-time token usable.
+  auto slot = slot_.TryAcquire(OperationSlot::Kind::kDump, r->run_id());
+  if (!slot.ok()) return Fail("fetch dump", slot.status());
+  s = tokens_.Consume(r->token(), role->node, r->run_id());
   if (!s.ok()) return Fail("fetch dump", s);
 
   log::Info("streaming dump to agent ", role->node);

@@ -15,6 +15,7 @@
 #include "agent/db_session.h"
 #include "agent/keepalived_controller.h"
 #include "agent/lease.h"
+#include "agent/operation_slot.h"
 #include "agent/target_import.h"
 #include "agent/transfer_registry.h"
 #include "agent/vip.h"
@@ -70,9 +71,12 @@ class AgentService final : public v1::Agent::Service {
                               v1::ChecksumReply*) override;
 
  private:
-  // OK when the peer is the coordinator and, when `run_id` is given, it holds the lease.
+  // OK when the peer is the coordinator and, when `run_id` is given, its instance
+  // (request metadata) holds that run's lease.
   absl::Status Authorize(grpc::ServerContext* context, const std::string* run_id);
-  absl::Status CheckDestructive(DbSession& session, absl::string_view action);
+  // The fence and the run's lease, on `session`, right before `action` runs.
+  absl::Status CheckDestructive(DbSession& session, absl::string_view action,
+                                const std::string& run_id, const std::string& instance_id);
   AccountFilter Accounts() const;
   // The peer agent's node name, for the transfer RPCs (coordinators are refused).
   absl::StatusOr<std::string> AgentPeer(grpc::ServerContext* context);
@@ -84,6 +88,7 @@ class AgentService final : public v1::Agent::Service {
   AgentDeps deps_;
   LeaseTable leases_;
   TransferTokens tokens_;
+  OperationSlot slot_;  // one import, dump or backup at a time
   // Declared last: its watchdog thread uses leases_ and must stop first.
   TransferRegistry transfers_;
 };

@@ -181,8 +181,11 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
     loaders.push_back(std::move(s));
   }
 
+  if (!base.fence_check) {
+    return absl::InternalError("import without a fence check (nothing was dropped)");
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, base.db->Open());
-  RETURN_IF_ERROR(params.before_drop(*session));
+  RETURN_IF_ERROR(WithNote(base.fence_check(*session), "nothing was dropped"));
   ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
   v1::Progress drop =
       MakeProgress(shared, total, parts_total,
@@ -192,6 +195,8 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
   base.progress(drop);
 
   RETURN_IF_ERROR(RunSqlParts(params, peer, pre, shared));
+  // The drop and the schema may have waited on metadata locks: the fence again.
+  RETURN_IF_ERROR(base.fence_check(*session));
 
   // The tables, in the manifest's order (largest first), `n` at a time.
   std::atomic<size_t> next{0};

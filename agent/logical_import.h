@@ -2,7 +2,7 @@
 
 // The target side of the logical method. With the source's manifest in hand (the
 // transfer session has begun, so the source's snapshot exists):
-//   1. re-check the fence, drop the user schemas (sql_log_bin=0);
+//   1. re-check the fence on the dropping session, drop the user schemas (sql_log_bin=0);
 //   2. the pre-data schema SQL through the mariadb client (routines need DELIMITER);
 //   3. the tables, `workers` at a time, each one LOAD DATA LOCAL INFILE on its own
 //      Connector/C session fed straight from its part's stream (no temporary file):

@@ -44,13 +44,20 @@ absl::StatusOr<v1::ImportResult> ImportFromStream(const TargetImportParams& para
 
   // 2. Drop the user schemas, then import. From here on a failure leaves the target
   // partially imported; it stays fenced and the caller reports where the backup is.
+  if (!params.fence_check) {
+    return absl::InternalError("import without a fence check (nothing was dropped)");
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, params.db->Open());
+  RETURN_IF_ERROR(WithNote(params.fence_check(*session), "nothing was dropped"));
   ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
   params.progress(
       MakeProgress("drop", 0, params.expected_bytes,
                    absl::StrCat("dropped ", dropped.size(), " user schema(s)",
                                 dropped.empty() ? "" : ": ", absl::StrJoin(dropped, ", "))));
 
+  // The drop can wait long on metadata locks: check again before importing.
+  RETURN_IF_ERROR(WithNote(params.fence_check(*session),
+                           "the user schemas were dropped, nothing was imported"));
   ASSIGN_OR_RETURN(PrivateFile defaults, WriteClientDefaults(params.state_dir, params.connect));
   ImportProcess import;
   RETURN_IF_ERROR(import.Start(params.client_command, defaults.path()));

@@ -31,6 +31,11 @@ struct TargetImportParams {
   std::string state_dir;
   std::string client_command;
   uint64_t expected_bytes = 0;
+  // The agent's fence (safety_guard), run on the session that drops, immediately before
+  // the drop and again before the import starts. Required (unset: nothing is dropped):
+  // the check at the RPC's start is stale by then, since the first chunk arrives when
+  // the source is ready and the drop may wait on metadata locks.
+  std::function<absl::Status(DbSession&)> fence_check;
   std::function<void(const v1::Progress&)> progress = [](const v1::Progress&) {};
   std::function<bool()> cancelled = [] { return false; };
 };

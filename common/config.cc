@@ -506,7 +506,7 @@ absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::str
   AgentConfig cfg;
   cfg.path = path;
 
-  RETURN_IF_ERROR(root.CheckKeys({"agent", "tls", "mariadb", "keepalived"}));
+  RETURN_IF_ERROR(root.CheckKeys({"agent", "tls", "mariadb", "keepalived", "peer"}));
 
   ASSIGN_OR_RETURN(Section agent, root.SubTable("agent"));
   RETURN_IF_ERROR(agent.CheckKeys({"name", "listen", "state_dir", "transfer_stall_seconds"}));
@@ -580,6 +580,29 @@ absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::str
       return ka.Fail(key, "must not be empty when control = \"command\"");
     }
   }
+
+  // Required: without it the agent could not tell its peer from any other server a
+  // caller names in CHANGE MASTER (the master's data and replication password would
+  // follow wherever it points).
+  if (root.Find("peer") == nullptr) {
+    return Invalid(ctx, toml::source_region{},
+                   "missing required table [peer] (name, mariadb_host, mariadb_port, agent: "
+                   "the other node of the pair, the only master this node replicates from)");
+  }
+  ASSIGN_OR_RETURN(Section peer, root.SubTable("peer"));
+  PeerSettings& p = cfg.peer;
+  RETURN_IF_ERROR(peer.CheckKeys({"name", "mariadb_host", "mariadb_port", "agent"}));
+  RETURN_IF_ERROR(peer.String("name", Need::kRequired, &p.name));
+  RETURN_IF_ERROR(peer.Check("name", NameProblem(p.name)));
+  if (p.name == cfg.name) {
+    return peer.Fail("name", absl::StrCat(Quote(p.name), " is this agent's own name (",
+                                          Quote(agent.KeyPath("name")), "): name the other node"));
+  }
+  RETURN_IF_ERROR(peer.String("mariadb_host", Need::kRequired, &p.mariadb_host));
+  RETURN_IF_ERROR(peer.Check("mariadb_host", HostProblem(p.mariadb_host)));
+  RETURN_IF_ERROR(peer.Port("mariadb_port", &p.mariadb_port));
+  RETURN_IF_ERROR(peer.String("agent", Need::kRequired, &p.agent));
+  RETURN_IF_ERROR(peer.Check("agent", HostPortProblem(p.agent)));
   return cfg;
 }
 

@@ -80,6 +80,15 @@ struct KeepalivedSettings {
 inline constexpr char kDefaultKeepalivedConfig[] = "/etc/keepalived/keepalived.conf";
 inline constexpr char kDefaultKeepalivedPidFile[] = "/run/keepalived.pid";
 
+// [peer]: the other node of the pair, pinned. Replication on this node is only ever
+// pointed at it (DESIGN.md, "Contract additions"), whoever asks.
+struct PeerSettings {
+  std::string name;          // the peer agent's node name (its certificate's URI SAN)
+  std::string mariadb_host;  // what CHANGE MASTER on this node may point at
+  uint32_t mariadb_port = 3306;
+  std::string agent;  // host:port of the peer agent, for transfers
+};
+
 struct AgentConfig {
   std::string path;
   std::string name;
@@ -91,6 +100,7 @@ struct AgentConfig {
   TlsFiles tls;
   MariadbSettings mariadb;
   KeepalivedSettings keepalived;
+  PeerSettings peer;  // required
 };
 
 inline constexpr char kDefaultAgentConfig[] = "/etc/mmresync/agent.toml";

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 #define MMR_CONCAT_INNER(a, b) a##b
@@ -27,6 +28,13 @@ namespace mmresync {
 
 // Returns `status` with `context: ` prepended to its message, keeping its code, so
 // errors read like "db2: step import: mariadb exited 1: ERROR 1064 ..." as they climb.
+// Returns `status` with ` (note)` appended, keeping its code: for what the caller needs
+// to know about the state after the failure ("nothing was dropped").
+inline absl::Status WithNote(const absl::Status& status, absl::string_view note) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(status.message(), " (", note, ")"));
+}
+
 inline absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   if (status.ok()) return status;
   return absl::Status(status.code(), std::string(context) + ": " + std::string(status.message()));

@@ -9,10 +9,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/support/client_interceptor.h>
 
 #include "absl/status/statusor.h"
 #include "common/config.h"
@@ -43,6 +45,11 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 // half-open connection is noticed; messages up to kMaxMessageBytes are accepted.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            std::shared_ptr<grpc::ChannelCredentials> creds);
+// The same, with client interceptors (the coordinator's instance metadata).
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& target, std::shared_ptr<grpc::ChannelCredentials> creds,
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+        interceptors);
 
 inline constexpr int kMaxMessageBytes = 8 * 1024 * 1024;
 

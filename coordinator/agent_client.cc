@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/tls.h"
+#include "coordinator/coordinator_instance.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -17,9 +18,22 @@ constexpr absl::Duration kReplicationDeadline = absl::Seconds(120);
 
 }  // namespace
 
+namespace {
+
+// Every call names this coordinator instance (agent.proto's header): the agents act only
+// for the instance that holds the run's lease.
+std::shared_ptr<grpc::Channel> InstanceChannel(const std::string& target,
+                                               std::shared_ptr<grpc::ChannelCredentials> creds) {
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(InstanceMetadata());
+  return MakeChannel(target, std::move(creds), std::move(interceptors));
+}
+
+}  // namespace
+
 AgentClient::AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds)
     : node_(std::move(node)),
-      channel_(MakeChannel(node_.agent, std::move(creds))),
+      channel_(InstanceChannel(node_.agent, std::move(creds))),
       stub_(v1::Agent::NewStub(channel_)) {}
 
 absl::Status AgentClient::Wrap(const grpc::Status& status, absl::string_view what) const {
@@ -51,13 +65,15 @@ absl::StatusOr<v1::NodeStatus> AgentClient::GetStatus(bool brief) {
 }
 
 absl::StatusOr<v1::LeaseReply> AgentClient::AcquireLease(const std::string& run_id,
-                                                         const std::string& holder,
-                                                         int ttl_seconds) {
+                                                         const std::string& holder, int ttl_seconds,
+                                                         const std::string& take_over_from) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
   v1::LeaseRequest req;
   req.set_run_id(run_id);
   req.set_holder(holder);
+  *req.mutable_instance() = ThisInstance();
+  req.set_take_over_from(take_over_from);
   req.set_ttl_seconds(static_cast<uint32_t>(ttl_seconds));
   v1::LeaseReply reply;
   grpc::Status s = stub_->AcquireLease(&ctx, req, &reply);
@@ -71,6 +87,7 @@ absl::StatusOr<v1::LeaseReply> AgentClient::RenewLease(const std::string& run_id
   v1::LeaseRequest req;
   req.set_run_id(run_id);
   req.set_ttl_seconds(static_cast<uint32_t>(ttl_seconds));
+  *req.mutable_instance() = ThisInstance();
   v1::LeaseReply reply;
   grpc::Status s = stub_->RenewLease(&ctx, req, &reply);
   if (!s.ok()) return Wrap(s, "renew lease");
@@ -82,6 +99,7 @@ absl::Status AgentClient::ReleaseLease(const std::string& run_id) {
   SetDeadline(&ctx, absl::Seconds(10));
   v1::LeaseRequest req;
   req.set_run_id(run_id);
+  *req.mutable_instance() = ThisInstance();
   v1::LeaseReply reply;
   return Wrap(stub_->ReleaseLease(&ctx, req, &reply), "release lease");
 }

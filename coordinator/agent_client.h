@@ -26,8 +26,11 @@ class AgentClient {
 
   // `brief`: VIP, keepalived and lease only (StatusRequest.brief), for polling.
   absl::StatusOr<v1::NodeStatus> GetStatus(bool brief = false);
+  // As ThisInstance(); `take_over_from`: the id of a holder of this run's lease that
+  // TakeOverFrom() found provably gone.
   absl::StatusOr<v1::LeaseReply> AcquireLease(const std::string& run_id, const std::string& holder,
-                                              int ttl_seconds);
+                                              int ttl_seconds,
+                                              const std::string& take_over_from = "");
   absl::StatusOr<v1::LeaseReply> RenewLease(const std::string& run_id, int ttl_seconds);
   absl::Status ReleaseLease(const std::string& run_id);
   absl::StatusOr<std::string> SetReadOnly(const std::string& run_id, bool read_only);

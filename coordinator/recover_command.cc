@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "common/subprocess.h"
 #include "coordinator/cluster_session.h"
+#include "coordinator/coordinator_instance.h"
 #include "coordinator/executor.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
@@ -310,13 +312,32 @@ int RunRecover(const RecoverFlags& flags) {
   std::string run_id = p.resume_run ? p.resume_run->run_id : NewRunId();
   std::string holder =
       absl::StrCat(getenv("USER") ? getenv("USER") : "?", "@mmresync pid ", getpid());
+  // A resumed run's lease may still be held by the coordinator that ran it: taken over
+  // only from one provably gone, else refused naming it.
+  std::map<AgentClient*, std::string> take_over;
+  if (p.resume_run) {
+    for (AgentClient* c : {source, target}) {
+      auto now = c->GetStatus(/*brief=*/true);
+      auto from = now.ok() ? TakeOverFrom(*now, run_id, ThisInstance(), RealProcessProbe())
+                           : absl::StatusOr<std::string>(now.status());
+      if (!from.ok()) {
+        Err(absl::StrCat("mmresync: refused, nothing was changed: ", from.status().message()));
+        return kExitRefused;
+      }
+      take_over[c] = *from;
+    }
+  }
   // One operation per pair: both leases or none.
   for (AgentClient* c : {source, target}) {
-    auto lease = c->AcquireLease(run_id, holder, kLeaseTtlSeconds);
+    auto lease = c->AcquireLease(run_id, holder, kLeaseTtlSeconds, take_over[c]);
     if (!lease.ok()) {
       (void)source->ReleaseLease(run_id);
       Err(absl::StrCat("mmresync: refused, nothing was changed: ", lease.status().message()));
       return kExitRefused;
+    }
+    if (!take_over[c].empty()) {
+      Err(absl::StrCat("mmresync: ", c->node().name, ": took over run ", run_id,
+                       " from coordinator ", take_over[c], ", whose process is gone"));
     }
   }
 

@@ -347,7 +347,7 @@ make_certs() { # [extra --san value for every agent...]
 # With a VIP the agent controls keepalived through ka.sh; `stop` can be replaced (the
 # test makes it fail on purpose).
 write_agent_config() { # node, file [keepalived stop command]
-  local n=$1 d="$DIR/node$1" keepalived='control = "none"'
+  local n=$1 d="$DIR/node$1" keepalived='control = "none"' p=$((3 - $1))
   if [ -n "${VIP:-}" ]; then
     keepalived="control = \"command\"
 start = \"$d/ka.sh start\"
@@ -374,6 +374,12 @@ user = "mmresync_agent"
 password_file = "agent-password"
 repl_user = "repl"
 repl_password_file = "repl-password"
+
+[peer]
+name = "db$p"
+mariadb_host = "${IP[$p]}"
+mariadb_port = ${DB_PORT[$p]}
+agent = "${IP[$p]}:${AGENT_PORT[$p]}"
 
 [keepalived]
 $keepalived

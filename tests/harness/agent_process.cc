@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/files.h"
+#include "common/instance_metadata.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
@@ -65,8 +66,20 @@ absl::StatusOr<std::unique_ptr<v1::Agent::Stub>> MakeAgentStub(const std::string
   return v1::Agent::NewStub(channel);
 }
 
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout) {
+v1::CoordinatorInstance TestInstance() {
+  v1::CoordinatorInstance instance;
+  instance.set_id(kTestInstanceId);
+  instance.set_host("test-harness");
+  instance.set_user("test");
+  instance.set_pid(static_cast<uint32_t>(getpid()));
+  instance.set_started_unix_ms(absl::ToUnixMillis(absl::Now()));
+  return instance;
+}
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout,
+                                                         const std::string& instance_id) {
   auto context = std::make_unique<grpc::ClientContext>();
+  if (!instance_id.empty()) context->AddMetadata(kInstanceMetadataKey, instance_id);
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
   return context;
@@ -79,7 +92,7 @@ absl::StatusOr<std::unique_ptr<AgentProcess>> AgentProcess::Start(const AgentOpt
   std::unique_ptr<AgentProcess> agent(new AgentProcess(options));
   RETURN_IF_ERROR(MakeDirs(agent->dir(), 0700));
   for (int attempt = 1;; ++attempt) {
-    agent->port_ = FreeLoopbackPort();
+    agent->port_ = options.port > 0 ? options.port : FreeLoopbackPort();
     if (agent->port_ <= 0) return absl::UnavailableError("AgentProcess: no free loopback port");
     RETURN_IF_ERROR(agent->WriteConfig());
     RETURN_IF_ERROR(agent->Spawn());
@@ -88,7 +101,7 @@ absl::StatusOr<std::unique_ptr<AgentProcess>> AgentProcess::Start(const AgentOpt
     if (ready.ok()) break;
     // Lost the race for the port to another process: try another one.
     const bool port_taken = exited && absl::StrContains(agent->log_tail(5), "cannot listen");
-    if (!port_taken || attempt == kPortAttempts) {
+    if (!port_taken || attempt == kPortAttempts || options.port > 0) {
       (void)agent->Kill();
       return ready;
     }
@@ -134,10 +147,24 @@ absl::Status AgentProcess::WriteConfig() {
       absl::StrCat("password_file = ", TomlString(o.db->agent_password_file())),
       absl::StrCat("repl_user = ", TomlString(o.db->repl_user())),
       absl::StrCat("repl_password_file = ", TomlString(o.db->repl_password_file())),
-      "",
-      "[keepalived]",
-      absl::StrCat("control = ", TomlString(o.keepalived_control)),
   };
+  if (!o.dump_command.empty()) {
+    lines.push_back(absl::StrCat("dump_command = ", TomlString(o.dump_command)));
+  }
+  if (!o.client_command.empty()) {
+    lines.push_back(absl::StrCat("client_command = ", TomlString(o.client_command)));
+  }
+  lines.insert(lines.end(), {
+                                "",
+                                "[peer]",
+                                absl::StrCat("name = ", TomlString(o.peer_name)),
+                                absl::StrCat("mariadb_host = ", TomlString(o.peer_mariadb_host)),
+                                absl::StrCat("mariadb_port = ", o.peer_mariadb_port),
+                                absl::StrCat("agent = ", TomlString(o.peer_agent)),
+                                "",
+                                "[keepalived]",
+                                absl::StrCat("control = ", TomlString(o.keepalived_control)),
+                            });
   if (o.keepalived_control == "command") {
     lines.push_back(absl::StrCat("start = ", TomlString(o.keepalived_start)));
     lines.push_back(absl::StrCat("stop = ", TomlString(o.keepalived_stop)));

@@ -48,8 +48,22 @@ struct AgentOptions {
   std::string keepalived_start;
   std::string keepalived_stop;
   std::string keepalived_status;
-  std::string vip;  // empty: no vip key written
+  std::string vip;                      // empty: no vip key written
   uint32_t transfer_stall_seconds = 0;  // 0: not written (the agent's default)
+
+  // [peer]: the other node (required by the agent).
+  std::string peer_name;
+  std::string peer_mariadb_host = "127.0.0.1";
+  int peer_mariadb_port = 0;
+  std::string peer_agent;  // host:port
+
+  // [mariadb] commands; empty: the agent's defaults. Tests put wrappers here that hold
+  // a dump or an import at a chosen point.
+  std::string dump_command;
+  std::string client_command;
+
+  // 0: a free loopback port is picked (and another one if it was taken meanwhile).
+  int port = 0;
 
   absl::Duration startup_timeout = absl::Seconds(60);
   absl::Duration stop_timeout = absl::Seconds(30);
@@ -63,9 +77,15 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeTestChannel(const std::string
 absl::StatusOr<std::unique_ptr<v1::Agent::Stub>> MakeAgentStub(const std::string& address,
                                                                const TlsFiles& tls);
 
-// A ClientContext with a deadline `timeout` from now.
+// The coordinator instance id tests present when they call agents directly: leases they
+// take name it (TestInstance()), and ContextWithDeadline() sends it as the
+// `mmresync-instance` metadata, as the coordinator's channel does.
+inline constexpr char kTestInstanceId[] = "harness";
+v1::CoordinatorInstance TestInstance();
+
+// A ClientContext with a deadline `timeout` from now, naming `instance_id`.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
-    absl::Duration timeout = absl::Seconds(30));
+    absl::Duration timeout = absl::Seconds(30), const std::string& instance_id = kTestInstanceId);
 
 class AgentProcess {
  public:

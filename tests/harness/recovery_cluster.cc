@@ -7,6 +7,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "tests/harness/ports.h"
 #include "tests/harness/wait.h"
 
 namespace mmresync::testing {
@@ -105,9 +106,22 @@ absl::StatusOr<std::unique_ptr<RecoveryCluster>> RecoveryCluster::Start(
   ASSIGN_OR_RETURN(c->pair_, MasterMasterPair::Start(pair_options));
   RETURN_IF_ERROR(c->pair_->ConfigureReplication());
 
+  // Each agent's [peer] names the other one's address: both ports are chosen first.
+  int ports[2] = {FreeLoopbackPort(), 0};
+  for (int attempt = 0; attempt < 10 && (ports[1] <= 0 || ports[1] == ports[0]); ++attempt) {
+    ports[1] = FreeLoopbackPort();
+  }
+  if (ports[0] <= 0 || ports[1] <= 0 || ports[0] == ports[1]) {
+    return absl::UnavailableError("RecoveryCluster: no two free loopback ports");
+  }
   for (int i = 0; i < 2; ++i) {
     AgentOptions a;
     a.name = node_name(i);
+    a.port = ports[i];
+    a.peer_name = node_name(1 - i);
+    a.peer_mariadb_host = c->pair_->node(1 - i).host();
+    a.peer_mariadb_port = c->pair_->node(1 - i).port();
+    a.peer_agent = absl::StrCat("127.0.0.1:", ports[1 - i]);
     a.dir = absl::StrCat(c->base_dir_, "/agent", i + 1);
     a.db = &c->pair_->node(i);
     a.tls = c->certs_->Agent(a.name);

@@ -26,8 +26,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/files.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
+#include "tests/harness/agent_process.h"
 #include "tests/harness/cli.h"
 #include "tests/harness/recovery_cluster.h"
 #include "tests/harness/wait.h"
@@ -567,6 +569,151 @@ TEST_F(RecoverTest, CtrlCDuringImportLeavesTargetFencedAndResumes) {
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
   EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM crm.contacts WHERE name = 'after ctrl-c'"), "1");
   EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900004"), "from master");
+}
+
+// Holds every import on `node` after its drop, before the first byte reaches the
+// server: the agent's client command waits for `<gate>.go` (bounded) and then runs
+// mariadb. `<gate>.waiting` appears when an import got there. ReleaseImports undoes it.
+absl::Status HoldImports(RecoveryCluster& cluster, int node, const std::string& gate) {
+  const std::string wrapper = gate + ".sh";
+  RETURN_IF_ERROR(WriteFileAtomically(
+      wrapper,
+      absl::StrCat("#!/bin/sh\n: > '", gate, ".waiting'\n", "i=0; while [ ! -e '", gate,
+                   ".go' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done\n",
+                   "exec mariadb \"$@\"\n"),
+      0755));
+  AgentProcess& agent = cluster.agent(node);
+  RETURN_IF_ERROR(agent.Stop());
+  agent.mutable_options().client_command = wrapper;
+  return agent.Restart();
+}
+
+void ReleaseImports(RecoveryCluster& cluster, int node, const std::string& gate) {
+  EXPECT_TRUE(WriteFileAtomically(gate + ".go", "", 0600).ok());
+  AgentProcess& agent = cluster.agent(node);
+  EXPECT_TRUE(agent.Stop().ok());
+  agent.mutable_options().client_command.clear();
+  EXPECT_TRUE(agent.Restart().ok());
+}
+
+// Two people on one pair: while a recover is importing, a second terminal runs
+// `recover --resume`. It is refused (exit 3) naming the coordinator that runs the run,
+// its host and when its lease expires, and changes nothing; the first run completes.
+// While it imports, the target's agent itself refuses to be unfenced or to start a
+// second import or backup, even for a caller presenting the holder's own lease.
+TEST_F(RecoverTest, SecondResumeWhileImportingIsRefusedAndTheFirstRunCompletes) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900005));
+  const std::string gate = cluster().base_dir() + "/import-gate-1";
+  ASSERT_OK(HoldImports(cluster(), kDb2, gate));
+  auto release = absl::MakeCleanup([&] { ReleaseImports(cluster(), kDb2, gate); });
+
+  auto first = CliProcess::Start(
+      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  ASSERT_OK(first.status());
+  ASSERT_OK(WaitUntil([&] { return access((gate + ".waiting").c_str(), F_OK) == 0; }, kTimeout,
+                      absl::Milliseconds(50), "the first run's import to start"));
+  auto stub = cluster().agent(kDb2).Stub();
+  ASSERT_OK(stub.status());
+  v1::StatusRequest brief;
+  brief.set_brief(true);
+  v1::NodeStatus held;
+  {
+    grpc::Status s = (*stub)->GetStatus(ContextWithDeadline().get(), brief, &held);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_FALSE(held.lease_holder().empty());
+  const v1::CoordinatorInstance holder = held.lease_instance();
+  ASSERT_FALSE(holder.id().empty());
+
+  CliResult second = Cli({"recover", "--resume", "--yes"});
+  EXPECT_EQ(second.exit_code, 3) << second.Describe();
+  EXPECT_TRUE(absl::StrContains(second.err, "refused, nothing was changed")) << second.Describe();
+  EXPECT_TRUE(absl::StrContains(second.err, "coordinator " + holder.id())) << second.Describe();
+  EXPECT_TRUE(absl::StrContains(second.err, "@" + holder.host())) << second.Describe();
+  EXPECT_TRUE(absl::StrContains(second.err, absl::StrCat("pid ", holder.pid())))
+      << second.Describe();
+  EXPECT_TRUE(absl::StrContains(second.err, "lease expires in")) << second.Describe();
+  {
+    v1::NodeStatus now;
+    grpc::Status s = (*stub)->GetStatus(ContextWithDeadline().get(), brief, &now);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(now.lease_holder(), held.lease_holder());
+    EXPECT_EQ(now.lease_instance().id(), holder.id()) << "the refused run took the lease";
+  }
+
+  // Even with the holder's run and instance, the agent does not unfence or start a
+  // second long operation while the import runs.
+  {
+    v1::SetReadOnlyRequest ro;
+    ro.set_run_id(held.lease_holder());
+    ro.set_read_only(false);
+    v1::ActionReply reply;
+    grpc::Status s =
+        (*stub)->SetReadOnly(ContextWithDeadline(absl::Seconds(30), holder.id()).get(), ro, &reply);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "import for run")) << s.error_message();
+    v1::BackupRequest backup;
+    backup.set_run_id(held.lease_holder());
+    auto context = ContextWithDeadline(absl::Seconds(30), holder.id());
+    auto reader = (*stub)->BackupLocal(context.get(), backup);
+    v1::Progress p;
+    while (reader->Read(&p)) {
+    }
+    s = reader->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "at a time")) << s.error_message();
+  }
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+
+  ASSERT_OK(WriteFileAtomically(gate + ".go", "", 0600));
+  auto finished = (*first)->Wait(absl::Seconds(300));
+  ASSERT_OK(finished.status());
+  *all_output_ += finished->output();
+  EXPECT_EQ(finished->exit_code, 0) << finished->Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900005"), "from master");
+}
+
+// A coordinator killed mid-import (kill -9) leaves its lease behind; `recover --resume`
+// on the same host proves it gone (its pid is dead) and takes the run over at once,
+// without waiting for the lease to expire.
+TEST_F(RecoverTest, ResumeTakesOverFromAKilledCoordinator) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900006));
+  const std::string gate = cluster().base_dir() + "/import-gate-2";
+  ASSERT_OK(HoldImports(cluster(), kDb2, gate));
+  auto release = absl::MakeCleanup([&] { ReleaseImports(cluster(), kDb2, gate); });
+  const size_t agent_log_before = ReadFile(cluster().agent(kDb2).log_path()).size();
+  auto first = CliProcess::Start(
+      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  ASSERT_OK(first.status());
+  ASSERT_OK(WaitUntil([&] { return access((gate + ".waiting").c_str(), F_OK) == 0; }, kTimeout,
+                      absl::Milliseconds(50), "the first run's import to start"));
+  (*first)->Signal(SIGKILL);
+  auto killed = (*first)->Wait(absl::Seconds(60));
+  ASSERT_OK(killed.status());
+  // The agent ends the orphaned import once its client reads again.
+  ASSERT_OK(WriteFileAtomically(gate + ".go", "", 0600));
+  ASSERT_OK(WaitUntil(
+      [&] {
+        const std::string log = ReadFile(cluster().agent(kDb2).log_path());
+        return log.size() > agent_log_before &&
+               absl::StrContains(log.substr(agent_log_before), "WARN db2: import");
+      },
+      kTimeout, absl::Milliseconds(50), "db2's agent to end the orphaned import"));
+  auto stub = cluster().agent(kDb2).Stub();
+  ASSERT_OK(stub.status());
+  v1::StatusRequest brief;
+  brief.set_brief(true);
+  v1::NodeStatus before;
+  ASSERT_TRUE((*stub)->GetStatus(ContextWithDeadline().get(), brief, &before).ok());
+  ASSERT_FALSE(before.lease_holder().empty()) << "the killed run's lease should still be live";
+
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_TRUE(absl::StrContains(resumed.err, "took over run " + before.lease_holder()))
+      << resumed.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900006"), "from master");
 }
 
 // Agents that disagree about which address is the VIP would make every VIP check watch

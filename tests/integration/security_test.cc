@@ -4,9 +4,13 @@
 // errors and unreachable agents. One RecoveryCluster is shared by every case; each
 // case leaves it as it found it (healthy, no lease held).
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -156,6 +160,7 @@ class SecurityTest : public ::testing::Test {
     req.set_run_id(run_id);
     req.set_ttl_seconds(ttl);
     req.set_holder("security_test");
+    *req.mutable_instance() = TestInstance();
     v1::LeaseReply reply;
     grpc::Status s = stub.AcquireLease(ContextWithDeadline().get(), req, &reply);
     if (reply_out != nullptr) *reply_out = reply;
@@ -165,6 +170,7 @@ class SecurityTest : public ::testing::Test {
   static grpc::Status Release(v1::Agent::Stub& stub, const std::string& run_id) {
     v1::LeaseRequest req;
     req.set_run_id(run_id);
+    *req.mutable_instance() = TestInstance();
     v1::LeaseReply reply;
     return stub.ReleaseLease(ContextWithDeadline().get(), req, &reply);
   }
@@ -175,6 +181,29 @@ class SecurityTest : public ::testing::Test {
     req.set_read_only(on);
     v1::ActionReply reply;
     return stub.SetReadOnly(ContextWithDeadline().get(), req, &reply);
+  }
+
+  static grpc::Status StartReplica(v1::Agent::Stub& stub, const std::string& run_id) {
+    v1::StartReplicaRequest req;
+    req.set_run_id(run_id);
+    v1::ActionReply reply;
+    return stub.StartReplica(ContextWithDeadline().get(), req, &reply);
+  }
+
+  static grpc::Status Keepalived(v1::Agent::Stub& stub, const std::string& run_id, bool start) {
+    v1::KeepalivedRequest req;
+    req.set_run_id(run_id);
+    req.set_action(start ? v1::KeepalivedRequest::START : v1::KeepalivedRequest::STOP);
+    v1::ActionReply reply;
+    return stub.ControlKeepalived(ContextWithDeadline().get(), req, &reply);
+  }
+
+  static grpc::Status Backup(v1::Agent::Stub& stub, const std::string& run_id, int* messages) {
+    v1::BackupRequest req;
+    req.set_run_id(run_id);
+    auto context = ContextWithDeadline(absl::Seconds(60));
+    auto reader = stub.BackupLocal(context.get(), req);
+    return Drain(*reader, messages);
   }
 
   static grpc::Status ChangeMaster(v1::Agent::Stub& stub, const std::string& run_id,
@@ -653,6 +682,202 @@ TEST_F(SecurityTest, CliConfigErrorsAndUnreachableAgents) {
   auto healthy = cluster().Cli({"status"});
   ASSERT_TRUE(healthy.ok()) << healthy.status();
   EXPECT_EQ(healthy->exit_code, 0) << healthy->Describe();
+}
+
+// The master can not be pointed at a server the caller controls (a DROP DATABASE there
+// would run on the master, and the master would send it the replication password): each
+// agent replicates only from its pinned [peer], on every node, and on the VIP holder
+// only with the run's lease as well.
+TEST_F(SecurityTest, ChangeMasterAcceptsOnlyThePinnedPeer) {
+  const uint32_t peer_port = static_cast<uint32_t>(pair().node(kDb2).port());
+  const uint32_t own_port = static_cast<uint32_t>(pair().node(kDb1).port());
+  struct Foreign {
+    std::string what, host;
+    uint32_t port;
+  };
+  const std::vector<Foreign> foreign = {
+      {"another port on the peer's host", "127.0.0.1", peer_port == 3306 ? 3307u : 3306u},
+      {"this node itself", "127.0.0.1", own_port},
+      {"another address, the peer's port", "127.0.0.2", peer_port},
+      {"a host name for the peer's address (no DNS)", "localhost", peer_port},
+      {"the peer's address mapped to IPv6", "::ffff:127.0.0.1", peer_port},
+      {"a foreign server", "192.0.2.7", 3306},
+  };
+  auto hostile = [&](int node, const std::string& run) {
+    auto stub = StubTo(node);
+    const auto before = ReplicaSettings(pair(), node);
+    ASSERT_EQ(before.at("Slave_IO_Running"), "Yes");
+    for (const Foreign& f : foreign) {
+      grpc::Status s = ChangeMaster(*stub, run, f.host, f.port, "mysql-bin.000001", 4);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << f.what << ": " << Describe(s);
+      EXPECT_TRUE(absl::StrContains(s.error_message(), "pinned peer db2")) << Describe(s);
+      EXPECT_EQ(ReplicaSettings(pair(), node), before) << "after " << f.what;
+    }
+  };
+
+  // db1 does not hold the VIP.
+  auto stub = StubTo(kDb1);
+  ASSERT_TRUE(Lease(*stub, "sec-pin").ok());
+  hostile(kDb1, "sec-pin");
+  // The peer itself is accepted (and START SLAVE toward it): at its current position,
+  // so replication goes on as before.
+  auto status = pair().SlaveStatus(kDb1);
+  ASSERT_TRUE(status.ok()) << status.status();
+  grpc::Status peer =
+      ChangeMaster(*stub, "sec-pin", "127.0.0.1", peer_port, (*status)["Relay_Master_Log_File"],
+                   std::stoull((*status)["Exec_Master_Log_Pos"]));
+  ASSERT_TRUE(peer.ok()) << Describe(peer);
+  grpc::Status started = StartReplica(*stub, "sec-pin");
+  ASSERT_TRUE(started.ok()) << Describe(started);
+  ASSERT_OK(WaitUntil([&] { return pair().ReplicationHealthy(kDb1).value_or(false); }, kTimeout,
+                      absl::Milliseconds(100), "db1 to replicate from db2 again"));
+  ASSERT_TRUE(Release(*stub, "sec-pin").ok());
+
+  // db1 holds the VIP (127.0.0.1 is local here): the same hostile requests are refused
+  // with SHOW SLAVE STATUS unchanged, and without the run's lease nothing at all.
+  ASSERT_OK(cluster().RestartAgentWithVip(kDb1, "127.0.0.1"));
+  auto restore =
+      absl::MakeCleanup([&] { EXPECT_TRUE(cluster().RestartAgentWithVip(kDb1, "").ok()); });
+  stub = StubTo(kDb1);
+  auto db1 = NodeStatus(kDb1);
+  ASSERT_TRUE(db1.ok() && db1->vip_local()) << db1.status();
+  const auto before = ReplicaSettings(pair(), kDb1);
+  grpc::Status no_lease =
+      ChangeMaster(*stub, "sec-pin-vip", "127.0.0.1", peer_port, "mysql-bin.000001", 4);
+  EXPECT_EQ(no_lease.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(no_lease);
+  grpc::Status no_lease_start = StartReplica(*stub, "sec-pin-vip");
+  EXPECT_EQ(no_lease_start.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << Describe(no_lease_start);
+  EXPECT_EQ(ReplicaSettings(pair(), kDb1), before);
+  ASSERT_TRUE(Lease(*stub, "sec-pin-vip").ok());
+  hostile(kDb1, "sec-pin-vip");
+  // The lease of a run is not enough for another coordinator instance either.
+  {
+    v1::ChangeMasterRequest req;
+    req.set_run_id("sec-pin-vip");
+    req.set_master_host("127.0.0.1");
+    req.set_master_port(peer_port);
+    req.mutable_coordinates()->set_file("mysql-bin.000001");
+    req.mutable_coordinates()->set_position(4);
+    v1::ActionReply reply;
+    grpc::Status other = stub->ChangeMaster(
+        ContextWithDeadline(absl::Seconds(30), "another-instance").get(), req, &reply);
+    EXPECT_EQ(other.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(other);
+    EXPECT_TRUE(absl::StrContains(other.error_message(), "another-instance")) << Describe(other);
+  }
+  EXPECT_EQ(ReplicaSettings(pair(), kDb1), before);
+  EXPECT_TRUE(Release(*stub, "sec-pin-vip").ok());
+}
+
+// The agent re-checks its fence at the moment of harm. The source's dump is held before
+// its first byte; meanwhile the target's fence is undone behind the agent's back
+// (read_only OFF in SQL): when the bytes come, nothing is dropped. While the import
+// runs, the agent itself refuses to unfence, and runs no second import or backup.
+TEST_F(SecurityTest, FenceUndoneBeforeTheFirstChunkDropsNothing) {
+  const std::string gate = cluster().base_dir() + "/dump-gate";
+  const std::string wrapper = gate + ".sh";
+  ASSERT_OK(WriteFileAtomically(
+      wrapper,
+      absl::StrCat("#!/bin/sh\n: > '", gate, ".waiting'\n", "i=0; while [ ! -e '", gate,
+                   ".go' ] && [ $i -lt 1200 ]; do sleep 0.05; "
+                   "i=$((i+1)); done\n",
+                   "exec mariadb-dump \"$@\"\n"),
+      0755));
+  ASSERT_OK(cluster().agent(kDb1).Stop());
+  cluster().agent(kDb1).mutable_options().dump_command = wrapper;
+  ASSERT_OK(cluster().agent(kDb1).Restart());
+  auto restore = absl::MakeCleanup([&] {
+    EXPECT_TRUE(cluster().agent(kDb1).Stop().ok());
+    cluster().agent(kDb1).mutable_options().dump_command.clear();
+    EXPECT_TRUE(cluster().agent(kDb1).Restart().ok());
+  });
+
+  const std::string run = "sec-moment";
+  auto source = StubTo(kDb1);
+  auto target = StubTo(kDb2);
+  ASSERT_TRUE(Lease(*source, run).ok());
+  ASSERT_TRUE(Lease(*target, run).ok());
+  const std::string token(64, 'b');
+  {
+    v1::AuthorizeTransferRequest auth;
+    auth.set_run_id(run);
+    auth.set_token(token);
+    auth.set_peer_node("db2");
+    v1::ActionReply reply;
+    grpc::Status s = source->AuthorizeTransfer(ContextWithDeadline().get(), auth, &reply);
+    ASSERT_TRUE(s.ok()) << Describe(s);
+  }
+  ASSERT_TRUE(Keepalived(*target, run, false).ok());
+  ASSERT_TRUE(SetReadOnly(*target, run, true).ok());
+  const std::string schemas_before = Value(kDb2,
+                                           "SELECT GROUP_CONCAT(SCHEMA_NAME ORDER BY 1) "
+                                           "FROM information_schema.SCHEMATA");
+
+  v1::ImportRequest req = ImportFromDb1(run, /*backup_skipped=*/true);
+  req.set_token(token);
+  grpc::Status import;
+  int messages = 0;
+  std::thread importer([&] { import = Import(*target, req, &messages); });
+  absl::Cleanup go = [&] {
+    (void)WriteFileAtomically(gate + ".go", "", 0600);
+    if (importer.joinable()) importer.join();
+  };
+  ASSERT_OK(WaitUntil([&] { return access((gate + ".waiting").c_str(), F_OK) == 0; }, kTimeout,
+                      absl::Milliseconds(50), "the source's dump to start"));
+
+  // The import runs (it waits for the first chunk): no unfencing through the agent, no
+  // second import or backup, whatever the caller holds.
+  grpc::Status unfence = SetReadOnly(*target, run, false);
+  EXPECT_EQ(unfence.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(unfence);
+  EXPECT_TRUE(absl::StrContains(unfence.error_message(), "import for run sec-moment"))
+      << Describe(unfence);
+  grpc::Status ka_start = Keepalived(*target, run, true);
+  EXPECT_EQ(ka_start.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(ka_start);
+  EXPECT_FALSE(cluster().keepalived_running(kDb2));
+  int other = 0;
+  grpc::Status second = Import(*target, req, &other);
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(second);
+  EXPECT_TRUE(absl::StrContains(second.error_message(), "one import, dump or backup at a time"))
+      << Describe(second);
+  grpc::Status backup = Backup(*target, run, &other);
+  EXPECT_EQ(backup.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(backup);
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+
+  // Behind the agent's back, the node is made writable before any byte arrived.
+  ASSERT_OK(pair().Exec(kDb2, "SET GLOBAL read_only = OFF"));
+  std::move(go).Invoke();
+  EXPECT_EQ(import.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(import);
+  EXPECT_TRUE(absl::StrContains(import.error_message(), "read_only is OFF")) << Describe(import);
+  EXPECT_TRUE(absl::StrContains(import.error_message(), "nothing was dropped")) << Describe(import);
+  EXPECT_EQ(Value(kDb2,
+                  "SELECT GROUP_CONCAT(SCHEMA_NAME ORDER BY 1) FROM "
+                  "information_schema.SCHEMATA"),
+            schemas_before);
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM keepme.t"), "2");
+
+  // The import is over: unfencing is allowed again.
+  ASSERT_OK(WaitUntil([&] { return Keepalived(*target, run, true).ok(); }, kTimeout,
+                      absl::Milliseconds(100), "keepalived start after the import ended"));
+  EXPECT_TRUE(Release(*target, run).ok());
+  EXPECT_TRUE(Release(*source, run).ok());
+}
+
+// A full backup is never written onto the VIP holder's disk.
+TEST_F(SecurityTest, NoBackupOnTheVipHolder) {
+  ASSERT_OK(cluster().RestartAgentWithVip(kDb1, "127.0.0.1"));
+  auto restore =
+      absl::MakeCleanup([&] { EXPECT_TRUE(cluster().RestartAgentWithVip(kDb1, "").ok()); });
+  auto stub = StubTo(kDb1);
+  ASSERT_TRUE(Lease(*stub, "sec-backup").ok());
+  int messages = 0;
+  grpc::Status s = Backup(*stub, "sec-backup", &messages);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(s);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "holds the VIP")) << Describe(s);
+  EXPECT_EQ(messages, 0);
+  struct stat st {};
+  EXPECT_NE(stat((cluster().agent(kDb1).backup_dir() + "/sec-backup.sql").c_str(), &st), 0);
+  EXPECT_TRUE(Release(*stub, "sec-backup").ok());
 }
 
 }  // namespace

@@ -91,6 +91,12 @@ client_command = "/usr/bin/mariadb"
 control = "systemd"
 service = "keepalived@vip"
 vip = "10.0.0.100"
+
+[peer]
+name = "db2"
+mariadb_host = "10.0.0.2"
+mariadb_port = 3307
+agent = "10.0.0.2:7443"
 )";
 
 constexpr char kMinimalAgent[] = R"([agent]
@@ -106,6 +112,11 @@ key = "db1.key"
 [mariadb]
 host = "127.0.0.1"
 repl_password_file = "repl-password"
+
+[peer]
+name = "db2"
+mariadb_host = "db2.example.com"
+agent = "db2.example.com:7443"
 )";
 
 // Returns `text` with the first occurrence of `from` replaced by `to` (which must exist).
@@ -466,6 +477,10 @@ TEST(AgentConfigTest, ParsesFullFile) {
   EXPECT_EQ(cfg->keepalived.control, "systemd");
   EXPECT_EQ(cfg->keepalived.service, "keepalived@vip");
   EXPECT_EQ(cfg->keepalived.vip, "10.0.0.100");
+  EXPECT_EQ(cfg->peer.name, "db2");
+  EXPECT_EQ(cfg->peer.mariadb_host, "10.0.0.2");
+  EXPECT_EQ(cfg->peer.mariadb_port, 3307u);
+  EXPECT_EQ(cfg->peer.agent, "10.0.0.2:7443");
 }
 
 TEST(AgentConfigTest, AppliesDefaults) {
@@ -486,6 +501,38 @@ TEST(AgentConfigTest, AppliesDefaults) {
   EXPECT_EQ(cfg->keepalived.stop, "");
   EXPECT_EQ(cfg->keepalived.status, "");
   EXPECT_EQ(cfg->keepalived.vip, "");
+  EXPECT_EQ(cfg->peer.mariadb_host, "db2.example.com");
+  EXPECT_EQ(cfg->peer.mariadb_port, 3306u);
+}
+
+// [peer] is required: an old agent.toml without it does not start (the agent could not
+// tell its peer from any server a caller names), and its keys are checked strictly.
+TEST(AgentConfigTest, PeerTableIsRequiredAndStrict) {
+  std::string text = kAgent;
+  text = text.substr(0, text.find("\n[peer]"));
+  absl::Status absent = AgentError(text);
+  EXPECT_EQ(absent.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Msg(absent), AllOf(HasSubstr("/etc/mmresync/agent.toml"),
+                                 HasSubstr("missing required table [peer]")));
+
+  EXPECT_THAT(Msg(AgentError(Replace(kAgent, "mariadb_port = 3307", "mariadb_prot = 3307"))),
+              HasSubstr("agent.toml:28: unknown key \"peer.mariadb_prot\""));
+  EXPECT_THAT(Msg(AgentError(Replace(kAgent, "mariadb_host = \"10.0.0.2\"\n", ""))),
+              HasSubstr("agent.toml:25: missing required key \"peer.mariadb_host\""));
+  EXPECT_THAT(Msg(AgentError(Replace(kAgent, "agent = \"10.0.0.2:7443\"\n", ""))),
+              HasSubstr("missing required key \"peer.agent\""));
+  EXPECT_THAT(Msg(AgentError(Replace(kAgent, "name = \"db2\"\n", ""))),
+              HasSubstr("missing required key \"peer.name\""));
+  EXPECT_THAT(
+      Msg(AgentError(Replace(kAgent, "name = \"db2\"", "name = \"db1\""))),
+      AllOf(HasSubstr("agent.toml:26:"), HasSubstr("\"peer.name\""), HasSubstr("own name")));
+  EXPECT_THAT(Msg(AgentError(Replace(kAgent, "mariadb_host = \"10.0.0.2\"",
+                                     "mariadb_host = \"h', MASTER_USER='root\""))),
+              AllOf(HasSubstr("agent.toml:27:"), HasSubstr("\"peer.mariadb_host\"")));
+  EXPECT_THAT(Msg(AgentError(Replace(kAgent, "mariadb_port = 3307", "mariadb_port = 0"))),
+              AllOf(HasSubstr("agent.toml:28:"), HasSubstr("\"peer.mariadb_port\"")));
+  EXPECT_THAT(Msg(AgentError(Replace(kAgent, "agent = \"10.0.0.2:7443\"", "agent = \"10.0.0.2\""))),
+              AllOf(HasSubstr("agent.toml:29:"), HasSubstr("\"peer.agent\"")));
 }
 
 TEST(AgentConfigTest, HostWithPortAndEmptyPasswordFile) {
@@ -528,7 +575,7 @@ TEST(AgentConfigTest, LoadUnreadableFile) {
 
 TEST(AgentConfigTest, UnknownTopLevelTable) {
   absl::Status s = AgentError(std::string(kAgent) + "[coordinator]\nname = \"x\"\n");
-  EXPECT_THAT(Msg(s), AllOf(HasSubstr("agent.toml:24:"), HasSubstr("\"coordinator\"")));
+  EXPECT_THAT(Msg(s), AllOf(HasSubstr("agent.toml:30:"), HasSubstr("\"coordinator\"")));
 }
 
 TEST(AgentConfigTest, UnknownKeyInMariadb) {
@@ -538,7 +585,7 @@ TEST(AgentConfigTest, UnknownKeyInMariadb) {
 
 TEST(AgentConfigTest, UnknownSubTable) {
   absl::Status s = AgentError(std::string(kAgent) + "[tls.extra]\nx = 1\n");
-  EXPECT_THAT(Msg(s), AllOf(HasSubstr("agent.toml:24:"), HasSubstr("unknown table"),
+  EXPECT_THAT(Msg(s), AllOf(HasSubstr("agent.toml:30:"), HasSubstr("unknown table"),
                             HasSubstr("\"tls.extra\"")));
 }
 
@@ -807,6 +854,13 @@ TEST(ExampleConfigTest, ShippedExamplesParse) {
   ASSERT_TRUE(agent.ok()) << agent.status();
   EXPECT_EQ(agent->keepalived.vip, cluster->vip);
   EXPECT_EQ(agent->keepalived.config_file, kDefaultKeepalivedConfig);
+  // The example's peer is the cluster's other node, as cluster.toml names it.
+  const NodeEntry* peer = cluster->FindNode(agent->peer.name);
+  ASSERT_NE(peer, nullptr) << agent->peer.name;
+  EXPECT_NE(agent->peer.name, agent->name);
+  EXPECT_EQ(agent->peer.mariadb_host, peer->mariadb_host);
+  EXPECT_EQ(agent->peer.mariadb_port, peer->mariadb_port);
+  EXPECT_EQ(agent->peer.agent, peer->agent);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "agent/safety_guard.h"
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +72,7 @@ class SafetyGuardTest : public ::testing::Test {
     in.addresses = &addresses_;
     in.keepalived = &keepalived_;
     in.session = &session_;
+    in.lease = lease_;
     return CheckDestructiveAllowed(in, "DROP DATABASE");
   }
   void SetReadOnly(std::optional<std::string> value) {
@@ -78,6 +80,7 @@ class SafetyGuardTest : public ::testing::Test {
   }
 
   std::string vip_ = kVip;
+  std::function<absl::Status()> lease_;
   FakeAddresses addresses_{std::vector<std::string>{"127.0.0.1", "10.0.0.2", "::1"}};
   FakeKeepalived keepalived_{Ka(true, false, "inactive")};
   FakeDbScript script_;
@@ -160,6 +163,42 @@ TEST_F(SafetyGuardTest, RefusesWhenReadOnlyIsUnknown) {
   EXPECT_TRUE(absl::IsFailedPrecondition(Check()));
   script_.Fail(kReadOnlyQuery, absl::UnavailableError("ERROR 2006: server has gone away"));
   EXPECT_FALSE(Check().ok());
+}
+
+TEST_F(SafetyGuardTest, RefusesWithoutTheRunsLease) {
+  int lease_checks = 0;
+  lease_ = [&] {
+    ++lease_checks;
+    return absl::FailedPreconditionError("run r1 holds no lease on this node (expired)");
+  };
+  absl::Status s = Check();
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_THAT(std::string(s.message()),
+              AllOf(HasSubstr("refusing DROP DATABASE"), HasSubstr("run r1 holds no lease")));
+  EXPECT_EQ(lease_checks, 1);
+
+  lease_ = [&] {
+    ++lease_checks;
+    return absl::OkStatus();
+  };
+  EXPECT_TRUE(Check().ok());
+  EXPECT_EQ(lease_checks, 2);
+}
+
+TEST_F(SafetyGuardTest, VipOnlyCheckForBackups) {
+  EXPECT_TRUE(CheckVipNotLocal(kVip, addresses_, "backup").ok());
+  FakeAddresses holder(std::vector<std::string>{"127.0.0.1", kVip});
+  absl::Status s = CheckVipNotLocal(kVip, holder, "a full backup");
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_THAT(std::string(s.message()),
+              AllOf(HasSubstr("refusing a full backup"), HasSubstr("holds the VIP")));
+  FakeAddresses broken(absl::InternalError("getifaddrs: out of memory"));
+  s = CheckVipNotLocal(kVip, broken, "a full backup");
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("cannot tell"));
+  FakeAddresses unused(std::vector<std::string>{kVip});
+  EXPECT_TRUE(CheckVipNotLocal("", unused, "backup").ok());
+  EXPECT_EQ(unused.calls, 0);
 }
 
 TEST_F(SafetyGuardTest, OnlyReads) {

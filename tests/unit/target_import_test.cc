@@ -1,5 +1,7 @@
 #include "agent/target_import.h"
 
+#include <functional>
+
 #include <signal.h>
 
 #include <optional>
@@ -9,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "agent/safety_guard.h"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -81,6 +84,7 @@ class FakeDumpStream : public DumpStream {
 
   absl::StatusOr<std::optional<v1::DumpChunk>> Next() override {
     ++next_calls;
+    if (before_first_chunk && next_calls == 1) before_first_chunk();
     if (at_ < messages_.size()) return messages_[at_++];
     return std::optional<v1::DumpChunk>();  // ended cleanly
   }
@@ -88,6 +92,8 @@ class FakeDumpStream : public DumpStream {
 
   int next_calls = 0;
   bool cancelled = false;
+  // Runs while the import waits for the first chunk (the source still starting).
+  std::function<void()> before_first_chunk;
 
  private:
   std::vector<absl::StatusOr<std::optional<v1::DumpChunk>>> messages_;
@@ -168,6 +174,7 @@ class TargetImportTest : public ::testing::Test {
     params.expected_bytes = 1000;
     params.progress = [this](const v1::Progress& p) { phases_.push_back(p.phase()); };
     params.cancelled = [this] { return cancel_; };
+    params.fence_check = fence_check_;
     return ImportFromStream(params, stream);
   }
 
@@ -181,6 +188,11 @@ class TargetImportTest : public ::testing::Test {
   FakeDbSessionFactory factory_{&script_};
   std::vector<std::string> phases_;
   bool cancel_ = false;
+  int fence_checks_ = 0;
+  std::function<absl::Status(DbSession&)> fence_check_ = [this](DbSession&) {
+    ++fence_checks_;
+    return absl::OkStatus();
+  };
 };
 
 // ---- before anything is dropped ----
@@ -228,6 +240,145 @@ TEST_F(TargetImportTest, DatabaseUnreachableDropsNothing) {
   stream.PushTrailer(PushPieces(stream, pieces), GoodTrailer(pieces));
   auto result = Import(stream);
   ASSERT_FALSE(result.ok());
+  EXPECT_THAT(script_.statements(), IsEmpty());
+  EXPECT_FALSE(ClientRan());
+}
+
+// ---- the fence, checked again at the moment of harm ----
+
+class StoppedKeepalived : public KeepalivedController {
+ public:
+  std::string kind() const override { return "fake"; }
+  absl::StatusOr<KeepalivedStatus> Status() override {
+    KeepalivedStatus s;
+    s.managed = true;
+    s.running = running;
+    s.detail = running ? "active" : "inactive";
+    return s;
+  }
+  absl::Status Start() override { return absl::UnimplementedError("not in this test"); }
+  absl::Status Stop() override { return absl::UnimplementedError("not in this test"); }
+  bool running = false;
+};
+
+class FenceRecheckTest : public TargetImportTest {
+ protected:
+  FenceRecheckTest() {
+    SetReadOnly("1");
+    // The agent's real guard, as agent_service wires it: on the session it is given.
+    fence_check_ = [this](DbSession& session) {
+      ++fence_checks_;
+      SafetyInputs in;
+      in.addresses = nullptr;  // no VIP configured: the address part is not asked
+      in.keepalived = &keepalived_;
+      in.session = &session;
+      in.lease = [this] { return lease_; };
+      return CheckDestructiveAllowed(in, "to drop and import user data");
+    };
+  }
+  void SetReadOnly(const char* value) {
+    script_.OnQuery("SELECT @@GLOBAL.read_only", Rows({"@@GLOBAL.read_only"}, {{value}}));
+  }
+  // The check the RPC makes when it starts: passes on a fenced node.
+  absl::Status CheckAtRpcStart() {
+    auto session = factory_.Open();
+    if (!session.ok()) return session.status();
+    return fence_check_(**session);
+  }
+
+  StoppedKeepalived keepalived_;
+  absl::Status lease_ = absl::OkStatus();
+};
+
+TEST_F(FenceRecheckTest, ReadOnlyTurnedOffBeforeTheFirstChunkDropsNothing) {
+  ASSERT_TRUE(CheckAtRpcStart().ok());
+  FakeDumpStream stream;
+  std::vector<std::string> pieces = Pieces();
+  stream.PushTrailer(PushPieces(stream, pieces), GoodTrailer(pieces));
+  stream.before_first_chunk = [this] { SetReadOnly("0"); };  // someone unfenced the node
+  auto result = Import(stream);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(result.status())) << result.status();
+  EXPECT_THAT(std::string(result.status().message()),
+              AllOf(HasSubstr("read_only is OFF"), HasSubstr("nothing was dropped")));
+  EXPECT_FALSE(DroppedAnything());
+  EXPECT_THAT(script_.StatementsStartingWith("SET SESSION sql_log_bin"), IsEmpty());
+  EXPECT_FALSE(ClientRan());
+  EXPECT_EQ(fence_checks_, 2);  // at the RPC's start, and again at the first chunk
+}
+
+TEST_F(FenceRecheckTest, KeepalivedStartedBeforeTheFirstChunkDropsNothing) {
+  ASSERT_TRUE(CheckAtRpcStart().ok());
+  FakeDumpStream stream;
+  std::vector<std::string> pieces = Pieces();
+  stream.PushTrailer(PushPieces(stream, pieces), GoodTrailer(pieces));
+  stream.before_first_chunk = [this] { keepalived_.running = true; };
+  auto result = Import(stream);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("keepalived is running"));
+  EXPECT_FALSE(DroppedAnything());
+  EXPECT_FALSE(ClientRan());
+}
+
+TEST_F(FenceRecheckTest, LeaseLostBeforeTheFirstChunkDropsNothing) {
+  ASSERT_TRUE(CheckAtRpcStart().ok());
+  FakeDumpStream stream;
+  std::vector<std::string> pieces = Pieces();
+  stream.PushTrailer(PushPieces(stream, pieces), GoodTrailer(pieces));
+  stream.before_first_chunk = [this] {
+    lease_ = absl::FailedPreconditionError("run r1 holds no lease on this node (expired)");
+  };
+  auto result = Import(stream);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()),
+              AllOf(HasSubstr("no lease"), HasSubstr("nothing was dropped")));
+  EXPECT_FALSE(DroppedAnything());
+  EXPECT_FALSE(ClientRan());
+}
+
+TEST_F(FenceRecheckTest, CheckedOnTheDroppingSessionRightBeforeTheDrop) {
+  FakeDumpStream stream;
+  std::vector<std::string> pieces = Pieces();
+  stream.PushTrailer(PushPieces(stream, pieces), GoodTrailer(pieces));
+  ASSERT_TRUE(Import(stream).ok());
+  // One session: the check read read_only on the session that then dropped.
+  EXPECT_EQ(script_.sessions_opened(), 1);
+  const int check = script_.IndexOf("SELECT @@GLOBAL.read_only");
+  const int drop = script_.IndexOfPrefix("DROP DATABASE");
+  ASSERT_GE(check, 0);
+  ASSERT_GE(drop, 0);
+  EXPECT_LT(check, drop);
+  EXPECT_EQ(fence_checks_, 2);  // before the drop, and before the import
+}
+
+TEST_F(FenceRecheckTest, FenceUndoneDuringTheDropImportsNothing) {
+  FakeDumpStream stream;
+  std::vector<std::string> pieces = Pieces();
+  stream.PushTrailer(PushPieces(stream, pieces), GoodTrailer(pieces));
+  // read_only is switched off while the drop runs (it may wait on metadata locks).
+  auto inner = fence_check_;
+  fence_check_ = [this, inner](DbSession& session) {
+    if (fence_checks_ == 1) SetReadOnly("0");  // after the first check passed
+    return inner(session);
+  };
+  auto result = Import(stream);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(result.status())) << result.status();
+  EXPECT_THAT(std::string(result.status().message()),
+              AllOf(HasSubstr("read_only is OFF"), HasSubstr("nothing was imported")));
+  EXPECT_TRUE(DroppedAnything());
+  EXPECT_FALSE(ClientRan());
+  EXPECT_EQ(stream.next_calls, 1);  // nothing more was read from the source
+}
+
+TEST_F(TargetImportTest, WithoutAFenceCheckNothingIsDropped) {
+  fence_check_ = nullptr;
+  FakeDumpStream stream;
+  std::vector<std::string> pieces = Pieces();
+  stream.PushTrailer(PushPieces(stream, pieces), GoodTrailer(pieces));
+  auto result = Import(stream);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("fence check"));
   EXPECT_THAT(script_.statements(), IsEmpty());
   EXPECT_FALSE(ClientRan());
 }
