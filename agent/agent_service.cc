@@ -12,6 +12,7 @@
 #include "agent/logical_import.h"
 #include "agent/mariadb_session.h"
 #include "agent/node_facts.h"
+#include "agent/parked_backup.h"
 #include "agent/peer_fetch.h"
 #include "agent/peer_pin.h"
 #include "agent/replication_control.h"
@@ -300,6 +301,17 @@ grpc::Status AgentService::BackupLocal(grpc::ServerContext* context, const v1::B
   // A full dump onto the master's disk (which usually holds its datadir) is the load
   // the master must never get from a recovery.
   if (s.ok()) s = CheckVipNotLocal(deps_.config.keepalived.vip, *deps_.addresses, "a backup");
+  const std::string mode = r->mode().empty() ? "park" : r->mode();
+  if (s.ok() && mode != "park" && mode != "dump") {
+    s = absl::InvalidArgumentError("invalid mode: must be park or dump");
+  }
+  if (s.ok() && mode == "park") {
+    // Parking moves the user tables out of the live schemas: only on a fenced node.
+    auto session = deps_.db->Open();
+    s = session.ok() ? CheckDestructive(**session, "to park the user tables", r->run_id(),
+                                        InstanceIdOf(*context))
+                     : session.status();
+  }
   if (!s.ok()) return Fail("backup", s);
   auto slot = slot_.TryAcquire(OperationSlot::Kind::kBackup, r->run_id());
   if (!slot.ok()) return Fail("backup", slot.status());
@@ -312,7 +324,7 @@ grpc::Status AgentService::BackupLocal(grpc::ServerContext* context, const v1::B
   params.run_id = r->run_id();
   params.progress = [writer](const v1::Progress& p) { writer->Write(p); };
   params.cancelled = [context] { return context->IsCancelled(); };
-  auto backup = BackupUserData(params);
+  auto backup = mode == "park" ? ParkUserData(params) : BackupUserData(params);
   if (!backup.ok()) return Fail("backup", backup.status());
   log::Info("backup written: ", backup->path(), " (", backup->bytes(), " bytes)");
   v1::Progress last;

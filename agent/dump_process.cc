@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "absl/strings/str_cat.h"
+#include "agent/client_defaults.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -43,6 +44,41 @@ std::vector<std::string> DumpArgv(const DumpSpec& spec) {
   argv.push_back("--");
   for (const auto& s : spec.schemas) argv.push_back(s);
   return argv;
+}
+
+absl::StatusOr<std::string> DumpSchemaText(const std::string& dump_command,
+                                           const std::string& state_dir,
+                                           const DbConnectParams& connect,
+                                           const std::vector<std::string>& schemas,
+                                           DumpContent content, size_t max_bytes) {
+  ASSIGN_OR_RETURN(PrivateFile defaults, WriteClientDefaults(state_dir, connect));
+  DumpSpec spec;
+  spec.dump_command = dump_command;
+  spec.defaults_file = defaults.path();
+  spec.schemas = schemas;
+  spec.content = content;
+  DumpProcess dump;
+  RETURN_IF_ERROR(dump.Start(spec));
+  std::string out;
+  while (true) {
+    auto data = dump.Read(1 << 20);
+    if (!data.ok()) {
+      dump.Abort();
+      return data.status();
+    }
+    if (data->empty()) break;
+    out += *data;
+    if (out.size() > max_bytes) {
+      dump.Abort();
+      return absl::ResourceExhaustedError(
+          absl::StrCat("schema definitions exceed ", max_bytes >> 20, " MiB; use --method dump"));
+    }
+  }
+  RETURN_IF_ERROR(dump.Finish());
+  if (!dump.scanner().footer_seen()) {
+    return absl::DataLossError("schema-only mariadb-dump wrote no \"-- Dump completed\" footer");
+  }
+  return out;
 }
 
 absl::Status DumpProcess::Start(const DumpSpec& spec) {

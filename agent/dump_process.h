@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "agent/db_session.h"
 #include "agent/dump_scanner.h"
 #include "common/subprocess.h"
 
@@ -40,6 +41,15 @@ struct DumpSpec {
 };
 
 std::vector<std::string> DumpArgv(const DumpSpec& spec);
+
+// A schema-only mariadb-dump (kSchemaPreData or kSchemaPostData) of `schemas`, read whole
+// into memory (refused above `max_bytes`), its footer checked. The password reaches it
+// through a 0600 defaults file in `state_dir`.
+absl::StatusOr<std::string> DumpSchemaText(const std::string& dump_command,
+                                           const std::string& state_dir,
+                                           const DbConnectParams& connect,
+                                           const std::vector<std::string>& schemas,
+                                           DumpContent content, size_t max_bytes);
 
 class DumpProcess {
  public:

@@ -12,6 +12,7 @@
 #include "agent/load_data_format.h"
 #include "agent/part_reader.h"
 #include "agent/schema_reset.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -79,6 +80,7 @@ absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
 absl::Status LoadTable(DbSession& session, TransferPeer& peer, const v1::TransferPart& part,
                        const std::function<bool()>& stop, SharedProgress& progress) {
   const std::string what = PartName(part);
+  const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> stream, peer.Fetch(part.id()));
   PartReader reader(*stream, what, [&](size_t n) { progress.bytes += n; });
   auto loaded = session.LoadDataLocal(LoadDataSql(part), [&](char* buf, size_t size) {
@@ -109,6 +111,8 @@ absl::Status LoadTable(DbSession& session, TransferPeer& peer, const v1::Transfe
   }
   progress.rows += *loaded;
   ++progress.parts_done;
+  log::Info("loaded ", what, ": ", *loaded, " rows, ", reader.bytes(), " bytes in ",
+            absl::FormatDuration(absl::Now() - start));
   return absl::OkStatus();
 }
 

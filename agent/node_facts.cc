@@ -1,4 +1,6 @@
 #include "agent/node_facts.h"
+
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 
 #include <algorithm>
@@ -28,8 +30,9 @@ bool IsOn(const std::optional<std::string>& v) {
 }  // namespace
 
 bool IsSystemSchema(absl::string_view schema) {
+  // Parked backups (agent/parked_backup.h) are the node's own, never user data.
   return schema == "mysql" || schema == "information_schema" || schema == "performance_schema" ||
-         schema == "sys";
+         schema == "sys" || absl::StartsWith(schema, "mmr_park_");
 }
 
 absl::StatusOr<std::vector<std::string>> ListUserSchemas(DbSession& session) {

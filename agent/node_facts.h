@@ -12,7 +12,8 @@
 
 namespace mmresync::agent {
 
-// Schemas that belong to the server itself; everything else is user data.
+// Schemas that belong to the server itself, and parked backups (mmr_park_*); everything
+// else is user data.
 bool IsSystemSchema(absl::string_view schema);
 
 // User schemas, sorted, listed at run time (never a fixed list).

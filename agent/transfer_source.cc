@@ -65,39 +65,6 @@ absl::Status CheckVersion(DbSession& session) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> RunSchemaDump(const TransferSourceParams& params,
-                                          const std::vector<std::string>& schemas,
-                                          DumpContent content) {
-  ASSIGN_OR_RETURN(PrivateFile defaults, WriteClientDefaults(params.state_dir, params.connect));
-  DumpSpec spec;
-  spec.dump_command = params.dump_command;
-  spec.defaults_file = defaults.path();
-  spec.schemas = schemas;
-  spec.content = content;
-  DumpProcess dump;
-  RETURN_IF_ERROR(dump.Start(spec));
-  std::string out;
-  while (true) {
-    auto data = dump.Read(1 << 20);
-    if (!data.ok()) {
-      dump.Abort();
-      return data.status();
-    }
-    if (data->empty()) break;
-    out += *data;
-    if (out.size() > params.max_schema_bytes) {
-      dump.Abort();
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "schema definitions exceed ", params.max_schema_bytes >> 20, " MiB; use --method dump"));
-    }
-  }
-  RETURN_IF_ERROR(dump.Finish());
-  if (!dump.scanner().footer_seen()) {
-    return absl::DataLossError("schema-only mariadb-dump wrote no \"-- Dump completed\" footer");
-  }
-  return out;
-}
-
 // The rows each table part carries: every stored column (invisible ones included) in
 // table order; generated columns are left to the server.
 absl::StatusOr<std::vector<v1::TransferPart>> TableParts(DbSession& session,
@@ -218,8 +185,12 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
   RETURN_IF_ERROR(CheckSupported(*control, schemas));
   ASSIGN_OR_RETURN(std::vector<v1::TransferPart> tables, TableParts(*control, schemas));
   if (!schemas.empty()) {
-    ASSIGN_OR_RETURN(t->schema_sql_, RunSchemaDump(params, schemas, DumpContent::kSchemaPreData));
-    ASSIGN_OR_RETURN(t->post_sql_, RunSchemaDump(params, schemas, DumpContent::kSchemaPostData));
+    ASSIGN_OR_RETURN(t->schema_sql_,
+                     DumpSchemaText(params.dump_command, params.state_dir, params.connect, schemas,
+                                    DumpContent::kSchemaPreData, params.max_schema_bytes));
+    ASSIGN_OR_RETURN(t->post_sql_,
+                     DumpSchemaText(params.dump_command, params.state_dir, params.connect, schemas,
+                                    DumpContent::kSchemaPostData, params.max_schema_bytes));
   }
 
   const absl::Time block_start = absl::Now();

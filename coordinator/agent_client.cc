@@ -218,9 +218,11 @@ absl::StatusOr<v1::Progress> AgentClient::RunStream(
 }
 
 absl::StatusOr<v1::Progress> AgentClient::Backup(const std::string& run_id,
+                                                 const std::string& mode,
                                                  const ProgressFn& progress) {
   v1::BackupRequest req;
   req.set_run_id(run_id);
+  req.set_mode(mode);
   return RunStream([&](grpc::ClientContext* ctx) { return stub_->BackupLocal(ctx, req); }, progress,
                    "backup");
 }

@@ -45,7 +45,9 @@ class AgentClient {
 
   using ProgressFn = std::function<void(const v1::Progress&)>;
   // Streams; the last Progress (with backup / result) is returned.
-  absl::StatusOr<v1::Progress> Backup(const std::string& run_id, const ProgressFn& progress);
+  // `mode`: "park" | "dump" (BackupRequest.mode).
+  absl::StatusOr<v1::Progress> Backup(const std::string& run_id, const std::string& mode,
+                                      const ProgressFn& progress);
   absl::StatusOr<v1::Progress> Import(const v1::ImportRequest& request, const ProgressFn& progress);
 
   // Cancels the streaming call in flight, if any (Ctrl-C).

@@ -283,11 +283,17 @@ std::vector<std::string> PreflightRefusals(const PairView& view, const Roles& ro
   }
   uint64_t source_bytes = UserDataBytes(s), target_bytes = UserDataBytes(t);
   uint64_t need = source_bytes + source_bytes / 5;
-  if (t.datadir_free_bytes() != 0 && t.datadir_free_bytes() + target_bytes < need) {
+  // A parked backup keeps the old tables in the datadir: their space is not freed.
+  const uint64_t freed = options.park_backup && !options.skip_backup ? 0 : target_bytes;
+  if (t.datadir_free_bytes() != 0 && t.datadir_free_bytes() + freed < need) {
     refusals.push_back(absl::StrCat(t.node(), ": datadir has ", HumanBytes(t.datadir_free_bytes()),
-                                    " free, needs about ", HumanBytes(need - target_bytes)));
+                                    " free, needs about ", HumanBytes(need - freed),
+                                    freed == 0 ? " (the parked backup keeps the old data; "
+                                                 "--backup dump writes it to state_dir instead)"
+                                               : ""));
   }
-  if (!options.skip_backup && !options.resume && t.state_dir_free_bytes() != 0 &&
+  if (!options.skip_backup && !options.park_backup && !options.resume &&
+      t.state_dir_free_bytes() != 0 &&
       t.state_dir_free_bytes() < target_bytes) {
     refusals.push_back(absl::StrCat(t.node(), ": state_dir has ",
                                     HumanBytes(t.state_dir_free_bytes()),

@@ -64,6 +64,7 @@ struct PreflightOptions {
   bool skip_backup = false;
   bool discard_target_writes = false;
   bool resume = false;  // the target is already fenced and maybe partly imported by us
+  bool park_backup = false;  // --backup park: the old data stays in the target's datadir
 };
 
 // Transactions the target wrote that the source never received (they would be lost),

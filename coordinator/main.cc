@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   plan->add_flag("--resume", flags.resume, "show what --resume would run");
   plan->add_option("--method", flags.options.method,
                    "transfer method: auto (default), logical or dump");
+  plan->add_option("--backup", flags.options.backup, "park (default) or dump")
+      ->check(CLI::IsMember({"park", "dump"}));
   plan->add_option("--workers", flags.options.workers, "parallel table streams (logical)")
       ->check(CLI::Range(1, 32));
 
@@ -57,6 +59,11 @@ int main(int argc, char** argv) {
   recover->add_option("--method", flags.options.method,
                       "transfer method: auto (default: logical where the source allows it, "
                       "else dump), logical or dump");
+  recover
+      ->add_option("--backup", flags.options.backup,
+                   "how the target's old data is kept: park (default: its tables moved aside, "
+                   "no copy) or dump (a full mariadb-dump file)")
+      ->check(CLI::IsMember({"park", "dump"}));
   recover
       ->add_option("--workers", flags.options.workers,
                    "parallel table streams for the logical method (default: from the cores)")

@@ -103,6 +103,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   pre.skip_backup = flags.options.skip_backup;
   pre.discard_target_writes = flags.options.discard_target_writes;
   pre.resume = flags.resume;
+  pre.park_backup = flags.options.backup == "park";
   std::vector<std::string> refusals = PreflightRefusals(p.view, p.roles, pre);
   if (!refusals.empty()) {
     std::string text = "mmresync: refused, nothing was changed:\n";

@@ -296,24 +296,39 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        {"stream-import"}});
 
   if (!in.options.skip_backup) {
+    const std::string mode = in.options.backup;
+    std::vector<std::string> actions;
+    if (mode == "dump") {
+      actions.push_back(absl::StrCat(T.name,
+                                     ": mariadb-dump --single-transaction --routines --events "
+                                     "--triggers --hex-blob --databases ",
+                                     list(target_schemas), " + SHOW CREATE USER/SHOW GRANTS > ",
+                                     "<state_dir>/backups/<run>.sql"));
+    } else {
+      actions.push_back(absl::StrCat(
+          T.name, ": restore script <state_dir>/backups/<run>.sql written and fsynced first "
+          "(schema-only mariadb-dump of ", list(target_schemas), ", accounts, the moves back)"));
+      actions.push_back(absl::StrCat(
+          T.name, ": check the fence; SET sql_log_bin=0; DROP TRIGGER (in the script); one "
+          "RENAME TABLE of every user table into mmr_park_<run>_<n> (no copy)"));
+    }
     steps.push_back({"backup-target",
-                     "backup target",
+                     mode == "dump" ? "backup target" : "backup target (park)",
                      T.name,
-                     {absl::StrCat(T.name,
-                                   ": mariadb-dump --single-transaction --routines --events "
-                                   "--triggers --hex-blob --databases ",
-                                   list(target_schemas), " + SHOW CREATE USER/SHOW GRANTS > ",
-                                   "<state_dir>/backups/<run>.sql")},
+                     actions,
                      false,
-                     [](RunContext& ctx) -> absl::Status {
+                     [mode](RunContext& ctx) -> absl::Status {
                        StepInfo step = ctx.current;
                        ASSIGN_OR_RETURN(v1::Progress last,
-                                        ctx.target->Backup(ctx.run_id, [&](const v1::Progress& p) {
-                                          ctx.sink->StepProgress(step, p);
-                                        }));
+                                        ctx.target->Backup(ctx.run_id, mode,
+                                                           [&](const v1::Progress& p) {
+                                                             ctx.sink->StepProgress(step, p);
+                                                           }));
                        ctx.records["backup_path"] = last.backup().path();
-                       ctx.Note(absl::StrCat("backup ", last.backup().path(), " (",
-                                             HumanBytes(last.backup().bytes()), ")"));
+                       ctx.records["backup_mode"] = mode;
+                       ctx.Note(absl::StrCat(
+                           mode == "park" ? "tables parked; restore script " : "backup ",
+                           last.backup().path(), " (", HumanBytes(last.backup().bytes()), ")"));
                        return absl::OkStatus();
                      }});
   }

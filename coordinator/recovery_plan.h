@@ -29,6 +29,7 @@ struct RecoverOptions {
   absl::Duration vip_wait = absl::Seconds(30);  // [cluster] vip_wait_seconds
   std::string method = "auto";                  // --method: auto | logical | dump
   uint32_t workers = 0;  // --workers: parallel table streams; 0 = from the cores
+  std::string backup = "park";  // --backup: park (tables moved aside, no copy) | dump
 };
 
 // Everything a step may use. `records` holds what earlier steps learnt (restored from

@@ -607,6 +607,10 @@ row_mmresync() { # name [recover args...]
   result "$name" rss1 "$(hwm_mb 1)"
   result "$name" rss2 "$(hwm_mb 2)"
   find "$DIR/node2/state/backups" -type f -delete 2>/dev/null || true   # disk, not data
+  # Parked backups (the default --backup park) keep the old tables in node2's datadir.
+  for p in $(sql 2 "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'mmr\\_park\\_%'"); do
+    sql 2 "SET sql_log_bin = 0; DROP DATABASE \`$p\`" || true
+  done
   if [ $rc -ne 0 ]; then
     log "mmresync recover $* exited $rc:"
     tail -15 "$DIR/$name.out" >&2

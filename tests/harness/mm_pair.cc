@@ -210,6 +210,7 @@ absl::StatusOr<std::map<std::string, std::string>> MasterMasterPair::TableChecks
                          "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES"
                          " WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN"
                          " ('mysql', 'information_schema', 'performance_schema', 'sys')"
+                         " AND TABLE_SCHEMA NOT LIKE 'mmr\\_park\\_%'"
                          " ORDER BY TABLE_SCHEMA, TABLE_NAME"));
   ASSIGN_OR_RETURN(auto session, nodes_[node]->Connect());
   std::map<std::string, std::string> checksums;

@@ -297,13 +297,20 @@ TEST_F(RecoverTest, DuplicateKeyOnStandby) {
   CliResult verify = Cli({"verify"});
   EXPECT_EQ(verify.exit_code, 0) << verify.Describe();
 
-  // The target's backup was written before its data was replaced, and has the row
-  // only the target had.
+  // The target's backup was made before its data was replaced: its restore script is
+  // complete, and its parked tables hold the row only the target had.
   const std::set<std::string> fresh = NewBackups(kDb2, backups);
   ASSERT_EQ(fresh.size(), 1u) << "backups in " << cluster().agent(kDb2).backup_dir();
   const std::string backup = ReadFile(cluster().agent(kDb2).backup_dir() + "/" + *fresh.begin());
-  EXPECT_TRUE(absl::StrContains(backup, "standby only"));
   EXPECT_TRUE(absl::StrContains(backup, "mmresync backup complete"));
+  EXPECT_TRUE(absl::StrContains(backup, "RENAME TABLE `mmr_park_"));
+  const std::string parked_customers =
+      Value(kDb2,
+            "SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_SCHEMA LIKE "
+            "'mmr\\_park\\_%' AND TABLE_NAME = 'customers' ORDER BY CREATE_TIME DESC LIMIT 1");
+  EXPECT_EQ(Value(kDb2, absl::StrCat("SELECT COUNT(*) FROM `", parked_customers,
+                                     "`.customers WHERE name = 'standby only'")),
+            "1");
 
   // What the dump carried beyond table rows.
   const std::string routines =
@@ -528,16 +535,19 @@ TEST_F(RecoverTest, CtrlCDuringImportLeavesTargetFencedAndResumes) {
   ASSERT_OK((*blocker)->Query("SELECT COUNT(*) FROM shop.customers").status());
 
   const size_t agent_log_before = ReadFile(cluster().agent(kDb2).log_path()).size();
-  auto cli = CliProcess::Start(
-      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  // --backup dump: parking would wait on the same lock, before the import starts.
+  auto cli = CliProcess::Start({"--config", cluster().config_path(), "recover", "--source", "db1",
+                                "--yes", "--backup", "dump"});
   ASSERT_OK(cli.status());
-  ASSERT_OK(WaitUntil(
+  absl::Status waiting = WaitUntil(
       [&] {
         return Value(kDb2,
                      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
                      "'DROP DATABASE%' AND STATE LIKE '%metadata lock%'") == "1";
       },
-      kTimeout, absl::Milliseconds(50), "the target's DROP DATABASE to wait for the lock"));
+      kTimeout, absl::Milliseconds(50), "the target's DROP DATABASE to wait for the lock");
+  ASSERT_TRUE(waiting.ok()) << waiting << "\ndb2's agent:\n"
+                            << ReadFile(cluster().agent(kDb2).log_path()).substr(agent_log_before);
   (*cli)->Signal(SIGINT);
   auto interrupted = (*cli)->Wait(absl::Seconds(120));
   ASSERT_OK(interrupted.status());

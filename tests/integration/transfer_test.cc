@@ -20,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/mariadb_session.h"
+#include "common/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/recovery_cluster.h"
@@ -456,6 +457,70 @@ TEST_F(TransferTest, NonInnoDbDataStaysWritableThroughTheDumpMethod) {
   }
   ASSERT_OK(pair().Exec(kDb1, "DROP TABLE crm.legacy"));
   ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
+TEST_F(TransferTest, ParkedBackupIsInstantAndItsScriptRestoresTheOldData) {
+  // The standby holds its own (diverged) data, a trigger and a routine of its own.
+  ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0",
+                                  "INSERT INTO crm.contacts (name) VALUES ('only on db2')",
+                                  "CREATE PROCEDURE crm.db2_only() SELECT 2"}));
+  const auto before = Checksums(kDb2);
+  const std::string objects =
+      "SELECT 'r', ROUTINE_SCHEMA, ROUTINE_NAME, SQL_MODE, DEFINER FROM "
+      "information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN ('crm', 'shop') UNION ALL "
+      "SELECT 't', TRIGGER_SCHEMA, TRIGGER_NAME, SQL_MODE, DEFINER FROM "
+      "information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN ('crm', 'shop') UNION ALL "
+      "SELECT 'v', TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, DEFINER FROM "
+      "information_schema.VIEWS WHERE TABLE_SCHEMA IN ('crm', 'shop') ORDER BY 1, 2, 3";
+  const std::string objects_before = Rows(kDb2, objects);
+  ASSERT_THAT(objects_before, HasSubstr("db2_only"));
+  const std::string parked_schemas =
+      "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
+      "'mmr\\_park\\_%'";
+  const std::string parked_before = Value(kDb2, parked_schemas);
+
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.output();
+  EXPECT_THAT(r.output(), HasSubstr("tables parked; restore script "));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));  // parked schemas are not user data
+  EXPECT_EQ(Value(kDb2,
+                  "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE "
+                  "ROUTINE_NAME = 'db2_only'"),
+            "0");
+  const std::string parked = Value(kDb2,
+                                   "SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                                   "TABLE_SCHEMA LIKE 'mmr\\_park\\_%'");
+  EXPECT_NE(parked, "0");
+  EXPECT_EQ(Value(kDb1,
+                  "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE "
+                  "SCHEMA_NAME LIKE 'mmr\\_park\\_%'"),
+            "0")
+      << "parking must not replicate";
+
+  // The restore script, as the README says to run it, on the standby taken out of the pair.
+  const std::string marker = "tables parked; restore script ";
+  const size_t at = r.output().find(marker);
+  ASSERT_NE(at, std::string::npos);
+  std::string script = r.output().substr(at + marker.size());
+  script = script.substr(0, script.find(' '));
+  ASSERT_OK(pair().Exec(kDb1, "STOP SLAVE"));
+  ASSERT_OK(pair().Exec(kDb2, "STOP SLAVE"));
+  auto restored =
+      RunCommand({"/bin/sh", "-c",
+                  absl::StrCat("mariadb --no-defaults -S '", pair().node(kDb2).socket(),
+                               "' -uroot --init-command='SET sql_log_bin=0' < '", script, "'")},
+                 absl::Seconds(120));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ASSERT_EQ(restored->exit_code, 0) << restored->stderr_text;
+  EXPECT_EQ(Checksums(kDb2), before);
+  EXPECT_EQ(Rows(kDb2, objects), objects_before);
+  EXPECT_EQ(Value(kDb2, parked_schemas), parked_before) << "the script drops its parking schemas";
+  // Back into the pair for the next cases.
+  ASSERT_OK(pair().Exec(kDb1, "START SLAVE"));
+  ASSERT_OK(pair().Exec(kDb2, "START SLAVE"));
+  CliResult repair = Cli({"recover", "--source", "db1", "--yes", "--force", "--backup", "dump"});
+  ASSERT_EQ(repair.exit_code, 0) << repair.output();
 }
 
 }  // namespace
