@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   plan->add_flag("--force", flags.force, "plan a re-seed even of a pair that looks healthy");
   plan->add_flag("--resume", flags.resume, "show what --resume would run");
   plan->add_option("--method", flags.options.method,
-                   "transfer method: auto (default), logical or dump");
+                   "transfer method: auto (default), logical, physical or dump");
   plan->add_option("--workers", flags.options.workers, "parallel table streams (logical)")
       ->check(CLI::Range(1, 32));
 
@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
   recover->add_flag("--force", flags.force, "re-seed even a pair that looks healthy");
   recover->add_option("--method", flags.options.method,
                       "transfer method: auto (default: logical where the source allows it, "
-                      "else dump), logical or dump");
+                      "else dump), logical, physical (mariadb-backup; the target's "
+                      "mariadbd is restarted on the copy) or dump");
   recover
       ->add_option("--workers", flags.options.workers,
                    "parallel table streams for the logical method (default: from the cores)")
