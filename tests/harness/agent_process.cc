@@ -132,9 +132,17 @@ absl::Status AgentProcess::WriteConfig() {
       absl::StrCat("repl_user = ", TomlString(o.db->repl_user())),
       absl::StrCat("repl_password_file = ", TomlString(o.db->repl_password_file())),
       "",
-      "[keepalived]",
-      absl::StrCat("control = ", TomlString(o.keepalived_control)),
   };
+  if (o.mariadb_service_control != "none") {
+    lines.push_back("[mariadb.service]");
+    lines.push_back(absl::StrCat("control = ", TomlString(o.mariadb_service_control)));
+    lines.push_back(absl::StrCat("start = ", TomlString(o.mariadb_service_start)));
+    lines.push_back(absl::StrCat("stop = ", TomlString(o.mariadb_service_stop)));
+    lines.push_back(absl::StrCat("status = ", TomlString(o.mariadb_service_status)));
+    lines.push_back("");
+  }
+  lines.push_back("[keepalived]");
+  lines.push_back(absl::StrCat("control = ", TomlString(o.keepalived_control)));
   if (o.keepalived_control == "command") {
     lines.push_back(absl::StrCat("start = ", TomlString(o.keepalived_start)));
     lines.push_back(absl::StrCat("stop = ", TomlString(o.keepalived_stop)));

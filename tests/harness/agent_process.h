@@ -50,6 +50,12 @@ struct AgentOptions {
   std::string keepalived_status;
   std::string vip;  // empty: no vip key written
 
+  // [mariadb.service]; "none" writes no table (the default).
+  std::string mariadb_service_control = "none";
+  std::string mariadb_service_start;
+  std::string mariadb_service_stop;
+  std::string mariadb_service_status;
+
   absl::Duration startup_timeout = absl::Seconds(60);
   absl::Duration stop_timeout = absl::Seconds(30);
 };

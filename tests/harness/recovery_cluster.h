@@ -39,6 +39,9 @@ struct RecoveryClusterOptions {
   // marker file <agent dir>/keepalived.running, present at start ("running"). Else
   // control = "none".
   bool fake_keepalived = false;
+  // Agents get [mariadb.service] control = "command" with the servers' service scripts
+  // (MariadbInstance::WriteServiceScripts), as the physical method needs.
+  bool mariadb_service = false;
 };
 
 class RecoveryCluster {
