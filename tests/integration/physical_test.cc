@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -172,6 +173,12 @@ TEST_F(PhysicalTest, RecoversABrokenPairAndKeepsTheOldDatadirAsTheBackup) {
   ASSERT_OK(pair().Exec(kDb1,
                         "INSERT INTO shop.after_break SELECT seq, REPEAT('x', 500) FROM "
                         "shop.seq_1_to_3000"));
+  // Accounts of the replication user that only one node has: each node keeps its own.
+  ASSERT_OK(pair().ExecAll(
+      kDb2, {"SET SESSION sql_log_bin = 0", "CREATE USER 'repl'@'10.9.9.9' IDENTIFIED BY 'x-Pw.1'",
+             "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'10.9.9.9'"}));
+  ASSERT_OK(pair().ExecAll(kDb1, {"SET SESSION sql_log_bin = 0",
+                                  "CREATE USER 'repl'@'10.8.8.8' IDENTIFIED BY 'y-Pw.2'"}));
   const pid_t old_pid = pair().node(kDb2).pid();
   const std::set<std::string> backups_before = Matching(NodeDir(kDb2), "data.mmresync-");
 
@@ -195,6 +202,21 @@ TEST_F(PhysicalTest, RecoversABrokenPairAndKeepsTheOldDatadirAsTheBackup) {
   EXPECT_NE(pair().node(kDb2).adopted_pid(), old_pid);
   EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 910001"), "from master");
   EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM shop.after_break"), "3000");
+  // db2's own accounts of the replication user, not db1's; db1's other accounts came along.
+  EXPECT_EQ(
+      Value(kDb2, "SELECT COUNT(*) FROM mysql.user WHERE User = 'repl' AND Host = '10.9.9.9'"),
+      "1");
+  EXPECT_EQ(
+      Value(kDb2, "SELECT COUNT(*) FROM mysql.user WHERE User = 'repl' AND Host = '10.8.8.8'"),
+      "0");
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM mysql.user WHERE User = 'app'"), "1");
+  // Its binary log is still its own: the old files and its GTID domain (2) carried over.
+  // (A fresh binlog after the restart would be one file; the carried one has more.)
+  auto binlogs = pair().Query(kDb2, "SHOW BINARY LOGS");
+  ASSERT_TRUE(binlogs.ok()) << binlogs.status();
+  EXPECT_GE(binlogs->rows.size(), 2u);
+  EXPECT_TRUE(absl::StrContains(Value(kDb2, "SELECT @@GLOBAL.gtid_binlog_state"), "2-2-"))
+      << Value(kDb2, "SELECT @@GLOBAL.gtid_binlog_state");
   // Unfenced as before; its own server_id (my.cnf), events as a replica has them.
   EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
   EXPECT_EQ(Value(kDb2, "SELECT @@server_id"), "2");
@@ -238,6 +260,31 @@ TEST_F(PhysicalTest, RecoversABrokenPairAndKeepsTheOldDatadirAsTheBackup) {
   // The agent still logs in on the copy (this status needs its account).
   CliResult status = Cli({"status"});
   EXPECT_EQ(status.exit_code, 0) << status.Describe();
+}
+
+TEST_F(PhysicalTest, AgentAccountDefinedDifferentlyOnTheSourceIsRefusedBeforeAnyCopy) {
+  ASSERT_OK(BreakDb2(910003));
+  const std::string agent_user = pair().node(kDb1).agent_user();
+  ASSERT_OK(pair().ExecAll(kDb1, {"SET SESSION sql_log_bin = 0",
+                                  absl::StrCat("ALTER USER '", agent_user,
+                                               "'@'localhost' WITH MAX_USER_CONNECTIONS 1000")}));
+  CliResult r = Cli({"recover", "--source", "db1", "--method", "physical", "--yes"});
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.output(), absl::StrCat("agent's account ", agent_user,
+                                                         "@localhost is defined differently")))
+      << r.Describe();
+  // Nothing copied, nothing swapped: db2 runs its old data, fenced.
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 910003"), "standby only");
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  EXPECT_TRUE(Matching(NodeDir(kDb2), "data.mmresync-new-").empty());
+
+  ASSERT_OK(pair().ExecAll(kDb1, {"SET SESSION sql_log_bin = 0",
+                                  absl::StrCat("ALTER USER '", agent_user,
+                                               "'@'localhost' WITH MAX_USER_CONNECTIONS 0")}));
+  CliResult resumed =
+      Cli({"recover", "--source", "db1", "--method", "physical", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 910003"), "from master");
 }
 
 TEST_F(PhysicalTest, SourceAgentKilledMidStreamLeavesTheOldDatadirAndResumeCompletes) {
@@ -288,6 +335,16 @@ TEST_F(PhysicalTest, SourceAgentKilledMidStreamLeavesTheOldDatadirAndResumeCompl
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
 }
 
+TEST_F(PhysicalTest, PasswordsNeverInAgentLogsOrJournal) {
+  std::string text = ReadFile(cluster().journal_path());
+  for (int node : {kDb1, kDb2}) text += ReadFile(cluster().agent(node).log_path());
+  ASSERT_FALSE(text.empty());
+  EXPECT_TRUE(absl::StrContains(text, "--defaults-file="));  // mariadb-backup's argv is logged
+  for (const std::string& secret : cluster().secrets()) {
+    EXPECT_FALSE(absl::StrContains(text, secret)) << "a password appears in a log or the journal";
+  }
+}
+
 // Not part of the regular run: MMRESYNC_PHYSICAL_BENCH_MB=300 loads that much into the
 // pair and times --method logical against --method physical on the same data.
 TEST_F(PhysicalTest, BenchLogicalAgainstPhysical) {
@@ -297,14 +354,16 @@ TEST_F(PhysicalTest, BenchLogicalAgainstPhysical) {
   ASSERT_OK(pair().Exec(kDb1,
                         "CREATE TABLE IF NOT EXISTS shop.bench (id INT PRIMARY KEY, "
                         "v VARBINARY(1024), n BIGINT, KEY (n)) ENGINE=InnoDB"));
-  // ~1 KiB rows, 10000 per statement.
-  for (int i = 0; i < mb * 100; ++i) {
+  // ~1 KiB rows, 10000 (~10 MiB) per statement.
+  for (int i = 0; i < std::max(1, mb / 10); ++i) {
     ASSERT_OK(pair().Exec(
         kDb1, absl::StrCat("INSERT INTO shop.bench SELECT ", i * 10000,
                            " + seq, RANDOM_BYTES(1000), RAND() * 1e9 FROM shop.seq_1_to_10000")));
   }
   ASSERT_OK(pair().WaitInSync(absl::Seconds(900)));
-  std::printf("data on db1: %s MB\n",
+  ASSERT_OK(pair().Exec(kDb1, "ANALYZE TABLE shop.bench"));
+  std::printf("data on db1: %s rows in shop.bench, %s MB of user data\n",
+              Value(kDb1, "SELECT COUNT(*) FROM shop.bench").c_str(),
               Value(kDb1,
                     "SELECT ROUND(SUM(DATA_LENGTH + INDEX_LENGTH) / 1048576) FROM "
                     "information_schema.TABLES WHERE TABLE_SCHEMA = 'shop'")
