@@ -23,6 +23,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "agent/backup_binlog_info.h"
+#include "agent/node_facts.h"
 #include "agent/part_reader.h"
 #include "agent/physical_source.h"
 #include "agent/replication_control.h"
@@ -569,6 +570,9 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
   result.set_workers(manifest.workers());
   result.set_events_disabled(static_cast<uint32_t>(*disabled));
   result.set_backup_path(backup_dir);
+  if (auto schemas = ListUserSchemas(**fresh); schemas.ok()) {
+    result.set_schemas(static_cast<uint32_t>(schemas->size()));
+  }
   return result;
 }
 

@@ -54,10 +54,19 @@ absl::Status CheckSelfContainedDatadir(DbSession& session, const std::string& da
 
 namespace {
 
-// Bytes of the datadir that mariadb-backup copies: everything but binary and relay logs.
-uint64_t DatadirBytes(const std::string& datadir, const std::vector<std::string>& skip_prefixes) {
-  namespace fs = std::filesystem;
+// Bytes of the datadir that mariadb-backup copies: everything but binary and relay logs;
+// `redo` of them are InnoDB's redo log (ib_logfile*), which the stream carries only the
+// part of that is written while it runs, but which --prepare writes in full.
+struct DatadirSize {
   uint64_t total = 0;
+  uint64_t redo = 0;
+};
+
+DatadirSize MeasureDatadir(const std::string& datadir,
+                           const std::vector<std::string>& skip_prefixes) {
+  namespace fs = std::filesystem;
+  DatadirSize size;
+  const std::string redo_prefix = WithSlash(datadir) + "ib_logfile";
   std::error_code ec;
   for (fs::recursive_directory_iterator
            it(datadir, fs::directory_options::skip_permission_denied, ec),
@@ -67,9 +76,12 @@ uint64_t DatadirBytes(const std::string& datadir, const std::vector<std::string>
     const std::string path = it->path().string();
     bool skip = false;
     for (const auto& p : skip_prefixes) skip = skip || (!p.empty() && absl::StartsWith(path, p));
-    if (!skip) total += it->file_size(ec);
+    if (skip) continue;
+    const uint64_t bytes = it->file_size(ec);
+    size.total += bytes;
+    if (absl::StartsWith(path, redo_prefix)) size.redo += bytes;
   }
-  return total;
+  return size;
 }
 
 }  // namespace
@@ -200,8 +212,11 @@ absl::StatusOr<std::unique_ptr<PhysicalSourceTransfer>> PhysicalSourceTransfer::
     ASSIGN_OR_RETURN(std::string digest, AccountDefinitionDigest(*session, params.agent_account));
     t->manifest_.set_agent_account_sha256(digest);
   }
-  const uint64_t bytes =
-      DatadirBytes(t->datadir_, {rs.GetOr(0, "binlog", ""), rs.GetOr(0, "relay", "")});
+  // The disk the copy needs includes the redo log --prepare creates; the stream carries
+  // only the redo written while it ran, so progress estimates without it.
+  const DatadirSize size =
+      MeasureDatadir(t->datadir_, {rs.GetOr(0, "binlog", ""), rs.GetOr(0, "relay", "")});
+  const uint64_t bytes = size.total;
 
   t->manifest_.set_method("physical");
   t->manifest_.set_server_version(version);
@@ -210,7 +225,7 @@ absl::StatusOr<std::unique_ptr<PhysicalSourceTransfer>> PhysicalSourceTransfer::
   v1::TransferPart* part = t->manifest_.add_parts();
   part->set_id(0);
   part->set_kind(v1::TransferPart::BACKUP_STREAM);
-  part->set_estimated_bytes(bytes);
+  part->set_estimated_bytes(bytes - size.redo);
   absl::MutexLock lock(&t->mu_);
   t->last_activity_ = absl::Now();
   return t;

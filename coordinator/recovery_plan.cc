@@ -452,10 +452,12 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                                  "source waited ",
                                  r.source_lock_ms(), " ms for the snapshot"));
          }
-         ctx.Note(absl::StrCat(HumanBytes(r.bytes()), ", ", r.schemas(), " schema(s), ",
-                               r.accounts(), " account(s), ", r.events_disabled(),
-                               " event(s) disabled on the replica, snapshot at ",
-                               r.source_snapshot().file(), ":", r.source_snapshot().position()));
+         ctx.Note(absl::StrCat(
+             HumanBytes(r.bytes()), ", ", r.schemas(), " schema(s), ",
+             r.method() == "physical" ? std::string("the whole datadir (accounts included), ")
+                                      : absl::StrCat(r.accounts(), " account(s), "),
+             r.events_disabled(), " event(s) disabled on the replica, snapshot at ",
+             r.source_snapshot().file(), ":", r.source_snapshot().position()));
          if (r.global_read_lock_used()) {
            ctx.Note(
                absl::StrCat("non-transactional tables: the source held a global read lock "

@@ -188,12 +188,14 @@ TEST_F(PhysicalTest, RecoversABrokenPairAndKeepsTheOldDatadirAsTheBackup) {
   EXPECT_TRUE(absl::StrContains(plan.out, "mbstream -x -C")) << plan.Describe();
   EXPECT_TRUE(absl::StrContains(plan.out, "--prepare")) << plan.Describe();
   EXPECT_FALSE(absl::StrContains(plan.out, "backup target")) << plan.Describe();
+  std::printf("%s\n", plan.out.c_str());
 
   const absl::Time start = absl::Now();
   CliResult r = Cli({"recover", "--source", "db1", "--method", "physical", "--yes"});
   const absl::Duration took = absl::Now() - start;
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  std::printf("recover --method physical took %s\n", absl::FormatDuration(took).c_str());
+  std::printf("recover --method physical took %s\n%s\n", absl::FormatDuration(took).c_str(),
+              r.output().c_str());
   EXPECT_TRUE(absl::StrContains(r.output(), "method physical")) << r.Describe();
   EXPECT_TRUE(absl::StrContains(r.output(), "BLOCK_COMMIT")) << r.Describe();
 
