@@ -15,11 +15,14 @@
 #include "agent/parked_backup.h"
 #include "agent/peer_fetch.h"
 #include "agent/peer_pin.h"
+#include "agent/physical_import.h"
+#include "agent/physical_source.h"
 #include "agent/replication_control.h"
 #include "agent/safety_guard.h"
 #include "agent/source_dump.h"
 #include "agent/table_checksums.h"
 #include "agent/target_import.h"
+#include "agent/transfer_source.h"
 #include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/instance_metadata.h"
@@ -46,7 +49,11 @@ AgentService::AgentService(AgentDeps deps)
           },
           TransferRegistry::Limits{absl::Seconds(deps_.config.transfer_stall_seconds),
                                    absl::Seconds(deps_.config.transfer_stall_seconds),
-                                   absl::Seconds(1)}) {}
+                                   absl::Seconds(1)}) {
+  if (deps_.mariadb_service == nullptr) {
+    deps_.mariadb_service = std::make_unique<NoMariadbService>();
+  }
+}
 
 grpc::Status AgentService::Fail(absl::string_view rpc, const absl::Status& status) {
   // The node's name leads every message so the operator knows where it happened.
@@ -117,6 +124,14 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
   } else {
     ka->set_managed(true);
     ka->set_detail(absl::StrCat("status unknown: ", ks.status().message()));
+  }
+  if (!request->brief()) {
+    ReportMariadbService(*deps_.mariadb_service, reply->mutable_mariadb_service());
+  }
+  if (session.ok()) {
+    if (auto encryption = EncryptionInUse(**session); encryption.ok()) {
+      for (auto& e : *encryption) reply->add_encryption(std::move(e));
+    }
   }
   RealConfigFiles files;
   DescribeKeepalivedFiles(deps_.config.keepalived, files, ShortHostName(), ka);
@@ -373,7 +388,9 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   auto session = deps_.db->Open();
   if (!session.ok()) return Fail("import", session.status());
   s = CheckDestructive(**session, "to drop and import user data", r->run_id(), instance_id);
-  if (s.ok() && !r->backup_skipped()) {
+  const bool physical = r->method() == "physical";
+  // Physical: the old datadir, renamed aside at the swap, is the backup.
+  if (s.ok() && !r->backup_skipped() && !physical) {
     std::string backup = BackupPath(deps_.config.state_dir, r->run_id());
     struct stat st;
     if (::stat(backup.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -400,6 +417,8 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   absl::StatusOr<v1::ImportResult> result;
   if (method == "dump") {
     result = ImportDump(*r, params);
+  } else if (physical) {
+    result = ImportPhysicalFromPeer(*r, params);
   } else {
     GrpcTransferPeer peer(deps_.peer_credentials, r->source_agent(), r->source_node(), r->token(),
                           r->run_id());
@@ -453,6 +472,37 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportDump(const v1::ImportReques
   return result;
 }
 
+absl::StatusOr<v1::ImportResult> AgentService::ImportPhysicalFromPeer(
+    const v1::ImportRequest& r, const TargetImportParams& params) {
+  PhysicalImportParams pp;
+  pp.base = params;
+  pp.service = deps_.mariadb_service.get();
+  // The same check as every import: the fence and this run's lease, for this process.
+  pp.check_fence = params.fence_check;
+  pp.run_id = r.run_id();
+  pp.agent_user = deps_.config.mariadb.user;
+  pp.repl_user = deps_.config.mariadb.repl_user;
+  // Refused before the source runs anything.
+  if (pp.service->kind() == "none") {
+    return absl::FailedPreconditionError(
+        "the physical method needs [mariadb.service] control on this node (it is none)");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, deps_.db->Open());
+  ASSIGN_OR_RETURN(std::string account, CurrentAccount(*session));
+  session.reset();
+  GrpcTransferPeer peer(deps_.peer_credentials, r.source_agent(), r.source_node(), r.token(),
+                        r.run_id());
+  uint32_t parallel = r.workers();
+  if (parallel == 0) parallel = std::clamp<uint32_t>(std::thread::hardware_concurrency(), 2, 8);
+  auto manifest = peer.BeginPhysical(parallel, account);
+  if (!manifest.ok()) {
+    return Annotate(manifest.status(), "transfer session could not begin (nothing was changed)");
+  }
+  auto result = ImportPhysical(pp, peer, *manifest);
+  if (!result.ok()) (void)peer.End();
+  return result;
+}
+
 absl::StatusOr<std::string> AgentService::AgentPeer(grpc::ServerContext* context) {
   ASSIGN_OR_RETURN(PeerRole role, PeerRoleOf(*context));
   if (role.kind != PeerRole::Kind::kAgent) {
@@ -476,6 +526,24 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
 
   auto id = RandomHex(16);
   if (!id.ok()) return Fail("begin transfer", id.status());
+  if (r->method() == "physical") {
+    PhysicalSourceParams pp;
+    pp.db = deps_.db.get();
+    pp.connect = deps_.connect;
+    pp.state_dir = deps_.config.state_dir;
+    pp.parallel = r->workers();
+    pp.agent_account = r->agent_account();
+    auto physical = PhysicalSourceTransfer::Begin(pp, *id);
+    if (!physical.ok()) return Fail("begin transfer", physical.status());
+    *reply = (*physical)->manifest();
+    log::Info("physical transfer session ", *id, " for agent ", *peer, ": ~",
+              reply->datadir_bytes(), " bytes, mariadb-backup --parallel=", reply->workers());
+    transfers_.Add(std::shared_ptr<TransferSession>(std::move(*physical)), *peer, r->run_id());
+    return grpc::Status::OK;
+  }
+  if (!r->method().empty() && r->method() != "logical") {
+    return Fail("begin transfer", absl::InvalidArgumentError("invalid method"));
+  }
   TransferSourceParams params;
   params.db = deps_.db.get();
   params.connect = deps_.connect;

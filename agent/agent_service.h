@@ -15,6 +15,7 @@
 #include "agent/db_session.h"
 #include "agent/keepalived_controller.h"
 #include "agent/lease.h"
+#include "agent/mariadb_service_controller.h"
 #include "agent/operation_slot.h"
 #include "agent/target_import.h"
 #include "agent/transfer_registry.h"
@@ -29,6 +30,7 @@ struct AgentDeps {
   DbConnectParams connect;  // includes the password read from password_file
   std::unique_ptr<DbSessionFactory> db;
   std::unique_ptr<KeepalivedController> keepalived;
+  std::unique_ptr<MariadbServiceController> mariadb_service;  // null: control = none
   std::unique_ptr<InterfaceAddresses> addresses;
   std::shared_ptr<grpc::ChannelCredentials> peer_credentials;  // for FetchDump calls
 };
@@ -83,6 +85,9 @@ class AgentService final : public v1::Agent::Service {
   // The dump method's import (one mariadb-dump stream piped into the mariadb client).
   absl::StatusOr<v1::ImportResult> ImportDump(const v1::ImportRequest& r,
                                               const TargetImportParams& params);
+  // The physical method's import (physical_import), its transfer session begun here.
+  absl::StatusOr<v1::ImportResult> ImportPhysicalFromPeer(const v1::ImportRequest& r,
+                                                          const TargetImportParams& params);
   grpc::Status Fail(absl::string_view rpc, const absl::Status& status);
 
   AgentDeps deps_;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/agent_service.h"
 #include "agent/keepalived_controller.h"
+#include "agent/mariadb_service_controller.h"
 #include "agent/mariadb_session.h"
 #include "agent/vip.h"
 #include "common/config.h"
@@ -37,6 +38,8 @@ absl::StatusOr<AgentDeps> BuildDeps(const AgentConfig& config) {
   deps.db = std::make_unique<MariadbSessionFactory>(deps.connect);
   static RealCommandRunner runner;
   ASSIGN_OR_RETURN(deps.keepalived, MakeKeepalivedController(config.keepalived, &runner));
+  ASSIGN_OR_RETURN(deps.mariadb_service,
+                   MakeMariadbServiceController(config.mariadb.service, &runner));
   deps.addresses = std::make_unique<KernelInterfaceAddresses>();
   ASSIGN_OR_RETURN(deps.peer_credentials, MakeChannelCredentials(config.tls));
   return deps;

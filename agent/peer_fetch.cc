@@ -86,14 +86,28 @@ absl::Status GrpcTransferPeer::CheckIdentity(const grpc::ClientContext& context)
 }
 
 absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::Begin(uint32_t workers) {
+  v1::BeginTransferRequest request;
+  request.set_workers(workers);
+  return BeginRequest(std::move(request));
+}
+
+absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginPhysical(
+    uint32_t parallel, const std::string& agent_account) {
+  v1::BeginTransferRequest request;
+  request.set_workers(parallel);
+  request.set_method("physical");
+  request.set_agent_account(agent_account);
+  return BeginRequest(std::move(request));
+}
+
+absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginRequest(
+    v1::BeginTransferRequest request) {
   grpc::ClientContext context;
   // The source waits at most lock_wait_timeout for each backup stage and runs two
   // schema-only dumps: minutes at worst, never unbounded.
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-  v1::BeginTransferRequest request;
   request.set_token(token_);
   request.set_run_id(run_id_);
-  request.set_workers(workers);
   v1::BeginTransferReply reply;
   grpc::Status status = stub_->BeginTransfer(&context, request, &reply);
   if (!status.ok()) return Annotate(FromGrpc(status), absl::StrCat("source agent ", source_node_));

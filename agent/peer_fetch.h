@@ -59,11 +59,16 @@ class GrpcTransferPeer : public TransferPeer {
   GrpcTransferPeer(std::shared_ptr<grpc::ChannelCredentials> creds, const std::string& source_agent,
                    std::string source_node, std::string token, std::string run_id);
   absl::StatusOr<v1::BeginTransferReply> Begin(uint32_t workers) override;
+  // The physical method's session: `parallel` for mariadb-backup, and the account this
+  // agent logs in as (the source answers with a digest of its definition there).
+  absl::StatusOr<v1::BeginTransferReply> BeginPhysical(uint32_t parallel,
+                                                       const std::string& agent_account);
   absl::StatusOr<std::unique_ptr<DumpStream>> Fetch(uint32_t part_id) override;
   absl::Status End() override;
 
  private:
   absl::Status CheckIdentity(const grpc::ClientContext& context) const;
+  absl::StatusOr<v1::BeginTransferReply> BeginRequest(v1::BeginTransferRequest request);
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Agent::Stub> stub_;
   std::string source_node_;

@@ -19,14 +19,14 @@ TransferRegistry::~TransferRegistry() {
   watcher_.join();
 }
 
-void TransferRegistry::Add(std::shared_ptr<SourceTransfer> session, std::string peer_node,
+void TransferRegistry::Add(std::shared_ptr<TransferSession> session, std::string peer_node,
                            std::string run_id) {
   absl::MutexLock lock(&mu_);
   const std::string id = session->manifest().session_id();
   sessions_[id] = Entry{std::move(session), std::move(peer_node), std::move(run_id), {}};
 }
 
-absl::StatusOr<std::shared_ptr<SourceTransfer>> TransferRegistry::Attach(
+absl::StatusOr<std::shared_ptr<TransferSession>> TransferRegistry::Attach(
     const std::string& session_id, const std::string& peer_node, grpc::ServerContext* context) {
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(session_id);
@@ -47,7 +47,7 @@ void TransferRegistry::Detach(const std::string& session_id, grpc::ServerContext
 }
 
 absl::Status TransferRegistry::End(const std::string& session_id, const std::string& peer_node) {
-  std::shared_ptr<SourceTransfer> ended;
+  std::shared_ptr<TransferSession> ended;
   {
     absl::MutexLock lock(&mu_);
     auto it = sessions_.find(session_id);

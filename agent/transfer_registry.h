@@ -20,7 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "agent/transfer_source.h"
+#include "agent/transfer_session.h"
 
 namespace mmresync::agent {
 
@@ -35,19 +35,19 @@ class TransferRegistry {
   TransferRegistry(std::function<bool(const std::string&)> lease_ok, Limits limits);
   ~TransferRegistry();
 
-  void Add(std::shared_ptr<SourceTransfer> session, std::string peer_node, std::string run_id);
+  void Add(std::shared_ptr<TransferSession> session, std::string peer_node, std::string run_id);
   // The session for a FetchPart by `peer_node`, with `context` registered for
   // cancellation until Detach.
-  absl::StatusOr<std::shared_ptr<SourceTransfer>> Attach(const std::string& session_id,
-                                                         const std::string& peer_node,
-                                                         grpc::ServerContext* context);
+  absl::StatusOr<std::shared_ptr<TransferSession>> Attach(const std::string& session_id,
+                                                          const std::string& peer_node,
+                                                          grpc::ServerContext* context);
   void Detach(const std::string& session_id, grpc::ServerContext* context);
   absl::Status End(const std::string& session_id, const std::string& peer_node);
   size_t size() const;
 
  private:
   struct Entry {
-    std::shared_ptr<SourceTransfer> session;
+    std::shared_ptr<TransferSession> session;
     std::string peer_node;
     std::string run_id;
     std::set<grpc::ServerContext*> contexts;

@@ -13,6 +13,7 @@
 #include "agent/dump_process.h"
 #include "agent/load_data_format.h"
 #include "agent/node_facts.h"
+#include "agent/part_writer.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
@@ -319,37 +320,15 @@ absl::Status SourceTransfer::ServePart(uint32_t part_id,
 
 namespace {
 
-// Chunks a part with offsets and a running SHA-256, then the trailer.
-class PartWriter {
- public:
-  PartWriter(const std::function<bool(const v1::DumpChunk&)>& send) : send_(send) {}
-  absl::Status Write(std::string data) {
-    v1::DumpChunk chunk;
-    chunk.set_offset(offset_);
-    sha_.Update(data);
-    offset_ += data.size();
-    *chunk.mutable_data() = std::move(data);
-    if (!send_(chunk)) return absl::CancelledError("the receiving agent went away");
-    return absl::OkStatus();
-  }
-  absl::Status Finish(uint64_t rows) {
-    v1::DumpChunk last;
-    last.set_offset(offset_);
-    v1::DumpTrailer* t = last.mutable_trailer();
-    t->set_bytes(offset_);
-    t->set_sha256(sha_.HexDigest());
-    t->set_footer_seen(true);
-    t->set_exit_status(0);
-    t->set_rows(rows);
-    if (!send_(last)) return absl::CancelledError("the receiving agent went away");
-    return absl::OkStatus();
-  }
-
- private:
-  const std::function<bool(const v1::DumpChunk&)>& send_;
-  Sha256 sha_;
-  uint64_t offset_ = 0;
-};
+// The logical method's trailer: the part is complete SQL or rows, nothing like a dump
+// footer to look for.
+v1::DumpTrailer LogicalTrailer(uint64_t rows) {
+  v1::DumpTrailer t;
+  t.set_footer_seen(true);
+  t.set_exit_status(0);
+  t.set_rows(rows);
+  return t;
+}
 
 }  // namespace
 
@@ -362,7 +341,7 @@ absl::Status SourceTransfer::ServeText(const std::string& text,
     RETURN_IF_ERROR(out.Write(text.substr(pos, params_.chunk_bytes)));
     Touch();
   }
-  return out.Finish(0);
+  return out.Finish(LogicalTrailer(0));
 }
 
 absl::Status SourceTransfer::ServeTable(const v1::TransferPart& part,
@@ -384,7 +363,7 @@ absl::Status SourceTransfer::ServeTable(const v1::TransferPart& part,
     return w;
   });
   if (s.ok() && !buf.empty()) s = out.Write(std::move(buf));
-  if (s.ok()) s = out.Finish(rows);
+  if (s.ok()) s = out.Finish(LogicalTrailer(rows));
   const std::string name =
       absl::StrCat(QuoteIdentifier(part.schema()), ".", QuoteIdentifier(part.table()));
   if (!s.ok()) {

@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "agent/accounts.h"
 #include "agent/db_session.h"
+#include "agent/transfer_session.h"
 #include "mmresync/v1/agent.pb.h"
 
 namespace mmresync::agent {
@@ -50,25 +51,25 @@ struct TransferSourceParams {
 // with method "auto" falls back to the dump method (old agents answer the same).
 absl::Status Unsupported(absl::string_view why);
 
-class SourceTransfer {
+class SourceTransfer : public TransferSession {
  public:
   static absl::StatusOr<std::unique_ptr<SourceTransfer>> Begin(const TransferSourceParams& params,
                                                                std::string session_id);
-  ~SourceTransfer();
+  ~SourceTransfer() override;
 
-  const v1::BeginTransferReply& manifest() const { return manifest_; }
+  const v1::BeginTransferReply& manifest() const override { return manifest_; }
 
   // Streams one part; `send` returns false when the peer is gone. Checks `cancelled`
   // between chunks.
   absl::Status ServePart(uint32_t part_id, const std::function<bool(const v1::DumpChunk&)>& send,
-                         const std::function<bool()>& cancelled);
+                         const std::function<bool()>& cancelled) override;
 
   // Ends the session from outside (idle, lease gone): running parts stop at their next
   // chunk and no new part starts.
-  void Expire(const std::string& why);
-  bool expired() const { return expired_.load(); }
-  absl::Time last_activity() const;
-  int active_parts() const;
+  void Expire(const std::string& why) override;
+  bool expired() const override { return expired_.load(); }
+  absl::Time last_activity() const override;
+  int active_parts() const override;
 
  private:
   SourceTransfer() = default;

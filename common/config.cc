@@ -499,6 +499,34 @@ absl::StatusOr<ClusterConfig> ParseClusterImpl(std::string_view text, const std:
 
 // ---------- agent.toml ----------
 
+// [mariadb.service]: the same rules as [keepalived]'s control keys.
+absl::Status ReadMariadbService(const Ctx& ctx, const Section& db, MariadbServiceSettings* out) {
+  ASSIGN_OR_RETURN(Section svc, db.SubTable("service"));
+  RETURN_IF_ERROR(svc.CheckKeys({"control", "service", "start", "stop", "status"}));
+  RETURN_IF_ERROR(svc.String("control", Need::kNonEmptyIfPresent, &out->control));
+  if (out->control != "systemd" && out->control != "command" && out->control != "none") {
+    return svc.Fail("control", absl::StrCat(Quote(out->control),
+                                            " must be one of \"systemd\", \"command\", \"none\""));
+  }
+  RETURN_IF_ERROR(svc.String("service", Need::kNonEmptyIfPresent, &out->service));
+  RETURN_IF_ERROR(svc.String("start", Need::kOptional, &out->start));
+  RETURN_IF_ERROR(svc.String("stop", Need::kOptional, &out->stop));
+  RETURN_IF_ERROR(svc.String("status", Need::kOptional, &out->status));
+  if (out->control != "command") return absl::OkStatus();
+  for (auto [key, value] : {std::pair<std::string_view, const std::string*>{"start", &out->start},
+                            {"stop", &out->stop},
+                            {"status", &out->status}}) {
+    if (!value->empty()) continue;
+    if (!svc.Has(key)) {
+      return Invalid(ctx, svc.TableSource(),
+                     absl::StrCat("missing required key ", Quote(svc.KeyPath(key)),
+                                  " (needed when control = \"command\")"));
+    }
+    return svc.Fail(key, "must not be empty when control = \"command\"");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::string& path) {
   const Ctx ctx{path, BaseDirOf(path)};
   ASSIGN_OR_RETURN(toml::table doc, ParseToml(ctx, text));
@@ -521,8 +549,9 @@ absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::str
 
   ASSIGN_OR_RETURN(Section db, root.SubTable("mariadb"));
   MariadbSettings& m = cfg.mariadb;
-  RETURN_IF_ERROR(db.CheckKeys({"socket", "host", "port", "user", "password_file", "repl_user",
-                                "repl_password_file", "dump_command", "client_command"}));
+  RETURN_IF_ERROR(
+      db.CheckKeys({"socket", "host", "port", "user", "password_file", "repl_user",
+                    "repl_password_file", "dump_command", "client_command", "service"}));
   RETURN_IF_ERROR(db.Path("socket", Need::kOptional, &m.socket));
   RETURN_IF_ERROR(db.String("host", Need::kOptional, &m.host));
   RETURN_IF_ERROR(db.Port("port", &m.port));
@@ -545,6 +574,8 @@ absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::str
   if (!m.socket.empty() && db.Has("port")) {
     return db.Fail("port", absl::StrCat("only allowed with ", Quote(db.KeyPath("host"))));
   }
+
+  RETURN_IF_ERROR(ReadMariadbService(ctx, db, &m.service));
 
   ASSIGN_OR_RETURN(Section ka, root.SubTable("keepalived"));
   KeepalivedSettings& k = cfg.keepalived;

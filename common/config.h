@@ -52,6 +52,17 @@ absl::StatusOr<ClusterConfig> ParseClusterConfig(std::string_view toml_text,
 
 // ---------- agent: agent.toml ----------
 
+// [mariadb.service]: how the agent stops and starts its own mariadbd (the physical
+// method swaps the datadir while the server is down). control = none: the agent never
+// stops the server and the physical method is refused on this node.
+struct MariadbServiceSettings {
+  std::string control = "none";  // systemd | command | none
+  std::string service = "mariadb";
+  std::string start;  // command control: run with /bin/sh -c
+  std::string stop;
+  std::string status;  // exits 0 when running
+};
+
 struct MariadbSettings {
   std::string socket;  // either socket, or host (+ port)
   std::string host;
@@ -62,6 +73,7 @@ struct MariadbSettings {
   std::string repl_password_file;  // required
   std::string dump_command = "mariadb-dump";
   std::string client_command = "mariadb";
+  MariadbServiceSettings service;
 };
 
 struct KeepalivedSettings {

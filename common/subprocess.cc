@@ -141,20 +141,21 @@ absl::Status Subprocess::Start(const std::vector<std::string>& argv,
   stdin_fd_ = options.pipe_stdin ? in_pipe[1] : -1;
   stdout_fd_ = options.pipe_stdout ? out_pipe[0] : -1;
   stderr_fd_ = err_pipe[0];
-  StartStderrReader();
+  StartStderrReader(options.on_stderr);
   return absl::OkStatus();
 }
 
-void Subprocess::StartStderrReader() {
+void Subprocess::StartStderrReader(std::function<void(absl::string_view)> on_stderr) {
   stderr_state_ = new StderrState;
   int fd = stderr_fd_;
   StderrState* state = stderr_state_;
-  state->reader = std::thread([fd, state] {
+  state->reader = std::thread([fd, state, on_stderr = std::move(on_stderr)] {
     char buf[4096];
     for (;;) {
       ssize_t n = ::read(fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
+      if (on_stderr) on_stderr(absl::string_view(buf, static_cast<size_t>(n)));
       absl::MutexLock lock(&state->mu);
       state->tail.append(buf, static_cast<size_t>(n));
       if (state->tail.size() > 2 * kStderrTailBytes) {

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include "absl/strings/string_view.h"
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct SubprocessOptions {
   std::string working_dir;   // empty: inherit
   // Extra environment entries (NAME -> value) on top of the current environment.
   std::map<std::string, std::string> env;
+  // Called with each piece of stderr as it arrives, from the reader thread (the tail is
+  // kept as well). For children whose log tells what they are doing (mariadb-backup's
+  // BACKUP STAGE lines): the caller timestamps them on arrival.
+  std::function<void(absl::string_view)> on_stderr;
 };
 
 class Subprocess {
@@ -61,7 +66,7 @@ class Subprocess {
   const std::string& name() const { return name_; }
 
  private:
-  void StartStderrReader();
+  void StartStderrReader(std::function<void(absl::string_view)> on_stderr);
   void CollectExit(int wait_status);
 
   pid_t pid_ = -1;

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   plan->add_flag("--force", flags.force, "plan a re-seed even of a pair that looks healthy");
   plan->add_flag("--resume", flags.resume, "show what --resume would run");
   plan->add_option("--method", flags.options.method,
-                   "transfer method: auto (default), logical or dump");
+                   "transfer method: auto (default), logical, physical or dump");
   plan->add_option("--backup", flags.options.backup, "park (default) or dump")
       ->check(CLI::IsMember({"park", "dump"}));
   plan->add_option("--workers", flags.options.workers, "parallel table streams (logical)")
@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   recover->add_flag("--force", flags.force, "re-seed even a pair that looks healthy");
   recover->add_option("--method", flags.options.method,
                       "transfer method: auto (default: logical where the source allows it, "
-                      "else dump), logical or dump");
+                      "else dump), logical, physical (mariadb-backup; the target's "
+                      "mariadbd is restarted on the copy) or dump");
   recover
       ->add_option("--backup", flags.options.backup,
                    "how the target's old data is kept: park (default: its tables moved aside, "

@@ -111,7 +111,8 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     Err(text);
     return kExitRefused;
   }
-  auto method = ChooseMethod(flags.options.method, *p.view.nodes[p.roles.source].status);
+  auto method = ChooseMethod(flags.options.method, *p.view.nodes[p.roles.source].status,
+                             *p.view.nodes[p.roles.target].status);
   if (!method.ok()) {
     Err(absl::StrCat("mmresync: ", absl::IsInvalidArgument(method.status()) ? "" : "refused: ",
                      method.status().message(),

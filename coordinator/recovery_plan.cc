@@ -295,7 +295,9 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        },
        {"stream-import"}});
 
-  if (!in.options.skip_backup) {
+  // Physical: the target's old datadir is renamed aside at the swap and is the backup;
+  // the import records its path, so there is no separate backup pass.
+  if (!in.options.skip_backup && in.method.expected != "physical") {
     const std::string mode = in.options.backup;
     std::vector<std::string> actions;
     if (mode == "dump") {
@@ -305,25 +307,24 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                                      list(target_schemas), " + SHOW CREATE USER/SHOW GRANTS > ",
                                      "<state_dir>/backups/<run>.sql"));
     } else {
-      actions.push_back(absl::StrCat(
-          T.name, ": restore script <state_dir>/backups/<run>.sql written and fsynced first "
-          "(schema-only mariadb-dump of ", list(target_schemas), ", accounts, the moves back)"));
-      actions.push_back(absl::StrCat(
-          T.name, ": check the fence; SET sql_log_bin=0; DROP TRIGGER (in the script); one "
-          "RENAME TABLE of every user table into mmr_park_<run>_<n> (no copy)"));
+      actions.push_back(
+          absl::StrCat(T.name,
+                       ": restore script <state_dir>/backups/<run>.sql written and fsynced first "
+                       "(schema-only mariadb-dump of ",
+                       list(target_schemas), ", accounts, the moves back)"));
+      actions.push_back(
+          absl::StrCat(T.name,
+                       ": check the fence; SET sql_log_bin=0; DROP TRIGGER (in the script); one "
+                       "RENAME TABLE of every user table into mmr_park_<run>_<n> (no copy)"));
     }
-    steps.push_back({"backup-target",
-                     mode == "dump" ? "backup target" : "backup target (park)",
-                     T.name,
-                     actions,
-                     false,
-                     [mode](RunContext& ctx) -> absl::Status {
+    steps.push_back({"backup-target", mode == "dump" ? "backup target" : "backup target (park)",
+                     T.name, actions, false, [mode](RunContext& ctx) -> absl::Status {
                        StepInfo step = ctx.current;
-                       ASSIGN_OR_RETURN(v1::Progress last,
-                                        ctx.target->Backup(ctx.run_id, mode,
-                                                           [&](const v1::Progress& p) {
-                                                             ctx.sink->StepProgress(step, p);
-                                                           }));
+                       ASSIGN_OR_RETURN(
+                           v1::Progress last,
+                           ctx.target->Backup(ctx.run_id, mode, [&](const v1::Progress& p) {
+                             ctx.sink->StepProgress(step, p);
+                           }));
                        ctx.records["backup_path"] = last.backup().path();
                        ctx.records["backup_mode"] = mode;
                        ctx.Note(absl::StrCat(
@@ -342,7 +343,41 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                                        : absl::StrCat(workers, " workers");
   transfer_actions.push_back(
       absl::StrCat("method ", method.expected, " (", method.requested, ": ", method.reason, ")"));
-  if (method.expected == "logical") {
+  if (method.expected == "physical") {
+    transfer_actions.push_back(absl::StrCat(
+        T.name, ": check: [mariadb.service] control, same MariaDB major.minor as ", S.name,
+        ", self-contained datadir, free disk for a second copy, its agent account identical on ",
+        S.name));
+    transfer_actions.push_back(absl::StrCat(
+        S.name,
+        ": mariadb-backup --defaults-file=<0600 file> --backup --stream=mbstream --parallel=",
+        workers == 0 ? std::string("<cores>") : absl::StrCat(workers),
+        " --target-dir=<state_dir>/physical-<session> --datadir=<datadir>  (~",
+        HumanBytes(source_bytes),
+        " of user data; its own BACKUP STAGE locks, BLOCK_COMMIT "
+        "reported)"));
+    transfer_actions.push_back(absl::StrCat(
+        S.name, " → ", T.name,
+        ": transfer session, one BACKUP_STREAM part, mutual TLS, one-time token, SHA-256"));
+    transfer_actions.push_back(
+        absl::StrCat(T.name,
+                     ": mbstream -x -C <datadir>.mmresync-new-<run>  (old mariadbd keeps running, "
+                     "fenced)"));
+    transfer_actions.push_back(absl::StrCat(
+        T.name,
+        ": mariadb-backup --defaults-file=<new>/backup-my.cnf --prepare --target-dir=<new>; "
+        "snapshot from xtrabackup_binlog_info; drop master.info, relay-log.info, relay logs"));
+    transfer_actions.push_back(
+        absl::StrCat(T.name,
+                     ": re-check the fence; stop mariadbd ([mariadb.service]); mv <datadir> "
+                     "<datadir>.mmresync-<run>  (the backup); mv <new> <datadir>"));
+    transfer_actions.push_back(
+        absl::StrCat(T.name, ": start mariadbd (",
+                     "MMRESYNC_MARIADBD_OPTIONS=--skip-slave-start "
+                     "--event-scheduler=OFF --read-only=ON for command control); SET GLOBAL "
+                     "read_only = ON; restore ",
+                     T.name, "'s own agent and replication accounts"));
+  } else if (method.expected == "logical") {
     transfer_actions.push_back(absl::StrCat(
         S.name, ": BACKUP STAGE START; BACKUP STAGE BLOCK_DDL; schema-only mariadb-dump of ",
         list(source_schemas),
@@ -380,8 +415,10 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
     transfer_actions.push_back(absl::StrCat(
         T.name, ": mariadb --init-command='SET sql_log_bin=0' < stream  (no --force)"));
   }
-  transfer_actions.push_back(
-      absl::StrCat(T.name, ": replay accounts; ALTER EVENT … DISABLE ON SLAVE"));
+  transfer_actions.push_back(absl::StrCat(T.name, method.expected == "physical"
+                                                      ? ": ALTER EVENT … DISABLE ON SLAVE"
+                                                      : ": replay accounts; ALTER EVENT … "
+                                                        "DISABLE ON SLAVE"));
   steps.push_back(
       {"stream-import", "snapshot+stream+import", absl::StrCat(S.name, " → ", T.name),
        transfer_actions, false,
@@ -412,6 +449,13 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          ctx.records["sha256"] = r.sha256();
          ctx.records["source_lock_ms"] = absl::StrCat(r.source_lock_ms());
          ctx.records["method"] = r.method();
+         if (r.method() == "physical") {
+           ctx.records["backup_path"] = r.backup_path();
+           ctx.Note(absl::StrCat("method physical: mariadb-backup --parallel=", r.workers(),
+                                 "; commits on the source blocked ", r.source_lock_ms(),
+                                 " ms (BACKUP STAGE BLOCK_COMMIT); old datadir kept as ",
+                                 r.backup_path()));
+         }
          if (!r.fallback_reason().empty()) {
            ctx.Note(absl::StrCat("method dump instead of logical: ", r.fallback_reason()));
          }
@@ -422,10 +466,12 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                                  "source waited ",
                                  r.source_lock_ms(), " ms for the snapshot"));
          }
-         ctx.Note(absl::StrCat(HumanBytes(r.bytes()), ", ", r.schemas(), " schema(s), ",
-                               r.accounts(), " account(s), ", r.events_disabled(),
-                               " event(s) disabled on the replica, snapshot at ",
-                               r.source_snapshot().file(), ":", r.source_snapshot().position()));
+         ctx.Note(absl::StrCat(
+             HumanBytes(r.bytes()), ", ", r.schemas(), " schema(s), ",
+             r.method() == "physical" ? std::string("the whole datadir (accounts included), ")
+                                      : absl::StrCat(r.accounts(), " account(s), "),
+             r.events_disabled(), " event(s) disabled on the replica, snapshot at ",
+             r.source_snapshot().file(), ":", r.source_snapshot().position()));
          if (r.global_read_lock_used()) {
            ctx.Note(
                absl::StrCat("non-transactional tables: the source held a global read lock "

@@ -3,7 +3,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "coordinator/diagnosis.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -30,19 +32,64 @@ std::string LogicalBlocker(const v1::NodeStatus& source) {
   return "";
 }
 
+std::string MajorMinor(const std::string& version) {
+  std::vector<std::string> parts = absl::StrSplit(version, absl::MaxSplits('.', 2));
+  if (parts.size() < 2) return version;
+  return absl::StrCat(parts[0], ".", parts[1]);
+}
+
 }  // namespace
 
+std::string PhysicalBlocker(const v1::NodeStatus& source, const v1::NodeStatus& target) {
+  const v1::MariadbServiceState& svc = target.mariadb_service();
+  if (!svc.managed()) {
+    return absl::StrCat("the target ", target.node(),
+                        " has no [mariadb.service] control (control = ",
+                        svc.control().empty() ? "none" : svc.control(),
+                        "): its agent cannot stop and start mariadbd to swap the datadir");
+  }
+  if (MajorMinor(source.version()) != MajorMinor(target.version())) {
+    return absl::StrCat("the source runs MariaDB ", source.version(), ", the target ",
+                        target.version(), ": a physical copy needs the same major.minor");
+  }
+  if (source.encryption_size() > 0) {
+    return absl::StrCat("the source uses encryption (", absl::StrJoin(source.encryption(), ", "),
+                        "): the keys are not part of a physical copy");
+  }
+  const uint64_t need = UserDataBytes(source) + UserDataBytes(source) / 10;
+  if (target.datadir_free_bytes() != 0 && target.datadir_free_bytes() < need) {
+    return absl::StrCat("the target has ", target.datadir_free_bytes() >> 20,
+                        " MiB free beside its datadir; a second copy needs at least ", need >> 20,
+                        " MiB");
+  }
+  return "";
+}
+
 absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,
-                                          const v1::NodeStatus& source) {
+                                          const v1::NodeStatus& source,
+                                          const v1::NodeStatus& target) {
   MethodChoice c;
   c.requested = requested.empty() ? "auto" : requested;
-  if (c.requested == "physical" || c.requested == "delta") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--method ", c.requested, " is not available in this version; use auto, logical or dump"));
-  }
-  if (c.requested != "auto" && c.requested != "logical" && c.requested != "dump") {
+  if (c.requested == "delta") {
     return absl::InvalidArgumentError(
-        absl::StrCat("--method ", c.requested, ": must be auto, logical or dump"));
+        absl::StrCat("--method ", c.requested,
+                     " is not available in this version; use auto, logical, physical or dump"));
+  }
+  if (c.requested != "auto" && c.requested != "logical" && c.requested != "dump" &&
+      c.requested != "physical") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--method ", c.requested, ": must be auto, logical, physical or dump"));
+  }
+  if (c.requested == "physical") {
+    const std::string blocker = PhysicalBlocker(source, target);
+    if (!blocker.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--method physical cannot re-seed this pair: ", blocker,
+                       "; use --method logical (or auto)"));
+    }
+    c.method = c.expected = "physical";
+    c.reason = "asked for with --method physical";
+    return c;
   }
   const std::string blocker = LogicalBlocker(source);
   if (c.requested == "dump") {

@@ -8,6 +8,9 @@
 //            lock for the whole dump when there are non-transactional tables)
 //   auto     logical where it applies, else dump (the agent also falls back, before
 //            anything is dropped, when the source finds tables it cannot snapshot)
+//   physical mariadb-backup streamed into a new datadir beside the target's, swapped in
+//            with the target's mariadbd stopped through [mariadb.service]; never chosen
+//            by auto (it restarts the target's server)
 
 #include <string>
 #include <vector>
@@ -18,15 +21,21 @@
 namespace mmresync::coordinator {
 
 struct MethodChoice {
-  std::string requested;  // as given: auto | logical | dump
-  std::string method;     // what the import request asks for: auto | logical | dump
-  std::string expected;   // what is expected to run: logical | dump
+  std::string requested;  // as given: auto | logical | dump | physical
+  std::string method;     // what the import request asks for: auto | logical | dump | physical
+  std::string expected;   // what is expected to run: logical | dump | physical
   std::string reason;     // why `expected`, for plan and the terminal
 };
 
-// InvalidArgument for names this version does not implement (physical, delta) or knows
-// nothing of; FailedPrecondition when `logical` is asked of a source that cannot take it.
+// InvalidArgument for names this version does not implement (delta) or knows nothing
+// of; FailedPrecondition when `logical` is asked of a source that cannot take it, or
+// `physical` of a pair that cannot (no [mariadb.service] control on the target,
+// different MariaDB major.minor, encryption on the source, too little disk).
 absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,
-                                          const v1::NodeStatus& source);
+                                          const v1::NodeStatus& source,
+                                          const v1::NodeStatus& target = v1::NodeStatus());
+
+// Why the physical method cannot re-seed `target` from `source`; empty when it can.
+std::string PhysicalBlocker(const v1::NodeStatus& source, const v1::NodeStatus& target);
 
 }  // namespace mmresync::coordinator

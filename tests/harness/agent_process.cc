@@ -162,9 +162,17 @@ absl::Status AgentProcess::WriteConfig() {
                                 absl::StrCat("mariadb_port = ", o.peer_mariadb_port),
                                 absl::StrCat("agent = ", TomlString(o.peer_agent)),
                                 "",
-                                "[keepalived]",
-                                absl::StrCat("control = ", TomlString(o.keepalived_control)),
                             });
+  if (o.mariadb_service_control != "none") {
+    lines.push_back("[mariadb.service]");
+    lines.push_back(absl::StrCat("control = ", TomlString(o.mariadb_service_control)));
+    lines.push_back(absl::StrCat("start = ", TomlString(o.mariadb_service_start)));
+    lines.push_back(absl::StrCat("stop = ", TomlString(o.mariadb_service_stop)));
+    lines.push_back(absl::StrCat("status = ", TomlString(o.mariadb_service_status)));
+    lines.push_back("");
+  }
+  lines.push_back("[keepalived]");
+  lines.push_back(absl::StrCat("control = ", TomlString(o.keepalived_control)));
   if (o.keepalived_control == "command") {
     lines.push_back(absl::StrCat("start = ", TomlString(o.keepalived_start)));
     lines.push_back(absl::StrCat("stop = ", TomlString(o.keepalived_stop)));

@@ -65,6 +65,12 @@ struct AgentOptions {
   // 0: a free loopback port is picked (and another one if it was taken meanwhile).
   int port = 0;
 
+  // [mariadb.service]; "none" writes no table (the default).
+  std::string mariadb_service_control = "none";
+  std::string mariadb_service_start;
+  std::string mariadb_service_stop;
+  std::string mariadb_service_status;
+
   absl::Duration startup_timeout = absl::Seconds(60);
   absl::Duration stop_timeout = absl::Seconds(30);
 };

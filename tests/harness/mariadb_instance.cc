@@ -413,9 +413,67 @@ bool MariadbInstance::ReapIfExited(int* wait_status) {
 
 bool MariadbInstance::running() { return !ReapIfExited(nullptr); }
 
+pid_t MariadbInstance::adopted_pid() const {
+  std::ifstream pid_file(absl::StrCat(dir_, "/mariadbd.pid"));
+  long pid = -1;
+  if (!(pid_file >> pid) || pid <= 1) return -1;
+  if (pid == pid_) return -1;  // our own child, handled by pid_
+  // Only a mariadbd started with this instance's my.cnf is ours to signal.
+  std::ifstream cmdline(absl::StrCat("/proc/", pid, "/cmdline"));
+  std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  if (!absl::StrContains(args, "mariadbd") ||
+      !absl::StrContains(args, absl::StrCat("--defaults-file=", cnf_path_))) {
+    return -1;
+  }
+  return static_cast<pid_t>(pid);
+}
+
+absl::Status MariadbInstance::StopAdopted(int signal) {
+  const pid_t pid = adopted_pid();
+  if (pid <= 0) return absl::OkStatus();
+  kill(pid, SIGCONT);
+  if (kill(pid, signal) != 0) return absl::OkStatus();
+  const absl::Time deadline = absl::Now() + options_.shutdown_timeout;
+  while (kill(pid, 0) == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(50));
+  if (kill(pid, 0) == 0) {
+    kill(pid, SIGKILL);
+    const absl::Time killed = absl::Now() + absl::Seconds(30);
+    while (kill(pid, 0) == 0 && absl::Now() < killed) absl::SleepFor(absl::Milliseconds(50));
+    return absl::InternalError(
+        absl::StrCat(describe(), ": mariadbd pid ", pid, " (service script) needed SIGKILL"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MariadbInstance::WriteServiceScripts() {
+  ASSIGN_OR_RETURN(std::string mariadbd, FindBinary("mariadbd", "MMRESYNC_MARIADBD"));
+  const std::string pid_file = absl::StrCat(dir_, "/mariadbd.pid");
+  // "alive": the PID exists and is not a zombie (the harness may not have reaped the
+  // server it started itself yet).
+  const std::string alive = absl::StrCat(
+      "alive() { [ -n \"$1\" ] && [ -r /proc/$1/stat ] && "
+      "! grep -q '^[0-9]* ([^)]*) Z' /proc/$1/stat; }\n");
+  const std::string start = absl::StrCat(
+      "#!/bin/sh\n# Written by the mmresync test harness: starts this instance's mariadbd\n"
+      "# detached, as a service manager would.\n",
+      "setsid ", mariadbd, " --defaults-file=", cnf_path_, " $MMRESYNC_MARIADBD_OPTIONS >>",
+      stdout_log_, " 2>&1 </dev/null &\n", "exit 0\n");
+  const std::string stop = absl::StrCat(
+      "#!/bin/sh\n", alive, "pid=$(cat ", pid_file, " 2>/dev/null)\n",
+      "mariadb-admin --defaults-file=", cnf_path_, " --connect-timeout=5 shutdown || exit $?\n",
+      "i=0; while alive \"$pid\" && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\n");
+  const std::string status = absl::StrCat(
+      "#!/bin/sh\n", alive, "pid=$(cat ", pid_file, " 2>/dev/null) || { echo stopped; exit 3; }\n",
+      "if alive \"$pid\"; then echo \"running (pid $pid)\"; exit 0; fi\n",
+      "echo \"stopped (pid $pid gone)\"; exit 3\n");
+  RETURN_IF_ERROR(Annotated(WriteFile(service_command("start"), start, 0755)));
+  RETURN_IF_ERROR(Annotated(WriteFile(service_command("stop"), stop, 0755)));
+  return Annotated(WriteFile(service_command("status"), status, 0755));
+}
+
 absl::Status MariadbInstance::Stop() {
   int wait_status = 0;
-  if (ReapIfExited(&wait_status)) return absl::OkStatus();
+  if (ReapIfExited(&wait_status)) return StopAdopted(SIGTERM);
   const pid_t pid = pid_;
   // A stopped process would not act on SIGTERM.
   if (paused_) kill(pid, SIGCONT);
@@ -443,7 +501,7 @@ absl::Status MariadbInstance::Stop() {
 }
 
 absl::Status MariadbInstance::Kill() {
-  if (ReapIfExited(nullptr)) return absl::OkStatus();
+  if (ReapIfExited(nullptr)) return StopAdopted(SIGKILL);
   const pid_t pid = pid_;
   if (kill(pid, SIGKILL) != 0) {
     return absl::InternalError(

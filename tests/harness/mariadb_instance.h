@@ -26,6 +26,14 @@
 // server behind. That signal fires when the *thread* that called Start()/Restart()
 // exits: start instances from a thread that outlives them (the test's main thread).
 //
+// Service scripts (for [mariadb.service] control = "command", the physical method):
+// WriteServiceScripts() writes <dir>/service-{start,stop,status}.sh. start launches
+// mariadbd with the same my.cnf, detached (setsid, its own session, not this process's
+// child) plus $MMRESYNC_MARIADBD_OPTIONS; stop is `mariadb-admin shutdown`; status
+// checks the PID in <dir>/mariadbd.pid. A server started that way is still this
+// instance's to clean up: Stop()/Kill()/the destructor signal the PID its pid file
+// names, after checking /proc/<pid>/cmdline is a mariadbd with this my.cnf.
+//
 // Not thread-safe.
 
 #include <sys/types.h>
@@ -37,6 +45,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "agent/db_session.h"
 #include "agent/mariadb_session.h"
@@ -130,6 +140,14 @@ class MariadbInstance {
   // Starts the server again (same datadir, port and socket) after Stop()/Kill(), and
   // waits until it accepts connections. Replication threads start with it.
   absl::Status Restart();
+  // The service-{start,stop,status}.sh scripts (see above); returns nothing else.
+  absl::Status WriteServiceScripts();
+  std::string service_command(absl::string_view action) const {
+    return absl::StrCat(dir_, "/service-", action, ".sh");
+  }
+  // The PID of a server started by the service script (not our child), or -1.
+  pid_t adopted_pid() const;
+
   // SIGSTOP / SIGCONT: a hung server whose connections stay open.
   absl::Status Pause();
   absl::Status Resume();
@@ -154,6 +172,8 @@ class MariadbInstance {
   absl::Status CreateAccounts();
   // Reaps the server if it has exited; returns true (with its wait status) if so.
   bool ReapIfExited(int* wait_status);
+  // Stops a server the service script started (signal, bounded wait by polling).
+  absl::Status StopAdopted(int signal);
   absl::Status Annotated(const absl::Status& status) const;
 
   MariadbOptions options_;

@@ -136,6 +136,14 @@ absl::StatusOr<std::unique_ptr<RecoveryCluster>> RecoveryCluster::Start(
       a.keepalived_status = "test -f " + marker;
       RETURN_IF_ERROR(WriteFileAtomically(a.dir + "/keepalived.running", "", 0600));
     }
+    if (options.mariadb_service) {
+      MariadbInstance& db = c->pair_->node(i);
+      RETURN_IF_ERROR(db.WriteServiceScripts());
+      a.mariadb_service_control = "command";
+      a.mariadb_service_start = db.service_command("start");
+      a.mariadb_service_stop = db.service_command("stop");
+      a.mariadb_service_status = db.service_command("status");
+    }
     ASSIGN_OR_RETURN(c->agents_[i], AgentProcess::Start(a));
   }
   RETURN_IF_ERROR(c->WriteClusterConfig());

@@ -209,7 +209,7 @@ TEST(ChooseMethodTest, LogicalOnASourceThatCannotTakeItIsRefused) {
 }
 
 TEST(ChooseMethodTest, UnknownAndUnimplementedNamesAreUsageErrors) {
-  for (const char* m : {"physical", "delta", "fast", "LOGICAL"}) {
+  for (const char* m : {"delta", "fast", "LOGICAL", "PHYSICAL"}) {
     auto c = coordinator::ChooseMethod(m, Source("10.11.6-MariaDB", 0));
     EXPECT_TRUE(absl::IsInvalidArgument(c.status())) << m << ": " << c.status();
   }
