@@ -20,6 +20,7 @@
 #include "agent/replication_control.h"
 #include "agent/safety_guard.h"
 #include "agent/source_dump.h"
+#include "agent/stall_guard.h"
 #include "agent/table_checksums.h"
 #include "agent/target_import.h"
 #include "agent/transfer_source.h"
@@ -621,8 +622,23 @@ grpc::Status AgentService::FetchDump(grpc::ServerContext* context, const v1::Fet
   params.dump_command = deps_.config.mariadb.dump_command;
   params.accounts = Accounts();
   params.cancelled = [context] { return context->IsCancelled(); };
-  s = StreamSourceDump(params, [writer](const v1::DumpChunk& c) { return writer->Write(c); });
-  if (!s.ok()) return Fail("fetch dump", s);
+  // A target that stops reading must not keep the dump (and a global read lock it may
+  // hold for non-InnoDB tables) on the source.
+  StallGuard guard(context, absl::Seconds(deps_.config.transfer_stall_seconds),
+                   [this, run_id = r->run_id()] {
+                     LeaseInfo lease = leases_.Current();
+                     return lease.run_id == run_id && lease.expires > absl::Now();
+                   });
+  s = StreamSourceDump(params, [writer, &guard](const v1::DumpChunk& c) {
+    const bool sent = writer->Write(c);
+    if (sent) guard.Progress();
+    return sent;
+  });
+  if (!s.ok()) {
+    const std::string why = guard.reason();
+    if (!why.empty()) log::Warning("dump for agent ", role->node, " ended: ", why);
+    return Fail("fetch dump", why.empty() ? s : Annotate(s, absl::StrCat("ended because ", why)));
+  }
   log::Info("dump streamed to agent ", role->node);
   return grpc::Status::OK;
 }

@@ -57,6 +57,11 @@ std::string ProgressText(const v1::Progress& p, const RateMeter& meter) {
       if (eta > absl::ZeroDuration()) absl::StrAppend(&text, "  ETA ", FormatClock(eta));
     }
   }
+  // Parts come from the source's manifest: they stay right when the byte estimate is off.
+  if (p.parts_total() > 0) {
+    absl::StrAppend(&text, "  parts ", p.parts_done(), "/", p.parts_total());
+  }
+  if (!p.method().empty()) absl::StrAppend(&text, "  [", p.method(), "]");
   if (!p.message().empty()) absl::StrAppend(&text, "  ", p.message());
   return text;
 }

@@ -166,11 +166,13 @@ EOF
   echo $! >"$d/mariadbd.pid"
 }
 
-# The agent's account (socket only) and the replication account, neither binlogged: each
-# node gets its own, and the agent's password never leaves its host.
+# The agent's account (socket only) and the replication account, neither binlogged. Both
+# nodes use the same agent account and password, as `--method physical` needs (the copy
+# brings the source's mysql schema); the password is made once per pair.
 setup_accounts() { # node; $DIR/repl-password must exist
   local n=$1 d="$DIR/node$1" agent_pw
-  agent_pw=$(openssl rand -hex 16)
+  [ -s "$DIR/agent-password" ] || (umask 077 && openssl rand -hex 16 >"$DIR/agent-password")
+  agent_pw=$(cat "$DIR/agent-password")
   printf '%s\n' "$agent_pw" >"$d/agent-password"
   cp "$DIR/repl-password" "$d/repl-password"
   chmod 600 "$d/agent-password" "$d/repl-password"

@@ -459,6 +459,46 @@ TEST_F(TransferTest, NonInnoDbDataStaysWritableThroughTheDumpMethod) {
   ASSERT_OK(pair().WaitInSync(kTimeout));
 }
 
+TEST_F(TransferTest, ADumpTargetThatStopsReadingReleasesTheSourcesGlobalLock) {
+  EnsureFiller();
+  // A non-InnoDB table: auto takes the dump method, whose mariadb-dump holds a global read
+  // lock for the whole dump.
+  ASSERT_OK(pair().Exec(kDb1, "CREATE TABLE crm.legacy_lock (id INT PRIMARY KEY) ENGINE=Aria"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  const size_t log_from = LogSize(kDb1);
+  const pid_t target = cluster_->agent(kDb2).pid();
+  bool ended = false;
+  absl::Status write_after;
+  std::thread stall([&] {
+    if (!WaitForLog(kDb1, log_from, "streaming dump to agent db2", kTimeout).ok()) return;
+    kill(target, SIGSTOP);
+    ended =
+        WaitForLog(kDb1, log_from, "ended: the peer read nothing", absl::Seconds(kStallSeconds * 6))
+            .ok();
+    // The lock is gone: a write to the non-InnoDB table goes through (bounded).
+    write_after = WaitForOk(
+        [&] {
+          return pair().ExecAll(kDb1, {"SET SESSION lock_wait_timeout = 2",
+                                       "INSERT INTO crm.legacy_lock VALUES (1)"});
+        },
+        absl::Seconds(20), absl::Milliseconds(200), "a write to the Aria table on db1");
+    kill(target, SIGCONT);
+  });
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});
+  stall.join();
+  EXPECT_TRUE(ended) << "the source never ended the stalled dump; its log:\n"
+                     << ReadFile(cluster_->agent(kDb1).log_path()).substr(log_from);
+  EXPECT_TRUE(write_after.ok()) << write_after;
+  EXPECT_EQ(r.exit_code, 1) << r.output();
+  EXPECT_EQ(Value(kDb2, "SELECT @@read_only"), "1");
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output();
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  ASSERT_OK(pair().Exec(kDb1, "DROP TABLE crm.legacy_lock"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
 TEST_F(TransferTest, ParkedBackupIsInstantAndItsScriptRestoresTheOldData) {
   // The standby holds its own (diverged) data, a trigger and a routine of its own.
   ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0",
