@@ -10,6 +10,7 @@
 #include "agent/client_defaults.h"
 #include "agent/dump_process.h"
 #include "agent/load_data_format.h"
+#include "agent/node_facts.h"
 #include "agent/part_reader.h"
 #include "agent/schema_reset.h"
 #include "common/log.h"
@@ -166,6 +167,12 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
       default:
         return absl::InvalidArgumentError(
             absl::StrCat("the source's manifest has part ", part.id(), " of unknown kind"));
+    }
+    // Whatever the source sends, rows only ever go into user schemas.
+    if (part.kind() == v1::TransferPart::TABLE_ROWS && IsSystemSchema(part.schema())) {
+      return absl::InvalidArgumentError(absl::StrCat("the source's manifest has table part ",
+                                                     part.id(), " in system schema ",
+                                                     QuoteIdentifier(part.schema())));
     }
     if (part.kind() == v1::TransferPart::TABLE_ROWS &&
         (part.schema().empty() || part.table().empty() || part.columns_size() == 0)) {
