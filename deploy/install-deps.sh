@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libmariadb-dev libssl-dev libgtest-dev libgmock-dev
   libtomlplusplus-dev libcli11-dev
-  mariadb-server mariadb-client keepalived iproute2 openssl procps
+  mariadb-server mariadb-client mariadb-backup keepalived iproute2 openssl procps
 )
 
 missing=()
