@@ -233,27 +233,6 @@ absl::StatusOr<std::unique_ptr<PhysicalSourceTransfer>> PhysicalSourceTransfer::
 
 PhysicalSourceTransfer::~PhysicalSourceTransfer() = default;
 
-absl::Time PhysicalSourceTransfer::last_activity() const {
-  absl::MutexLock lock(&mu_);
-  return last_activity_;
-}
-
-int PhysicalSourceTransfer::active_parts() const {
-  absl::MutexLock lock(&mu_);
-  return active_parts_;
-}
-
-void PhysicalSourceTransfer::Touch() {
-  absl::MutexLock lock(&mu_);
-  last_activity_ = absl::Now();
-}
-
-void PhysicalSourceTransfer::Expire(const std::string& why) {
-  absl::MutexLock lock(&mu_);
-  if (expired_why_.empty()) expired_why_ = why;
-  expired_ = true;
-}
-
 absl::Status PhysicalSourceTransfer::ServePart(
     uint32_t part_id, const std::function<bool(const v1::DumpChunk&)>& send,
     const std::function<bool()>& cancelled) {

@@ -91,14 +91,9 @@ class PhysicalSourceTransfer : public TransferSession {
   const v1::BeginTransferReply& manifest() const override { return manifest_; }
   absl::Status ServePart(uint32_t part_id, const std::function<bool(const v1::DumpChunk&)>& send,
                          const std::function<bool()>& cancelled) override;
-  void Expire(const std::string& why) override;
-  bool expired() const override { return expired_.load(); }
-  absl::Time last_activity() const override;
-  int active_parts() const override;
 
  private:
   PhysicalSourceTransfer() = default;
-  void Touch();
   absl::Status RunBackup(const std::function<bool(const v1::DumpChunk&)>& send,
                          const std::function<bool()>& cancelled);
 
@@ -106,12 +101,7 @@ class PhysicalSourceTransfer : public TransferSession {
   v1::BeginTransferReply manifest_;
   std::string datadir_;
 
-  mutable absl::Mutex mu_;
-  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
-  int active_parts_ ABSL_GUARDED_BY(mu_) = 0;
   bool served_ ABSL_GUARDED_BY(mu_) = false;
-  std::string expired_why_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> expired_{false};
 };
 
 }  // namespace mmresync::agent

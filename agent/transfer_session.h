@@ -2,14 +2,20 @@
 
 // What the source's TransferRegistry holds: one open transfer session of some method
 // (logical: SourceTransfer; physical: PhysicalSourceTransfer). The registry's watchdog
-// only needs activity, expiry and the parts; each method serves its parts its own way.
+// only needs activity, expiry and the parts; each method serves its parts its own way,
+// and this base keeps the bookkeeping they share.
 //
 // Thread-safety: implementations allow ServePart for different parts concurrently and
-// Expire from any thread.
+// Expire from any thread. `mu_` guards this base's state and may guard a subclass's too
+// (so a wait on the subclass's state also wakes on Expire).
 
+#include <atomic>
 #include <functional>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "mmresync/v1/agent.pb.h"
 
@@ -23,11 +29,36 @@ class TransferSession {
   virtual absl::Status ServePart(uint32_t part_id,
                                  const std::function<bool(const v1::DumpChunk&)>& send,
                                  const std::function<bool()>& cancelled) = 0;
-  // Ends the session from outside (idle, stalled, lease gone): running parts stop.
-  virtual void Expire(const std::string& why) = 0;
-  virtual bool expired() const = 0;
-  virtual absl::Time last_activity() const = 0;
-  virtual int active_parts() const = 0;
+
+  // Ends the session from outside (idle, stalled, lease gone): running parts stop at
+  // their next chunk and no new part starts.
+  void Expire(const std::string& why) {
+    absl::MutexLock lock(&mu_);
+    if (expired_why_.empty()) expired_why_ = why;
+    expired_ = true;
+  }
+  bool expired() const { return expired_.load(); }
+  absl::Time last_activity() const {
+    absl::MutexLock lock(&mu_);
+    return last_activity_;
+  }
+  int active_parts() const {
+    absl::MutexLock lock(&mu_);
+    return active_parts_;
+  }
+
+ protected:
+  TransferSession() : last_activity_(absl::Now()) {}
+  void Touch() {
+    absl::MutexLock lock(&mu_);
+    last_activity_ = absl::Now();
+  }
+
+  mutable absl::Mutex mu_;
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
+  int active_parts_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string expired_why_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> expired_{false};
 };
 
 }  // namespace mmresync::agent

@@ -243,27 +243,6 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
 
 SourceTransfer::~SourceTransfer() = default;
 
-absl::Time SourceTransfer::last_activity() const {
-  absl::MutexLock lock(&mu_);
-  return last_activity_;
-}
-
-int SourceTransfer::active_parts() const {
-  absl::MutexLock lock(&mu_);
-  return active_parts_;
-}
-
-void SourceTransfer::Touch() {
-  absl::MutexLock lock(&mu_);
-  last_activity_ = absl::Now();
-}
-
-void SourceTransfer::Expire(const std::string& why) {
-  absl::MutexLock lock(&mu_);
-  if (expired_why_.empty()) expired_why_ = why;
-  expired_ = true;
-}
-
 absl::StatusOr<std::unique_ptr<DbSession>> SourceTransfer::TakeWorker() {
   absl::MutexLock lock(&mu_);
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -64,18 +64,10 @@ class SourceTransfer : public TransferSession {
   absl::Status ServePart(uint32_t part_id, const std::function<bool(const v1::DumpChunk&)>& send,
                          const std::function<bool()>& cancelled) override;
 
-  // Ends the session from outside (idle, lease gone): running parts stop at their next
-  // chunk and no new part starts.
-  void Expire(const std::string& why) override;
-  bool expired() const override { return expired_.load(); }
-  absl::Time last_activity() const override;
-  int active_parts() const override;
-
  private:
   SourceTransfer() = default;
   absl::StatusOr<std::unique_ptr<DbSession>> TakeWorker();
   void ReturnWorker(std::unique_ptr<DbSession> worker);
-  void Touch();
   absl::Status ServeText(const std::string& text,
                          const std::function<bool(const v1::DumpChunk&)>& send,
                          const std::function<bool()>& cancelled);
@@ -89,12 +81,7 @@ class SourceTransfer : public TransferSession {
   std::string post_sql_;
   std::string accounts_sql_;
 
-  mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<DbSession>> idle_workers_ ABSL_GUARDED_BY(mu_);
-  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
-  int active_parts_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string expired_why_ ABSL_GUARDED_BY(mu_);
-  std::atomic<bool> expired_{false};
 };
 
 }  // namespace mmresync::agent
