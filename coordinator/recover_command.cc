@@ -416,8 +416,14 @@ int RunRecover(const RecoverFlags& flags) {
     (void)journal.Append(end);
     std::string summary = absl::StrCat("recovered in ", FormatClock(took), ": ", diagnosis.summary);
     if (ctx.records.count("bytes")) {
+      // What held the source's writes, in the words of the method that ran.
+      const std::string& method = ctx.records["method"];
+      const std::string held = method == "logical"    ? "; commits on the source waited "
+                               : method == "physical" ? "; source commit stall "
+                                                      : "; source global lock ";
       absl::StrAppend(&summary, "; streamed ", HumanBytes(std::stoull(ctx.records["bytes"])),
-                      "; source global lock ", ctx.records["source_lock_ms"], " ms");
+                      method.empty() ? "" : absl::StrCat(" (method ", method, ")"), held,
+                      ctx.records["source_lock_ms"], " ms");
     }
     sink->Footer(diagnosis.health == Health::kHealthy, summary);
     if (std::vector<std::string> nowhere = EventsRunningNowhere(after); !nowhere.empty()) {
