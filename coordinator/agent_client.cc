@@ -217,8 +217,7 @@ absl::StatusOr<v1::Progress> AgentClient::RunStream(
   return last;
 }
 
-absl::StatusOr<v1::Progress> AgentClient::Backup(const std::string& run_id,
-                                                 const std::string& mode,
+absl::StatusOr<v1::Progress> AgentClient::Backup(const std::string& run_id, const std::string& mode,
                                                  const ProgressFn& progress) {
   v1::BackupRequest req;
   req.set_run_id(run_id);

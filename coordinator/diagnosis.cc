@@ -293,8 +293,7 @@ std::vector<std::string> PreflightRefusals(const PairView& view, const Roles& ro
                                                : ""));
   }
   if (!options.skip_backup && !options.park_backup && !options.resume &&
-      t.state_dir_free_bytes() != 0 &&
-      t.state_dir_free_bytes() < target_bytes) {
+      t.state_dir_free_bytes() != 0 && t.state_dir_free_bytes() < target_bytes) {
     refusals.push_back(absl::StrCat(t.node(), ": state_dir has ",
                                     HumanBytes(t.state_dir_free_bytes()),
                                     " free, the backup needs about ", HumanBytes(target_bytes)));

@@ -63,7 +63,7 @@ absl::StatusOr<Roles> ChooseRoles(const PairView& view, const std::optional<std:
 struct PreflightOptions {
   bool skip_backup = false;
   bool discard_target_writes = false;
-  bool resume = false;  // the target is already fenced and maybe partly imported by us
+  bool resume = false;       // the target is already fenced and maybe partly imported by us
   bool park_backup = false;  // --backup park: the old data stays in the target's datadir
 };
 
