@@ -397,6 +397,22 @@ TEST(PreflightRefusalsTest, TargetDiskTooSmall) {
   EXPECT_THAT(PreflightRefusals(v, Db1Source(), {}), IsEmpty());
 }
 
+TEST(PreflightRefusalsTest, AParkedBackupKeepsTheOldDataInTheDatadir) {
+  PairView v = Healthy();
+  St(v, 0).mutable_schemas(0)->set_bytes(1000);  // source data
+  St(v, 1).mutable_schemas(0)->set_bytes(100);   // target data, parked: not freed
+  St(v, 1).set_datadir_free_bytes(1100);         // enough only if the old data were dropped
+  PreflightOptions park;
+  park.park_backup = true;
+  EXPECT_THAT(PreflightRefusals(v, Db1Source(), park),
+              ElementsAre(AllOf(HasSubstr("db2: datadir has"), HasSubstr("parked backup"))));
+  St(v, 1).set_datadir_free_bytes(1200);
+  EXPECT_THAT(PreflightRefusals(v, Db1Source(), park), IsEmpty());
+  St(v, 1).set_datadir_free_bytes(1100);
+  park.skip_backup = true;  // nothing parked: the drop frees it again
+  EXPECT_THAT(PreflightRefusals(v, Db1Source(), park), IsEmpty());
+}
+
 TEST(PreflightRefusalsTest, StateDirTooSmallForTheBackup) {
   PairView v = Healthy();
   St(v, 1).mutable_schemas(0)->set_bytes(5000);
