@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -98,6 +99,44 @@ const char* const kFidelityData[] = {
     " `odd-schema`.parent",
     "SET SESSION sql_mode = DEFAULT",
     "CREATE VIEW `odd-schema`.v2 AS SELECT * FROM `odd-schema`.v1_base",
+};
+
+// A client on one node inserting numbered rows, `insert(id)` per id from `first`, one
+// every 2 ms, recording the last id the server acknowledged (committed). Bounded: `last`
+// ids or 300 s. Stop() ends it and returns the first error it met (OK if none).
+class AckedWriter {
+ public:
+  AckedWriter(agent::DbConnectParams params, int first, int last,
+              std::function<std::string(int)> insert)
+      : thread_([this, params, first, last, insert] {
+          auto session = agent::MariadbSession::Connect(params);
+          if (!session.ok()) {
+            error_ = session.status();
+            return;
+          }
+          const absl::Time end = absl::Now() + absl::Seconds(300);
+          for (int id = first; id <= last && !stop_.load() && absl::Now() < end; ++id) {
+            if (absl::Status s = (*session)->Execute(insert(id)); !s.ok()) {
+              error_ = s;
+              return;
+            }
+            acked_ = id;  // acknowledged: the server committed it
+            absl::SleepFor(absl::Milliseconds(2));
+          }
+        }) {}
+  ~AckedWriter() { (void)Stop(); }
+  int acked() const { return acked_.load(); }
+  absl::Status Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    return error_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> acked_{0};
+  absl::Status error_;
+  std::thread thread_;
 };
 
 class TransferTest : public ::testing::Test {
@@ -272,45 +311,25 @@ TEST_F(TransferTest, EveryRowAcknowledgedBySourceDuringTheCopyIsOnBothNodesOnce)
                         "CREATE TABLE IF NOT EXISTS crm.acked (id INT PRIMARY KEY,"
                         " at DATETIME(6)) ENGINE=InnoDB"));
   ASSERT_OK(pair().WaitInSync(kTimeout));
-  std::atomic<bool> stop{false};
-  std::atomic<int> acked{0};
-  absl::Status writer_error;
-  std::thread writer([&] {
-    auto session = agent::MariadbSession::Connect(pair().node(kDb1).RootParams());
-    if (!session.ok()) {
-      writer_error = session.status();
-      return;
-    }
-    // Bounded: at most 20000 rows or 300 s, whichever comes first.
-    const absl::Time end = absl::Now() + absl::Seconds(300);
-    for (int id = 1; id <= 20000 && !stop.load() && absl::Now() < end; ++id) {
-      absl::Status s = (*session)->Execute(
-          absl::StrCat("INSERT INTO crm.acked (id, at) VALUES (", id, ", NOW(6))"));
-      if (!s.ok()) {
-        writer_error = s;
-        return;
-      }
-      acked = id;  // acknowledged: the server committed it
-      absl::SleepFor(absl::Milliseconds(2));
-    }
+  AckedWriter writer(pair().node(kDb1).RootParams(), 1, 20000, [](int id) {
+    return absl::StrCat("INSERT INTO crm.acked (id, at) VALUES (", id, ", NOW(6))");
   });
   // The copy starts while the writer is running.
   ASSERT_OK(WaitForOk(
       [&]() -> absl::Status {
-        return acked.load() >= 20 ? absl::OkStatus() : absl::UnavailableError("writer not going");
+        return writer.acked() >= 20 ? absl::OkStatus() : absl::UnavailableError("writer not going");
       },
       kTimeout, absl::Milliseconds(10), "the writer"));
-  const int before = acked.load();
+  const int before = writer.acked();
   CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});
-  const int during = acked.load();
-  stop = true;
-  writer.join();
+  const int during = writer.acked();
+  const absl::Status writer_error = writer.Stop();
   ASSERT_EQ(r.exit_code, 0) << r.output();
   ASSERT_TRUE(writer_error.ok()) << "the source refused a write: " << writer_error;
   EXPECT_THAT(r.output(), HasSubstr("method logical:"));
   EXPECT_GT(during, before) << "no write was acknowledged while recover ran";
   ASSERT_OK(pair().WaitInSync(kTimeout));
-  const int n = acked.load();
+  const int n = writer.acked();
   for (int node : {kDb1, kDb2}) {
     EXPECT_EQ(Value(node, absl::StrCat("SELECT COUNT(*) FROM crm.acked WHERE id <= ", n)),
               absl::StrCat(n))
@@ -421,35 +440,16 @@ TEST_F(TransferTest, NonInnoDbDataStaysWritableThroughTheDumpMethod) {
   ASSERT_OK(pair().Exec(kDb1, "CREATE TABLE crm.legacy (id INT PRIMARY KEY, v INT) ENGINE=Aria"));
   ASSERT_OK(pair().Exec(kDb1, "INSERT INTO crm.legacy SELECT seq, seq FROM crm.seq_1_to_1000"));
   ASSERT_OK(pair().WaitInSync(kTimeout));
-  std::atomic<bool> stop{false};
-  std::atomic<int> acked{0};
-  absl::Status writer_error;
-  std::thread writer([&] {
-    auto session = agent::MariadbSession::Connect(pair().node(kDb1).RootParams());
-    if (!session.ok()) {
-      writer_error = session.status();
-      return;
-    }
-    const absl::Time end = absl::Now() + absl::Seconds(300);
-    for (int id = 1001; id <= 30000 && !stop.load() && absl::Now() < end; ++id) {
-      absl::Status s = (*session)->Execute(
-          absl::StrCat("INSERT INTO crm.legacy (id, v) VALUES (", id, ", ", id, ")"));
-      if (!s.ok()) {
-        writer_error = s;
-        return;
-      }
-      acked = id;
-      absl::SleepFor(absl::Milliseconds(2));
-    }
+  AckedWriter writer(pair().node(kDb1).RootParams(), 1001, 30000, [](int id) {
+    return absl::StrCat("INSERT INTO crm.legacy (id, v) VALUES (", id, ", ", id, ")");
   });
   CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});
-  stop = true;
-  writer.join();
+  const absl::Status writer_error = writer.Stop();
   ASSERT_EQ(r.exit_code, 0) << r.output();
   ASSERT_TRUE(writer_error.ok()) << writer_error;
   EXPECT_THAT(r.output(), HasSubstr("method dump"));
   ASSERT_OK(pair().WaitInSync(kTimeout));
-  const int n = acked.load();
+  const int n = writer.acked();
   ASSERT_GT(n, 1000);
   for (int node : {kDb1, kDb2}) {
     EXPECT_EQ(Value(node, absl::StrCat("SELECT COUNT(*) FROM crm.legacy WHERE id <= ", n)),
