@@ -1,18 +1,13 @@
 #include "agent/parked_backup.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <cstdio>
 
-#include <cerrno>
-#include <cstring>
 #include <map>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "agent/client_defaults.h"
 #include "agent/dump_process.h"
 #include "agent/node_facts.h"
 #include "common/files.h"
@@ -21,34 +16,6 @@
 
 namespace mmresync::agent {
 namespace {
-
-absl::Status WriteFileSynced(const std::string& path, absl::string_view data) {
-  const std::string partial = path + ".partial";
-  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return absl::InternalError(absl::StrCat("create ", partial, ": ", std::strerror(errno)));
-  }
-  absl::Cleanup close_fd = [fd] { ::close(fd); };
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::unlink(partial.c_str());
-      return absl::ResourceExhaustedError(
-          absl::StrCat("write ", partial, ": ", std::strerror(errno)));
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  if (::fsync(fd) != 0) {
-    ::unlink(partial.c_str());
-    return absl::InternalError(absl::StrCat("fsync ", partial, ": ", std::strerror(errno)));
-  }
-  if (::rename(partial.c_str(), path.c_str()) != 0) {
-    ::unlink(partial.c_str());
-    return absl::InternalError(absl::StrCat("rename ", partial, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
-}
 
 struct Table {
   std::string schema;
@@ -144,7 +111,7 @@ absl::StatusOr<v1::BackupReply> ParkUserData(const BackupParams& params) {
   }
   ASSIGN_OR_RETURN(AccountExport accounts, ExportAccounts(*session, params.accounts));
   absl::StrAppend(&script, accounts.sql, "-- mmresync backup complete\n");
-  RETURN_IF_ERROR(WriteFileSynced(path, script));
+  RETURN_IF_ERROR(WriteFileAtomically(path, script, 0600));
 
   // Park: the triggers (kept in the script), then every table in one atomic RENAME.
   if (!tables.empty()) {

@@ -9,7 +9,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "agent/client_defaults.h"
 #include "agent/dump_process.h"
 #include "agent/load_data_format.h"
 #include "agent/node_facts.h"
