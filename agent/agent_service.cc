@@ -42,15 +42,10 @@ constexpr absl::Duration kTokenTtl = absl::Minutes(10);
 
 AgentService::AgentService(AgentDeps deps)
     : deps_(std::move(deps)),
-      transfers_(
-          [this](const std::string& run_id) {
-            // The run, whichever of its coordinator processes holds the lease now.
-            LeaseInfo lease = leases_.Current();
-            return lease.run_id == run_id && lease.expires > absl::Now();
-          },
-          TransferRegistry::Limits{absl::Seconds(deps_.config.transfer_stall_seconds),
-                                   absl::Seconds(deps_.config.transfer_stall_seconds),
-                                   absl::Seconds(1)}) {
+      transfers_([this](const std::string& run_id) { return leases_.HeldByRun(run_id); },
+                 TransferRegistry::Limits{absl::Seconds(deps_.config.transfer_stall_seconds),
+                                          absl::Seconds(deps_.config.transfer_stall_seconds),
+                                          absl::Seconds(1)}) {
   if (deps_.mariadb_service == nullptr) {
     deps_.mariadb_service = std::make_unique<NoMariadbService>();
   }
@@ -625,10 +620,7 @@ grpc::Status AgentService::FetchDump(grpc::ServerContext* context, const v1::Fet
   // A target that stops reading must not keep the dump (and a global read lock it may
   // hold for non-InnoDB tables) on the source.
   StallGuard guard(context, absl::Seconds(deps_.config.transfer_stall_seconds),
-                   [this, run_id = r->run_id()] {
-                     LeaseInfo lease = leases_.Current();
-                     return lease.run_id == run_id && lease.expires > absl::Now();
-                   });
+                   [this, run_id = r->run_id()] { return leases_.HeldByRun(run_id); });
   s = StreamSourceDump(params, [writer, &guard](const v1::DumpChunk& c) {
     const bool sent = writer->Write(c);
     if (sent) guard.Progress();

@@ -120,6 +120,11 @@ LeaseInfo LeaseTable::Current() const {
   return LiveLocked() ? lease_ : LeaseInfo{};
 }
 
+bool LeaseTable::HeldByRun(const std::string& run_id) const {
+  absl::MutexLock lock(&mu_);
+  return LiveLocked() && lease_.run_id == run_id;
+}
+
 void TransferTokens::Authorize(const std::string& token, const std::string& peer_node,
                                const std::string& run_id, absl::Duration ttl) {
   absl::MutexLock lock(&mu_);

@@ -54,6 +54,9 @@ class LeaseTable {
   // naming the holder.
   absl::Status Check(const std::string& run_id, const std::string& instance_id) const;
   LeaseInfo Current() const;
+  // Whether run `run_id` holds the lease now, whichever coordinator process holds it
+  // (for work that belongs to the run, not to one caller: transfer sessions, dumps).
+  bool HeldByRun(const std::string& run_id) const;
 
  private:
   bool LiveLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

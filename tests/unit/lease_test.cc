@@ -63,6 +63,15 @@ TEST_F(LeaseTableTest, AcquireThenCheck) {
   EXPECT_EQ(table_.Current().run_id, "run-a");
 }
 
+TEST_F(LeaseTableTest, HeldByRunFollowsTheRunUntilItsLeaseExpires) {
+  EXPECT_FALSE(table_.HeldByRun("run-a"));
+  ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", kAlice, absl::Seconds(30)).ok());
+  EXPECT_TRUE(table_.HeldByRun("run-a"));
+  EXPECT_FALSE(table_.HeldByRun("run-b"));
+  clock_.Advance(absl::Seconds(31));
+  EXPECT_FALSE(table_.HeldByRun("run-a"));
+}
+
 TEST_F(LeaseTableTest, SecondRunRefusedNamingTheHolder) {
   ASSERT_TRUE(table_.Acquire("run-a", "alice@ops1", kAlice, absl::Seconds(30)).ok());
   clock_.Advance(absl::Seconds(10));
