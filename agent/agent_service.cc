@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
+#include "agent/compressing_sender.h"
 #include "agent/keepalived_report.h"
 #include "agent/local_backup.h"
 #include "agent/logical_import.h"
@@ -21,9 +22,11 @@
 #include "agent/safety_guard.h"
 #include "agent/source_dump.h"
 #include "agent/stall_guard.h"
+#include "agent/stream_canceller.h"
 #include "agent/table_checksums.h"
 #include "agent/target_import.h"
 #include "agent/transfer_source.h"
+#include "common/compression.h"
 #include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/instance_metadata.h"
@@ -374,6 +377,8 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
     s = absl::InvalidArgumentError("invalid source_node: a node cannot re-seed itself");
   }
   if (s.ok()) s = CheckPeerNode(deps_.config.peer, "source_node", r->source_node());
+  absl::StatusOr<int> compression = ParseCompression(r->compression());
+  if (s.ok()) s = compression.status();
   if (!s.ok()) return Fail("import", s);
   auto slot = slot_.TryAcquire(OperationSlot::Kind::kImport, r->run_id());
   if (!slot.ok()) return Fail("import", slot.status());
@@ -405,7 +410,13 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   params.fence_check = [this, run_id = r->run_id(), instance_id](DbSession& db) {
     return CheckDestructive(db, "to drop and import user data", run_id, instance_id);
   };
-  params.progress = [writer](const v1::Progress& p) { writer->Write(p); };
+  // The dump method's single stream is never compressed.
+  const std::string compression_text =
+      r->method() == "dump" ? "none" : DescribeCompression(*compression);
+  params.progress = [writer, compression_text](v1::Progress p) {
+    p.set_compression(compression_text);
+    writer->Write(p);
+  };
   params.cancelled = [context] { return context->IsCancelled(); };
   const std::string method = r->method().empty() ? "auto" : r->method();
   log::Info("import from agent ", r->source_node(), " at ", r->source_agent(), " started (method ",
@@ -418,6 +429,7 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   } else {
     GrpcTransferPeer peer(deps_.peer_credentials, r->source_agent(), r->source_node(), r->token(),
                           r->run_id());
+    peer.set_compression(*compression);
     uint32_t workers = r->workers();
     if (workers == 0) workers = std::clamp<uint32_t>(std::thread::hardware_concurrency(), 2, 8);
     auto manifest = peer.Begin(workers);
@@ -443,11 +455,14 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
       lp.base = params;
       lp.loaders = &loaders;
       result = ImportLogical(lp, peer, *manifest);
-      if (!result.ok()) (void)peer.End();
+      if (!result.ok()) peer.Abandon();
     }
   }
   if (!result.ok()) return Fail("import", result.status());
-  log::Info("import finished: ", result->bytes(), " bytes, snapshot ",
+  result->set_compression(result->method() == "dump" ? "none" : compression_text);
+  if (result->wire_bytes() == 0) result->set_wire_bytes(result->bytes());
+  log::Info("import finished: ", result->bytes(), " bytes (", result->wire_bytes(),
+            " over the link, compression ", result->compression(), "), snapshot ",
             result->source_snapshot().file(), ":", result->source_snapshot().position());
   v1::Progress last;
   last.set_phase("finalize");
@@ -463,6 +478,8 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportDump(const v1::ImportReques
   ASSIGN_OR_RETURN(std::unique_ptr<PeerDumpStream> stream,
                    PeerDumpStream::Open(deps_.peer_credentials, r.source_agent(), r.source_node(),
                                         r.token(), r.run_id()));
+  StreamCanceller canceller(params.cancelled);
+  StreamCanceller::Registration cancellable(canceller, stream.get());
   ASSIGN_OR_RETURN(v1::ImportResult result, ImportFromStream(params, *stream));
   result.set_method("dump");
   return result;
@@ -488,6 +505,8 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportPhysicalFromPeer(
   session.reset();
   GrpcTransferPeer peer(deps_.peer_credentials, r.source_agent(), r.source_node(), r.token(),
                         r.run_id());
+  ASSIGN_OR_RETURN(int compression, ParseCompression(r.compression()));
+  peer.set_compression(compression);
   uint32_t parallel = r.workers();
   if (parallel == 0) parallel = std::clamp<uint32_t>(std::thread::hardware_concurrency(), 2, 8);
   auto manifest = peer.BeginPhysical(parallel, account);
@@ -495,7 +514,7 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportPhysicalFromPeer(
     return Annotate(manifest.status(), "transfer session could not begin (nothing was changed)");
   }
   auto result = ImportPhysical(pp, peer, *manifest);
-  if (!result.ok()) (void)peer.End();
+  if (!result.ok()) peer.Abandon();
   return result;
 }
 
@@ -565,19 +584,34 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+// Parts at least this big get a line in the source's log (with what compression did).
+constexpr uint64_t kLoggedPartBytes = 4 << 20;
+
 grpc::Status AgentService::FetchPart(grpc::ServerContext* context, const v1::FetchPartRequest* r,
                                      grpc::ServerWriter<v1::DumpChunk>* writer) {
   auto peer = AgentPeer(context);
   absl::Status s = peer.status();
   if (s.ok()) s = ValidateSessionId(r->session_id());
+  if (s.ok()) s = ValidateZstdLevel(r->zstd_level());
   if (!s.ok()) return Fail("fetch part", s);
   auto session = transfers_.Attach(r->session_id(), *peer, context);
   if (!session.ok()) return Fail("fetch part", session.status());
+  AutoCompression& governor = (*session)->auto_compression();
+  CompressingSender send(r->zstd_level(), &governor,
+                         [writer](const v1::DumpChunk& c) { return writer->Write(c); });
   s = (*session)->ServePart(
-      r->part_id(), [writer](const v1::DumpChunk& c) { return writer->Write(c); },
+      r->part_id(), [&send](const v1::DumpChunk& c) { return send(c); },
       [context] { return context->IsCancelled(); });
   transfers_.Detach(r->session_id(), context);
+  if (!s.ok() && !send.status().ok()) s = send.status();
   if (!s.ok()) return Fail("fetch part", s);
+  if (send.raw_bytes() >= kLoggedPartBytes) {
+    log::Info("transfer session ", r->session_id(), " part ", r->part_id(),
+              " sent: ", send.raw_bytes(), " bytes, ", send.wire_bytes(),
+              " over the link; compression ",
+              r->zstd_level() == kCompressionAuto ? "auto: " + governor.Describe()
+                                                  : DescribeCompression(r->zstd_level()));
+  }
   return grpc::Status::OK;
 }
 

@@ -13,6 +13,7 @@
 #include "agent/node_facts.h"
 #include "agent/part_reader.h"
 #include "agent/schema_reset.h"
+#include "agent/stream_canceller.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -37,6 +38,7 @@ std::string PartName(const v1::TransferPart& part) {
 // gRPC writer behind `progress` is not thread-safe).
 struct SharedProgress {
   std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> wire_bytes{0};
   std::atomic<uint64_t> rows{0};
   std::atomic<uint32_t> parts_done{0};
 };
@@ -44,7 +46,7 @@ struct SharedProgress {
 // Feeds SQL parts, one after another, into one mariadb client process.
 absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
                          const std::vector<const v1::TransferPart*>& parts,
-                         SharedProgress& progress) {
+                         StreamCanceller& canceller, SharedProgress& progress) {
   ASSIGN_OR_RETURN(PrivateFile defaults,
                    WriteClientDefaults(params.base.state_dir, params.base.connect));
   ImportProcess import;
@@ -56,7 +58,11 @@ absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
       import.Abort();
       return Annotate(stream.status(), what);
     }
-    PartReader reader(**stream, what, [&](size_t n) { progress.bytes += n; });
+    StreamCanceller::Registration cancellable(canceller, stream->get());
+    PartReader reader(**stream, what, [&](size_t raw, size_t wire) {
+      progress.bytes += raw;
+      progress.wire_bytes += wire;
+    });
     while (true) {
       if (params.base.cancelled()) {
         import.Abort();
@@ -79,11 +85,16 @@ absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
 }
 
 absl::Status LoadTable(DbSession& session, TransferPeer& peer, const v1::TransferPart& part,
-                       const std::function<bool()>& stop, SharedProgress& progress) {
+                       const std::function<bool()>& stop, StreamCanceller& canceller,
+                       SharedProgress& progress) {
   const std::string what = PartName(part);
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> stream, peer.Fetch(part.id()));
-  PartReader reader(*stream, what, [&](size_t n) { progress.bytes += n; });
+  StreamCanceller::Registration cancellable(canceller, stream.get());
+  PartReader reader(*stream, what, [&](size_t raw, size_t wire) {
+    progress.bytes += raw;
+    progress.wire_bytes += wire;
+  });
   auto loaded = session.LoadDataLocal(LoadDataSql(part), [&](char* buf, size_t size) {
     if (stop()) return absl::StatusOr<size_t>(absl::CancelledError("import stopped"));
     return reader.Read(buf, size);
@@ -123,6 +134,7 @@ v1::Progress MakeProgress(const SharedProgress& shared, uint64_t total, uint32_t
   p.set_phase("stream");
   p.set_method("logical");
   p.set_bytes_done(shared.bytes.load());
+  p.set_wire_bytes(shared.wire_bytes.load());
   p.set_bytes_total(total);
   p.set_parts_done(shared.parts_done.load());
   p.set_parts_total(parts_total);
@@ -205,16 +217,17 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
   drop.set_phase("drop");
   base.progress(drop);
 
-  RETURN_IF_ERROR(RunSqlParts(params, peer, pre, shared));
+  std::atomic<bool> failed{false};
+  auto stop = [&] { return failed.load() || base.cancelled(); };
+  StreamCanceller canceller(stop);
+  RETURN_IF_ERROR(RunSqlParts(params, peer, pre, canceller, shared));
   // The drop and the schema may have waited on metadata locks: the fence again.
   RETURN_IF_ERROR(base.fence_check(*session));
 
   // The tables, in the manifest's order (largest first), `n` at a time.
   std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
   absl::Mutex mu;
   absl::Status first_error;
-  auto stop = [&] { return failed.load() || base.cancelled(); };
   std::vector<std::thread> threads;
   std::atomic<size_t> running{loaders.size()};
   for (auto& loader : loaders) {
@@ -222,7 +235,7 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
       while (!stop()) {
         const size_t i = next++;
         if (i >= tables.size()) break;
-        absl::Status s = LoadTable(*session, peer, *tables[i], stop, shared);
+        absl::Status s = LoadTable(*session, peer, *tables[i], stop, canceller, shared);
         if (!s.ok()) {
           absl::MutexLock lock(&mu);
           if (first_error.ok()) first_error = s;
@@ -244,7 +257,7 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
   if (base.cancelled()) return absl::CancelledError("import cancelled");
 
   base.progress(MakeProgress(shared, total, parts_total, "triggers, events, accounts"));
-  RETURN_IF_ERROR(RunSqlParts(params, peer, post, shared));
+  RETURN_IF_ERROR(RunSqlParts(params, peer, post, canceller, shared));
   ASSIGN_OR_RETURN(int disabled, DisableEventsOnReplica(*session));
   if (absl::Status s = peer.End(); !s.ok()) {
     // The copy is complete and checked; the source's session expires by itself.
@@ -255,6 +268,7 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
   v1::ImportResult result;
   *result.mutable_source_snapshot() = manifest.snapshot();
   result.set_bytes(shared.bytes.load());
+  result.set_wire_bytes(shared.wire_bytes.load());
   result.set_schemas(manifest.schemas());
   result.set_accounts(manifest.accounts());
   result.set_events_disabled(static_cast<uint32_t>(disabled));

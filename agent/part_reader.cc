@@ -3,11 +3,14 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "common/compression.h"
 #include "common/status_macros.h"
+#include "common/tls.h"
 
 namespace mmresync::agent {
 
-PartReader::PartReader(DumpStream& stream, std::string what, std::function<void(size_t)> on_bytes)
+PartReader::PartReader(DumpStream& stream, std::string what,
+                       std::function<void(size_t, size_t)> on_bytes)
     : stream_(stream), what_(std::move(what)), on_bytes_(std::move(on_bytes)) {}
 
 absl::StatusOr<absl::string_view> PartReader::NextChunk() {
@@ -39,9 +42,17 @@ absl::StatusOr<absl::string_view> PartReader::NextChunk() {
       break;
     }
     if (current_.data().empty()) continue;
+    const size_t wire = current_.data().size();
+    if (current_.zstd_raw_bytes() > 0) {
+      auto raw = ZstdDecompress(current_.data(), current_.zstd_raw_bytes(), kMaxMessageBytes);
+      if (!raw.ok()) {
+        return Annotate(raw.status(), absl::StrCat(what_, ": chunk at offset ", received_));
+      }
+      *current_.mutable_data() = std::move(*raw);
+    }
     sha_.Update(current_.data());
     received_ += current_.data().size();
-    on_bytes_(current_.data().size());
+    on_bytes_(current_.data().size(), wire);
     return absl::string_view(current_.data());
   }
   return absl::string_view();

@@ -3,7 +3,8 @@
 // Reads one transfer part from a stream of chunks and checks it: offsets contiguous from
 // 0, then a trailer whose byte count and SHA-256 match what arrived. A part that ends
 // without its trailer, or with a different checksum, is an error (DATA_LOSS), never a
-// short part.
+// short part. Compressed chunks (one zstd frame each) are inflated here, so every check
+// is on the bytes the source read.
 
 #include <cstdint>
 #include <functional>
@@ -19,9 +20,11 @@ namespace mmresync::agent {
 
 class PartReader {
  public:
-  // `on_bytes` is told how many bytes each chunk carried (for progress).
+  // `on_bytes` is told how many bytes each chunk carried, after and before compression
+  // (for progress).
   PartReader(
-      DumpStream& stream, std::string what, std::function<void(size_t)> on_bytes = [](size_t) {});
+      DumpStream& stream, std::string what,
+      std::function<void(size_t raw, size_t wire)> on_bytes = [](size_t, size_t) {});
 
   // The next chunk's data; empty once the trailer arrived and checked out.
   absl::StatusOr<absl::string_view> NextChunk();
@@ -35,7 +38,7 @@ class PartReader {
  private:
   DumpStream& stream_;
   std::string what_;
-  std::function<void(size_t)> on_bytes_;
+  std::function<void(size_t, size_t)> on_bytes_;
   Sha256 sha_;
   uint64_t received_ = 0;
   v1::DumpChunk current_;

@@ -1,7 +1,9 @@
 #include "agent/peer_fetch.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 
@@ -120,16 +122,25 @@ absl::StatusOr<std::unique_ptr<DumpStream>> GrpcTransferPeer::Fetch(uint32_t par
   v1::FetchPartRequest request;
   request.set_session_id(session_id_);
   request.set_part_id(part_id);
+  request.set_zstd_level(compression_);
   return std::unique_ptr<DumpStream>(PeerDumpStream::Start(
       channel_, source_node_, [request](v1::Agent::Stub& stub, grpc::ClientContext& context) {
         return stub.FetchPart(&context, request);
       }));
 }
 
-absl::Status GrpcTransferPeer::End() {
+absl::Status GrpcTransferPeer::End() { return EndWithin(absl::Seconds(30)); }
+
+void GrpcTransferPeer::Abandon() {
+  if (absl::Status s = EndWithin(absl::Seconds(2)); !s.ok()) {
+    log::Warning("the source's transfer session is left to expire there: ", s.message());
+  }
+}
+
+absl::Status GrpcTransferPeer::EndWithin(absl::Duration deadline) {
   if (session_id_.empty()) return absl::OkStatus();
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   v1::EndTransferRequest request;
   request.set_session_id(session_id_);
   v1::ActionReply reply;

@@ -52,6 +52,9 @@ class TransferPeer {
   // Thread-safe: several parts are fetched at once.
   virtual absl::StatusOr<std::unique_ptr<DumpStream>> Fetch(uint32_t part_id) = 0;
   virtual absl::Status End() = 0;
+  // After a failure: tells the source to end the session if it answers within a moment,
+  // and never waits longer (a frozen or gone source ends it by itself when it stalls).
+  virtual void Abandon() { (void)End(); }
 };
 
 class GrpcTransferPeer : public TransferPeer {
@@ -65,16 +68,21 @@ class GrpcTransferPeer : public TransferPeer {
                                                        const std::string& agent_account);
   absl::StatusOr<std::unique_ptr<DumpStream>> Fetch(uint32_t part_id) override;
   absl::Status End() override;
+  void Abandon() override;
+  // What Fetch asks the source for: kCompressionAuto (the default), none or a level.
+  void set_compression(int level) { compression_ = level; }
 
  private:
   absl::Status CheckIdentity(const grpc::ClientContext& context) const;
   absl::StatusOr<v1::BeginTransferReply> BeginRequest(v1::BeginTransferRequest request);
+  absl::Status EndWithin(absl::Duration deadline);
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Agent::Stub> stub_;
   std::string source_node_;
   std::string token_;
   std::string run_id_;
   std::string session_id_;
+  int compression_ = -1;  // kCompressionAuto
 };
 
 }  // namespace mmresync::agent

@@ -28,6 +28,7 @@
 #include "agent/physical_source.h"
 #include "agent/replication_control.h"
 #include "agent/schema_reset.h"
+#include "agent/stream_canceller.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -287,15 +288,21 @@ absl::Status PreChecks(const PhysicalImportParams& params, DbSession& session,
 // Extracts the stream into `dir` through mbstream; the part's checks are PartReader's.
 absl::StatusOr<v1::DumpTrailer> Extract(const PhysicalImportParams& params, TransferPeer& peer,
                                         const v1::BeginTransferReply& manifest,
-                                        const std::string& dir, uint64_t* bytes) {
+                                        const std::string& dir, uint64_t* bytes,
+                                        uint64_t* wire_bytes) {
   ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> stream, peer.Fetch(manifest.parts(0).id()));
+  StreamCanceller canceller(params.base.cancelled);
+  StreamCanceller::Registration cancellable(canceller, stream.get());
   Subprocess mbstream;
   SubprocessOptions options;
   options.pipe_stdin = true;
   RETURN_IF_ERROR(mbstream.Start({params.mbstream_command, "-x", "-C", dir}, options));
   const uint64_t total = manifest.parts(0).estimated_bytes();
   absl::Time last_report = absl::InfinitePast();
-  PartReader reader(*stream, "backup stream", [&](size_t n) { *bytes += n; });
+  PartReader reader(*stream, "backup stream", [&](size_t raw, size_t wire) {
+    *bytes += raw;
+    *wire_bytes += wire;
+  });
   auto fail = [&](absl::Status s) {
     stream->Cancel();
     mbstream.Kill(SIGKILL);
@@ -311,7 +318,9 @@ absl::StatusOr<v1::DumpTrailer> Extract(const PhysicalImportParams& params, Tran
       return fail(Annotate(s, absl::StrCat("mbstream: ", mbstream.StderrTail())));
     }
     if (absl::Now() - last_report > absl::Milliseconds(250)) {
-      params.base.progress(Phase("stream", *bytes, total, ""));
+      v1::Progress p = Phase("stream", *bytes, total, "");
+      p.set_wire_bytes(*wire_bytes);
+      params.base.progress(std::move(p));
       last_report = absl::Now();
     }
   }
@@ -473,8 +482,10 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
     if (!swapped) RemoveTree(new_dir);
   };
   uint64_t bytes = 0;
+  uint64_t wire_bytes = 0;
   const absl::Time stream_start = absl::Now();
-  ASSIGN_OR_RETURN(v1::DumpTrailer trailer, Extract(params, peer, manifest, new_dir, &bytes));
+  ASSIGN_OR_RETURN(v1::DumpTrailer trailer,
+                   Extract(params, peer, manifest, new_dir, &bytes, &wire_bytes));
   if (absl::Status s = peer.End(); !s.ok()) {
     log::Warning("ending the source's transfer session: ", s.message());
   }
@@ -564,6 +575,7 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
   v1::ImportResult result;
   *result.mutable_source_snapshot() = coordinates;
   result.set_bytes(bytes);
+  result.set_wire_bytes(wire_bytes);
   result.set_sha256(trailer.sha256());
   result.set_source_lock_ms(trailer.lock_ms());
   result.set_method("physical");

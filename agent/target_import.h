@@ -36,7 +36,7 @@ struct TargetImportParams {
   // the check at the RPC's start is stale by then, since the first chunk arrives when
   // the source is ready and the drop may wait on metadata locks.
   std::function<absl::Status(DbSession&)> fence_check;
-  std::function<void(const v1::Progress&)> progress = [](const v1::Progress&) {};
+  std::function<void(v1::Progress)> progress = [](v1::Progress) {};
   std::function<bool()> cancelled = [] { return false; };
 };
 

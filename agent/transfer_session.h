@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "agent/auto_compression.h"
 #include "mmresync/v1/agent.pb.h"
 
 namespace mmresync::agent {
@@ -46,6 +47,8 @@ class TransferSession {
     absl::MutexLock lock(&mu_);
     return active_parts_;
   }
+  // compression "auto" decides per session: its parts share the link.
+  AutoCompression& auto_compression() { return auto_compression_; }
 
  protected:
   TransferSession() : last_activity_(absl::Now()) {}
@@ -59,6 +62,9 @@ class TransferSession {
   int active_parts_ ABSL_GUARDED_BY(mu_) = 0;
   std::string expired_why_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> expired_{false};
+
+ private:
+  AutoCompression auto_compression_;
 };
 
 }  // namespace mmresync::agent

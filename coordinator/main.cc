@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
+#include "common/compression.h"
 #include "common/log.h"
 #include "coordinator/certs_command.h"
 #include "coordinator/exit_codes.h"
@@ -31,6 +32,12 @@ int main(int argc, char** argv) {
 
   RecoverFlags flags;
   std::string source;
+  const CLI::Validator compression_check(
+      std::function<std::string(std::string&)>([](std::string& text) {
+        auto level = mmresync::ParseCompression(text);
+        return level.ok() ? std::string() : std::string(level.status().message());
+      }),
+      "auto|none|1..19");
   CLI::App* plan =
       app.add_subcommand("plan", "print the exact steps recover would run; changes nothing");
   plan->add_option("--source", source, "the node whose data wins (default: the VIP holder)");
@@ -43,6 +50,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"park", "dump"}));
   plan->add_option("--workers", flags.options.workers, "parallel table streams (logical)")
       ->check(CLI::Range(1, 32));
+  plan->add_option("--compression", flags.options.compression,
+                   "transfer streams: auto (default), none or a zstd level 1..19")
+      ->check(compression_check);
 
   CLI::App* recover = app.add_subcommand("recover",
                                          "re-seed the target from the source and "
@@ -69,6 +79,12 @@ int main(int argc, char** argv) {
       ->add_option("--workers", flags.options.workers,
                    "parallel table streams for the logical method (default: from the cores)")
       ->check(CLI::Range(1, 32));
+  recover
+      ->add_option("--compression", flags.options.compression,
+                   "zstd on the transfer streams (logical, physical): auto (default: only "
+                   "while it makes the stream faster, i.e. the link is the bottleneck), none, "
+                   "or a level 1..19")
+      ->check(compression_check);
 
   CLI::App* verify = app.add_subcommand("verify", "compare the data of both nodes table by table");
   verify->add_flag("--json", json, "machine-readable output");

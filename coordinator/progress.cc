@@ -39,6 +39,15 @@ std::string FormatClock(absl::Duration d) {
   return absl::StrFormat("%d:%02d", s / 60, s % 60);
 }
 
+std::string CompressionText(const std::string& setting, uint64_t raw_bytes, uint64_t wire_bytes) {
+  if (setting.empty() || setting == "none") return "";
+  if (wire_bytes > 0 && wire_bytes < raw_bytes) {
+    const std::string name = setting == "auto" ? std::string("zstd auto") : setting;
+    return absl::StrFormat("%s %.1fx", name, static_cast<double>(raw_bytes) / wire_bytes);
+  }
+  return absl::StrCat(setting, ": uncompressed");
+}
+
 namespace {
 
 std::string Took(absl::Duration d) { return absl::StrFormat("%.1fs", absl::ToDoubleSeconds(d)); }
@@ -61,7 +70,10 @@ std::string ProgressText(const v1::Progress& p, const RateMeter& meter) {
   if (p.parts_total() > 0) {
     absl::StrAppend(&text, "  parts ", p.parts_done(), "/", p.parts_total());
   }
-  if (!p.method().empty()) absl::StrAppend(&text, "  [", p.method(), "]");
+  const std::string compression = CompressionText(p.compression(), p.bytes_done(), p.wire_bytes());
+  if (!p.method().empty()) {
+    absl::StrAppend(&text, "  [", p.method(), compression.empty() ? "" : ", ", compression, "]");
+  }
   if (!p.message().empty()) absl::StrAppend(&text, "  ", p.message());
   return text;
 }

@@ -57,4 +57,8 @@ std::unique_ptr<ProgressSink> MakeJsonProgress(FILE* out);
 // "1:02:03" / "2:03".
 std::string FormatClock(absl::Duration d);
 
+// What compression did to a stream so far, for the progress line and the step's note:
+// "zstd 3 2.8x", "zstd auto 2.8x", "auto: uncompressed", "" (setting none or unknown).
+std::string CompressionText(const std::string& setting, uint64_t raw_bytes, uint64_t wire_bytes);
+
 }  // namespace mmresync::coordinator

@@ -28,8 +28,9 @@ struct RecoverOptions {
   absl::Duration replica_wait = absl::Seconds(120);
   absl::Duration vip_wait = absl::Seconds(30);  // [cluster] vip_wait_seconds
   std::string method = "auto";                  // --method: auto | logical | dump
-  uint32_t workers = 0;         // --workers: parallel table streams; 0 = from the cores
-  std::string backup = "park";  // --backup: park (tables moved aside, no copy) | dump
+  uint32_t workers = 0;              // --workers: parallel table streams; 0 = from the cores
+  std::string backup = "park";       // --backup: park (tables moved aside, no copy) | dump
+  std::string compression = "auto";  // --compression: auto | none | zstd level 1..19
 };
 
 // Everything a step may use. `records` holds what earlier steps learnt (restored from

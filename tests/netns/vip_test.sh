@@ -30,6 +30,8 @@
 #      said so; `recover --resume` re-runs only the fence and the unfence.
 #   8. A preempting target (priority 150, no nopreempt): plan warns, unfence reports
 #      "VIP MOVED" with the reason from keepalived.conf, exit 1, data in sync.
+#   9. A slow link (tc tbf on the source's veth): compression auto turns zstd on by
+#      itself, and the copy is exact.
 #   Also: `status` shows keepalived's PID and the VIP's vrrp_instance; `--source` naming
 #   the node without the VIP is refused (exit 3).
 #
@@ -616,6 +618,29 @@ check "preempting-target: replication healthy both ways, the VIP on db2 only" \
 refused_unchanged preempting-resume "the target db2 holds the VIP" --resume
 write_keepalived 2   # read by keepalived when vip_to restarts it
 check "preempting-target: with nopreempt again, keepalived puts the VIP back on db1" vip_to 1
+
+# 9. A slow link: db1's side of the veth shaped to 32 Mbit/s (4 MB/s) for the copy. The
+#    rows are hex digests and a little text, which zstd shrinks about twice: compressing
+#    makes this stream faster, and compression auto (the default) must find that by
+#    itself. The data outlasts auto's probes (about 8 s), so the source decides and logs
+#    its decision for the table's part.
+log "== scenario slow-link"
+sql 1 "CREATE DATABASE IF NOT EXISTS bulk; CREATE TABLE bulk.notes (id INT PRIMARY KEY,
+  body VARCHAR(400)) ENGINE=InnoDB; INSERT INTO bulk.notes SELECT seq,
+  CONCAT(MD5(seq), SHA1(seq), MD5(-seq), ' status ok; nothing to report') FROM bulk.seq_1_to_600000"
+wait_for "replication to settle" 180 in_sync
+break_replication 2 1 900009
+ip netns exec "${NS[1]}" tc qdisc add dev eth0 root tbf rate 32mbit burst 64kbit latency 100ms
+recover_expect slow-link 0 --source db1 --method logical
+ip netns exec "${NS[1]}" tc qdisc del dev eth0 root 2>/dev/null || true
+said slow-link
+check "slow-link: the source's auto compression measured both ways and chose zstd" \
+  grep -q 'compression auto: on (' "$DIR/node1/agent.log"
+check "slow-link: recover reports the stream compressed by auto" \
+  grep -qE 'over the link \(zstd auto [0-9.]+x\)' "$out"
+check "slow-link: replication healthy both ways, the copy equal (verify)" pair_healthy
+sql 1 "DROP DATABASE bulk"
+wait_for "replication to settle" 60 in_sync
 
 log "done in $(($(date +%s) - T0)) s"
 summary_done=1
