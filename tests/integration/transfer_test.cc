@@ -24,6 +24,8 @@
 #include "common/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/harness/acked_writer.h"
+#include "tests/harness/cluster_suite.h"
 #include "tests/harness/recovery_cluster.h"
 #include "tests/harness/wait.h"
 
@@ -31,24 +33,10 @@ namespace mmresync::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-#define ASSERT_OK(expr)                                       \
-  do {                                                        \
-    const ::absl::Status assert_ok_status_ = (expr);          \
-    ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
-  } while (0)
+using ::testing::Not;
 
 constexpr absl::Duration kTimeout = absl::Seconds(120);
-constexpr int kDb1 = 0;
-constexpr int kDb2 = 1;
 constexpr uint32_t kStallSeconds = 5;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 // Tables and objects the logical method must copy byte for byte.
 const char* const kFidelityData[] = {
@@ -101,67 +89,16 @@ const char* const kFidelityData[] = {
     "CREATE VIEW `odd-schema`.v2 AS SELECT * FROM `odd-schema`.v1_base",
 };
 
-// A client on one node inserting numbered rows, `insert(id)` per id from `first`, one
-// every 2 ms, recording the last id the server acknowledged (committed). Bounded: `last`
-// ids or 300 s. Stop() ends it and returns the first error it met (OK if none).
-class AckedWriter {
- public:
-  AckedWriter(agent::DbConnectParams params, int first, int last,
-              std::function<std::string(int)> insert)
-      : thread_([this, params, first, last, insert] {
-          auto session = agent::MariadbSession::Connect(params);
-          if (!session.ok()) {
-            error_ = session.status();
-            return;
-          }
-          const absl::Time end = absl::Now() + absl::Seconds(300);
-          for (int id = first; id <= last && !stop_.load() && absl::Now() < end; ++id) {
-            if (absl::Status s = (*session)->Execute(insert(id)); !s.ok()) {
-              error_ = s;
-              return;
-            }
-            acked_ = id;  // acknowledged: the server committed it
-            absl::SleepFor(absl::Milliseconds(2));
-          }
-        }) {}
-  ~AckedWriter() { (void)Stop(); }
-  int acked() const { return acked_.load(); }
-  absl::Status Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    return error_;
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::atomic<int> acked_{0};
-  absl::Status error_;
-  std::thread thread_;
-};
-
-class TransferTest : public ::testing::Test {
+class TransferTest : public ClusterSuite {
  protected:
   static void SetUpTestSuite() {
     RecoveryClusterOptions options;
     options.fake_keepalived = true;
     options.transfer_stall_seconds = kStallSeconds;
-    auto cluster = RecoveryCluster::Start(options);
-    if (!cluster.ok()) {
-      *startup_error_ = cluster.status();
-      return;
-    }
-    if (absl::Status loaded = (*cluster)->LoadSampleData(); !loaded.ok()) {
-      *startup_error_ = loaded;
-      return;
-    }
-    cluster_ = cluster->release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
+    StartCluster(options);
   }
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << "cluster did not start: " << *startup_error_;
+    ClusterSuite::SetUp();
     absl::Status healthy = cluster_->CheckHealthy(absl::Seconds(20));
     if (healthy.ok()) return;
     // An earlier case failed half-way: repair with the tool so one failure stays one.
@@ -171,52 +108,6 @@ class TransferTest : public ::testing::Test {
     }
     ASSERT_OK(cluster_->CheckHealthy(kTimeout));
   }
-
-  static MasterMasterPair& pair() { return cluster_->pair(); }
-  static CliResult Cli(const std::vector<std::string>& args) {
-    auto result = cluster_->Cli(args);
-    if (!result.ok()) {
-      ADD_FAILURE() << result.status();
-      return CliResult{};
-    }
-    return *result;
-  }
-  static std::string Value(int node, const std::string& sql) {
-    auto v = pair().QueryValue(node, sql);
-    return v.ok() ? *v : absl::StrCat("<", v.status().ToString(), ">");
-  }
-  static std::map<std::string, std::string> Checksums(int node) {
-    auto sums = pair().TableChecksums(node);
-    EXPECT_TRUE(sums.ok()) << sums.status();
-    return sums.ok() ? *sums : std::map<std::string, std::string>{};
-  }
-  // The rows of `sql` on `node`, one line per row, columns joined by '|'.
-  static std::string Rows(int node, const std::string& sql) {
-    auto rs = pair().Query(node, sql);
-    if (!rs.ok()) return absl::StrCat("<", rs.status().ToString(), ">");
-    std::vector<std::string> lines;
-    for (const auto& row : rs->rows) {
-      std::vector<std::string> cols;
-      for (const auto& v : row) cols.push_back(v.has_value() ? *v : "NULL");
-      lines.push_back(absl::StrJoin(cols, "|"));
-    }
-    return absl::StrJoin(lines, "\n");
-  }
-  // Blocks until `needle` appears in agent `node`'s log after byte `from`.
-  static absl::Status WaitForLog(int node, size_t from, const std::string& needle,
-                                 absl::Duration timeout) {
-    const std::string path = cluster_->agent(node).log_path();
-    return WaitForOk(
-        [&]() -> absl::Status {
-          std::string log = ReadFile(path);
-          if (log.size() > from && absl::StrContains(log.substr(from), needle)) {
-            return absl::OkStatus();
-          }
-          return absl::NotFoundError("not logged yet");
-        },
-        timeout, absl::Milliseconds(5), absl::StrCat("\"", needle, "\" in ", path));
-  }
-  static size_t LogSize(int node) { return ReadFile(cluster_->agent(node).log_path()).size(); }
 
   // A bigger table so that a copy lasts long enough to act during it.
   static void EnsureFiller() {
@@ -238,13 +129,7 @@ class TransferTest : public ::testing::Test {
     }
     ASSERT_OK(pair().WaitInSync(kTimeout));
   }
-
-  static RecoveryCluster* cluster_;
-  static absl::Status* startup_error_;
 };
-
-RecoveryCluster* TransferTest::cluster_ = nullptr;
-absl::Status* TransferTest::startup_error_ = new absl::Status();
 
 TEST_F(TransferTest, LogicalCopiesEveryColumnTypeAndObjectExactly) {
   std::vector<std::string> statements;
@@ -497,6 +382,35 @@ TEST_F(TransferTest, ADumpTargetThatStopsReadingReleasesTheSourcesGlobalLock) {
   EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
   ASSERT_OK(pair().Exec(kDb1, "DROP TABLE crm.legacy_lock"));
   ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
+TEST_F(TransferTest, CompressedStreamsCarryTheSameRowsInFewerBytes) {
+  EnsureFiller();
+  // A level outside zstd's range is a usage error that changes nothing.
+  CliResult bad = Cli({"recover", "--source", "db1", "--yes", "--force", "--compression", "25"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output();
+  EXPECT_THAT(bad.output(), HasSubstr("zstd level 1..19"));
+
+  ASSERT_OK(pair().ExecAll(
+      kDb2, {"SET SESSION sql_log_bin = 0", "DELETE FROM bulk.filler1 WHERE id % 10 = 0"}));
+  ASSERT_NE(Checksums(kDb1), Checksums(kDb2));
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical",
+                     "--compression", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.output();
+  // The filler's rows repeat one letter: zstd shrinks them several times over.
+  EXPECT_THAT(r.output(), ::testing::ContainsRegex("over the link \\(zstd 3 [0-9.]+x\\)"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  CliResult verify = Cli({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output();
+
+  // none: the same bytes over the link as read.
+  CliResult plain = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical",
+                         "--compression", "none"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.output();
+  EXPECT_THAT(plain.output(), Not(HasSubstr("zstd")));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
 }
 
 TEST_F(TransferTest, ParkedBackupIsInstantAndItsScriptRestoresTheOldData) {

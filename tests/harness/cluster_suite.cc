@@ -1,0 +1,118 @@
+#include "tests/harness/cluster_suite.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "tests/harness/wait.h"
+
+namespace mmresync::testing {
+
+RecoveryCluster* ClusterSuite::cluster_ = nullptr;
+absl::Status* ClusterSuite::startup_error_ = new absl::Status();
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void ClusterSuite::StartCluster(const RecoveryClusterOptions& options) {
+  auto cluster = RecoveryCluster::Start(options);
+  if (!cluster.ok()) {
+    *startup_error_ = cluster.status();
+    return;
+  }
+  if (absl::Status loaded = (*cluster)->LoadSampleData(); !loaded.ok()) {
+    *startup_error_ = loaded;
+    return;
+  }
+  cluster_ = cluster->release();
+}
+
+void ClusterSuite::TearDownTestSuite() {
+  delete cluster_;
+  cluster_ = nullptr;
+}
+
+void ClusterSuite::SetUp() {
+  ASSERT_NE(cluster_, nullptr) << "cluster did not start: " << *startup_error_;
+}
+
+CliResult ClusterSuite::Cli(const std::vector<std::string>& args, absl::Duration timeout) {
+  auto result = cluster_->Cli(args, timeout);
+  if (!result.ok()) {
+    ADD_FAILURE() << result.status();
+    return CliResult{};
+  }
+  return *result;
+}
+
+absl::StatusOr<std::unique_ptr<CliProcess>> ClusterSuite::StartCli(
+    const std::vector<std::string>& args) {
+  std::vector<std::string> all = {"--config", cluster_->config_path()};
+  all.insert(all.end(), args.begin(), args.end());
+  return CliProcess::Start(all);
+}
+
+std::string ClusterSuite::Value(int node, const std::string& sql) {
+  auto v = pair().QueryValue(node, sql);
+  return v.ok() ? *v : absl::StrCat("<", v.status().ToString(), ">");
+}
+
+std::string ClusterSuite::Rows(int node, const std::string& sql) {
+  auto rs = pair().Query(node, sql);
+  if (!rs.ok()) return absl::StrCat("<", rs.status().ToString(), ">");
+  std::vector<std::string> lines;
+  for (const auto& row : rs->rows) {
+    std::vector<std::string> cols;
+    for (const auto& v : row) cols.push_back(v.has_value() ? *v : "NULL");
+    lines.push_back(absl::StrJoin(cols, "|"));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+std::map<std::string, std::string> ClusterSuite::Checksums(int node) {
+  auto sums = pair().TableChecksums(node);
+  EXPECT_TRUE(sums.ok()) << sums.status();
+  return sums.ok() ? *sums : std::map<std::string, std::string>{};
+}
+
+size_t ClusterSuite::LogSize(int node) { return ReadFile(cluster_->agent(node).log_path()).size(); }
+
+absl::Status ClusterSuite::WaitForLog(int node, size_t from, const std::string& needle,
+                                      absl::Duration timeout) {
+  const std::string path = cluster_->agent(node).log_path();
+  return WaitForOk(
+      [&]() -> absl::Status {
+        std::string log = ReadFile(path);
+        if (log.size() > from && absl::StrContains(log.substr(from), needle)) {
+          return absl::OkStatus();
+        }
+        return absl::NotFoundError("not logged yet");
+      },
+      timeout, absl::Milliseconds(5), absl::StrCat("\"", needle, "\" in ", path));
+}
+
+absl::Status ClusterSuite::BreakWithDuplicateKey(int standby, int master, int id) {
+  RETURN_IF_ERROR(pair().ExecAll(
+      standby,
+      {"SET SESSION sql_log_bin = 0",
+       absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (", id, ", 'standby only')")}));
+  RETURN_IF_ERROR(pair().Exec(master, absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (",
+                                                   id, ", 'from master')")));
+  return WaitForOk(
+      [&]() -> absl::Status {
+        auto s = pair().SlaveStatus(standby);
+        if (!s.ok()) return s.status();
+        if ((*s)["Last_SQL_Errno"] == "1062") return absl::OkStatus();
+        return absl::UnavailableError(absl::StrCat("Last_SQL_Error: ", (*s)["Last_SQL_Error"]));
+      },
+      absl::Seconds(120), absl::Milliseconds(50), "the standby's SQL thread to stop with 1062");
+}
+
+}  // namespace mmresync::testing

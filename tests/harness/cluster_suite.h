@@ -1,0 +1,72 @@
+#pragma once
+
+// The base of the integration suites: one RecoveryCluster (two mariadbd, two agents)
+// shared by a binary's cases, and the helpers every suite reads the pair with. A suite
+// derives, starts the cluster in its own SetUpTestSuite with StartCluster(options), and
+// gets the rest from here. Nothing here asserts what a case claims: it only reads.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "tests/harness/cli.h"
+#include "tests/harness/recovery_cluster.h"
+
+#define ASSERT_OK(expr)                                       \
+  do {                                                        \
+    const ::absl::Status assert_ok_status_ = (expr);          \
+    ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
+  } while (0)
+
+#define EXPECT_OK(expr)                                       \
+  do {                                                        \
+    const ::absl::Status expect_ok_status_ = (expr);          \
+    EXPECT_TRUE(expect_ok_status_.ok()) << expect_ok_status_; \
+  } while (0)
+
+namespace mmresync::testing {
+
+inline constexpr int kDb1 = 0;
+inline constexpr int kDb2 = 1;
+
+std::string ReadFile(const std::string& path);
+
+class ClusterSuite : public ::testing::Test {
+ protected:
+  // Starts the shared cluster with the sample data; a failure is reported by SetUp.
+  static void StartCluster(const RecoveryClusterOptions& options);
+  static void TearDownTestSuite();
+  // Fails the case when the cluster did not start.
+  void SetUp() override;
+
+  static RecoveryCluster& cluster() { return *cluster_; }
+  static MasterMasterPair& pair() { return cluster_->pair(); }
+
+  // `mmresync <args>` against the cluster's config, to its end (bounded by `timeout`).
+  static CliResult Cli(const std::vector<std::string>& args,
+                       absl::Duration timeout = absl::Seconds(600));
+  // `mmresync <args>` in the background, to signal or wait for.
+  static absl::StatusOr<std::unique_ptr<CliProcess>> StartCli(const std::vector<std::string>& args);
+
+  // The first column of the first row, or "<error>".
+  static std::string Value(int node, const std::string& sql);
+  // The rows of `sql`, one line per row, columns joined by '|'.
+  static std::string Rows(int node, const std::string& sql);
+  static std::map<std::string, std::string> Checksums(int node);
+
+  static size_t LogSize(int node);
+  // Blocks until `needle` appears in agent `node`'s log after byte `from`.
+  static absl::Status WaitForLog(int node, size_t from, const std::string& needle,
+                                 absl::Duration timeout);
+  // A row only `standby` has (not binlogged), then the same key on `master`: the
+  // standby's SQL thread stops with 1062.
+  static absl::Status BreakWithDuplicateKey(int standby, int master, int id);
+
+  static RecoveryCluster* cluster_;
+  static absl::Status* startup_error_;
+};
+
+}  // namespace mmresync::testing
