@@ -14,6 +14,7 @@
 #include "agent/mariadb_service_controller.h"
 #include "agent/mariadb_session.h"
 #include "agent/vip.h"
+#include "common/cert_info.h"
 #include "common/config.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -53,6 +54,12 @@ int Run(const std::string& config_flag) {
     return 2;
   }
   log::SetProgramName(absl::StrCat("mmresync-agent[", config->name, "]"));
+  // An agent serving another node's identity would make the coordinator act on the
+  // wrong host: its own certificate must name it.
+  if (absl::Status s = CheckCertificateNamesAgent(config->tls.cert, config->name); !s.ok()) {
+    log::Error(s.message());
+    return 2;
+  }
   if (absl::Status s = MakeDirs(config->state_dir, 0700); !s.ok()) {
     log::Error("state_dir: ", s.message());
     return 2;
