@@ -10,6 +10,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "agent/agent_service.h"
+#include "agent/client_defaults.h"
 #include "agent/keepalived_controller.h"
 #include "agent/mariadb_service_controller.h"
 #include "agent/mariadb_session.h"
@@ -63,6 +64,14 @@ int Run(const std::string& config_flag) {
   if (absl::Status s = MakeDirs(config->state_dir, 0700); !s.ok()) {
     log::Error("state_dir: ", s.message());
     return 2;
+  }
+  // A killed agent leaves its children's password files behind: none survives a restart.
+  if (auto removed = RemoveStaleClientDefaults(config->state_dir); !removed.ok()) {
+    log::Error(removed.status().message());
+    return 2;
+  } else if (*removed > 0) {
+    log::Warning("removed ", *removed, " client-defaults file(s) a previous run left in ",
+                 config->state_dir);
   }
   auto deps = BuildDeps(*config);
   if (!deps.ok()) {

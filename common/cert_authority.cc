@@ -106,7 +106,7 @@ absl::Status WriteFileWithMode(const std::string& path, std::string_view content
     return status;
   }
   std::string tmp = path + ".tmpXXXXXX";
-  int fd = ::mkstemp(tmp.data());  // created 0600
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // created 0600
   if (fd < 0) return ErrnoError("create temporary file for", path, errno);
   absl::Status status =
       ::fchmod(fd, mode) == 0 ? WriteAll(fd, content, tmp) : ErrnoError("chmod", tmp, errno);
