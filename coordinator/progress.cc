@@ -150,7 +150,7 @@ class TtyProgress : public ProgressSink {
 class PlainProgress : public ProgressSink {
  public:
   explicit PlainProgress(FILE* out) : out_(out) {}
-  void Header(const std::string& text) override { Print(text); }
+  void Header(const std::string& text) override { Print(text, /*block=*/true); }
   void StepStarted(const StepInfo& step) override {
     meter_.Reset();
     last_ = absl::InfinitePast();
@@ -179,12 +179,14 @@ class PlainProgress : public ProgressSink {
     Print(absl::StrFormat("[%d/%d] %s (%s): skipped: %s", step.index, step.total, step.title,
                           step.node, why));
   }
-  void Footer(bool ok, const std::string& text) override { Print(text); }
+  void Footer(bool ok, const std::string& text) override { Print(text, /*block=*/true); }
 
  private:
-  void Print(const std::string& text) {
+  // One event is one line, whatever names or error text it holds; a footer may be a
+  // block of lines we laid out.
+  void Print(const std::string& text, bool block = false) {
     absl::MutexLock lock(&mu_);
-    WriteTerminal(out_, text + "\n");
+    WriteTerminal(out_, (block ? text : EscapeUntrusted(text)) + "\n");
     std::fflush(out_);
   }
   FILE* out_;

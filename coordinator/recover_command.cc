@@ -252,7 +252,8 @@ int RunPlan(const RecoverFlags& flags) {
                                                                p.resume_run->done_steps.end())))
                       ? "   (done: skipped on resume)"
                       : "");
-    for (const auto& a : step.actions) PrintTerminal(stdout, "      %s\n", a.c_str());
+    // One action is one line, whatever names it holds.
+    for (const auto& a : step.actions) PrintTerminal(stdout, "      %s\n", EscapeUntrusted(a));
   }
   PrintTerminal(stdout,
                 "\nOn failure or Ctrl-C: the source stays writable, the target stays fenced, and "
