@@ -9,7 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/escape.h"
+#include "coordinator/cert_expiry.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/json_text.h"
@@ -156,6 +158,7 @@ int RunStatus(const std::string& config_flag, bool json) {
   }
   PairView view = Discover(*session->a, *session->b, session->config.vip);
   Diagnosis diagnosis = Diagnose(view);
+  const std::vector<std::string> expiring = CertificateExpiryWarnings(*session, absl::Now());
   if (json) {
     WriteTerminal(stdout, RenderStatusJson(session->config.name, view, diagnosis));
   } else {
@@ -175,6 +178,10 @@ int RunStatus(const std::string& config_flag, bool json) {
                       std::string(roles.status().message()).c_str());
       }
     }
+  }
+  // Renewal is the operator's: `mmresync certs issue --force` (or the corporate PKI).
+  for (const std::string& w : expiring) {
+    PrintTerminal(json ? stderr : stdout, "WARNING: %s: renew it\n", w);
   }
   switch (diagnosis.health) {
     case Health::kHealthy:
