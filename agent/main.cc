@@ -78,7 +78,7 @@ int Run(const std::string& config_flag) {
     log::Error(deps.status().message());
     return 2;
   }
-  auto creds = MakeServerCredentials(config->tls);
+  auto creds = MakeReloadingServerCredentials(config->tls, config->tls_reload_seconds);
   if (!creds.ok()) {
     log::Error(creds.status().message());
     return 2;

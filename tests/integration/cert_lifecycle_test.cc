@@ -2,11 +2,14 @@
 // certificate in use that ends within 30 days (the coordinator's own file, and an agent's
 // certificate as the agent presents it), with its date; fresh ones give no warning.
 
+#include <sys/types.h>
+
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/cert_authority.h"
 #include "common/cert_info.h"
@@ -48,14 +51,16 @@ class CertLifecycleTest : public ::testing::Test {
   static RecoveryCluster& cluster() { return *cluster_; }
 
   // A certificate from the cluster CA for `uri`, valid `days`, at <certs>/<name>.pem/.key.
+  // `name` may be an absolute path prefix instead.
   static absl::StatusOr<TlsFiles> Issue(const std::string& name, const std::string& uri, int days,
                                         bool server) {
     const std::string dir = cluster().certs().dir();
+    const std::string prefix = name[0] == '/' ? name : absl::StrCat(dir, "/", name);
     IssueOptions o;
     o.ca_cert_path = dir + "/ca.pem";
     o.ca_key_path = dir + "/ca.key";
-    o.cert_path = absl::StrCat(dir, "/", name, ".pem");
-    o.key_path = absl::StrCat(dir, "/", name, ".key");
+    o.cert_path = prefix + ".pem";
+    o.key_path = prefix + ".key";
     o.role_uri = uri;
     o.days = days;
     o.overwrite_key = true;
@@ -133,6 +138,46 @@ TEST_F(CertLifecycleTest, AgentCertificateEndingSoonIsNamedAsPresented) {
       << r->Describe();
   EXPECT_TRUE(absl::StrContains(r->out, EndDate(soon->cert))) << r->Describe();
   EXPECT_FALSE(absl::StrContains(r->out, "agent db1's certificate")) << r->Describe();
+}
+
+// A renewed certificate written over the agent's files is served to new connections
+// without a restart (agent.tls_reload_seconds).
+TEST_F(CertLifecycleTest, AgentServesARenewedCertificateWithoutRestart) {
+  AgentProcess& agent = cluster().agent(kDb2);
+  const AgentOptions original = agent.options();
+  const std::string prefix = agent.dir() + "/own-db2";
+  const std::string uri = absl::StrCat(kAgentUriPrefix, "db2");
+  auto own = Issue(prefix, uri, 365, true);
+  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_OK(agent.Stop());
+  agent.mutable_options().tls = *own;
+  agent.mutable_options().tls_reload_seconds = 1;
+  ASSERT_OK(agent.Restart());
+  const pid_t pid = agent.pid();
+  const std::string warning = "WARNING: agent db2's certificate";
+  auto before = cluster().Cli({"status"});
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_FALSE(absl::StrContains(before->out, warning)) << before->Describe();
+
+  auto renewed = Issue(prefix, uri, 5, true);  // same files, a different certificate
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  bool seen = false;
+  std::string last;
+  for (absl::Time deadline = absl::Now() + absl::Seconds(30); !seen && absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(500))) {
+    auto r = cluster().Cli({"status"});
+    ASSERT_TRUE(r.ok()) << r.status();
+    last = r->Describe();
+    seen = r->exit_code == 0 && absl::StrContains(r->out, warning) &&
+           absl::StrContains(r->out, EndDate(renewed->cert));
+  }
+  EXPECT_TRUE(seen) << "the agent still presents its old certificate: " << last;
+  EXPECT_TRUE(agent.running());
+  EXPECT_EQ(agent.pid(), pid) << "the agent restarted";
+
+  ASSERT_OK(agent.Stop());
+  agent.mutable_options() = original;
+  ASSERT_OK(agent.Restart());
 }
 
 }  // namespace
