@@ -45,6 +45,7 @@ constexpr absl::Duration kTokenTtl = absl::Minutes(10);
 
 AgentService::AgentService(AgentDeps deps)
     : deps_(std::move(deps)),
+      tokens_(absl::Now, [this](const std::string& run_id) { return leases_.HeldByRun(run_id); }),
       transfers_([this](const std::string& run_id) { return leases_.HeldByRun(run_id); },
                  TransferRegistry::Limits{absl::Seconds(deps_.config.transfer_stall_seconds),
                                           absl::Seconds(deps_.config.transfer_stall_seconds),
@@ -208,7 +209,7 @@ grpc::Status AgentService::ReleaseLease(grpc::ServerContext* context, const v1::
   absl::Status s = Authorize(context, nullptr);
   if (s.ok()) s = ValidateRunId(r->run_id());
   if (!s.ok()) return Fail("lease", s);
-  (void)leases_.Release(r->run_id(), r->instance().id());
+  if (leases_.Release(r->run_id(), r->instance().id()).ok()) tokens_.DropRun(r->run_id());
   log::Info("lease released by run ", r->run_id());
   reply->set_run_id(r->run_id());
   return grpc::Status::OK;

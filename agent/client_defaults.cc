@@ -1,10 +1,20 @@
 #include "agent/client_defaults.h"
 #include "absl/strings/string_view.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace mmresync::agent {
 namespace {
+
+constexpr char kPrefix[] = "client-defaults-";
 
 // Option-file values are double-quoted; the parser understands these escapes.
 std::string Quoted(absl::string_view value) {
@@ -50,7 +60,30 @@ std::string ClientDefaultsText(const DbConnectParams& params) {
 
 absl::StatusOr<PrivateFile> WriteClientDefaults(const std::string& dir,
                                                 const DbConnectParams& params) {
-  return PrivateFile::Create(dir, "client-defaults-", ClientDefaultsText(params));
+  return PrivateFile::Create(dir, kPrefix, ClientDefaultsText(params));
+}
+
+absl::StatusOr<int> RemoveStaleClientDefaults(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("list ", dir, " for stale client-defaults files: ", ec.message()));
+  }
+  int removed = 0;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    // PrivateFile::Create's names: the prefix and mkostemp's six characters.
+    if (!absl::StartsWith(name, kPrefix) || name.size() != std::strlen(kPrefix) + 6) continue;
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+    if (::unlink(it->path().c_str()) != 0) {
+      return absl::InternalError(
+          absl::StrCat("remove stale ", it->path().string(), ": ", std::strerror(errno)));
+    }
+    ++removed;
+  }
+  if (ec) return absl::InternalError(absl::StrCat("list ", dir, ": ", ec.message()));
+  return removed;
 }
 
 }  // namespace mmresync::agent

@@ -18,4 +18,9 @@ std::string ClientDefaultsText(const DbConnectParams& params);
 absl::StatusOr<PrivateFile> WriteClientDefaults(const std::string& dir,
                                                 const DbConnectParams& params);
 
+// Removes the client-defaults files a previous agent process left in `dir` (it was
+// killed while a child ran: the files hold the admin password). Run at start, before
+// anything writes a new one. Returns how many were removed; other files are left alone.
+absl::StatusOr<int> RemoveStaleClientDefaults(const std::string& dir);
+
 }  // namespace mmresync::agent

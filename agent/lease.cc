@@ -149,8 +149,20 @@ absl::Status TransferTokens::Consume(const std::string& token, const std::string
     return absl::PermissionDeniedError(
         absl::StrCat("transfer token was issued for another run, not run ", run_id));
   }
+  if (run_holds_lease_ != nullptr && !run_holds_lease_(run_id)) {
+    tokens_.erase(it);
+    return absl::PermissionDeniedError(
+        absl::StrCat("transfer token of run ", run_id, " died with the run's lease"));
+  }
   tokens_.erase(it);
   return absl::OkStatus();
+}
+
+void TransferTokens::DropRun(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = tokens_.begin(); it != tokens_.end();) {
+    it = it->second.run_id == run_id ? tokens_.erase(it) : std::next(it);
+  }
 }
 
 }  // namespace mmresync::agent

@@ -70,12 +70,18 @@ class LeaseTable {
 // peer agent and one run, consumed by the first FetchDump that presents them.
 class TransferTokens {
  public:
-  explicit TransferTokens(std::function<absl::Time()> now = absl::Now) : now_(std::move(now)) {}
+  // `run_holds_lease(run_id)`: whether the run still holds this agent's lease (null: always).
+  explicit TransferTokens(std::function<absl::Time()> now = absl::Now,
+                          std::function<bool(const std::string&)> run_holds_lease = nullptr)
+      : now_(std::move(now)), run_holds_lease_(std::move(run_holds_lease)) {}
   void Authorize(const std::string& token, const std::string& peer_node, const std::string& run_id,
                  absl::Duration ttl);
-  // OK once per token, for the named peer and run, before it expires.
+  // OK once per token, for the named peer and run, before it expires, and only while its
+  // run holds the lease: a token dies with its run's lease (released or expired).
   absl::Status Consume(const std::string& token, const std::string& peer_node,
                        const std::string& run_id);
+  // Forgets every token of `run_id` (its lease was released).
+  void DropRun(const std::string& run_id);
 
  private:
   struct Entry {
@@ -84,6 +90,7 @@ class TransferTokens {
     absl::Time expires;
   };
   std::function<absl::Time()> now_;
+  std::function<bool(const std::string&)> run_holds_lease_;
   absl::Mutex mu_;
   std::map<std::string, Entry> tokens_ ABSL_GUARDED_BY(mu_);
 };

@@ -10,10 +10,12 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "agent/agent_service.h"
+#include "agent/client_defaults.h"
 #include "agent/keepalived_controller.h"
 #include "agent/mariadb_service_controller.h"
 #include "agent/mariadb_session.h"
 #include "agent/vip.h"
+#include "common/cert_info.h"
 #include "common/config.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -53,16 +55,30 @@ int Run(const std::string& config_flag) {
     return 2;
   }
   log::SetProgramName(absl::StrCat("mmresync-agent[", config->name, "]"));
+  // An agent serving another node's identity would make the coordinator act on the
+  // wrong host: its own certificate must name it.
+  if (absl::Status s = CheckCertificateNamesAgent(config->tls.cert, config->name); !s.ok()) {
+    log::Error(s.message());
+    return 2;
+  }
   if (absl::Status s = MakeDirs(config->state_dir, 0700); !s.ok()) {
     log::Error("state_dir: ", s.message());
     return 2;
+  }
+  // A killed agent leaves its children's password files behind: none survives a restart.
+  if (auto removed = RemoveStaleClientDefaults(config->state_dir); !removed.ok()) {
+    log::Error(removed.status().message());
+    return 2;
+  } else if (*removed > 0) {
+    log::Warning("removed ", *removed, " client-defaults file(s) a previous run left in ",
+                 config->state_dir);
   }
   auto deps = BuildDeps(*config);
   if (!deps.ok()) {
     log::Error(deps.status().message());
     return 2;
   }
-  auto creds = MakeServerCredentials(config->tls);
+  auto creds = MakeReloadingServerCredentials(config->tls, config->tls_reload_seconds);
   if (!creds.ok()) {
     log::Error(creds.status().message());
     return 2;

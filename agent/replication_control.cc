@@ -45,7 +45,26 @@ absl::Status StartReplica(DbSession& session) { return session.Execute("START SL
 absl::Status ChangeMaster(DbSession& session, const ChangeMasterTarget& target) {
   RETURN_IF_ERROR(ValidateChangeMaster(target));
   RETURN_IF_ERROR(session.Execute("STOP SLAVE"));
-  return session.Execute(Build(target, QuoteString(session, target.password)));
+  // The statement carries the replication password: keep it out of the server's general
+  // log (sql_log_off, which must work) and slow log (log_slow_query from 10.11,
+  // slow_query_log before; a server with neither per session logs only statements
+  // slower than long_query_time there). Restored afterwards for the session's next use.
+  if (absl::Status s = session.Execute("SET SESSION sql_log_off = 1"); !s.ok()) {
+    return Annotate(s, "cannot keep the replication password out of the general log");
+  }
+  std::string slow_log_variable;
+  for (const char* variable : {"log_slow_query", "slow_query_log"}) {
+    if (session.Execute(absl::StrCat("SET SESSION ", variable, " = 0")).ok()) {
+      slow_log_variable = variable;
+      break;
+    }
+  }
+  absl::Status changed = session.Execute(Build(target, QuoteString(session, target.password)));
+  if (!slow_log_variable.empty()) {
+    (void)session.Execute(absl::StrCat("SET SESSION ", slow_log_variable, " = DEFAULT"));
+  }
+  (void)session.Execute("SET SESSION sql_log_off = DEFAULT");
+  return changed;
 }
 
 absl::Status SetReadOnly(DbSession& session, bool read_only) {

@@ -106,7 +106,7 @@ absl::Status WriteFileWithMode(const std::string& path, std::string_view content
     return status;
   }
   std::string tmp = path + ".tmpXXXXXX";
-  int fd = ::mkstemp(tmp.data());  // created 0600
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // created 0600
   if (fd < 0) return ErrnoError("create temporary file for", path, errno);
   absl::Status status =
       ::fchmod(fd, mode) == 0 ? WriteAll(fd, content, tmp) : ErrnoError("chmod", tmp, errno);
@@ -236,20 +236,17 @@ absl::Status ValidateDays(int days) {
 }
 
 // DNS names as they may appear in a SAN: LDH labels of 1..63 characters, at most 253
-// in all, optionally a leading "*" label.
+// in all. No wildcards: an agent certificate names the hosts it is reached at, one by one.
 absl::Status ValidateDnsName(const std::string& name) {
   auto bad = [&](const char* why) {
     return absl::InvalidArgumentError(absl::StrCat("DNS name \"", name, "\": ", why));
   };
   if (name.empty() || name.size() > 253) return bad("length must be 1..253");
-  bool first = true;
   for (absl::string_view label : absl::StrSplit(name, '.')) {
     if (label.empty() || label.size() > 63) return bad("each label must be 1..63 characters");
-    if (first && label == "*") {
-      first = false;
-      continue;
+    if (label.find('*') != absl::string_view::npos) {
+      return bad("wildcard names are not issued: name each host the agent is reached at");
     }
-    first = false;
     if (label.front() == '-' || label.back() == '-') return bad("a label starts or ends with -");
     for (char c : label) {
       bool ok =
@@ -371,8 +368,23 @@ absl::Status IssueCertificate(const IssueOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", options.role_uri, "\" is not an mmresync role URI"));
   }
-  const std::string common_name =
-      role->kind == PeerRole::Kind::kCoordinator ? std::string("coordinator") : role->node;
+  const bool coordinator = role->kind == PeerRole::Kind::kCoordinator;
+  const std::string common_name = coordinator ? std::string("coordinator") : role->node;
+  // A coordinator only ever dials: a server-capable certificate or host names would let
+  // it pose as an agent.
+  if (coordinator && !options.any_profile_for_tests &&
+      (!options.dns_names.empty() || !options.ip_addresses.empty())) {
+    return absl::InvalidArgumentError(
+        "a coordinator certificate carries no DNS names or IP addresses (it is never a server)");
+  }
+  if (!options.overwrite_key) {
+    struct stat st;
+    if (::lstat(options.key_path.c_str(), &st) == 0) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "key file ", options.key_path,
+          " already exists; refusing to replace it (--force replaces it and its certificate)"));
+    }
+  }
   ERR_clear_error();
 
   auto ca_cert = ReadCertificate(options.ca_cert_path);
@@ -411,7 +423,10 @@ absl::Status IssueCertificate(const IssueOptions& options) {
   X509V3_set_ctx(&ctx, ca_cert->get(), cert.get(), nullptr, nullptr, 0);
   if (!(status = AddExtension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE")).ok() ||
       !(status = AddExtension(cert.get(), &ctx, NID_key_usage, "critical,digitalSignature")).ok() ||
-      !(status = AddExtension(cert.get(), &ctx, NID_ext_key_usage, "serverAuth,clientAuth")).ok() ||
+      !(status = AddExtension(
+            cert.get(), &ctx, NID_ext_key_usage,
+            coordinator && !options.any_profile_for_tests ? "clientAuth" : "serverAuth,clientAuth"))
+           .ok() ||
       !(status = AddExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash")).ok() ||
       !(status = AddExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always"))
            .ok()) {

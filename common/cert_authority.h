@@ -27,19 +27,25 @@ struct IssueOptions {
   std::string ca_cert_path;
   std::string ca_key_path;
   std::string cert_path;  // written 0644 (replaced when present)
-  std::string key_path;   // written 0600 (replaced when present)
-  std::string role_uri;   // kCoordinatorUri or kAgentUriPrefix + node name
+  std::string key_path;   // written 0600; AlreadyExists when present unless overwrite_key
+  bool overwrite_key = false;
+  std::string role_uri;  // kCoordinatorUri or kAgentUriPrefix + node name
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;  // IPv4 or IPv6 literals
-  int days = 825;
+  int days = 365;                         // leaves: one year, as current practice has it
   // Shifts the validity window; tests use it to make an expired certificate (e.g.
   // -10 with days = 1).
   int not_before_offset_days = 0;
+  // Tests only: issue the role URI with both extended key usages and any names (the
+  // hostile certificates the security tests need, e.g. a coordinator posing as an agent).
+  bool any_profile_for_tests = false;
 };
 
-// Issues a leaf certificate for client and server use (extendedKeyUsage serverAuth +
-// clientAuth, basicConstraints CA:FALSE, authorityKeyIdentifier, a random 128-bit
-// serial) with subjectAltName URI:role_uri plus the DNS and IP entries, and a new key.
+// Issues a leaf certificate (basicConstraints CA:FALSE, authorityKeyIdentifier, a random
+// 128-bit serial) with subjectAltName URI:role_uri plus the DNS and IP entries, and a new
+// key. Agents get extendedKeyUsage serverAuth + clientAuth; coordinators clientAuth only
+// and no DNS/IP names (InvalidArgument when asked for some). Wildcard DNS names are
+// refused. An existing key file is not replaced unless `overwrite_key`.
 // The common name is the role: "coordinator" or the agent's node name. The validity
 // starts an hour in the past to tolerate clock skew between hosts.
 absl::Status IssueCertificate(const IssueOptions& options);

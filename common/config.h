@@ -109,6 +109,9 @@ struct AgentConfig {
   // A transfer whose peer reads nothing (or fetches no part) for this long is ended on
   // the source: its snapshot is released, so a stalled target never holds the source.
   uint32_t transfer_stall_seconds = 30;
+  // How often the agent re-reads its [tls] files: a renewed certificate (and key, and CA)
+  // is served to new connections without a restart.
+  uint32_t tls_reload_seconds = 60;
   TlsFiles tls;
   MariadbSettings mariadb;
   KeepalivedSettings keepalived;

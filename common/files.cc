@@ -104,8 +104,8 @@ absl::StatusOr<uint64_t> FreeBytes(const std::string& path) {
 absl::StatusOr<PrivateFile> PrivateFile::Create(const std::string& dir, absl::string_view prefix,
                                                 absl::string_view content) {
   std::string templ = absl::StrCat(dir, "/", prefix, "XXXXXX");
-  int fd = ::mkstemp(templ.data());  // mkstemp creates the file 0600
-  if (fd < 0) return Errno("mkstemp", templ);
+  int fd = ::mkostemp(templ.data(), O_CLOEXEC);  // created 0600
+  if (fd < 0) return Errno("mkostemp", templ);
   absl::Status s = WriteAll(fd, content, templ);
   ::close(fd);
   if (!s.ok()) {

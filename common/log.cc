@@ -7,6 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/escape.h"
 
 namespace mmresync::log {
 namespace {
@@ -49,7 +50,7 @@ void Write(Level level, absl::string_view message) {
   if (level < min_level) return;
   std::string line =
       absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-                   ProgramName(), " ", LevelName(level), " ", message, "\n");
+                   ProgramName(), " ", LevelName(level), " ", EscapeUntrusted(message), "\n");
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }

@@ -2,6 +2,8 @@
 
 // One logging approach for the whole project (Debian's Abseil has no absl/log): lines
 // on stderr with a UTC timestamp and the program's name. Never pass secrets to these.
+// One entry is one line: the message goes through EscapeUntrusted() (common/escape.h),
+// so a newline or escape sequence from a peer or the database cannot forge a line.
 
 #include <string_view>
 #include "absl/strings/string_view.h"

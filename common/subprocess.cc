@@ -90,6 +90,10 @@ absl::Status Subprocess::Start(const std::vector<std::string>& argv,
   if (!options.working_dir.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
   }
+  // The child inherits its three standard descriptors and nothing else: not the agent's
+  // authenticated database sockets, gRPC's sockets, or a file some library opened
+  // without O_CLOEXEC.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
 
   // The child starts with default signal dispositions and an empty mask, whatever the
   // parent (a gRPC server with its own threads) has set.

@@ -2,6 +2,8 @@
 #include "absl/strings/string_view.h"
 
 #include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -135,6 +137,23 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   auto creds = grpc::SslServerCredentials(options);
   if (creds == nullptr) {
     return absl::InternalError("gRPC refused the server TLS credentials");
+  }
+  return creds;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeReloadingServerCredentials(
+    const TlsFiles& files, unsigned reload_seconds) {
+  auto pem = LoadTlsFiles(files);
+  if (!pem.ok()) return pem.status();
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      files.key, files.cert, files.ca, reload_seconds);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  auto creds = grpc::experimental::TlsServerCredentials(options);
+  if (creds == nullptr) {
+    return absl::InternalError("gRPC refused the reloading server TLS credentials");
   }
   return creds;
 }

@@ -34,6 +34,13 @@ struct PeerRole {
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files);
 
+// The same, but the files are re-read every `reload_seconds` (gRPC's
+// FileWatcherCertificateProvider): a renewed certificate, key or CA is used for new
+// connections without a restart. The files are checked once here, as above; a later
+// pair that does not match is not taken (gRPC keeps serving the previous one).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeReloadingServerCredentials(
+    const TlsFiles& files, unsigned reload_seconds);
+
 // Client credentials presenting `cert`/`key`, trusting only `ca`.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const TlsFiles& files);

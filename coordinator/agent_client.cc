@@ -5,7 +5,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/cert_info.h"
+#include "common/escape.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 #include "common/tls.h"
 #include "coordinator/coordinator_instance.h"
 
@@ -31,8 +34,10 @@ std::shared_ptr<grpc::Channel> InstanceChannel(const std::string& target,
 
 }  // namespace
 
-AgentClient::AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds)
+AgentClient::AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds,
+                         std::string config_path)
     : node_(std::move(node)),
+      config_path_(std::move(config_path)),
       channel_(InstanceChannel(node_.agent, std::move(creds))),
       stub_(v1::Agent::NewStub(channel_)) {}
 
@@ -53,6 +58,36 @@ void AgentClient::SetDeadline(grpc::ClientContext* context, absl::Duration d) co
                         std::chrono::milliseconds(absl::ToInt64Milliseconds(d)));
 }
 
+std::string AgentClient::EntryText() const {
+  return absl::StrCat(config_path_.empty() ? std::string("cluster.toml") : config_path_,
+                      ": [[node]] name = \"", node_.name, "\", agent = \"", node_.agent, "\"");
+}
+
+absl::Status AgentClient::CheckServerIdentity(const grpc::ClientContext& context) const {
+  auto role = ServerRoleOf(context);
+  std::string found;
+  if (!role.ok()) {
+    found = std::string(role.status().message());
+  } else if (role->kind == PeerRole::Kind::kCoordinator) {
+    found =
+        absl::StrCat("its certificate is a coordinator's (", kCoordinatorUri, "), not an agent's");
+  } else if (role->node != node_.name) {
+    found = absl::StrCat("its certificate names agent ", role->node, " (", kAgentUriPrefix,
+                         role->node, ")");
+  } else {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      EntryText(), ": the server there is not agent ", node_.name, ": ", EscapeUntrusted(found),
+      "; check that entry's agent address (are two nodes' addresses swapped?)"));
+}
+
+absl::Status AgentClient::Finish(const grpc::ClientContext& context, const grpc::Status& status,
+                                 absl::string_view what) {
+  if (!status.ok()) return Wrap(status, what);
+  return CheckServerIdentity(context);
+}
+
 absl::StatusOr<v1::NodeStatus> AgentClient::GetStatus(bool brief) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
@@ -60,13 +95,47 @@ absl::StatusOr<v1::NodeStatus> AgentClient::GetStatus(bool brief) {
   v1::StatusRequest request;
   request.set_brief(brief);
   grpc::Status s = stub_->GetStatus(&ctx, request, &reply);
-  if (!s.ok()) return Wrap(s, "status");
+  RETURN_IF_ERROR(Finish(ctx, s, "status"));
+  if (reply.node() != node_.name) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        EntryText(), ": the agent there answers as node \"", EscapeUntrusted(reply.node()),
+        "\", not ", node_.name, "; check that entry and the agent's agent.name"));
+  }
+  std::optional<absl::Time> not_after;
+  for (const grpc::string_ref& pem :
+       ctx.auth_context()->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
+    auto facts = CertificateFactsFromPem(absl::string_view(pem.data(), pem.size()), "agent");
+    if (facts.ok()) not_after = facts->not_after;
+  }
+  absl::MutexLock lock(&mu_);
+  identity_verified_ = true;
+  presented_not_after_ = not_after;
   return reply;
+}
+
+absl::Status AgentClient::VerifyIdentity() {
+  absl::Status s = GetStatus(/*brief=*/true).status();
+  if (absl::IsPermissionDenied(s) && absl::StrContains(s.message(), EntryText())) return s;
+  return absl::OkStatus();
+}
+
+absl::Status AgentClient::EnsureIdentity() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (identity_verified_) return absl::OkStatus();
+  }
+  return GetStatus(/*brief=*/true).status();
+}
+
+std::optional<absl::Time> AgentClient::presented_cert_not_after() const {
+  absl::MutexLock lock(&mu_);
+  return presented_not_after_;
 }
 
 absl::StatusOr<v1::LeaseReply> AgentClient::AcquireLease(const std::string& run_id,
                                                          const std::string& holder, int ttl_seconds,
                                                          const std::string& take_over_from) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
   v1::LeaseRequest req;
@@ -77,11 +146,12 @@ absl::StatusOr<v1::LeaseReply> AgentClient::AcquireLease(const std::string& run_
   req.set_ttl_seconds(static_cast<uint32_t>(ttl_seconds));
   v1::LeaseReply reply;
   grpc::Status s = stub_->AcquireLease(&ctx, req, &reply);
-  if (!s.ok()) return Wrap(s, "lease");
+  RETURN_IF_ERROR(Finish(ctx, s, "lease"));
   return reply;
 }
 
 absl::StatusOr<v1::LeaseReply> AgentClient::RenewLease(const std::string& run_id, int ttl_seconds) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, absl::Seconds(10));
   v1::LeaseRequest req;
@@ -90,21 +160,23 @@ absl::StatusOr<v1::LeaseReply> AgentClient::RenewLease(const std::string& run_id
   *req.mutable_instance() = ThisInstance();
   v1::LeaseReply reply;
   grpc::Status s = stub_->RenewLease(&ctx, req, &reply);
-  if (!s.ok()) return Wrap(s, "renew lease");
+  RETURN_IF_ERROR(Finish(ctx, s, "renew lease"));
   return reply;
 }
 
 absl::Status AgentClient::ReleaseLease(const std::string& run_id) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, absl::Seconds(10));
   v1::LeaseRequest req;
   req.set_run_id(run_id);
   *req.mutable_instance() = ThisInstance();
   v1::LeaseReply reply;
-  return Wrap(stub_->ReleaseLease(&ctx, req, &reply), "release lease");
+  return Finish(ctx, stub_->ReleaseLease(&ctx, req, &reply), "release lease");
 }
 
 absl::StatusOr<std::string> AgentClient::SetReadOnly(const std::string& run_id, bool read_only) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
   v1::SetReadOnlyRequest req;
@@ -112,11 +184,12 @@ absl::StatusOr<std::string> AgentClient::SetReadOnly(const std::string& run_id, 
   req.set_read_only(read_only);
   v1::ActionReply reply;
   grpc::Status s = stub_->SetReadOnly(&ctx, req, &reply);
-  if (!s.ok()) return Wrap(s, "set read_only");
+  RETURN_IF_ERROR(Finish(ctx, s, "set read_only"));
   return reply.detail();
 }
 
 absl::StatusOr<std::string> AgentClient::Keepalived(const std::string& run_id, bool start) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, absl::Seconds(90));
   v1::KeepalivedRequest req;
@@ -124,11 +197,12 @@ absl::StatusOr<std::string> AgentClient::Keepalived(const std::string& run_id, b
   req.set_action(start ? v1::KeepalivedRequest::START : v1::KeepalivedRequest::STOP);
   v1::ActionReply reply;
   grpc::Status s = stub_->ControlKeepalived(&ctx, req, &reply);
-  if (!s.ok()) return Wrap(s, start ? "keepalived start" : "keepalived stop");
+  RETURN_IF_ERROR(Finish(ctx, s, start ? "keepalived start" : "keepalived stop"));
   return reply.detail();
 }
 
 absl::StatusOr<std::string> AgentClient::StopReplica(const std::string& run_id, bool reset) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kReplicationDeadline);
   v1::StopReplicaRequest req;
@@ -136,13 +210,14 @@ absl::StatusOr<std::string> AgentClient::StopReplica(const std::string& run_id, 
   req.set_reset(reset);
   v1::ActionReply reply;
   grpc::Status s = stub_->StopReplica(&ctx, req, &reply);
-  if (!s.ok()) return Wrap(s, "stop replica");
+  RETURN_IF_ERROR(Finish(ctx, s, "stop replica"));
   return reply.detail();
 }
 
 absl::StatusOr<std::string> AgentClient::ChangeMaster(const std::string& run_id,
                                                       const std::string& host, uint32_t port,
                                                       const v1::BinlogCoordinates& coords) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kReplicationDeadline);
   v1::ChangeMasterRequest req;
@@ -152,24 +227,26 @@ absl::StatusOr<std::string> AgentClient::ChangeMaster(const std::string& run_id,
   *req.mutable_coordinates() = coords;
   v1::ActionReply reply;
   grpc::Status s = stub_->ChangeMaster(&ctx, req, &reply);
-  if (!s.ok()) return Wrap(s, "change master");
+  RETURN_IF_ERROR(Finish(ctx, s, "change master"));
   return reply.detail();
 }
 
 absl::StatusOr<std::string> AgentClient::StartReplica(const std::string& run_id) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kReplicationDeadline);
   v1::StartReplicaRequest req;
   req.set_run_id(run_id);
   v1::ActionReply reply;
   grpc::Status s = stub_->StartReplica(&ctx, req, &reply);
-  if (!s.ok()) return Wrap(s, "start replica");
+  RETURN_IF_ERROR(Finish(ctx, s, "start replica"));
   return reply.detail();
 }
 
 absl::StatusOr<std::string> AgentClient::AuthorizeTransfer(const std::string& run_id,
                                                            const std::string& token,
                                                            const std::string& peer_node) {
+  RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
   v1::AuthorizeTransferRequest req;
@@ -178,7 +255,7 @@ absl::StatusOr<std::string> AgentClient::AuthorizeTransfer(const std::string& ru
   req.set_peer_node(peer_node);
   v1::ActionReply reply;
   grpc::Status s = stub_->AuthorizeTransfer(&ctx, req, &reply);
-  if (!s.ok()) return Wrap(s, "authorize transfer");
+  RETURN_IF_ERROR(Finish(ctx, s, "authorize transfer"));
   return reply.detail();
 }
 
@@ -187,7 +264,7 @@ absl::StatusOr<v1::ChecksumReply> AgentClient::TableChecksums() {
   SetDeadline(&ctx, absl::Hours(2));  // CHECKSUM TABLE reads every row
   v1::ChecksumReply reply;
   grpc::Status s = stub_->TableChecksums(&ctx, v1::ChecksumRequest(), &reply);
-  if (!s.ok()) return Wrap(s, "checksums");
+  RETURN_IF_ERROR(Finish(ctx, s, "checksums"));
   return reply;
 }
 
@@ -213,12 +290,13 @@ absl::StatusOr<v1::Progress> AgentClient::RunStream(
     absl::MutexLock lock(&mu_);
     streaming_ = nullptr;
   }
-  if (!s.ok()) return Wrap(s, what);
+  RETURN_IF_ERROR(Finish(ctx, s, what));
   return last;
 }
 
 absl::StatusOr<v1::Progress> AgentClient::Backup(const std::string& run_id, const std::string& mode,
                                                  const ProgressFn& progress) {
+  RETURN_IF_ERROR(EnsureIdentity());
   v1::BackupRequest req;
   req.set_run_id(run_id);
   req.set_mode(mode);
@@ -228,6 +306,7 @@ absl::StatusOr<v1::Progress> AgentClient::Backup(const std::string& run_id, cons
 
 absl::StatusOr<v1::Progress> AgentClient::Import(const v1::ImportRequest& request,
                                                  const ProgressFn& progress) {
+  RETURN_IF_ERROR(EnsureIdentity());
   return RunStream([&](grpc::ClientContext* ctx) { return stub_->ImportFromPeer(ctx, request); },
                    progress, "import");
 }

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -13,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/config.h"
 #include "mmresync/v1/agent.grpc.pb.h"
 
@@ -20,9 +22,22 @@ namespace mmresync::coordinator {
 
 class AgentClient {
  public:
-  AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds);
+  // `config_path`: the cluster file `node` comes from, for the messages that name it.
+  AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds,
+              std::string config_path = "");
 
   const NodeEntry& node() const { return node_; }
+
+  // Mutual identity: the agent at node().agent must be node().name. Its certificate (the
+  // one the call's own connection was made with) must carry urn:mmresync:agent:<name>
+  // and no other role, and its status reply must name that node. Every reply is checked;
+  // calls that change anything first make sure a check passed on this client (a brief
+  // status call when none has yet). VerifyIdentity() makes that first check: OK also
+  // when the agent could not be reached (the caller's discovery reports that), the
+  // identity error (PermissionDenied, naming the cluster.toml entry) otherwise.
+  absl::Status VerifyIdentity();
+  // The end of validity of the certificate the agent presented on the last status call.
+  std::optional<absl::Time> presented_cert_not_after() const;
 
   // `brief`: VIP, keepalived and lease only (StatusRequest.brief), for polling.
   absl::StatusOr<v1::NodeStatus> GetStatus(bool brief = false);
@@ -55,17 +70,26 @@ class AgentClient {
 
  private:
   absl::Status Wrap(const grpc::Status& status, absl::string_view what) const;
+  // Wrap(), then the identity of the server that answered (see VerifyIdentity()).
+  absl::Status Finish(const grpc::ClientContext& context, const grpc::Status& status,
+                      absl::string_view what);
+  absl::Status CheckServerIdentity(const grpc::ClientContext& context) const;
+  absl::Status EnsureIdentity();
+  std::string EntryText() const;
   void SetDeadline(grpc::ClientContext* context, absl::Duration d) const;
   absl::StatusOr<v1::Progress> RunStream(
       std::function<std::unique_ptr<grpc::ClientReader<v1::Progress>>(grpc::ClientContext*)> open,
       const ProgressFn& progress, absl::string_view what);
 
   NodeEntry node_;
+  std::string config_path_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Agent::Stub> stub_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   grpc::ClientContext* streaming_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool identity_verified_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<absl::Time> presented_not_after_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mmresync::coordinator

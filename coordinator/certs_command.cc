@@ -79,7 +79,8 @@ int RunCertsInit(const std::string& dir, int days) {
 }
 
 int RunCertsIssue(const std::string& dir, const std::string& role, const std::string& name,
-                  const std::vector<std::string>& sans, const std::string& out_prefix, int days) {
+                  const std::vector<std::string>& sans, const std::string& out_prefix, int days,
+                  bool force) {
   if (dir.empty()) return Usage("--dir is required");
   auto uri = RoleUriFor(role, name);
   if (!uri.ok()) return Fail(uri.status());
@@ -93,6 +94,11 @@ int RunCertsIssue(const std::string& dir, const std::string& role, const std::st
     if (san.empty()) return Usage("--san must not be empty");
     (IsIpLiteral(san) ? options.ip_addresses : options.dns_names).push_back(san);
   }
+  if (role == "coordinator" && !sans.empty()) {
+    return Usage(
+        "a coordinator certificate carries no --san: it only ever dials, and host names "
+        "would let it pose as an agent");
+  }
   if (role == "agent" && sans.empty()) {
     return Usage(
         "an agent certificate needs at least one --san: the DNS name or IP address the "
@@ -105,6 +111,7 @@ int RunCertsIssue(const std::string& dir, const std::string& role, const std::st
   }
   options.cert_path = prefix + ".pem";
   options.key_path = prefix + ".key";
+  options.overwrite_key = force;
 
   absl::Status status = IssueCertificate(options);
   if (!status.ok()) return Fail(status);

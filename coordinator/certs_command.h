@@ -10,7 +10,7 @@
 namespace mmresync::coordinator {
 
 inline constexpr int kDefaultCaDays = 3650;
-inline constexpr int kDefaultCertDays = 825;
+inline constexpr int kDefaultCertDays = 365;
 
 // Creates `dir` (0700, parents as needed) holding a new CA: ca.pem and ca.key. Refuses
 // (exit 1) when dir/ca.key exists.
@@ -19,10 +19,12 @@ int RunCertsInit(const std::string& dir, int days = kDefaultCaDays);
 // Issues a certificate from the CA in `dir` for `role` "coordinator" or "agent" (then
 // `name` is the node name). Each of `sans` that parses as an IPv4/IPv6 literal becomes
 // an IP SAN, any other a DNS SAN; an agent needs at least one, the address it is
-// reached at. Writes <out_prefix>.pem and <out_prefix>.key; an empty `out_prefix`
-// means dir/<name> for an agent and dir/coordinator for the coordinator.
+// reached at; a coordinator none (it is never a server), and wildcards are refused.
+// Writes <out_prefix>.pem and <out_prefix>.key; an empty `out_prefix` means dir/<name>
+// for an agent and dir/coordinator for the coordinator. An existing key is replaced only
+// with `force` (exit 1 otherwise, nothing written).
 int RunCertsIssue(const std::string& dir, const std::string& role, const std::string& name,
                   const std::vector<std::string>& sans, const std::string& out_prefix,
-                  int days = kDefaultCertDays);
+                  int days = kDefaultCertDays, bool force = false);
 
 }  // namespace mmresync::coordinator

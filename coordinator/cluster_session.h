@@ -21,4 +21,10 @@ struct ClusterSession {
 // Errors here are configuration errors (exit 2).
 absl::StatusOr<ClusterSession> OpenCluster(const std::string& config_flag);
 
+// Mutual identity before anything else (AgentClient::VerifyIdentity() on both agents, in
+// parallel): the identity error of the first agent that is not the node its [[node]]
+// entry names (exit 3, nothing changed). An unreachable agent is not an error here; the
+// command's discovery reports it.
+absl::Status VerifyAgentIdentities(ClusterSession& session);
+
 }  // namespace mmresync::coordinator

@@ -92,10 +92,12 @@ int main(int argc, char** argv) {
   CLI::App* certs = app.add_subcommand("certs", "make a cluster CA and certificates");
   certs->require_subcommand(1);
   std::string dir = ".";
-  int days = 825;
+  int ca_days = kDefaultCaDays;
+  int days = kDefaultCertDays;
+  bool force = false;
   CLI::App* init = certs->add_subcommand("init", "create a CA (ca.pem, ca.key) in --dir");
   init->add_option("--dir", dir, "directory for the CA files")->capture_default_str();
-  init->add_option("--days", days, "validity")->capture_default_str();
+  init->add_option("--days", ca_days, "validity")->capture_default_str();
   std::string role, name, out;
   std::vector<std::string> sans;
   CLI::App* issue = certs->add_subcommand("issue", "issue a coordinator or agent certificate");
@@ -105,6 +107,7 @@ int main(int argc, char** argv) {
   issue->add_option("--san", sans, "DNS name or IP the agent is reached at (repeatable)");
   issue->add_option("--out", out, "output prefix (default DIR/NAME)");
   issue->add_option("--days", days, "validity")->capture_default_str();
+  issue->add_flag("--force", force, "replace an existing key and certificate at --out");
 
   try {
     app.parse(argc, argv);
@@ -128,7 +131,7 @@ int main(int argc, char** argv) {
     return RunRecover(flags);
   }
   if (*verify) return RunVerify(config, json);
-  if (*init) return RunCertsInit(dir, days);
-  if (*issue) return RunCertsIssue(dir, role, name, sans, out, days);
+  if (*init) return RunCertsInit(dir, ca_days);
+  if (*issue) return RunCertsIssue(dir, role, name, sans, out, days, force);
   return kExitUsage;
 }

@@ -1,5 +1,6 @@
 #include "coordinator/progress.h"
 #include "absl/strings/string_view.h"
+#include "common/escape.h"
 
 #include <sys/ioctl.h>
 
@@ -81,7 +82,11 @@ std::string ProgressText(const v1::Progress& p, const RateMeter& meter) {
 class TtyProgress : public ProgressSink {
  public:
   explicit TtyProgress(FILE* out) : out_(out) {}
-  void Header(const std::string& text) override { Line(absl::StrCat("\033[1m", text, "\033[0m")); }
+  // Text from the agents (names, error messages) is escaped before our own colour codes
+  // are added (common/escape.h).
+  void Header(const std::string& text) override {
+    Line(absl::StrCat("\033[1m", EscapeUntrusted(text), "\033[0m"));
+  }
   void StepStarted(const StepInfo& step) override {
     meter_.Reset();
     started_ = absl::Now();
@@ -89,16 +94,16 @@ class TtyProgress : public ProgressSink {
   }
   void StepProgress(const StepInfo& step, const v1::Progress& p) override {
     meter_.Add(p.bytes_done(), absl::Now());
-    Live(step, ProgressText(p, meter_));
+    Live(step, EscapeUntrusted(ProgressText(p, meter_)));
   }
   void StepNote(const StepInfo& step, const std::string& note) override {
-    last_note_ = note;
-    Live(step, note);
+    last_note_ = EscapeUntrusted(note);
+    Live(step, last_note_);
   }
   void StepFinished(const StepInfo& step, bool ok, const std::string& detail,
                     absl::Duration took) override {
     // A finished step keeps what it last said (sizes, coordinates), not just "ok".
-    std::string text = ok && !last_note_.empty() ? last_note_ : detail;
+    std::string text = ok && !last_note_.empty() ? last_note_ : EscapeUntrusted(detail);
     last_note_.clear();
     std::string head = absl::StrFormat("%s [%d/%d] %-27s %-10s (%s) ",
                                        ok ? "\033[32m✔\033[0m" : "\033[31m✘\033[0m", step.index,
@@ -107,11 +112,11 @@ class TtyProgress : public ProgressSink {
   }
   void StepSkipped(const StepInfo& step, const std::string& why) override {
     Line(absl::StrFormat("- [%d/%d] %-27s %-10s skipped: %s", step.index, step.total, step.title,
-                         step.node, why));
+                         step.node, EscapeUntrusted(why)));
   }
   void Footer(bool ok, const std::string& text) override {
-    Line(ok ? absl::StrCat("\033[32m", text, "\033[0m")
-            : absl::StrCat("\033[31m", text, "\033[0m"));
+    Line(ok ? absl::StrCat("\033[32m", EscapeTerminalText(text), "\033[0m")
+            : absl::StrCat("\033[31m", EscapeTerminalText(text), "\033[0m"));
   }
 
  private:
@@ -157,7 +162,7 @@ class TtyProgress : public ProgressSink {
 class PlainProgress : public ProgressSink {
  public:
   explicit PlainProgress(FILE* out) : out_(out) {}
-  void Header(const std::string& text) override { Print(text); }
+  void Header(const std::string& text) override { Print(text, /*block=*/true); }
   void StepStarted(const StepInfo& step) override {
     meter_.Reset();
     last_ = absl::InfinitePast();
@@ -186,12 +191,14 @@ class PlainProgress : public ProgressSink {
     Print(absl::StrFormat("[%d/%d] %s (%s): skipped: %s", step.index, step.total, step.title,
                           step.node, why));
   }
-  void Footer(bool ok, const std::string& text) override { Print(text); }
+  void Footer(bool ok, const std::string& text) override { Print(text, /*block=*/true); }
 
  private:
-  void Print(const std::string& text) {
+  // One event is one line, whatever names or error text it holds; a footer may be a
+  // block of lines we laid out.
+  void Print(const std::string& text, bool block = false) {
     absl::MutexLock lock(&mu_);
-    std::fprintf(out_, "%s\n", text.c_str());
+    WriteTerminal(out_, (block ? text : EscapeUntrusted(text)) + "\n");
     std::fflush(out_);
   }
   FILE* out_;

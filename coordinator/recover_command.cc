@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/escape.h"
 #include "common/subprocess.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/coordinator_instance.h"
@@ -42,7 +43,7 @@ std::string NewRunId() {
                       absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), 3)));
 }
 
-void Err(const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); }
+void Err(const std::string& text) { PrintTerminal(stderr, "%s\n", text.c_str()); }
 
 // Everything `plan` and `recover` decide before touching anything.
 struct Prepared {
@@ -61,6 +62,10 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     return kExitUsage;
   }
   p.session = std::move(*session);
+  if (absl::Status s = VerifyAgentIdentities(p.session); !s.ok()) {
+    Err(absl::StrCat("mmresync: refused, nothing was changed: ", s.message()));
+    return kExitRefused;
+  }
   std::optional<std::string> source = flags.source;
   if (flags.resume) {
     std::string path = Journal::PathFor(p.session.config.state_dir, p.session.config.name);
@@ -93,10 +98,10 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   p.roles = *roles;
   Diagnosis diagnosis = Diagnose(p.view);
   if (diagnosis.health == Health::kHealthy && !flags.resume && !flags.force) {
-    std::printf(
-        "%s\nThe pair is healthy: nothing to re-seed. If `mmresync verify` found "
-        "differences, re-seed anyway with --force.\n",
-        RenderStatusTable(p.view, diagnosis).c_str());
+    PrintTerminal(stdout,
+                  "%s\nThe pair is healthy: nothing to re-seed. If `mmresync verify` found "
+                  "differences, re-seed anyway with --force.\n",
+                  RenderStatusTable(p.view, diagnosis).c_str());
     return for_plan ? std::optional<int>() : std::optional<int>(kExitOk);
   }
   PreflightOptions pre;
@@ -234,23 +239,25 @@ int RunPlan(const RecoverFlags& flags) {
   Prepared p;
   if (auto code = Prepare(flags, p, true); code.has_value()) return *code;
   if (p.steps.empty()) return kExitOk;
-  std::printf("Plan for cluster %s: %s\n", p.session.config.name.c_str(), RoleLine(p).c_str());
-  if (auto warning = TakeoverWarning(p)) std::printf("%s\n", warning->c_str());
-  std::printf("Nothing below has run; `mmresync recover` runs exactly these steps.\n\n");
+  PrintTerminal(stdout, "Plan for cluster %s: %s\n", p.session.config.name.c_str(),
+                RoleLine(p).c_str());
+  if (auto warning = TakeoverWarning(p)) PrintTerminal(stdout, "%s\n", warning->c_str());
+  PrintTerminal(stdout, "Nothing below has run; `mmresync recover` runs exactly these steps.\n\n");
   int i = 0;
   for (const Step& step : p.steps) {
     ++i;
-    std::printf("%2d. %-24s on %s%s\n", i, step.title.c_str(), step.node.c_str(),
-                (p.resume_run &&
-                 SkippedOnResume(step, std::set<std::string>(p.resume_run->done_steps.begin(),
-                                                             p.resume_run->done_steps.end())))
-                    ? "   (done: skipped on resume)"
-                    : "");
-    for (const auto& a : step.actions) std::printf("      %s\n", a.c_str());
+    PrintTerminal(stdout, "%2d. %-24s on %s%s\n", i, step.title.c_str(), step.node.c_str(),
+                  (p.resume_run &&
+                   SkippedOnResume(step, std::set<std::string>(p.resume_run->done_steps.begin(),
+                                                               p.resume_run->done_steps.end())))
+                      ? "   (done: skipped on resume)"
+                      : "");
+    // One action is one line, whatever names it holds.
+    for (const auto& a : step.actions) PrintTerminal(stdout, "      %s\n", EscapeUntrusted(a));
   }
-  std::printf(
-      "\nOn failure or Ctrl-C: the source stays writable, the target stays fenced, and "
-      "`mmresync recover --resume` continues.\n");
+  PrintTerminal(stdout,
+                "\nOn failure or Ctrl-C: the source stays writable, the target stays fenced, and "
+                "`mmresync recover --resume` continues.\n");
   return kExitOk;
 }
 
@@ -272,8 +279,8 @@ int RunRecover(const RecoverFlags& flags) {
       timespec ts{0, 200 * 1000 * 1000};
       if (sigtimedwait(&set, nullptr, &ts) <= 0) continue;
       if (!run_started.load()) {
-        std::fprintf(stderr,
-                     "\nmmresync: interrupted before the run started; nothing was changed\n");
+        PrintTerminal(stderr,
+                      "\nmmresync: interrupted before the run started; nothing was changed\n");
         std::_Exit(130);
       }
       interrupted = true;
@@ -300,8 +307,8 @@ int RunRecover(const RecoverFlags& flags) {
       return kExitUsage;
     }
     std::string warning = TakeoverWarning(p).value_or("");
-    std::printf("%s\n%s%sType the target's name (%s) to replace its user data: ",
-                RoleLine(p).c_str(), warning.c_str(), warning.empty() ? "" : "\n", T.c_str());
+    PrintTerminal(stdout, "%s\n%s%sType the target's name (%s) to replace its user data: ",
+                  RoleLine(p).c_str(), warning.c_str(), warning.empty() ? "" : "\n", T.c_str());
     std::fflush(stdout);
     std::string answer;
     std::getline(std::cin, answer);
@@ -429,10 +436,10 @@ int RunRecover(const RecoverFlags& flags) {
     if (std::vector<std::string> nowhere = EventsRunningNowhere(after); !nowhere.empty()) {
       ctx.warnings.push_back(EventsRunningNowhereText(nowhere));
     }
-    if (!flags.json) std::printf("\n%s", RenderStatusTable(after, diagnosis).c_str());
+    if (!flags.json) PrintTerminal(stdout, "\n%s", RenderStatusTable(after, diagnosis).c_str());
     // Last, so that they are what stays on the screen.
     for (const std::string& w : ctx.warnings) {
-      std::fprintf(flags.json ? stderr : stdout, "WARNING: %s\n", w.c_str());
+      PrintTerminal(flags.json ? stderr : stdout, "WARNING: %s\n", w.c_str());
     }
     code = diagnosis.health == Health::kHealthy ? kExitOk : kExitFailed;
   } else {
@@ -447,14 +454,13 @@ int RunRecover(const RecoverFlags& flags) {
     bool ask = outcome.failed_step == "fence-target" || outcome.failed_step == "unfence";
     absl::StatusOr<v1::NodeStatus> target_now =
         ask ? target->GetStatus() : absl::StatusOr<v1::NodeStatus>(v1::NodeStatus());
-    std::fputs(SafeStateReport(p, outcome, backup, target_now).c_str(),
-               flags.json ? stderr : stdout);
+    WriteTerminal(flags.json ? stderr : stdout, SafeStateReport(p, outcome, backup, target_now));
     // Services paused by the hook run against the source, which is writable: resume them.
     if (std::find(outcome.completed.begin(), outcome.completed.end(), "pause-hook") !=
             outcome.completed.end() &&
         !config.resume_hook.empty()) {
       auto r = RunCommand(ShellCommand(config.resume_hook), absl::Minutes(10));
-      std::printf("resume hook: %s\n", r.ok() && r->exit_code == 0 ? "ran" : "FAILED");
+      PrintTerminal(stdout, "resume hook: %s\n", r.ok() && r->exit_code == 0 ? "ran" : "FAILED");
     }
     code = kExitFailed;
   }

@@ -9,6 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/escape.h"
+#include "coordinator/cert_expiry.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/json_text.h"
@@ -146,29 +149,39 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
 int RunStatus(const std::string& config_flag, bool json) {
   auto session = OpenCluster(config_flag);
   if (!session.ok()) {
-    std::fprintf(stderr, "mmresync: %s\n", std::string(session.status().message()).c_str());
+    PrintTerminal(stderr, "mmresync: %s\n", std::string(session.status().message()).c_str());
     return kExitUsage;
+  }
+  if (absl::Status s = VerifyAgentIdentities(*session); !s.ok()) {
+    PrintTerminal(stderr, "mmresync: refused: %s\n", std::string(s.message()));
+    return kExitRefused;
   }
   PairView view = Discover(*session->a, *session->b, session->config.vip);
   Diagnosis diagnosis = Diagnose(view);
+  const std::vector<std::string> expiring = CertificateExpiryWarnings(*session, absl::Now());
   if (json) {
-    std::fputs(RenderStatusJson(session->config.name, view, diagnosis).c_str(), stdout);
+    WriteTerminal(stdout, RenderStatusJson(session->config.name, view, diagnosis));
   } else {
-    std::printf("cluster %s\n\n%s", session->config.name.c_str(),
-                RenderStatusTable(view, diagnosis).c_str());
+    PrintTerminal(stdout, "cluster %s\n\n%s", session->config.name.c_str(),
+                  RenderStatusTable(view, diagnosis).c_str());
     if (std::vector<std::string> nowhere = EventsRunningNowhere(view); !nowhere.empty()) {
-      std::printf("note: %s\n", EventsRunningNowhereText(nowhere).c_str());
+      PrintTerminal(stdout, "note: %s\n", EventsRunningNowhereText(nowhere).c_str());
     }
     if (diagnosis.health == Health::kDegraded) {
       auto roles = ChooseRoles(view, std::nullopt);
       if (roles.ok()) {
-        std::printf("next: mmresync plan   (source would be %s: %s), then mmresync recover\n",
-                    view.nodes[roles->source].entry.name.c_str(), roles->reason.c_str());
+        PrintTerminal(stdout,
+                      "next: mmresync plan   (source would be %s: %s), then mmresync recover\n",
+                      view.nodes[roles->source].entry.name.c_str(), roles->reason.c_str());
       } else {
-        std::printf("next: mmresync plan --source NODE   (%s)\n",
-                    std::string(roles.status().message()).c_str());
+        PrintTerminal(stdout, "next: mmresync plan --source NODE   (%s)\n",
+                      std::string(roles.status().message()).c_str());
       }
     }
+  }
+  // Renewal is the operator's: `mmresync certs issue --force` (or the corporate PKI).
+  for (const std::string& w : expiring) {
+    PrintTerminal(json ? stderr : stdout, "WARNING: %s: renew it\n", w);
   }
   switch (diagnosis.health) {
     case Health::kHealthy:

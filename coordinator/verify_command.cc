@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/escape.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/diagnosis.h"
 #include "coordinator/exit_codes.h"
@@ -88,8 +89,12 @@ std::vector<std::string> CompareChecksums(const std::string& name_a, const v1::C
 int RunVerify(const std::string& config_flag, bool json) {
   auto session = OpenCluster(config_flag);
   if (!session.ok()) {
-    std::fprintf(stderr, "mmresync: %s\n", std::string(session.status().message()).c_str());
+    PrintTerminal(stderr, "mmresync: %s\n", std::string(session.status().message()).c_str());
     return kExitUsage;
+  }
+  if (absl::Status s = VerifyAgentIdentities(*session); !s.ok()) {
+    PrintTerminal(stderr, "mmresync: refused: %s\n", std::string(s.message()));
+    return kExitRefused;
   }
   AgentClient& a = *session->a;
   AgentClient& b = *session->b;
@@ -99,7 +104,7 @@ int RunVerify(const std::string& config_flag, bool json) {
   // differences that persist over several caught-up passes are reported.
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
     if (absl::Status s = WaitCaughtUp(a, b); !s.ok()) {
-      std::fprintf(stderr, "mmresync verify: %s\n", std::string(s.message()).c_str());
+      PrintTerminal(stderr, "mmresync verify: %s\n", std::string(s.message()).c_str());
       return absl::IsDeadlineExceeded(s) ? kExitFailed : kExitUsage;
     }
     absl::StatusOr<v1::ChecksumReply> sa, sb;
@@ -107,8 +112,8 @@ int RunVerify(const std::string& config_flag, bool json) {
     sa = a.TableChecksums();
     other.join();
     if (!sa.ok() || !sb.ok()) {
-      std::fprintf(stderr, "mmresync verify: %s\n",
-                   std::string((!sa.ok() ? sa.status() : sb.status()).message()).c_str());
+      PrintTerminal(stderr, "mmresync verify: %s\n",
+                    std::string((!sa.ok() ? sa.status() : sb.status()).message()).c_str());
       return kExitUsage;
     }
     tables = std::max(sa->tables_size(), sb->tables_size());
@@ -120,15 +125,16 @@ int RunVerify(const std::string& config_flag, bool json) {
     for (size_t i = 0; i < mismatches.size(); ++i) {
       absl::StrAppend(&list, i ? "," : "", JsonQuote(mismatches[i]));
     }
-    std::printf("{\"tables\":%zu,\"equal\":%s,\"mismatches\":[%s]}\n", tables,
-                mismatches.empty() ? "true" : "false", list.c_str());
+    PrintTerminal(stdout, "{\"tables\":%zu,\"equal\":%s,\"mismatches\":[%s]}\n", tables,
+                  mismatches.empty() ? "true" : "false", list.c_str());
   } else if (mismatches.empty()) {
-    std::printf("verify: %zu table(s) equal on %s and %s (checksum and row count)\n", tables,
-                a.node().name.c_str(), b.node().name.c_str());
+    PrintTerminal(stdout, "verify: %zu table(s) equal on %s and %s (checksum and row count)\n",
+                  tables, a.node().name.c_str(), b.node().name.c_str());
   } else {
-    std::printf("verify: %zu of %zu table(s) differ:\n", mismatches.size(), tables);
-    for (const auto& m : mismatches) std::printf("  %s\n", m.c_str());
-    std::printf("next: mmresync recover --force --source NODE  (the node whose data is right)\n");
+    PrintTerminal(stdout, "verify: %zu of %zu table(s) differ:\n", mismatches.size(), tables);
+    for (const auto& m : mismatches) PrintTerminal(stdout, "  %s\n", m.c_str());
+    PrintTerminal(stdout,
+                  "next: mmresync recover --force --source NODE  (the node whose data is right)\n");
   }
   return mismatches.empty() ? kExitOk : kExitFailed;
 }

@@ -135,6 +135,8 @@ absl::Status AgentProcess::WriteConfig() {
       o.transfer_stall_seconds == 0
           ? std::string()
           : absl::StrCat("transfer_stall_seconds = ", o.transfer_stall_seconds),
+      o.tls_reload_seconds == 0 ? std::string()
+                                : absl::StrCat("tls_reload_seconds = ", o.tls_reload_seconds),
       "",
       "[tls]",
       absl::StrCat("ca = ", TomlString(o.tls.ca)),

@@ -45,9 +45,9 @@ absl::StatusOr<TestCerts> TestCerts::Create(const std::string& dir,
                                             const std::vector<std::string>& agent_names) {
   RETURN_IF_ERROR(MakeDirs(dir, 0700));
   TestCerts certs(dir);
-  RETURN_IF_ERROR(Annotate(CreateCa(certs.ca_cert(), certs.ca_key(), "mmresync test CA", 30),
+  RETURN_IF_ERROR(Annotate(CreateCa(certs.ca_cert(), certs.ca_key(), "mmresync test CA", 3650),
                            "test CA in " + dir));
-  RETURN_IF_ERROR(IssueCoordinator(dir, dir + "/coordinator", 0, 30));
+  RETURN_IF_ERROR(IssueCoordinator(dir, dir + "/coordinator", 0, 365));
   for (const std::string& name : agent_names) RETURN_IF_ERROR(IssueAgent(dir, name));
   return certs;
 }

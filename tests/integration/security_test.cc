@@ -352,6 +352,28 @@ TEST_F(SecurityTest, DumpStreamNeedsThePeerAgentAndItsToken) {
   EXPECT_TRUE(Release(*control, "sec-tok").ok());
 }
 
+// A transfer token dies with its run's lease: released before the peer used it, it
+// opens nothing (and the same run taking the lease again does not revive it).
+TEST_F(SecurityTest, TransferTokenDiesWithTheLease) {
+  auto control = StubTo(kDb1);
+  ASSERT_TRUE(Lease(*control, "sec-dead").ok());
+  const std::string token(64, 'd');
+  v1::AuthorizeTransferRequest auth;
+  auth.set_run_id("sec-dead");
+  auth.set_token(token);
+  auth.set_peer_node("db2");
+  v1::ActionReply reply;
+  grpc::Status authorised = control->AuthorizeTransfer(ContextWithDeadline().get(), auth, &reply);
+  ASSERT_TRUE(authorised.ok()) << Describe(authorised);
+  ASSERT_TRUE(Release(*control, "sec-dead").ok());
+  ASSERT_TRUE(Lease(*control, "sec-dead").ok());
+  int chunks = 0;
+  grpc::Status fetch = FetchDump(kDb1, certs().Agent("db2"), token, "sec-dead", &chunks);
+  EXPECT_EQ(fetch.error_code(), grpc::StatusCode::PERMISSION_DENIED) << Describe(fetch);
+  EXPECT_EQ(chunks, 0);
+  EXPECT_TRUE(Release(*control, "sec-dead").ok());
+}
+
 TEST_F(SecurityTest, HostileFieldValuesAreRejected) {
   auto stub = StubTo(kDb1);
   const std::string run = "sec-hostile";

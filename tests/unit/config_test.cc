@@ -503,6 +503,22 @@ TEST(AgentConfigTest, AppliesDefaults) {
   EXPECT_EQ(cfg->keepalived.vip, "");
   EXPECT_EQ(cfg->peer.mariadb_host, "db2.example.com");
   EXPECT_EQ(cfg->peer.mariadb_port, 3306u);
+  EXPECT_EQ(cfg->tls_reload_seconds, 60u);
+}
+
+TEST(AgentConfigTest, TlsReloadSecondsIsBounded) {
+  const std::string base(kMinimalAgent);
+  const std::string at = "state_dir = \"state\"\n";
+  auto with = [&](const std::string& line) {
+    std::string text = base;
+    text.replace(text.find(at), at.size(), at + line + "\n");
+    return ParseAgentConfig(text, "/etc/x/agent.toml");
+  };
+  auto five = with("tls_reload_seconds = 5");
+  ASSERT_TRUE(five.ok()) << five.status();
+  EXPECT_EQ(five->tls_reload_seconds, 5u);
+  EXPECT_FALSE(with("tls_reload_seconds = 0").ok());
+  EXPECT_FALSE(with("tls_reload_seconds = 3601").ok());
 }
 
 // [peer] is required: an old agent.toml without it does not start (the agent could not

@@ -288,5 +288,37 @@ TEST_F(TransferTokensTest, ExpiredTokensArePurgedOnAuthorize) {
   EXPECT_TRUE(tokens_.Consume(other, "db2", "run-a").ok());
 }
 
+// A token dies with its run's lease: released, expired or taken by another run.
+TEST(TransferTokensLeaseTest, TokenDiesWithItsRunsLease) {
+  ManualClock clock;
+  LeaseTable leases(clock.Fn());
+  TransferTokens tokens(clock.Fn(),
+                        [&](const std::string& run_id) { return leases.HeldByRun(run_id); });
+  const std::string token(64, 'a');
+  const std::string other(64, 'b');
+  ASSERT_TRUE(leases.Acquire("run-a", "test", kAlice, absl::Seconds(30)).ok());
+  tokens.Authorize(token, "db2", "run-a", absl::Minutes(10));
+  tokens.Authorize(other, "db2", "run-a", absl::Minutes(10));
+  EXPECT_TRUE(tokens.Consume(token, "db2", "run-a").ok());
+
+  clock.Advance(absl::Seconds(31));  // the lease expired, the token has minutes left
+  absl::Status s = tokens.Consume(other, "db2", "run-a");
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_THAT(Msg(s), HasSubstr("lease"));
+  // Gone for good: the same run taking the lease again does not revive it.
+  ASSERT_TRUE(leases.Acquire("run-a", "test", kAlice, absl::Seconds(30)).ok());
+  EXPECT_FALSE(tokens.Consume(other, "db2", "run-a").ok());
+}
+
+TEST(TransferTokensLeaseTest, DropRunForgetsOnlyThatRun) {
+  TransferTokens tokens;
+  const std::string a(64, 'a'), b(64, 'b');
+  tokens.Authorize(a, "db2", "run-a", absl::Minutes(10));
+  tokens.Authorize(b, "db2", "run-b", absl::Minutes(10));
+  tokens.DropRun("run-a");
+  EXPECT_FALSE(tokens.Consume(a, "db2", "run-a").ok());
+  EXPECT_TRUE(tokens.Consume(b, "db2", "run-b").ok());
+}
+
 }  // namespace
 }  // namespace mmresync::agent

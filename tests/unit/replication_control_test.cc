@@ -88,12 +88,37 @@ TEST(ChangeMasterTest, ExecutesStopThenChangeWithEscapedPassword) {
   FakeDbSession session(&script);
   ASSERT_TRUE(ChangeMaster(session, Good()).ok());
   EXPECT_THAT(script.escaped(), ElementsAre(kSecret));
-  EXPECT_THAT(script.statements(),
-              ElementsAre("STOP SLAVE",
-                          "CHANGE MASTER TO MASTER_HOST='10.0.0.1', MASTER_PORT=3306, "
-                          "MASTER_USER='repl', MASTER_PASSWORD='s3cr\\'et\\\\pw\\\"', "
-                          "MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1234, "
-                          "MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=5"));
+  EXPECT_THAT(
+      script.statements(),
+      ElementsAre("STOP SLAVE", "SET SESSION sql_log_off = 1", "SET SESSION log_slow_query = 0",
+                  "CHANGE MASTER TO MASTER_HOST='10.0.0.1', MASTER_PORT=3306, "
+                  "MASTER_USER='repl', MASTER_PASSWORD='s3cr\\'et\\\\pw\\\"', "
+                  "MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1234, "
+                  "MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=5",
+                  "SET SESSION log_slow_query = DEFAULT", "SET SESSION sql_log_off = DEFAULT"));
+}
+
+// The password never reaches a server that would write it to its general log.
+TEST(ChangeMasterTest, NoChangeWhenTheGeneralLogCannotBeSwitchedOff) {
+  FakeDbScript script;
+  script.Fail("SET SESSION sql_log_off = 1", absl::PermissionDeniedError("ERROR 1227"));
+  FakeDbSession session(&script);
+  absl::Status s = ChangeMaster(session, Good());
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("general log"));
+  EXPECT_TRUE(script.StatementsStartingWith("CHANGE MASTER").empty());
+}
+
+// Servers before 10.11 call the slow log switch slow_query_log.
+TEST(ChangeMasterTest, OlderSlowLogVariableIsUsed) {
+  FakeDbScript script;
+  script.Fail("SET SESSION log_slow_query = 0", absl::InvalidArgumentError("ERROR 1193"));
+  FakeDbSession session(&script);
+  ASSERT_TRUE(ChangeMaster(session, Good()).ok());
+  EXPECT_LT(script.IndexOf("SET SESSION slow_query_log = 0"),
+            script.IndexOfPrefix("CHANGE MASTER"));
+  EXPECT_GT(script.IndexOf("SET SESSION slow_query_log = DEFAULT"),
+            script.IndexOfPrefix("CHANGE MASTER"));
 }
 
 TEST(ChangeMasterTest, StopFailureStopsBeforeChange) {

@@ -158,6 +158,7 @@ class TlsTest : public ::testing::Test {
     IssueOptions foreign = Issue("other_ca", "foreign", kCoordinatorUri);
     foreign.dns_names = {"localhost"};
     foreign.ip_addresses = {"127.0.0.1"};
+    foreign.any_profile_for_tests = true;  // it also serves, in one case
     ASSERT_TRUE(IssueCertificate(foreign).ok());
 
     IssueOptions expired = Issue("ca", "expired", kCoordinatorUri);
@@ -343,10 +344,10 @@ TEST_F(TlsTest, CreateCaRefusesToReplaceKey) {
 TEST_F(TlsTest, IssueRejectsBadInput) {
   IssueOptions bad_uri = Issue("ca", "x", "urn:mmresync:admin");
   EXPECT_EQ(IssueCertificate(bad_uri).code(), absl::StatusCode::kInvalidArgument);
-  IssueOptions bad_dns = Issue("ca", "x", kCoordinatorUri);
+  IssueOptions bad_dns = Issue("ca", "x", absl::StrCat(kAgentUriPrefix, "x"));
   bad_dns.dns_names = {"bad,name"};
   EXPECT_EQ(IssueCertificate(bad_dns).code(), absl::StatusCode::kInvalidArgument);
-  IssueOptions bad_ip = Issue("ca", "x", kCoordinatorUri);
+  IssueOptions bad_ip = Issue("ca", "x", absl::StrCat(kAgentUriPrefix, "x"));
   bad_ip.ip_addresses = {"300.1.1.1"};
   EXPECT_EQ(IssueCertificate(bad_ip).code(), absl::StatusCode::kInvalidArgument);
   IssueOptions wrong_ca_key = Issue("ca", "x", kCoordinatorUri);
