@@ -72,6 +72,11 @@ int main(int argc, char** argv) {
 
   CLI::App* verify = app.add_subcommand("verify", "compare the data of both nodes table by table");
   verify->add_flag("--json", json, "machine-readable output");
+  int verify_timeout = 120;
+  verify
+      ->add_option("--timeout", verify_timeout,
+                   "seconds to wait for each node to apply the other's position (default 120)")
+      ->check(CLI::Range(1, 86400));
 
   CLI::App* certs = app.add_subcommand("certs", "make a cluster CA and certificates");
   certs->require_subcommand(1);
@@ -111,7 +116,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     return RunRecover(flags);
   }
-  if (*verify) return RunVerify(config, json);
+  if (*verify) return RunVerify(config, json, absl::Seconds(verify_timeout));
   if (*init) return RunCertsInit(dir, days);
   if (*issue) return RunCertsIssue(dir, role, name, sans, out, days);
   return kExitUsage;

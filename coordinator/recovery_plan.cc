@@ -16,6 +16,7 @@
 #include "common/random_id.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
+#include "coordinator/replication_error.h"
 #include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
@@ -167,11 +168,7 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Dura
                             r.exec_master_log_pos()));
       return absl::OkStatus();
     }
-    if (r.sql_running() == "No" && r.last_sql_errno() != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(client.node().name, ": replication SQL thread stopped: error ",
-                       r.last_sql_errno(), ": ", r.last_sql_error()));
-    }
+    if (auto stopped = StoppedReplicationError(client.node().name, r)) return *stopped;
     last = absl::StrCat("IO ", r.io_running(), ", SQL ", r.sql_running(),
                         r.last_io_errno() ? absl::StrCat(" (IO error ", r.last_io_errno(), ": ",
                                                          r.last_io_error(), ")")
