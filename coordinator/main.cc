@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   mmresync::log::SetProgramName("mmresync");
   CLI::App app{"mmresync: repair a broken MariaDB master-master pair"};
   app.require_subcommand(1);
+  // `--config FILE` also after the subcommand, as the printed resume commands put it.
+  app.fallthrough();
   std::string config;
   app.add_option("--config", config,
                  "cluster file (default $MMRESYNC_CONFIG, else /etc/mmresync/cluster.toml)");
@@ -49,7 +51,13 @@ int main(int argc, char** argv) {
                                          "restore replication both ways");
   recover->add_option("--source", source, "the node whose data wins (default: the VIP holder)");
   recover->add_flag("--yes", flags.yes, "do not ask for confirmation");
-  recover->add_flag("--resume", flags.resume, "continue the last interrupted run from the journal");
+  recover->add_flag("--resume", flags.resume,
+                    "continue the last interrupted run from the journal, with its options");
+  recover
+      ->add_option("--abandon", flags.abandon,
+                   "give up the journal's unfinished run RUN so that a new run may start; "
+                   "nothing is undone (the target stays fenced)")
+      ->excludes("--resume");
   recover->add_flag("--json", flags.json, "progress as JSON lines");
   recover->add_flag("--skip-backup", flags.options.skip_backup,
                     "do not back up the target's data before replacing it");
@@ -103,9 +111,17 @@ int main(int argc, char** argv) {
   }
   if (!source.empty()) flags.source = source;
   flags.config = config;
+  for (const char* name :
+       {"--method", "--skip-backup", "--discard-target-writes", "--backup", "--workers"}) {
+    CLI::App* given_in = *recover ? recover : plan;
+    if (given_in->get_option_no_throw(name) != nullptr && given_in->count(name) > 0) {
+      flags.given.insert(name);
+    }
+  }
 
   if (*status) return RunStatus(config, json);
   if (*plan) return RunPlan(flags);
+  if (*recover && !flags.abandon.empty()) return RunAbandon(flags);
   if (*recover) {
     // Before any thread (gRPC's included) exists, so the signals reach only the thread
     // RunRecover dedicates to them.

@@ -9,9 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "coordinator/cluster_session.h"
+#include "coordinator/coordinator_instance.h"
 #include "coordinator/exit_codes.h"
+#include "coordinator/journal.h"
 #include "coordinator/json_text.h"
+#include "coordinator/run_state.h"
 #include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
@@ -118,7 +122,7 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
 }
 
 std::string RenderStatusJson(const std::string& cluster, const PairView& view,
-                             const Diagnosis& diagnosis) {
+                             const Diagnosis& diagnosis, const std::string& run_json) {
   const char* health = diagnosis.health == Health::kHealthy    ? "healthy"
                        : diagnosis.health == Health::kDegraded ? "degraded"
                                                                : "error";
@@ -140,7 +144,7 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
   return absl::StrCat("{\"cluster\":", JsonQuote(cluster), ",\"health\":\"", health,
                       "\",\"summary\":", JsonQuote(diagnosis.summary), ",\"problems\":[",
                       absl::StrJoin(problems, ","), "],\"nodes\":[", absl::StrJoin(nodes, ","),
-                      "]}\n");
+                      "],\"run\":", run_json, "}\n");
 }
 
 int RunStatus(const std::string& config_flag, bool json) {
@@ -151,15 +155,26 @@ int RunStatus(const std::string& config_flag, bool json) {
   }
   PairView view = Discover(*session->a, *session->b, session->config.vip);
   Diagnosis diagnosis = Diagnose(view);
+  auto last = ReadLastRun(Journal::PathFor(session->config.state_dir, session->config.name));
+  RunActivity run =
+      FindRunActivity(last.ok() ? *last : std::nullopt, view, absl::Now(),
+                      [](const v1::CoordinatorInstance& holder) {
+                        return HolderProvablyGone(holder, ThisInstance(), RealProcessProbe());
+                      });
   if (json) {
-    std::fputs(RenderStatusJson(session->config.name, view, diagnosis).c_str(), stdout);
+    std::fputs(
+        RenderStatusJson(session->config.name, view, diagnosis, RunActivityJson(run, config_flag))
+            .c_str(),
+        stdout);
   } else {
     std::printf("cluster %s\n\n%s", session->config.name.c_str(),
                 RenderStatusTable(view, diagnosis).c_str());
     if (std::vector<std::string> nowhere = EventsRunningNowhere(view); !nowhere.empty()) {
       std::printf("note: %s\n", EventsRunningNowhereText(nowhere).c_str());
     }
-    if (diagnosis.health == Health::kDegraded) {
+    if (!last.ok()) std::printf("journal: %s\n", std::string(last.status().message()).c_str());
+    std::fputs(RunActivityText(run, config_flag).c_str(), stdout);
+    if (diagnosis.health == Health::kDegraded && run.kind == RunActivity::Kind::kNone) {
       auto roles = ChooseRoles(view, std::nullopt);
       if (roles.ok()) {
         std::printf("next: mmresync plan   (source would be %s: %s), then mmresync recover\n",
