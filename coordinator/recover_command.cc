@@ -476,6 +476,9 @@ int RunRecover(const RecoverFlags& flags) {
     // What unfence restores (fence-target records the value it sees only without this,
     // for runs journaled before original settings were).
     ctx.records["target_read_only"] = original->target_read_only() ? "1" : "0";
+    ctx.records["target_keepalived"] = !original->target_keepalived_managed()  ? "unmanaged"
+                                       : original->target_keepalived_running() ? "running"
+                                                                               : "stopped";
     if (!p.inherited_backup.empty()) ctx.records["backup_path"] = p.inherited_backup;
     if (!original->carried_from_run().empty()) {
       carried_notes.push_back(

@@ -568,7 +568,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        "unfence target",
        T.name,
        {absl::StrCat(T.name, ": SET GLOBAL read_only = <as before>"),
-        absl::StrCat(T.name, ": start keepalived"), vip_check},
+        absl::StrCat(T.name, ": start keepalived (unless it was stopped before the run)"),
+        vip_check},
        true,
        [](RunContext& ctx) -> absl::Status {
          const std::string& S = ctx.source->node().name;
@@ -576,6 +577,13 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          bool was_read_only = ctx.records["target_read_only"] == "1";
          ASSIGN_OR_RETURN(std::string ro, ctx.target->SetReadOnly(ctx.run_id, was_read_only));
          ctx.Note(ro);
+         if (ctx.records["target_keepalived"] == "stopped") {
+           // As before the run (recorded with its start): someone had stopped it there,
+           // and starting it could hand the target the VIP.
+           ctx.Note(
+               absl::StrCat(ro, "; keepalived left stopped on ", T, ", as it was before the run"));
+           return absl::OkStatus();
+         }
          absl::StatusOr<std::string> started = ctx.target->Keepalived(ctx.run_id, true);
          if (!started.ok()) {
            return absl::FailedPreconditionError(absl::StrCat(

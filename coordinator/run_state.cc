@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "coordinator/json_text.h"
@@ -196,7 +197,10 @@ v1::OriginalSettings ReadOriginalSettings(const PairView& view, int source, int 
     const v1::NodeStatus& t = *view.nodes[target].status;
     o.set_target_read_only(t.read_only());
     o.set_target_keepalived_managed(t.keepalived().managed());
-    o.set_target_keepalived_running(t.keepalived().running());
+    // A state the agent could not read counts as running: the end of the run starts it,
+    // as it always did; only a keepalived known to be stopped is left stopped.
+    o.set_target_keepalived_running(t.keepalived().running() ||
+                                    absl::StartsWith(t.keepalived().detail(), "status unknown"));
     o.set_target_replicates_from(from(target));
   }
   if (view.nodes[source].reachable()) {

@@ -570,6 +570,60 @@ TEST_F(RunsTest, VerifyFailsAtOnceWhenAReplicationThreadStoppedWithAnError) {
   EXPECT_EQ(equal.exit_code, 0) << equal.Describe();
 }
 
+// The run restores what it changed to what it was before: keepalived stopped on the
+// target before the run (by someone, for a reason) is not started at the end.
+TEST_F(RunsTest, KeepalivedStoppedOnTheTargetBeforeTheRunIsLeftStopped) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 910007));
+  ASSERT_EQ(unlink(cluster().keepalived_marker(kDb2).c_str()), 0);
+  auto restart = absl::MakeCleanup(
+      [] { EXPECT_TRUE(WriteFileAtomically(cluster().keepalived_marker(kDb2), "", 0600).ok()); });
+  CliResult recover = Cli({"recover", "--source", "db1", "--yes"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
+  EXPECT_TRUE(absl::StrContains(recover.out, "keepalived left stopped on db2, as it was before"))
+      << recover.Describe();
+  EXPECT_FALSE(cluster().keepalived_running(kDb2));
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+}
+
+// A replica thread that stops with an error fails the phase at once, with the server's
+// error, instead of waiting out the replica wait (120 s): here db1 is given db2's
+// server_id while the import is held, so phase 1's IO thread stops at once (equal
+// server ids). Once that is undone, --resume completes the run.
+TEST_F(RunsTest, PhaseOneFailsAtOnceWhenTheReplicaStopsWithAnError) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 910008));
+  const std::string gate = cluster().base_dir() + "/gate-server-id";
+  ASSERT_OK(HoldCommand(kDb2, "client", gate));
+  auto release = absl::MakeCleanup([&] { ReleaseCommands(kDb2); });
+  auto server_id = absl::MakeCleanup([] { (void)pair().Exec(kDb1, "SET GLOBAL server_id = 1"); });
+  auto cli = CliProcess::Start(
+      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  ASSERT_OK(cli.status());
+  ASSERT_OK(WaitUntil([&] { return access((gate + ".waiting").c_str(), F_OK) == 0; }, kTimeout,
+                      absl::Milliseconds(50), "the import to start"));
+  ASSERT_OK(pair().Exec(kDb1, "SET GLOBAL server_id = 2"));
+  ASSERT_OK(WriteFileAtomically(gate + ".go", "", 0600));
+  const absl::Time released = absl::Now();
+  auto failed = (*cli)->Wait(absl::Seconds(300));
+  ASSERT_OK(failed.status());
+  const absl::Duration took = absl::Now() - released;
+  EXPECT_EQ(failed->exit_code, 1) << failed->Describe();
+  EXPECT_TRUE(absl::StrContains(failed->output(), "recover failed at step phase1"))
+      << failed->Describe();
+  EXPECT_TRUE(absl::StrContains(failed->output(), "db2: replication IO thread stopped with error "))
+      << failed->Describe();
+  EXPECT_LT(took, absl::Seconds(60)) << failed->Describe();
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
+
+  std::move(server_id).Invoke();
+  std::move(release).Invoke();
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 910008"), "from master");
+}
+
 // Passwords never in a child's argv: read from /proc/<pid>/cmdline of the agents'
 // mariadb-dump and mariadb children while they run (each held at its start), not from
 // the agent's own command line.
