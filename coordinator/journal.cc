@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -83,7 +84,7 @@ absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
       }
       run->failed = false;
       run->interrupted = false;
-      run->nothing_changed = false;
+      run->no_data_changed = false;
       run->current_step.clear();
       run->coordinator = e.coordinator();
       ++run->attempts;
@@ -107,7 +108,11 @@ absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
     } else if (e.event() == "run-failed" || e.event() == "run-interrupted") {
       run->failed = true;
       run->interrupted = e.event() == "run-interrupted";
-      run->nothing_changed = e.nothing_changed() && run->done_steps.empty();
+      // Only for a run none of whose attempts finished a step past the pause hook (a
+      // resumed run re-runs the fence first, whatever it did before).
+      run->no_data_changed = e.no_data_changed() &&
+                             std::all_of(run->done_steps.begin(), run->done_steps.end(),
+                                         [](const std::string& id) { return id == "pause-hook"; });
       run->current_step.clear();
       if (!e.step().empty()) run->failed_step = e.step();
       run->failure = e.detail();

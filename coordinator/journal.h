@@ -63,12 +63,12 @@ struct RunRecord {
   std::string failed_step;   // from the last run-failed/run-interrupted/step-failed
   std::string failure;       // its detail
 
-  bool nothing_changed = false;  // the last attempt failed before changing anything
+  bool no_data_changed = false;  // it stopped at or before the fence (see the proto)
 
   // Neither done nor abandoned: `--resume` continues it.
   bool unfinished() const { return !finished && !abandoned; }
-  // Unfinished and it changed something: a new run must not start over it.
-  bool blocks_new_run() const { return unfinished() && !(failed && nothing_changed); }
+  // Unfinished and it got past the fence: a new run must not start over it.
+  bool blocks_new_run() const { return unfinished() && !(failed && no_data_changed); }
   // The step the run stands at, for people: the current, else the failed one.
   std::string at_step() const { return !current_step.empty() ? current_step : failed_step; }
 };

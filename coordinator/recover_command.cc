@@ -196,12 +196,14 @@ std::string KeepalivedWord(const v1::KeepalivedState& ka) {
                                                            : "stopped";
 }
 
-// Whether the run stopped before it changed anything on either node (a new run may then
-// start over it): no step done and the fence not begun.
-bool NothingChanged(const ExecutionOutcome& outcome) {
-  if (!outcome.completed.empty()) return false;  // a step (the pause hook included) ran
+// Whether the run stopped at or before the fence, before any step that changes data or
+// replication (a new run may then start over it, with this run's original settings).
+bool NoDataChanged(const ExecutionOutcome& outcome) {
+  for (const std::string& id : outcome.completed) {
+    if (id != "pause-hook") return false;
+  }
   return outcome.failed_step == "journal" || outcome.failed_step == "pause-hook" ||
-         (outcome.failed_step == "fence-target" && outcome.interrupted);
+         outcome.failed_step == "fence-target";
 }
 
 // Where each node stands after a failure at `failed`, and what to run next.
@@ -210,7 +212,8 @@ bool NothingChanged(const ExecutionOutcome& outcome) {
 std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
                             const std::string& backup,
                             const absl::StatusOr<v1::NodeStatus>& target_now,
-                            const std::string& resume) {
+                            const std::string& resume, const std::string& run_id,
+                            const std::string& abandon) {
   const std::string& S = p.view.nodes[p.roles.source].entry.name;
   const std::string& T = p.view.nodes[p.roles.target].entry.name;
   std::set<std::string> done(outcome.completed.begin(), outcome.completed.end());
@@ -240,6 +243,8 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
                       "'s keepalived nopreempt (with state BACKUP) or a lower priority, then "
                       "restart keepalived on ",
                       T, ". Check with: mmresync status\n");
+      absl::StrAppend(&out, "The journal keeps run ", run_id,
+                      " unfinished; once the VIP is settled, close it with: ", abandon, "\n");
     } else {
       absl::StrAppend(&out, "Next: fix keepalived on ", T, ", then run: ", resume,
                       " (it re-runs only the fence and "
@@ -426,9 +431,12 @@ int RunRecover(const RecoverFlags& flags) {
   std::optional<v1::OriginalSettings> original;
   if (p.resume_run) {
     original = p.resume_run->original;
-  } else if (p.last_run && p.last_run->abandoned && p.last_run->original &&
-             p.last_run->target == T) {
-    original = p.last_run->original;  // the abandoned run left the target fenced
+  } else if (p.last_run && p.last_run->original && p.last_run->target == T &&
+             (p.last_run->abandoned ||
+              (p.last_run->unfinished() && p.last_run->failed && p.last_run->no_data_changed))) {
+    // An abandoned run left the target fenced; one that failed at the fence may have
+    // half done it: what the target shows now is their doing.
+    original = p.last_run->original;
     original->set_carried_from_run(p.last_run->run_id);
   } else {
     original = ReadOriginalSettings(p.view, p.roles.source, p.roles.target);
@@ -481,10 +489,11 @@ int RunRecover(const RecoverFlags& flags) {
                                                                                : "stopped";
     if (!p.inherited_backup.empty()) ctx.records["backup_path"] = p.inherited_backup;
     if (!original->carried_from_run().empty()) {
-      carried_notes.push_back(
-          absl::StrCat("run ", original->carried_from_run(), " was abandoned with ", T,
-                       " fenced; its settings from before it are restored at the end: ",
-                       DescribeOriginal(*original)));
+      carried_notes.push_back(absl::StrCat(
+          "run ", original->carried_from_run(),
+          p.last_run->abandoned ? absl::StrCat(" was abandoned with ", T, " fenced")
+                                : absl::StrCat(" stopped at the fence of ", T),
+          "; its settings from before it are restored at the end: ", DescribeOriginal(*original)));
     }
   }
   sink->Header(absl::StrCat("mmresync recover  cluster ", config.name, "  run ", run_id,
@@ -563,7 +572,7 @@ int RunRecover(const RecoverFlags& flags) {
     end.set_event(by_operator ? "run-interrupted" : "run-failed");
     end.set_step(outcome.failed_step);
     end.set_detail(std::string(outcome.status.message()));
-    end.set_nothing_changed(NothingChanged(outcome));
+    end.set_no_data_changed(NoDataChanged(outcome));
     absl::Status end_journaled =
         outcome.failed_step == "journal" ? absl::OkStatus() : journal.Append(end);
     if (by_operator) {
@@ -582,7 +591,9 @@ int RunRecover(const RecoverFlags& flags) {
     bool ask = outcome.failed_step == "fence-target" || outcome.failed_step == "unfence";
     absl::StatusOr<v1::NodeStatus> target_now =
         ask ? target->GetStatus() : absl::StatusOr<v1::NodeStatus>(v1::NodeStatus());
-    std::fputs(SafeStateReport(p, outcome, backup, target_now, ResumeCommand(flags.config)).c_str(),
+    std::fputs(SafeStateReport(p, outcome, backup, target_now, ResumeCommand(flags.config), run_id,
+                               AbandonCommand(flags.config, run_id))
+                   .c_str(),
                flags.json ? stderr : stdout);
     if (by_operator) {
       // What each node shows now, read after the stop.

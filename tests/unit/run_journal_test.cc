@@ -102,21 +102,31 @@ TEST_F(RunJournalTest, AnAbandonedRunIsNeitherResumedNorBlocking) {
   EXPECT_FALSE(r.blocks_new_run());
 }
 
-TEST_F(RunJournalTest, ARunThatChangedNothingDoesNotBlockANewOne) {
+// A run that stopped at the fence (keepalived would not stop, the VIP would not leave)
+// changed no data and no replication: a new run may start over it.
+TEST_F(RunJournalTest, ARunThatStoppedAtTheFenceDoesNotBlockANewOne) {
   Append("r1", Start(false, "auto"));
-  v1::JournalEntry failed = Event("run-failed", "pause-hook");
-  failed.set_nothing_changed(true);
+  Append("r1", Event("step-start", "fence-target"));
+  Append("r1", Event("step-failed", "fence-target"));
+  v1::JournalEntry failed = Event("run-failed", "fence-target");
+  failed.set_no_data_changed(true);
   Append("r1", failed);
   RunRecord r = Last();
   EXPECT_TRUE(r.unfinished());  // --resume may still continue it
   EXPECT_FALSE(r.blocks_new_run());
+  ASSERT_TRUE(r.original.has_value());  // what a new run takes as the settings before
 }
 
-TEST_F(RunJournalTest, NothingChangedIsIgnoredOnceAStepWasDone) {
+// A resumed run re-runs the fence first: failing there again says nothing about what
+// its earlier attempts did.
+TEST_F(RunJournalTest, AResumedRunFailingAtTheFenceStillBlocks) {
   Append("r1", Start(false, "auto"));
   Append("r1", Event("step-done", "fence-target"));
-  v1::JournalEntry failed = Event("run-failed", "stop-replication");
-  failed.set_nothing_changed(true);
+  Append("r1", Event("step-done", "stop-replication"));
+  Append("r1", Event("run-failed", "stream-import"));
+  Append("r1", Start(true, "auto"));
+  v1::JournalEntry failed = Event("run-failed", "fence-target");
+  failed.set_no_data_changed(true);
   Append("r1", failed);
   EXPECT_TRUE(Last().blocks_new_run());
 }
