@@ -2,6 +2,7 @@
 // agents and the real `mmresync` CLI. One RecoveryCluster is shared by the cases; each
 // starts from a healthy pair and leaves it healthy.
 //
+// - After kill -9 of the coordinator, the same refusal; --resume takes the run over.
 // - Ctrl-C mid-run is reported as "interrupted by the operator" (exit 130) with each
 //   node's state and the resume command; `status` shows the run in progress and then
 //   the interrupted one; a plain `recover` is refused (exit 3) naming the run, its step,
@@ -408,6 +409,59 @@ TEST_F(RunsTest, AfterCtrlCAPlainRecoverIsRefusedAndThePrintedResumeCommandCompl
   EXPECT_TRUE(cluster().keepalived_running(kDb2));
   CliResult after = Cli({"status", "--json"});
   EXPECT_TRUE(Json(after.out).fields().at("run").has_null_value()) << after.out;
+}
+
+// The same after kill -9 of the coordinator: its lease is still live on the agents, but
+// its process is provably gone (same host, pid dead), so the run is reported unfinished
+// (not in progress) with the resume command, which then takes the run over.
+TEST_F(RunsTest, AfterKill9APlainRecoverIsRefusedAndResumeTakesTheRunOver) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 910009));
+  const std::string gate = cluster().base_dir() + "/gate-kill9";
+  ASSERT_OK(HoldCommand(kDb2, "client", gate));
+  auto release = absl::MakeCleanup([&] { ReleaseCommands(kDb2); });
+  const size_t agent_log_before = ReadFile(cluster().agent(kDb2).log_path()).size();
+  auto cli = CliProcess::Start(
+      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  ASSERT_OK(cli.status());
+  ASSERT_OK(WaitUntil(
+      [&] {
+        v1::JournalEntry last = LastRecord(cluster().journal_path());
+        return access((gate + ".waiting").c_str(), F_OK) == 0 && last.event() == "step-start" &&
+               last.step() == "stream-import";
+      },
+      kTimeout, absl::Milliseconds(50), "the run to stand in stream-import"));
+  const std::string run_id = LastRecord(cluster().journal_path()).run_id();
+  (*cli)->Signal(SIGKILL);
+  ASSERT_OK((*cli)->Wait(absl::Seconds(60)).status());
+  ASSERT_OK(WriteFileAtomically(gate + ".go", "", 0600));
+  ASSERT_OK(WaitUntil(
+      [&] {
+        const std::string log = ReadFile(cluster().agent(kDb2).log_path());
+        return log.size() > agent_log_before &&
+               absl::StrContains(log.substr(agent_log_before), "WARN db2: import");
+      },
+      kTimeout, absl::Milliseconds(50), "db2's agent to end the orphaned import"));
+  std::move(release).Invoke();
+
+  CliResult refused = Cli({"recover", "--source", "db1", "--yes"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.Describe();
+  EXPECT_TRUE(absl::StrContains(
+      refused.err, absl::StrCat("run ", run_id, " is unfinished at step stream-import")))
+      << refused.Describe();
+  EXPECT_TRUE(absl::StrContains(refused.err,
+                                "mmresync recover --resume --config " + cluster().config_path()))
+      << refused.Describe();
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  CliResult status = Cli({"status"});
+  EXPECT_TRUE(absl::StrContains(status.out, absl::StrCat("run: ", run_id, " UNFINISHED")))
+      << status.Describe();
+
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_TRUE(absl::StrContains(resumed.err, "took over run " + run_id)) << resumed.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
 }
 
 // --resume continues with the recorded options: a change is refused (exit 2) naming it,
