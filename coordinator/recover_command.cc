@@ -27,6 +27,7 @@
 #include "coordinator/executor.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
+#include "coordinator/run_inheritance.h"
 #include "coordinator/run_options.h"
 #include "coordinator/run_state.h"
 #include "coordinator/status_command.h"
@@ -54,9 +55,8 @@ struct Prepared {
   std::optional<RunRecord> resume_run;
   std::optional<RunRecord> last_run;  // the journal's last run, whatever its state
   RecoverOptions options;             // the run's: recorded ones on --resume
-  // A new run after an abandoned one on the same target: the abandoned run's backup,
-  // which stays the target's backup (no new one is taken of what that run left).
-  std::string inherited_backup;
+  // What a new run takes over from an abandoned run, or one stopped at its fence.
+  Inheritance inherited;
   std::vector<Step> steps;
 };
 
@@ -124,13 +124,10 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     return absl::IsInvalidArgument(roles.status()) ? kExitUsage : kExitRefused;
   }
   p.roles = *roles;
-  if (!flags.resume && p.last_run && p.last_run->abandoned &&
-      p.last_run->target == p.view.nodes[p.roles.target].entry.name &&
-      p.last_run->records.count("backup_path")) {
-    // The abandoned run backed the target up before it changed its data: that backup is
-    // the target's data from before; a new one would only copy what the run left.
-    p.inherited_backup = p.last_run->records.at("backup_path");
-    p.options.skip_backup = true;
+  if (!flags.resume) {
+    p.inherited = InheritFromLastRun(p.last_run, p.view.nodes[p.roles.target].entry.name);
+    // The abandoned run's backup holds the target's data from before: no backup step.
+    if (!p.inherited.backup_path.empty()) p.options.skip_backup = true;
   }
   Diagnosis diagnosis = Diagnose(p.view);
   if (diagnosis.health == Health::kHealthy && !flags.resume && !flags.force) {
@@ -141,7 +138,8 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     return for_plan ? std::optional<int>() : std::optional<int>(kExitOk);
   }
   PreflightOptions pre;
-  pre.skip_backup = p.options.skip_backup;
+  // An inherited backup is a backup: what --discard-target-writes requires.
+  pre.skip_backup = p.options.skip_backup && p.inherited.backup_path.empty();
   pre.discard_target_writes = p.options.discard_target_writes;
   pre.resume = flags.resume;
   pre.park_backup = p.options.backup == "park";
@@ -295,11 +293,11 @@ int RunPlan(const RecoverFlags& flags) {
   if (p.steps.empty()) return kExitOk;
   std::printf("Plan for cluster %s: %s\n", p.session.config.name.c_str(), RoleLine(p).c_str());
   if (auto warning = TakeoverWarning(p)) std::printf("%s\n", warning->c_str());
-  if (!p.inherited_backup.empty()) {
+  if (!p.inherited.backup_path.empty()) {
     std::printf(
         "No backup step: the backup of the abandoned run %s keeps the target's data "
         "from before it: %s\n",
-        p.last_run->run_id.c_str(), p.inherited_backup.c_str());
+        p.inherited.from_run.c_str(), p.inherited.backup_path.c_str());
   }
   std::printf("Nothing below has run; `mmresync recover` runs exactly these steps.\n\n");
   int i = 0;
@@ -431,13 +429,9 @@ int RunRecover(const RecoverFlags& flags) {
   std::optional<v1::OriginalSettings> original;
   if (p.resume_run) {
     original = p.resume_run->original;
-  } else if (p.last_run && p.last_run->original && p.last_run->target == T &&
-             (p.last_run->abandoned ||
-              (p.last_run->unfinished() && p.last_run->failed && p.last_run->no_data_changed))) {
-    // An abandoned run left the target fenced; one that failed at the fence may have
-    // half done it: what the target shows now is their doing.
-    original = p.last_run->original;
-    original->set_carried_from_run(p.last_run->run_id);
+  } else if (p.inherited.original.has_value()) {
+    // What the target shows now is the abandoned (or half-fenced) run's doing.
+    original = p.inherited.original;
   } else {
     original = ReadOriginalSettings(p.view, p.roles.source, p.roles.target);
   }
@@ -447,9 +441,9 @@ int RunRecover(const RecoverFlags& flags) {
   start.set_target(T);
   start.set_detail(p.resume_run ? "resume" : "new");
   if (!p.resume_run) {
-    if (!p.inherited_backup.empty()) {
-      (*start.mutable_records())["backup_path"] = p.inherited_backup;
-      (*start.mutable_records())["backup_inherited_from"] = p.last_run->run_id;
+    if (!p.inherited.backup_path.empty()) {
+      (*start.mutable_records())["backup_path"] = p.inherited.backup_path;
+      (*start.mutable_records())["backup_inherited_from"] = p.inherited.from_run;
     }
     *start.mutable_options() = ToRecord(p.options);
     if (original) *start.mutable_original() = *original;
@@ -471,10 +465,10 @@ int RunRecover(const RecoverFlags& flags) {
   ctx.interrupted = &interrupted;
   std::set<std::string> done;
   std::vector<std::string> carried_notes;
-  if (!p.inherited_backup.empty()) {
+  if (!p.inherited.backup_path.empty()) {
     carried_notes.push_back(absl::StrCat("no new backup of ", T,
-                                         ": the backup of the abandoned run ", p.last_run->run_id,
-                                         " keeps its data from before: ", p.inherited_backup));
+                                         ": the backup of the abandoned run ", p.inherited.from_run,
+                                         " keeps its data from before: ", p.inherited.backup_path));
   }
   if (p.resume_run) {
     ctx.records = p.resume_run->records;
@@ -487,11 +481,11 @@ int RunRecover(const RecoverFlags& flags) {
     ctx.records["target_keepalived"] = !original->target_keepalived_managed()  ? "unmanaged"
                                        : original->target_keepalived_running() ? "running"
                                                                                : "stopped";
-    if (!p.inherited_backup.empty()) ctx.records["backup_path"] = p.inherited_backup;
+    if (!p.inherited.backup_path.empty()) ctx.records["backup_path"] = p.inherited.backup_path;
     if (!original->carried_from_run().empty()) {
       carried_notes.push_back(absl::StrCat(
           "run ", original->carried_from_run(),
-          p.last_run->abandoned ? absl::StrCat(" was abandoned with ", T, " fenced")
+          p.inherited.abandoned ? absl::StrCat(" was abandoned with ", T, " fenced")
                                 : absl::StrCat(" stopped at the fence of ", T),
           "; its settings from before it are restored at the end: ", DescribeOriginal(*original)));
     }
