@@ -4,8 +4,12 @@
 // restores the target's settings from before the abandoned run.
 
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/coordinator_instance.h"
@@ -57,6 +61,21 @@ int RunAbandon(const RecoverFlags& flags) {
                      "Stop its coordinator (Ctrl-C) or wait for it, then abandon it."));
     return kExitRefused;
   }
+  // A coordinator killed mid-run leaves its lease on the agents until it expires; its
+  // process is provably gone (else the run would be in progress above). Once the journal
+  // says abandoned, the lease is taken over and let go: the next run need not wait for
+  // it, and anything the agents still do for the run (an orphaned import) ends with it.
+  std::vector<std::pair<AgentClient*, std::string>> stale;
+  for (AgentClient* c : {session->a.get(), session->b.get()}) {
+    auto now = c->GetStatus(/*brief=*/true);
+    if (!now.ok() || now->lease_holder() != run.run_id) continue;
+    auto from = TakeOverFrom(*now, run.run_id, ThisInstance(), RealProcessProbe());
+    if (!from.ok()) {
+      Err(absl::StrCat("mmresync: refused, nothing was changed: ", from.status().message()));
+      return kExitRefused;
+    }
+    stale.emplace_back(c, *from);
+  }
   Journal journal(path, config.name, run.run_id);
   v1::JournalEntry entry;
   entry.set_event("run-abandoned");
@@ -70,11 +89,20 @@ int RunAbandon(const RecoverFlags& flags) {
     Err(absl::StrCat("mmresync: run ", run.run_id, " was NOT abandoned: ", s.message()));
     return kExitFailed;
   }
+  std::vector<std::string> released;
+  for (const auto& [c, from] : stale) {
+    auto taken = c->AcquireLease(run.run_id, "mmresync --abandon", 10, from);
+    if (taken.ok() && c->ReleaseLease(run.run_id).ok()) released.push_back(c->node().name);
+  }
   std::string out =
       absl::StrCat("run ", run.run_id, " abandoned",
                    run.at_step().empty() ? "" : absl::StrCat(" at step ", run.at_step()),
                    ". Nothing on the nodes was undone or changed:\n");
   for (int i = 0; i < 2; ++i) absl::StrAppend(&out, "  ", NodeStateLine(view, i), "\n");
+  if (!released.empty()) {
+    absl::StrAppend(&out, "Its lease, left by its vanished coordinator, was released on ",
+                    absl::StrJoin(released, " and "), ".\n");
+  }
   absl::StrAppend(
       &out, "The target ", run.target,
       " stays fenced with the data the run left (it may be partly imported; ",

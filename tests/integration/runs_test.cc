@@ -464,6 +464,49 @@ TEST_F(RunsTest, AfterKill9APlainRecoverIsRefusedAndResumeTakesTheRunOver) {
   EXPECT_TRUE(cluster().keepalived_running(kDb2));
 }
 
+// Abandoning a killed coordinator's run also lets go of the lease it left on the agents
+// (its process is provably gone), so the next run starts at once instead of being
+// refused until the lease expires; the target stays fenced until that run unfences it.
+TEST_F(RunsTest, AbandoningAKilledCoordinatorsRunReleasesItsLeaseForTheNextRun) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 910010));
+  const std::string gate = cluster().base_dir() + "/gate-kill9-abandon";
+  ASSERT_OK(HoldCommand(kDb2, "client", gate));
+  auto release = absl::MakeCleanup([&] { ReleaseCommands(kDb2); });
+  auto cli = CliProcess::Start(
+      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  ASSERT_OK(cli.status());
+  ASSERT_OK(WaitUntil(
+      [&] {
+        v1::JournalEntry last = LastRecord(cluster().journal_path());
+        return access((gate + ".waiting").c_str(), F_OK) == 0 && last.step() == "stream-import";
+      },
+      kTimeout, absl::Milliseconds(50), "the run to stand in stream-import"));
+  const std::string run_id = LastRecord(cluster().journal_path()).run_id();
+  (*cli)->Signal(SIGKILL);
+  ASSERT_OK((*cli)->Wait(absl::Seconds(60)).status());
+
+  CliResult abandoned = Cli({"recover", "--abandon", run_id});
+  ASSERT_EQ(abandoned.exit_code, 0) << abandoned.Describe();
+  EXPECT_TRUE(absl::StrContains(abandoned.out, "was released on db1 and db2"))
+      << abandoned.Describe();
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  EXPECT_FALSE(cluster().keepalived_running(kDb2));
+  CliResult status = Cli({"status", "--json"});
+  const google::protobuf::Struct parsed = Json(status.out);
+  for (const auto& node : parsed.fields().at("nodes").list_value().values()) {
+    EXPECT_EQ(node.struct_value().fields().at("lease_holder").string_value(), "") << status.out;
+  }
+  ASSERT_OK(WriteFileAtomically(gate + ".go", "", 0600));
+  std::move(release).Invoke();
+
+  CliResult next = Cli({"recover", "--source", "db1", "--yes"});
+  ASSERT_EQ(next.exit_code, 0) << next.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 910010"), "from master");
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+}
+
 // --resume continues with the recorded options: a change is refused (exit 2) naming it,
 // and the run goes on with the method it was started with.
 TEST_F(RunsTest, ResumeRefusesOptionChangesAndUsesTheRecordedOptions) {
