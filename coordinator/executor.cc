@@ -19,7 +19,8 @@ ExecutionOutcome ExecutePlan(std::vector<Step>& steps, RunContext& ctx, Journal&
       continue;
     }
     if (ctx.interrupted != nullptr && ctx.interrupted->load()) {
-      outcome.status = absl::CancelledError("interrupted (Ctrl-C)");
+      outcome.status = absl::CancelledError("interrupted by the operator (Ctrl-C)");
+      outcome.interrupted = true;
       outcome.failed_step = step.id;
       break;
     }
@@ -28,8 +29,13 @@ ExecutionOutcome ExecutePlan(std::vector<Step>& steps, RunContext& ctx, Journal&
     start.set_step(step.id);
     start.set_node(step.node);
     if (absl::Status s = journal.Append(start); !s.ok()) {
-      outcome.status = s;
+      outcome.status =
+          absl::DataLossError(absl::StrCat(step.node, ": step ", step.id,
+                                           " not started: the journal could not record "
+                                           "its start (",
+                                           s.message(), ")"));
       outcome.failed_step = step.id;
+      outcome.journal_failed = true;
       break;
     }
     ctx.sink->StepStarted(ctx.current);
@@ -49,13 +55,26 @@ ExecutionOutcome ExecutePlan(std::vector<Step>& steps, RunContext& ctx, Journal&
                                : std::string(status.message()));
     for (const auto& [k, v] : ctx.records) (*end.mutable_records())[k] = v;
     absl::Status journaled = journal.Append(end);
-    if (!journaled.ok()) log::Error(journaled.message());
 
     ctx.sink->StepFinished(ctx.current, status.ok(),
                            status.ok() ? "ok" : std::string(status.message()), took);
     if (!status.ok()) {
       outcome.status = status;
       outcome.failed_step = step.id;
+      if (!journaled.ok()) log::Error(journaled.message());
+      break;
+    }
+    if (!journaled.ok()) {
+      // The journal is the commit point: a step that is not recorded done did not
+      // happen as far as a resume knows, so no later step may build on it.
+      outcome.status = absl::DataLossError(absl::StrCat(
+          step.node, ": step ", step.id, " finished, but the journal could not record it (",
+          journaled.message(), "); the run stops here and --resume runs the step again"));
+      outcome.failed_step = step.id;
+      outcome.journal_failed = true;
+      if (!outcome.completed.empty() && outcome.completed.back() == step.id) {
+        outcome.completed.pop_back();
+      }
       break;
     }
     if (outcome.completed.empty() || outcome.completed.back() != step.id) {

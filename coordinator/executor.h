@@ -18,6 +18,8 @@ struct ExecutionOutcome {
   absl::Status status;
   std::string failed_step;  // id; empty when all succeeded
   std::vector<std::string> completed;
+  bool interrupted = false;     // stopped at a step boundary because of Ctrl-C
+  bool journal_failed = false;  // stopped because a journal record could not be written
 };
 
 // `done` holds the ids the journal shows finished (for --resume); those are skipped

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,26 @@
 #include "common/status_macros.h"
 
 namespace mmresync::coordinator {
+namespace {
+
+constexpr char kTimeFormat[] = "%Y-%m-%dT%H:%M:%E3SZ";
+
+absl::Time ParseRecordTime(const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", text, absl::UTCTimeZone(), &t, &err)) {
+    return absl::InfinitePast();
+  }
+  return t;
+}
+
+}  // namespace
+
+Journal::Journal(std::string path, std::string cluster, std::string run_id, AppendFn append)
+    : path_(std::move(path)),
+      cluster_(std::move(cluster)),
+      run_id_(std::move(run_id)),
+      append_(append ? std::move(append) : AppendFn(AppendLineDurably)) {}
 
 std::string Journal::PathFor(const std::string& state_dir, const std::string& cluster) {
   return absl::StrCat(state_dir, "/journal/", cluster, ".jsonl");
@@ -18,15 +39,17 @@ std::string Journal::PathFor(const std::string& state_dir, const std::string& cl
 absl::Status Journal::Append(v1::JournalEntry entry) {
   entry.set_run_id(run_id_);
   entry.set_cluster(cluster_);
-  entry.set_time(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()));
+  entry.set_time(absl::FormatTime(kTimeFormat, absl::Now(), absl::UTCTimeZone()));
   std::string line;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   auto s = google::protobuf::util::MessageToJsonString(entry, &line, options);
   if (!s.ok()) return absl::InternalError(absl::StrCat("journal: ", s.ToString()));
   size_t slash = path_.rfind('/');
-  if (slash != std::string::npos) RETURN_IF_ERROR(MakeDirs(path_.substr(0, slash), 0700));
-  return Annotate(AppendLineDurably(path_, line), "journal");
+  if (slash != std::string::npos) {
+    RETURN_IF_ERROR(Annotate(MakeDirs(path_.substr(0, slash), 0700), "journal"));
+  }
+  return Annotate(append_(path_, line), absl::StrCat("journal ", path_));
 }
 
 absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
@@ -44,27 +67,57 @@ absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
     if (!google::protobuf::util::JsonStringToMessage(line, &e, options).ok()) {
       return absl::DataLossError(absl::StrCat(path, ":", line_no, ": unreadable journal line"));
     }
+    absl::Time when = ParseRecordTime(e.time());
     if (e.event() == "run-start") {
       // `recover --resume` starts the same run again. What its earlier attempts finished
-      // stays done: the executor does not journal the steps it skips as done.
-      if (run.has_value() && run->run_id == e.run_id()) {
-        run->failed = false;
-        continue;
+      // stays done, and its options and original settings stay those of its first start.
+      if (!run.has_value() || run->run_id != e.run_id()) {
+        run = RunRecord{};
+        run->run_id = e.run_id();
+        run->source = e.source();
+        run->target = e.target();
+        run->started = when;
+        if (e.has_options()) run->options = e.options();
+        if (e.has_original()) run->original = e.original();
+        run->plan.assign(e.plan().begin(), e.plan().end());
+        for (const auto& [k, v] : e.records()) run->records[k] = v;
       }
-      run = RunRecord{};
-      run->run_id = e.run_id();
-      run->source = e.source();
-      run->target = e.target();
+      run->failed = false;
+      run->interrupted = false;
+      run->no_data_changed = false;
+      run->current_step.clear();
+      run->coordinator = e.coordinator();
+      ++run->attempts;
+      run->last_record = when;
       continue;
     }
     if (!run.has_value() || e.run_id() != run->run_id) continue;
-    if (e.event() == "step-done") {
+    run->last_record = when;
+    if (e.event() == "step-start") {
+      run->current_step = e.step();
+    } else if (e.event() == "step-done") {
       run->done_steps.push_back(e.step());
+      run->current_step.clear();
       for (const auto& [k, v] : e.records()) run->records[k] = v;
+    } else if (e.event() == "step-failed") {
+      run->current_step.clear();
+      run->failed_step = e.step();
+      run->failure = e.detail();
     } else if (e.event() == "run-done") {
       run->finished = true;
-    } else if (e.event() == "run-failed") {
+    } else if (e.event() == "run-failed" || e.event() == "run-interrupted") {
       run->failed = true;
+      run->interrupted = e.event() == "run-interrupted";
+      // Only for a run none of whose attempts finished a step past the pause hook (a
+      // resumed run re-runs the fence first, whatever it did before).
+      run->no_data_changed = e.no_data_changed() &&
+                             std::all_of(run->done_steps.begin(), run->done_steps.end(),
+                                         [](const std::string& id) { return id == "pause-hook"; });
+      run->current_step.clear();
+      if (!e.step().empty()) run->failed_step = e.step();
+      run->failure = e.detail();
+    } else if (e.event() == "run-abandoned") {
+      run->abandoned = true;
     }
   }
   return run;

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   mmresync::log::SetProgramName("mmresync");
   CLI::App app{"mmresync: repair a broken MariaDB master-master pair"};
   app.require_subcommand(1);
+  // `--config FILE` also after the subcommand, as the printed resume commands put it.
+  app.fallthrough();
   std::string config;
   app.add_option("--config", config,
                  "cluster file (default $MMRESYNC_CONFIG, else /etc/mmresync/cluster.toml)");
@@ -59,7 +61,13 @@ int main(int argc, char** argv) {
                                          "restore replication both ways");
   recover->add_option("--source", source, "the node whose data wins (default: the VIP holder)");
   recover->add_flag("--yes", flags.yes, "do not ask for confirmation");
-  recover->add_flag("--resume", flags.resume, "continue the last interrupted run from the journal");
+  recover->add_flag("--resume", flags.resume,
+                    "continue the last interrupted run from the journal, with its options");
+  recover
+      ->add_option("--abandon", flags.abandon,
+                   "give up the journal's unfinished run RUN so that a new run may start; "
+                   "nothing is undone (the target stays fenced)")
+      ->excludes("--resume");
   recover->add_flag("--json", flags.json, "progress as JSON lines");
   recover->add_flag("--skip-backup", flags.options.skip_backup,
                     "do not back up the target's data before replacing it");
@@ -88,6 +96,11 @@ int main(int argc, char** argv) {
 
   CLI::App* verify = app.add_subcommand("verify", "compare the data of both nodes table by table");
   verify->add_flag("--json", json, "machine-readable output");
+  int verify_timeout = 120;
+  verify
+      ->add_option("--timeout", verify_timeout,
+                   "seconds to wait for each node to apply the other's position (default 120)")
+      ->check(CLI::Range(1, 86400));
 
   CLI::App* certs = app.add_subcommand("certs", "make a cluster CA and certificates");
   certs->require_subcommand(1);
@@ -117,9 +130,21 @@ int main(int argc, char** argv) {
   }
   if (!source.empty()) flags.source = source;
   flags.config = config;
+  for (const char* name :
+       {"--method", "--skip-backup", "--discard-target-writes", "--backup", "--workers"}) {
+    CLI::App* given_in = *recover ? recover : plan;
+    if (given_in->get_option_no_throw(name) != nullptr && given_in->count(name) > 0) {
+      flags.given.insert(name);
+    }
+  }
+  {
+    CLI::App* given_in = *recover ? recover : plan;
+    flags.options.compression_given = given_in->count("--compression") > 0;
+  }
 
   if (*status) return RunStatus(config, json);
   if (*plan) return RunPlan(flags);
+  if (*recover && !flags.abandon.empty()) return RunAbandon(flags);
   if (*recover) {
     // Before any thread (gRPC's included) exists, so the signals reach only the thread
     // RunRecover dedicates to them.
@@ -130,7 +155,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     return RunRecover(flags);
   }
-  if (*verify) return RunVerify(config, json);
+  if (*verify) return RunVerify(config, json, absl::Seconds(verify_timeout));
   if (*init) return RunCertsInit(dir, ca_days);
   if (*issue) return RunCertsIssue(dir, role, name, sans, out, days, force);
   return kExitUsage;

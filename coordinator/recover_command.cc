@@ -28,6 +28,9 @@
 #include "coordinator/executor.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
+#include "coordinator/run_inheritance.h"
+#include "coordinator/run_options.h"
+#include "coordinator/run_state.h"
 #include "coordinator/status_command.h"
 #include "coordinator/vrrp_prediction.h"
 
@@ -51,8 +54,16 @@ struct Prepared {
   PairView view;
   Roles roles;
   std::optional<RunRecord> resume_run;
+  std::optional<RunRecord> last_run;  // the journal's last run, whatever its state
+  RecoverOptions options;             // the run's: recorded ones on --resume
+  // What a new run takes over from an abandoned run, or one stopped at its fence.
+  Inheritance inherited;
   std::vector<Step> steps;
 };
+
+bool HolderGone(const v1::CoordinatorInstance& holder) {
+  return HolderProvablyGone(holder, ThisInstance(), RealProcessProbe());
+}
 
 // Returns an exit code on refusal/error, or nullopt to go on.
 std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan) {
@@ -67,17 +78,31 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     return kExitRefused;
   }
   std::optional<std::string> source = flags.source;
+  p.options = flags.options;
+  std::string path = Journal::PathFor(p.session.config.state_dir, p.session.config.name);
+  auto last = ReadLastRun(path);
+  if (!last.ok()) {
+    Err(absl::StrCat("mmresync: ", last.status().message()));
+    return kExitUsage;
+  }
+  p.last_run = *last;
   if (flags.resume) {
-    std::string path = Journal::PathFor(p.session.config.state_dir, p.session.config.name);
-    auto last = ReadLastRun(path);
-    if (!last.ok()) {
-      Err(absl::StrCat("mmresync: ", last.status().message()));
+    if (!last->has_value() || !(*last)->unfinished()) {
+      Err(absl::StrCat("mmresync: nothing to resume: the journal ", path, " has no unfinished run",
+                       last->has_value() && (*last)->abandoned
+                           ? absl::StrCat(" (run ", (*last)->run_id, " was abandoned)")
+                           : "",
+                       ". Start a new one with: mmresync recover"));
       return kExitUsage;
     }
-    if (!last->has_value() || (*last)->finished) {
-      Err(absl::StrCat("mmresync: nothing to resume: the journal ", path,
-                       " has no unfinished run. Start a new one with: mmresync recover"));
-      return kExitUsage;
+    if ((*last)->options.has_value()) {
+      if (absl::Status s =
+              CheckResumeOptions((*last)->run_id, *(*last)->options, flags.options, flags.given);
+          !s.ok()) {
+        Err(absl::StrCat("mmresync: ", s.message()));
+        return kExitUsage;
+      }
+      p.options = WithRecorded(flags.options, *(*last)->options);
     }
     if (source.has_value() && *source != (*last)->source) {
       Err(absl::StrCat("mmresync: --source ", *source,
@@ -90,12 +115,25 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   }
 
   p.view = Discover(*p.session.a, *p.session.b, p.session.config.vip);
+  if (!flags.resume) {
+    // One run at a time per pair: never a new run over an unfinished one.
+    RunActivity activity = FindRunActivity(p.last_run, p.view, absl::Now(), HolderGone);
+    if (activity.kind != RunActivity::Kind::kNone) {
+      Err(UnfinishedRunRefusal(activity, p.view, flags.config));
+      return kExitRefused;
+    }
+  }
   auto roles = ChooseRoles(p.view, source);
   if (!roles.ok()) {
     Err(absl::StrCat("mmresync: refused: ", roles.status().message()));
     return absl::IsInvalidArgument(roles.status()) ? kExitUsage : kExitRefused;
   }
   p.roles = *roles;
+  if (!flags.resume) {
+    p.inherited = InheritFromLastRun(p.last_run, p.view.nodes[p.roles.target].entry.name);
+    // The abandoned run's backup holds the target's data from before: no backup step.
+    if (!p.inherited.backup_path.empty()) p.options.skip_backup = true;
+  }
   Diagnosis diagnosis = Diagnose(p.view);
   if (diagnosis.health == Health::kHealthy && !flags.resume && !flags.force) {
     PrintTerminal(stdout,
@@ -105,10 +143,11 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     return for_plan ? std::optional<int>() : std::optional<int>(kExitOk);
   }
   PreflightOptions pre;
-  pre.skip_backup = flags.options.skip_backup;
-  pre.discard_target_writes = flags.options.discard_target_writes;
+  // An inherited backup is a backup: what --discard-target-writes requires.
+  pre.skip_backup = p.options.skip_backup && p.inherited.backup_path.empty();
+  pre.discard_target_writes = p.options.discard_target_writes;
   pre.resume = flags.resume;
-  pre.park_backup = flags.options.backup == "park";
+  pre.park_backup = p.options.backup == "park";
   std::vector<std::string> refusals = PreflightRefusals(p.view, p.roles, pre);
   if (!refusals.empty()) {
     std::string text = "mmresync: refused, nothing was changed:\n";
@@ -116,7 +155,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     Err(text);
     return kExitRefused;
   }
-  auto method = ChooseMethod(flags.options.method, *p.view.nodes[p.roles.source].status,
+  auto method = ChooseMethod(p.options.method, *p.view.nodes[p.roles.source].status,
                              *p.view.nodes[p.roles.target].status);
   if (!method.ok()) {
     Err(absl::StrCat("mmresync: ", absl::IsInvalidArgument(method.status()) ? "" : "refused: ",
@@ -129,7 +168,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   in.config = &p.session.config;
   in.view = p.view;
   in.roles = p.roles;
-  in.options = flags.options;
+  in.options = p.options;
   in.options.vip_wait = absl::Seconds(p.session.config.vip_wait_seconds);
   p.steps = BuildRecoveryPlan(in);
   return std::nullopt;
@@ -160,12 +199,24 @@ std::string KeepalivedWord(const v1::KeepalivedState& ka) {
                                                            : "stopped";
 }
 
+// Whether the run stopped at or before the fence, before any step that changes data or
+// replication (a new run may then start over it, with this run's original settings).
+bool NoDataChanged(const ExecutionOutcome& outcome) {
+  for (const std::string& id : outcome.completed) {
+    if (id != "pause-hook") return false;
+  }
+  return outcome.failed_step == "journal" || outcome.failed_step == "pause-hook" ||
+         outcome.failed_step == "fence-target";
+}
+
 // Where each node stands after a failure at `failed`, and what to run next.
 // `target_now` is the target's status read after the failure: when the fence itself
 // failed, the target is not (or only partly) fenced, and that is reported from it.
 std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
                             const std::string& backup,
-                            const absl::StatusOr<v1::NodeStatus>& target_now) {
+                            const absl::StatusOr<v1::NodeStatus>& target_now,
+                            const std::string& resume, const std::string& run_id,
+                            const std::string& abandon) {
   const std::string& S = p.view.nodes[p.roles.source].entry.name;
   const std::string& T = p.view.nodes[p.roles.target].entry.name;
   std::set<std::string> done(outcome.completed.begin(), outcome.completed.end());
@@ -195,9 +246,11 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
                       "'s keepalived nopreempt (with state BACKUP) or a lower priority, then "
                       "restart keepalived on ",
                       T, ". Check with: mmresync status\n");
+      absl::StrAppend(&out, "The journal keeps run ", run_id,
+                      " unfinished; once the VIP is settled, close it with: ", abandon, "\n");
     } else {
-      absl::StrAppend(&out, "Next: fix keepalived on ", T,
-                      ", then run: mmresync recover --resume (it re-runs only the fence and "
+      absl::StrAppend(&out, "Next: fix keepalived on ", T, ", then run: ", resume,
+                      " (it re-runs only the fence and "
                       "the unfence; nothing is copied again)\n");
     }
     return out;
@@ -213,7 +266,7 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
       absl::StrAppend(&out, "its state is unknown (", target_now.status().message(),
                       "); no data was changed.\n");
     }
-    absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover --resume\n");
+    absl::StrAppend(&out, "Next: fix the cause above, then run: ", resume, "\n");
     return out;
   }
   absl::StrAppend(&out, "  ", S, " (source): writable and serving; ",
@@ -229,7 +282,11 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
   absl::StrAppend(&out, ".\n");
   if (!backup.empty())
     absl::StrAppend(&out, "  backup of ", T, "'s data: ", backup, " (on ", T, ")\n");
-  absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover --resume\n");
+  absl::StrAppend(&out,
+                  outcome.interrupted || absl::IsCancelled(outcome.status)
+                      ? "Next: resume with: "
+                      : "Next: fix the cause above, then run: ",
+                  resume, "\n");
   return out;
 }
 
@@ -242,6 +299,12 @@ int RunPlan(const RecoverFlags& flags) {
   PrintTerminal(stdout, "Plan for cluster %s: %s\n", p.session.config.name.c_str(),
                 RoleLine(p).c_str());
   if (auto warning = TakeoverWarning(p)) PrintTerminal(stdout, "%s\n", warning->c_str());
+  if (!p.inherited.backup_path.empty()) {
+    PrintTerminal(stdout,
+                  "No backup step: the backup of the abandoned run %s keeps the target's data "
+                  "from before it: %s\n",
+                  p.inherited.from_run.c_str(), p.inherited.backup_path.c_str());
+  }
   PrintTerminal(stdout, "Nothing below has run; `mmresync recover` runs exactly these steps.\n\n");
   int i = 0;
   for (const Step& step : p.steps) {
@@ -367,11 +430,33 @@ int RunRecover(const RecoverFlags& flags) {
                                        : tty      ? MakeTtyProgress(stdout)
                                                   : MakePlainProgress(stdout);
   Journal journal(Journal::PathFor(config.state_dir, config.name), config.name, run_id);
+  // The settings the run changes and restores at the end: read before its first step,
+  // journaled with its start, and taken from there on every resume (by then the target is
+  // fenced, and what it shows is the run's doing).
+  std::optional<v1::OriginalSettings> original;
+  if (p.resume_run) {
+    original = p.resume_run->original;
+  } else if (p.inherited.original.has_value()) {
+    // What the target shows now is the abandoned (or half-fenced) run's doing.
+    original = p.inherited.original;
+  } else {
+    original = ReadOriginalSettings(p.view, p.roles.source, p.roles.target);
+  }
   v1::JournalEntry start;
   start.set_event("run-start");
   start.set_source(source->node().name);
   start.set_target(T);
   start.set_detail(p.resume_run ? "resume" : "new");
+  if (!p.resume_run) {
+    if (!p.inherited.backup_path.empty()) {
+      (*start.mutable_records())["backup_path"] = p.inherited.backup_path;
+      (*start.mutable_records())["backup_inherited_from"] = p.inherited.from_run;
+    }
+    *start.mutable_options() = ToRecord(p.options);
+    if (original) *start.mutable_original() = *original;
+    for (const Step& step : p.steps) start.add_plan(step.id);
+  }
+  *start.mutable_coordinator() = ThisInstance();
   absl::Status journaled = journal.Append(start);
 
   RunContext ctx;
@@ -381,25 +466,51 @@ int RunRecover(const RecoverFlags& flags) {
   ctx.target = target;
   ctx.view = p.view;
   ctx.roles = p.roles;
-  ctx.options = flags.options;
+  ctx.options = p.options;
   ctx.options.vip_wait = absl::Seconds(config.vip_wait_seconds);
   ctx.sink = sink.get();
   ctx.interrupted = &interrupted;
   std::set<std::string> done;
+  std::vector<std::string> carried_notes;
+  if (!p.inherited.backup_path.empty()) {
+    carried_notes.push_back(absl::StrCat("no new backup of ", T,
+                                         ": the backup of the abandoned run ", p.inherited.from_run,
+                                         " keeps its data from before: ", p.inherited.backup_path));
+  }
   if (p.resume_run) {
     ctx.records = p.resume_run->records;
     done.insert(p.resume_run->done_steps.begin(), p.resume_run->done_steps.end());
   }
+  if (original) {
+    // What unfence restores (fence-target records the value it sees only without this,
+    // for runs journaled before original settings were).
+    ctx.records["target_read_only"] = original->target_read_only() ? "1" : "0";
+    ctx.records["target_keepalived"] = !original->target_keepalived_managed()  ? "unmanaged"
+                                       : original->target_keepalived_running() ? "running"
+                                                                               : "stopped";
+    if (!p.inherited.backup_path.empty()) ctx.records["backup_path"] = p.inherited.backup_path;
+    if (!original->carried_from_run().empty()) {
+      carried_notes.push_back(absl::StrCat(
+          "run ", original->carried_from_run(),
+          p.inherited.abandoned ? absl::StrCat(" was abandoned with ", T, " fenced")
+                                : absl::StrCat(" stopped at the fence of ", T),
+          "; its settings from before it are restored at the end: ", DescribeOriginal(*original)));
+    }
+  }
   sink->Header(absl::StrCat("mmresync recover  cluster ", config.name, "  run ", run_id,
                             p.resume_run ? " (resumed)" : ""));
   sink->Header(RoleLine(p));
+  for (const std::string& note : carried_notes) sink->Header(note);
   if (auto warning = TakeoverWarning(p)) sink->Header(*warning);
 
   ExecutionOutcome outcome;
   absl::Time began = absl::Now();
   if (!journaled.ok()) {
-    outcome.status = journaled;
+    outcome.status = absl::DataLossError(
+        absl::StrCat("coordinator: the run was not started: the journal could not record it (",
+                     journaled.message(), ")"));
     outcome.failed_step = "journal";
+    outcome.journal_failed = true;
   } else {
     outcome = ExecutePlan(p.steps, ctx, journal, done);
   }
@@ -420,7 +531,20 @@ int RunRecover(const RecoverFlags& flags) {
     v1::JournalEntry end;
     end.set_event("run-done");
     end.set_detail(diagnosis.summary);
-    (void)journal.Append(end);
+    if (absl::Status s = journal.Append(end); !s.ok()) {
+      // Every step is done, but the journal still shows the run unfinished: say so rather
+      // than claim a recorded success. A resume re-checks and only re-runs the
+      // repeatable steps.
+      sink->Footer(false, absl::StrCat("every step finished, but the journal could not record "
+                                       "the run as done: ",
+                                       s.message()));
+      std::fprintf(flags.json ? stderr : stdout,
+                   "The pair: %s\nThe journal still shows run %s unfinished. Fix the journal "
+                   "(%s), then run: %s\n",
+                   diagnosis.summary.c_str(), run_id.c_str(), journal.path().c_str(),
+                   ResumeCommand(flags.config).c_str());
+      return kExitFailed;
+    }
     std::string summary = absl::StrCat("recovered in ", FormatClock(took), ": ", diagnosis.summary);
     if (ctx.records.count("bytes")) {
       // What held the source's writes, in the words of the method that ran.
@@ -443,18 +567,41 @@ int RunRecover(const RecoverFlags& flags) {
     }
     code = diagnosis.health == Health::kHealthy ? kExitOk : kExitFailed;
   } else {
+    // Ctrl-C may also end the step in flight with its own error (a cancelled stream).
+    const bool by_operator = outcome.interrupted || interrupted.load();
     v1::JournalEntry end;
-    end.set_event("run-failed");
+    end.set_event(by_operator ? "run-interrupted" : "run-failed");
     end.set_step(outcome.failed_step);
     end.set_detail(std::string(outcome.status.message()));
-    (void)journal.Append(end);
-    sink->Footer(false, absl::StrCat("recover failed at step ", outcome.failed_step, ": ",
-                                     outcome.status.message()));
+    end.set_no_data_changed(NoDataChanged(outcome));
+    absl::Status end_journaled =
+        outcome.failed_step == "journal" ? absl::OkStatus() : journal.Append(end);
+    if (by_operator) {
+      sink->Footer(false,
+                   absl::StrCat("interrupted by the operator at step ", outcome.failed_step));
+    } else {
+      sink->Footer(false, absl::StrCat("recover failed at step ", outcome.failed_step, ": ",
+                                       outcome.status.message()));
+    }
+    if (!end_journaled.ok()) {
+      std::fprintf(flags.json ? stderr : stdout,
+                   "The journal could not record the end of the run either: %s\n",
+                   std::string(end_journaled.message()).c_str());
+    }
     std::string backup = ctx.records.count("backup_path") ? ctx.records["backup_path"] : "";
     bool ask = outcome.failed_step == "fence-target" || outcome.failed_step == "unfence";
     absl::StatusOr<v1::NodeStatus> target_now =
         ask ? target->GetStatus() : absl::StatusOr<v1::NodeStatus>(v1::NodeStatus());
-    WriteTerminal(flags.json ? stderr : stdout, SafeStateReport(p, outcome, backup, target_now));
+    WriteTerminal(flags.json ? stderr : stdout,
+                  SafeStateReport(p, outcome, backup, target_now, ResumeCommand(flags.config),
+                                  run_id, AbandonCommand(flags.config, run_id)));
+    if (by_operator) {
+      // What each node shows now, read after the stop.
+      PairView now = Discover(*p.session.a, *p.session.b, p.session.config.vip);
+      std::string lines = "Each node now:\n";
+      for (int i = 0; i < 2; ++i) absl::StrAppend(&lines, "  ", NodeStateLine(now, i), "\n");
+      WriteTerminal(flags.json ? stderr : stdout, lines);
+    }
     // Services paused by the hook run against the source, which is writable: resume them.
     if (std::find(outcome.completed.begin(), outcome.completed.end(), "pause-hook") !=
             outcome.completed.end() &&
@@ -462,7 +609,7 @@ int RunRecover(const RecoverFlags& flags) {
       auto r = RunCommand(ShellCommand(config.resume_hook), absl::Minutes(10));
       PrintTerminal(stdout, "resume hook: %s\n", r.ok() && r->exit_code == 0 ? "ran" : "FAILED");
     }
-    code = kExitFailed;
+    code = by_operator ? kExitInterrupted : kExitFailed;
   }
 
   return code;

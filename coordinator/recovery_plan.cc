@@ -17,6 +17,7 @@
 #include "common/random_id.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
+#include "coordinator/replication_error.h"
 #include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
@@ -176,11 +177,7 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Dura
                             r.exec_master_log_pos()));
       return absl::OkStatus();
     }
-    if (r.sql_running() == "No" && r.last_sql_errno() != 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(client.node().name, ": replication SQL thread stopped: error ",
-                       r.last_sql_errno(), ": ", r.last_sql_error()));
-    }
+    if (auto stopped = StoppedReplicationError(client.node().name, r)) return *stopped;
     last = absl::StrCat("IO ", r.io_running(), ", SQL ", r.sql_running(),
                         r.last_io_errno() ? absl::StrCat(" (IO error ", r.last_io_errno(), ": ",
                                                          r.last_io_error(), ")")
@@ -588,7 +585,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        "unfence target",
        T.name,
        {absl::StrCat(T.name, ": SET GLOBAL read_only = <as before>"),
-        absl::StrCat(T.name, ": start keepalived"), vip_check},
+        absl::StrCat(T.name, ": start keepalived (unless it was stopped before the run)"),
+        vip_check},
        true,
        [](RunContext& ctx) -> absl::Status {
          const std::string& S = ctx.source->node().name;
@@ -596,6 +594,13 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          bool was_read_only = ctx.records["target_read_only"] == "1";
          ASSIGN_OR_RETURN(std::string ro, ctx.target->SetReadOnly(ctx.run_id, was_read_only));
          ctx.Note(ro);
+         if (ctx.records["target_keepalived"] == "stopped") {
+           // As before the run (recorded with its start): someone had stopped it there,
+           // and starting it could hand the target the VIP.
+           ctx.Note(
+               absl::StrCat(ro, "; keepalived left stopped on ", T, ", as it was before the run"));
+           return absl::OkStatus();
+         }
          absl::StatusOr<std::string> started = ctx.target->Keepalived(ctx.run_id, true);
          if (!started.ok()) {
            return absl::FailedPreconditionError(absl::StrCat(

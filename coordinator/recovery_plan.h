@@ -31,6 +31,7 @@ struct RecoverOptions {
   uint32_t workers = 0;              // --workers: parallel table streams; 0 = from the cores
   std::string backup = "park";       // --backup: park (tables moved aside, no copy) | dump
   std::string compression = "auto";  // --compression: auto | none | zstd level 1..19
+  bool compression_given = false;    // on the command line (a resume may change it)
 };
 
 // Everything a step may use. `records` holds what earlier steps learnt (restored from

@@ -13,8 +13,11 @@
 #include "common/escape.h"
 #include "coordinator/cert_expiry.h"
 #include "coordinator/cluster_session.h"
+#include "coordinator/coordinator_instance.h"
 #include "coordinator/exit_codes.h"
+#include "coordinator/journal.h"
 #include "coordinator/json_text.h"
+#include "coordinator/run_state.h"
 #include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
@@ -121,7 +124,7 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
 }
 
 std::string RenderStatusJson(const std::string& cluster, const PairView& view,
-                             const Diagnosis& diagnosis) {
+                             const Diagnosis& diagnosis, const std::string& run_json) {
   const char* health = diagnosis.health == Health::kHealthy    ? "healthy"
                        : diagnosis.health == Health::kDegraded ? "degraded"
                                                                : "error";
@@ -143,7 +146,7 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
   return absl::StrCat("{\"cluster\":", JsonQuote(cluster), ",\"health\":\"", health,
                       "\",\"summary\":", JsonQuote(diagnosis.summary), ",\"problems\":[",
                       absl::StrJoin(problems, ","), "],\"nodes\":[", absl::StrJoin(nodes, ","),
-                      "]}\n");
+                      "],\"run\":", run_json, "}\n");
 }
 
 int RunStatus(const std::string& config_flag, bool json) {
@@ -159,15 +162,26 @@ int RunStatus(const std::string& config_flag, bool json) {
   PairView view = Discover(*session->a, *session->b, session->config.vip);
   Diagnosis diagnosis = Diagnose(view);
   const std::vector<std::string> expiring = CertificateExpiryWarnings(*session, absl::Now());
+  auto last = ReadLastRun(Journal::PathFor(session->config.state_dir, session->config.name));
+  RunActivity run =
+      FindRunActivity(last.ok() ? *last : std::nullopt, view, absl::Now(),
+                      [](const v1::CoordinatorInstance& holder) {
+                        return HolderProvablyGone(holder, ThisInstance(), RealProcessProbe());
+                      });
   if (json) {
-    WriteTerminal(stdout, RenderStatusJson(session->config.name, view, diagnosis));
+    WriteTerminal(stdout, RenderStatusJson(session->config.name, view, diagnosis,
+                                           RunActivityJson(run, config_flag)));
   } else {
     PrintTerminal(stdout, "cluster %s\n\n%s", session->config.name.c_str(),
                   RenderStatusTable(view, diagnosis).c_str());
     if (std::vector<std::string> nowhere = EventsRunningNowhere(view); !nowhere.empty()) {
       PrintTerminal(stdout, "note: %s\n", EventsRunningNowhereText(nowhere).c_str());
     }
-    if (diagnosis.health == Health::kDegraded) {
+    if (!last.ok()) {
+      PrintTerminal(stdout, "journal: %s\n", std::string(last.status().message()).c_str());
+    }
+    WriteTerminal(stdout, RunActivityText(run, config_flag));
+    if (diagnosis.health == Health::kDegraded && run.kind == RunActivity::Kind::kNone) {
       auto roles = ChooseRoles(view, std::nullopt);
       if (roles.ok()) {
         PrintTerminal(stdout,

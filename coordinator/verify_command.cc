@@ -11,12 +11,12 @@
 #include "coordinator/diagnosis.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/json_text.h"
+#include "coordinator/replication_error.h"
 
 namespace mmresync::coordinator {
 namespace {
 
 constexpr int kAttempts = 3;
-constexpr absl::Duration kCatchUp = absl::Seconds(120);
 
 // True when `replica` has executed everything up to `master` (binlog names of one
 // server share a prefix and a zero-padded number, so they order as strings).
@@ -28,13 +28,13 @@ bool Reached(const v1::ReplicaStatus& replica, const v1::BinlogCoordinates& mast
 }
 
 // Bounded wait until each node has applied the other's position as it is now.
-absl::Status WaitCaughtUp(AgentClient& a, AgentClient& b) {
+absl::Status WaitCaughtUp(AgentClient& a, AgentClient& b, absl::Duration timeout) {
   auto sa = a.GetStatus();
   auto sb = b.GetStatus();
   if (!sa.ok()) return sa.status();
   if (!sb.ok()) return sb.status();
   v1::BinlogCoordinates a_pos = sa->master(), b_pos = sb->master();
-  absl::Time deadline = absl::Now() + kCatchUp;
+  absl::Time deadline = absl::Now() + timeout;
   while (true) {
     sa = a.GetStatus();
     sb = b.GetStatus();
@@ -42,12 +42,15 @@ absl::Status WaitCaughtUp(AgentClient& a, AgentClient& b) {
     if (!sb.ok()) return sb.status();
     bool a_ok = Reached(sa->replica(), b_pos), b_ok = Reached(sb->replica(), a_pos);
     if (a_ok && b_ok) return absl::OkStatus();
+    // A thread stopped on an error never catches up: say so now, not at the deadline.
+    if (auto stopped = StoppedReplicationError(a.node().name, sa->replica())) return *stopped;
+    if (auto stopped = StoppedReplicationError(b.node().name, sb->replica())) return *stopped;
     if (absl::Now() >= deadline) {
       return absl::DeadlineExceededError(absl::StrCat(
           !a_ok ? a.node().name : b.node().name, " has not applied its peer's position ",
           !a_ok ? absl::StrCat(b_pos.file(), ":", b_pos.position())
                 : absl::StrCat(a_pos.file(), ":", a_pos.position()),
-          " after ", absl::FormatDuration(kCatchUp),
+          " after ", absl::FormatDuration(timeout),
           " (is replication running? see mmresync status)"));
     }
     absl::SleepFor(absl::Milliseconds(200));
@@ -86,7 +89,7 @@ std::vector<std::string> CompareChecksums(const std::string& name_a, const v1::C
   return out;
 }
 
-int RunVerify(const std::string& config_flag, bool json) {
+int RunVerify(const std::string& config_flag, bool json, absl::Duration timeout) {
   auto session = OpenCluster(config_flag);
   if (!session.ok()) {
     PrintTerminal(stderr, "mmresync: %s\n", std::string(session.status().message()).c_str());
@@ -103,9 +106,15 @@ int RunVerify(const std::string& config_flag, bool json) {
   // Writes that land between the two checksum passes show up as differences; only
   // differences that persist over several caught-up passes are reported.
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    if (absl::Status s = WaitCaughtUp(a, b); !s.ok()) {
+    if (absl::Status s = WaitCaughtUp(a, b, timeout); !s.ok()) {
       PrintTerminal(stderr, "mmresync verify: %s\n", std::string(s.message()).c_str());
-      return absl::IsDeadlineExceeded(s) ? kExitFailed : kExitUsage;
+      if (absl::IsFailedPrecondition(s)) {
+        PrintTerminal(stderr,
+                      "next: mmresync status, then mmresync recover (the data cannot be "
+                      "compared while replication is stopped)\n");
+      }
+      return absl::IsDeadlineExceeded(s) || absl::IsFailedPrecondition(s) ? kExitFailed
+                                                                          : kExitUsage;
     }
     absl::StatusOr<v1::ChecksumReply> sa, sb;
     std::thread other([&] { sb = b.TableChecksums(); });

@@ -46,6 +46,8 @@ class CliProcess {
   void Signal(int signal);
   // stdout so far.
   std::string out();
+  // The CLI's process id (what the agents' leases name as the coordinator's pid).
+  pid_t pid() const { return child_.pid(); }
   // Waits (bounded) for the CLI to exit; DEADLINE_EXCEEDED (and the CLI killed) if it
   // does not.
   absl::StatusOr<CliResult> Wait(absl::Duration timeout = absl::Seconds(300));

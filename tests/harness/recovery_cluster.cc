@@ -1,12 +1,15 @@
 #include "tests/harness/recovery_cluster.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "mmresync/v1/journal.pb.h"
 #include "tests/harness/ports.h"
 #include "tests/harness/wait.h"
 
@@ -154,6 +157,17 @@ absl::StatusOr<std::unique_ptr<RecoveryCluster>> RecoveryCluster::Start(
 RecoveryCluster::~RecoveryCluster() {
   for (auto& agent : agents_) agent.reset();
   pair_.reset();
+}
+
+std::string RecoveryCluster::LastJournalRunId() const {
+  auto text = ReadFileToString(journal_path());
+  if (!text.ok()) return "";
+  std::string id;
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    v1::JournalEntry e;
+    if (google::protobuf::util::JsonStringToMessage(std::string(line), &e).ok()) id = e.run_id();
+  }
+  return id;
 }
 
 std::string RecoveryCluster::journal_path() const {

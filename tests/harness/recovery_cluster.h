@@ -71,6 +71,9 @@ class RecoveryCluster {
   const std::string& cluster_toml() const { return cluster_toml_; }
   std::string coordinator_state_dir() const { return base_dir_ + "/coordinator"; }
   std::string journal_path() const;
+  // The run id of the journal's last record ("" when there is none), e.g. to abandon the
+  // run an earlier failed case left unfinished.
+  std::string LastJournalRunId() const;
   // The fake keepalived's marker file of a node (fake_keepalived only).
   std::string keepalived_marker(int node) const;
   // True when the fake keepalived of `node` is "running".

@@ -249,6 +249,28 @@ class SecurityTest : public ::testing::Test {
     return req;
   }
 
+  // Like ImportFromDb1, with a token db1 really authorised for `run` and db2 (db1 then
+  // holds `run`'s lease: release it after). An import refused with it is refused by the
+  // target's own checks, not for want of a stream: were the checks gone, the import
+  // would reach its drop, so "nothing was dropped" can fail.
+  static v1::ImportRequest AuthorisedImportFromDb1(const std::string& run, bool backup_skipped) {
+    static int next = 0;
+    auto source = StubTo(kDb1);
+    v1::LeaseReply held;
+    grpc::Status lease = Lease(*source, run, 60, &held);
+    EXPECT_TRUE(lease.ok()) << Describe(lease);
+    v1::AuthorizeTransferRequest auth;
+    auth.set_run_id(run);
+    auth.set_token(absl::StrCat(std::string(56, 'c'), absl::Hex(++next, absl::kZeroPad8)));
+    auth.set_peer_node("db2");
+    v1::ActionReply reply;
+    grpc::Status s = source->AuthorizeTransfer(ContextWithDeadline().get(), auth, &reply);
+    EXPECT_TRUE(s.ok()) << Describe(s);
+    v1::ImportRequest req = ImportFromDb1(run, backup_skipped);
+    req.set_token(auth.token());
+    return req;
+  }
+
   static grpc::Status Import(v1::Agent::Stub& stub, const v1::ImportRequest& req, int* messages) {
     auto context = ContextWithDeadline(absl::Seconds(60));
     auto reader = stub.ImportFromPeer(context.get(), req);
@@ -534,7 +556,7 @@ TEST_F(SecurityTest, AgentRefusesDestructiveActionsUnlessFenced) {
 
   // db2 serves (keepalived running, read_only OFF): no import, no RESET SLAVE, whatever
   // the coordinator asks, and even with the backup explicitly skipped.
-  grpc::Status serving = Import(*stub, ImportFromDb1(run, true), &messages);
+  grpc::Status serving = Import(*stub, AuthorisedImportFromDb1(run, true), &messages);
   EXPECT_EQ(serving.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(serving);
   EXPECT_TRUE(absl::StrContains(serving.error_message(), "keepalived")) << Describe(serving);
   v1::StopReplicaRequest reset;
@@ -552,13 +574,13 @@ TEST_F(SecurityTest, AgentRefusesDestructiveActionsUnlessFenced) {
   stop_ka.set_action(v1::KeepalivedRequest::STOP);
   ASSERT_TRUE(stub->ControlKeepalived(ContextWithDeadline().get(), stop_ka, &reply).ok());
   EXPECT_FALSE(cluster().keepalived_running(kDb2));
-  grpc::Status writable = Import(*stub, ImportFromDb1(run, true), &messages);
+  grpc::Status writable = Import(*stub, AuthorisedImportFromDb1(run, true), &messages);
   EXPECT_EQ(writable.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(writable);
   EXPECT_TRUE(absl::StrContains(writable.error_message(), "read_only")) << Describe(writable);
 
   // Fenced, but no backup for this run and the backup not skipped: refused.
   ASSERT_TRUE(SetReadOnly(*stub, run, true).ok());
-  grpc::Status no_backup = Import(*stub, ImportFromDb1(run, false), &messages);
+  grpc::Status no_backup = Import(*stub, AuthorisedImportFromDb1(run, false), &messages);
   EXPECT_EQ(no_backup.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(no_backup);
   EXPECT_TRUE(absl::StrContains(no_backup.error_message(), "backup")) << Describe(no_backup);
 
@@ -571,6 +593,7 @@ TEST_F(SecurityTest, AgentRefusesDestructiveActionsUnlessFenced) {
   start_ka.set_action(v1::KeepalivedRequest::START);
   ASSERT_TRUE(stub->ControlKeepalived(ContextWithDeadline().get(), start_ka, &reply).ok());
   EXPECT_TRUE(Release(*stub, run).ok());
+  EXPECT_TRUE(Release(*StubTo(kDb1), run).ok());
 }
 
 // The brief status fencing polls answers without asking the database.
@@ -627,7 +650,7 @@ TEST_F(SecurityTest, TheVipHolderIsNeverTheTarget) {
   ASSERT_TRUE(stub->ControlKeepalived(ContextWithDeadline().get(), ka, &reply).ok());
   ASSERT_TRUE(SetReadOnly(*stub, run, true).ok());
   int messages = 0;
-  grpc::Status import = Import(*stub, ImportFromDb1(run, true), &messages);
+  grpc::Status import = Import(*stub, AuthorisedImportFromDb1(run, true), &messages);
   EXPECT_EQ(import.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << Describe(import);
   EXPECT_TRUE(absl::StrContains(import.error_message(), "VIP")) << Describe(import);
   v1::StopReplicaRequest reset;
@@ -643,6 +666,7 @@ TEST_F(SecurityTest, TheVipHolderIsNeverTheTarget) {
   ka.set_action(v1::KeepalivedRequest::START);
   ASSERT_TRUE(stub->ControlKeepalived(ContextWithDeadline().get(), ka, &reply).ok());
   EXPECT_TRUE(Release(*stub, run).ok());
+  EXPECT_TRUE(Release(*StubTo(kDb1), run).ok());
 }
 
 TEST_F(SecurityTest, CliConfigErrorsAndUnreachableAgents) {

@@ -104,6 +104,7 @@ class TransferTest : public ClusterSuite {
     // An earlier case failed half-way: repair with the tool so one failure stays one.
     ADD_FAILURE() << "pair unhealthy at the start of the case: " << healthy << "; repairing";
     if (Cli({"recover", "--resume", "--yes"}).exit_code != 0) {
+      (void)Cli({"recover", "--abandon", cluster_->LastJournalRunId()});
       (void)Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "dump"});
     }
     ASSERT_OK(cluster_->CheckHealthy(kTimeout));
@@ -311,8 +312,15 @@ TEST_F(TransferTest, AutoFallsBackToDumpForASequenceBeforeDroppingAnything) {
   EXPECT_THAT(logical.output(), HasSubstr("crm.ticket_seq (SEQUENCE)"));
   EXPECT_THAT(logical.output(), HasSubstr("nothing was dropped"));
   EXPECT_EQ(Value(kDb2, "SELECT @@read_only"), "1");
-  // auto: the source says why, the target falls back before dropping anything.
-  CliResult r = Cli({"recover", "--resume", "--yes"});
+  // A resume keeps the run's --method logical (refused if asked otherwise): the run is
+  // given up, and a new one with auto falls back (the source says why) before dropping
+  // anything.
+  CliResult changed = Cli({"recover", "--resume", "--yes", "--method", "auto"});
+  EXPECT_EQ(changed.exit_code, 2) << changed.output();
+  EXPECT_THAT(changed.output(), HasSubstr("--method auto (the run uses logical)"));
+  CliResult abandoned = Cli({"recover", "--abandon", cluster_->LastJournalRunId()});
+  ASSERT_EQ(abandoned.exit_code, 0) << abandoned.output();
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});
   ASSERT_EQ(r.exit_code, 0) << r.output();
   EXPECT_THAT(r.output(), HasSubstr("method dump instead of logical"));
   ASSERT_OK(pair().WaitInSync(kTimeout));

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "coordinator/journal.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -261,6 +262,8 @@ TEST_F(ExecutorTest, InterruptedBeforeTheFirstStepRunsNothing) {
   std::vector<Step> steps = {MakeStep("a"), MakeStep("b")};
   ExecutionOutcome out = ExecutePlan(steps, ctx_, journal_, {});
   EXPECT_TRUE(absl::IsCancelled(out.status)) << out.status;
+  EXPECT_TRUE(out.interrupted);
+  EXPECT_THAT(std::string(out.status.message()), HasSubstr("interrupted by the operator"));
   EXPECT_EQ(out.failed_step, "a");
   EXPECT_THAT(ran_, IsEmpty());
   EXPECT_THAT(out.completed, IsEmpty());
@@ -282,6 +285,42 @@ TEST_F(ExecutorTest, InterruptDuringAStepStopsBeforeTheNext) {
   EXPECT_THAT(out.completed, ElementsAre("a", "b"));
   EXPECT_THAT(Events(ReadJournal(journal_.path())),
               ElementsAre("step-start a", "step-done a", "step-start b", "step-done b"));
+}
+
+// The journal is the commit point: a step whose "done" cannot be written stops the run
+// there (the next step never runs), and the outcome says which step and why.
+TEST_F(ExecutorTest, AStepDoneThatCannotBeJournaledStopsTheRun) {
+  int writes = 0;
+  Journal failing(journal_.path(), "pair1", "run-1",
+                  [&](const std::string& path, absl::string_view line) -> absl::Status {
+                    // step-start a, step-done a, step-start b, then step-done b fails.
+                    if (++writes == 4) return absl::ResourceExhaustedError("disk full");
+                    return AppendLineDurably(path, line);
+                  });
+  std::vector<Step> steps = {MakeStep("a"), MakeStep("b"), MakeStep("c")};
+  ExecutionOutcome out = ExecutePlan(steps, ctx_, failing, {});
+  EXPECT_TRUE(absl::IsDataLoss(out.status)) << out.status;
+  EXPECT_TRUE(out.journal_failed);
+  EXPECT_EQ(out.failed_step, "b");
+  EXPECT_THAT(std::string(out.status.message()), HasSubstr("step b finished"));
+  EXPECT_THAT(std::string(out.status.message()), HasSubstr("disk full"));
+  EXPECT_THAT(ran_, ElementsAre("a", "b"));
+  EXPECT_THAT(out.completed, ElementsAre("a"));
+  EXPECT_THAT(Events(ReadJournal(journal_.path())),
+              ElementsAre("step-start a", "step-done a", "step-start b"));
+}
+
+TEST_F(ExecutorTest, AStepStartThatCannotBeJournaledRunsNothing) {
+  Journal failing(journal_.path(), "pair1", "run-1",
+                  [&](const std::string&, absl::string_view) -> absl::Status {
+                    return absl::PermissionDeniedError("read-only file system");
+                  });
+  std::vector<Step> steps = {MakeStep("a"), MakeStep("b")};
+  ExecutionOutcome out = ExecutePlan(steps, ctx_, failing, {});
+  EXPECT_TRUE(absl::IsDataLoss(out.status)) << out.status;
+  EXPECT_TRUE(out.journal_failed);
+  EXPECT_EQ(out.failed_step, "a");
+  EXPECT_THAT(ran_, IsEmpty());
 }
 
 // recover --resume writes a new run-start for the same run id each time. Steps skipped

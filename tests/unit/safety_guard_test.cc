@@ -201,9 +201,11 @@ TEST_F(SafetyGuardTest, VipOnlyCheckForBackups) {
   EXPECT_EQ(unused.calls, 0);
 }
 
+// The guard reads read_only on the acting session (so the check ran at all) and does
+// nothing else there.
 TEST_F(SafetyGuardTest, OnlyReads) {
   ASSERT_TRUE(Check().ok());
-  for (const auto& s : script_.statements()) EXPECT_EQ(s, kReadOnlyQuery);
+  EXPECT_THAT(script_.statements(), ::testing::ElementsAre(kReadOnlyQuery));
 }
 
 }  // namespace

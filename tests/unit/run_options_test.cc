@@ -1,0 +1,69 @@
+#include "coordinator/run_options.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mmresync::coordinator {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::RunOptions Recorded() {
+  v1::RunOptions r;
+  r.set_method("logical");
+  r.set_skip_backup(false);
+  r.set_discard_target_writes(false);
+  r.set_backup("dump");
+  r.set_workers(4);
+  return r;
+}
+
+TEST(RunOptionsTest, ResumeUsesTheRecordedOptionsWhateverIsGivenNow) {
+  RecoverOptions now;  // defaults: auto, park, no skip
+  now.replica_wait = absl::Seconds(7);
+  RecoverOptions used = WithRecorded(now, Recorded());
+  EXPECT_EQ(used.method, "logical");
+  EXPECT_EQ(used.backup, "dump");
+  EXPECT_EQ(used.workers, 4u);
+  EXPECT_FALSE(used.skip_backup);
+  EXPECT_EQ(used.replica_wait, absl::Seconds(7));
+  EXPECT_EQ(ToRecord(used).SerializeAsString(), Recorded().SerializeAsString());
+}
+
+TEST(RunOptionsTest, TheSameOptionsGivenAgainAreAccepted) {
+  RecoverOptions now = WithRecorded(RecoverOptions{}, Recorded());
+  EXPECT_TRUE(CheckResumeOptions("r1", Recorded(), now,
+                                 {"--method", "--backup", "--workers", "--skip-backup"})
+                  .ok());
+  // Not given: whatever the defaults are, nothing is compared.
+  EXPECT_TRUE(CheckResumeOptions("r1", Recorded(), RecoverOptions{}, {}).ok());
+}
+
+TEST(RunOptionsTest, EachChangeOfAStartedRunIsRefusedAndNamed) {
+  struct Case {
+    const char* flag;
+    void (*change)(RecoverOptions&);
+    const char* said;
+  };
+  const Case cases[] = {
+      {"--skip-backup", [](RecoverOptions& o) { o.skip_backup = true; }, "--skip-backup"},
+      {"--discard-target-writes", [](RecoverOptions& o) { o.discard_target_writes = true; },
+       "--discard-target-writes"},
+      {"--method", [](RecoverOptions& o) { o.method = "dump"; },
+       "--method dump (the run uses logical)"},
+      {"--backup", [](RecoverOptions& o) { o.backup = "park"; },
+       "--backup park (the run uses dump)"},
+      {"--workers", [](RecoverOptions& o) { o.workers = 2; }, "--workers 2 (the run uses 4)"},
+  };
+  for (const Case& c : cases) {
+    RecoverOptions now = WithRecorded(RecoverOptions{}, Recorded());
+    c.change(now);
+    absl::Status s = CheckResumeOptions("r1", Recorded(), now, {c.flag});
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << c.flag << ": " << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(c.said)) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("run r1")) << s;
+  }
+}
+
+}  // namespace
+}  // namespace mmresync::coordinator
