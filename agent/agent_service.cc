@@ -14,6 +14,7 @@
 #include "agent/mariadb_session.h"
 #include "agent/node_facts.h"
 #include "agent/parked_backup.h"
+#include "agent/peer_address.h"
 #include "agent/peer_fetch.h"
 #include "agent/peer_pin.h"
 #include "agent/physical_import.h"
@@ -598,7 +599,12 @@ grpc::Status AgentService::FetchPart(grpc::ServerContext* context, const v1::Fet
   auto session = transfers_.Attach(r->session_id(), *peer, context);
   if (!session.ok()) return Fail("fetch part", session.status());
   AutoCompression& governor = (*session)->auto_compression();
-  CompressingSender send(r->zstd_level(), &governor,
+  int level = r->zstd_level();
+  if (level == kCompressionAuto) {
+    auto same_host = PeerIsThisHost(context->peer(), *deps_.addresses);
+    if (same_host.ok() && *same_host) level = kCompressionNone;
+  }
+  CompressingSender send(level, &governor,
                          [writer](const v1::DumpChunk& c) { return writer->Write(c); });
   s = (*session)->ServePart(
       r->part_id(), [&send](const v1::DumpChunk& c) { return send(c); },
@@ -610,8 +616,9 @@ grpc::Status AgentService::FetchPart(grpc::ServerContext* context, const v1::Fet
     log::Info("transfer session ", r->session_id(), " part ", r->part_id(),
               " sent: ", send.raw_bytes(), " bytes, ", send.wire_bytes(),
               " over the link; compression ",
-              r->zstd_level() == kCompressionAuto ? "auto: " + governor.Describe()
-                                                  : DescribeCompression(r->zstd_level()));
+              r->zstd_level() != kCompressionAuto ? DescribeCompression(level)
+              : level == kCompressionNone ? std::string("auto: off (the target is on this host)")
+                                          : "auto: " + governor.Describe());
   }
   return grpc::Status::OK;
 }

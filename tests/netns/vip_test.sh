@@ -28,7 +28,8 @@
 #      back): the fence fails after vip_wait_seconds, nothing changed; `--resume` later.
 #   7. keepalived cannot start on the target at the end: exit 1, replication healthy and
 #      said so; `recover --resume` re-runs only the fence and the unfence.
-#   8. A preempting target (priority 150, no nopreempt): plan warns, unfence reports
+#   8. A preempting target (priority 150, no nopreempt in the config keepalived reads when
+#      the unfence starts it): plan warns, unfence reports
 #      "VIP MOVED" with the reason from keepalived.conf, exit 1, data in sync.
 #   9. A slow link (tc tbf on the source's veth): compression auto turns zstd on by
 #      itself, and the copy is exact.
@@ -582,15 +583,17 @@ check "start-fails: the resumed run re-ran only the fence and the unfence (journ
 check "start-fails: healthy afterwards, VIP on db1 only, keepalived running on both" \
   all 'pair_healthy && both_ok_on 1'
 
-# 8. A preempting target: db2's keepalived (stopped, as after a failover away from it) is
-#    configured with a higher priority and no nopreempt. plan warns before anything runs;
+# 8. A preempting target: db2's keepalived.conf gets a higher priority and no nopreempt
+#    (read at keepalived's next start, which is the unfence). plan warns before anything runs;
 #    at unfence db2 takes the VIP, and recover says so loudly with the reason from the
 #    configs, exit 1, the data in sync.
 log "== scenario preempting-target"
-ka 2 stop >/dev/null
+# keepalived on db2 keeps running with the config it read at its start (nopreempt); the
+# file now says preempt, which it reads when the unfence starts it again (a run leaves
+# keepalived as it found it: running here).
 sed -i -e '/^  nopreempt$/d' -e 's/^  priority 100$/  priority 150/' "$DIR/node2/keepalived.conf"
 break_replication 2 1 900007
-check "preempting-target: VIP on db1 only, keepalived stopped on db2" all 'vip_only_on 1 && ka_stopped 2'
+check "preempting-target: VIP on db1 only, keepalived running on both" all 'vip_only_on 1 && ka_both_running'
 check "preempting-target: status shows db2's preempting vrrp_instance" \
   all "{ mm status || true; } | matches 'VI_mmr: BACKUP, priority 150, preempt'"
 mm plan >"$DIR/plan-preempting.out" 2>&1 || true

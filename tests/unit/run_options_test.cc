@@ -15,6 +15,7 @@ v1::RunOptions Recorded() {
   r.set_discard_target_writes(false);
   r.set_backup("dump");
   r.set_workers(4);
+  r.set_compression("3");
   return r;
 }
 
@@ -27,7 +28,18 @@ TEST(RunOptionsTest, ResumeUsesTheRecordedOptionsWhateverIsGivenNow) {
   EXPECT_EQ(used.workers, 4u);
   EXPECT_FALSE(used.skip_backup);
   EXPECT_EQ(used.replica_wait, absl::Seconds(7));
+  EXPECT_EQ(used.compression, "3") << "kept as recorded when not given";
   EXPECT_EQ(ToRecord(used).SerializeAsString(), Recorded().SerializeAsString());
+}
+
+TEST(RunOptionsTest, CompressionGivenOnResumeReplacesTheRecordedOne) {
+  RecoverOptions now;
+  now.compression = "none";
+  now.compression_given = true;
+  RecoverOptions used = WithRecorded(now, Recorded());
+  EXPECT_EQ(used.compression, "none");
+  // It changes how bytes move, never what arrives: not a refused option change.
+  EXPECT_TRUE(CheckResumeOptions("r1", Recorded(), now, {"--compression"}).ok());
 }
 
 TEST(RunOptionsTest, TheSameOptionsGivenAgainAreAccepted) {
