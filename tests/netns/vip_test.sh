@@ -621,6 +621,14 @@ check "preempting-target: replication healthy both ways, the VIP on db2 only" \
 refused_unchanged preempting-resume "the target db2 holds the VIP" --resume
 write_keepalived 2   # read by keepalived when vip_to restarts it
 check "preempting-target: with nopreempt again, keepalived puts the VIP back on db1" vip_to 1
+# The run ended at its unfence (VIP MOVED): it stays unfinished, and a new run is refused
+# until it is resumed (or abandoned). With the VIP back on db1 the resume completes it.
+recover_expect preempting-new-run 3 --source db1
+check "preempting-target: a new run names the unfinished one and how to resume it" \
+  all "grep -q 'is unfinished at step unfence' '$out' && grep -q 'mmresync recover --resume' '$out'"
+recover_expect preempting-finish 0 --resume
+check "preempting-target: healthy afterwards, VIP on db1 only, keepalived running on both" \
+  all 'pair_healthy && both_ok_on 1'
 
 # 9. A slow link: db1's side of the veth shaped to 32 Mbit/s (4 MB/s) for the copy. The
 #    rows are hex digests and a little text, which zstd shrinks about twice: compressing
