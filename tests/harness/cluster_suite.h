@@ -41,6 +41,13 @@ class ClusterSuite : public ::testing::Test {
   static void TearDownTestSuite();
   // Fails the case when the cluster did not start.
   void SetUp() override;
+  // For a suite's SetUp: the pair must be healthy; if an earlier case left it otherwise,
+  // that is reported once and the pair is repaired with the tool itself (Repair), so one
+  // failure stays one failure.
+  static void ExpectHealthyOrRepair();
+  // Restarts both agents, finishes the last run (--resume) or gives it up (--abandon),
+  // unfences both nodes and re-seeds db2 from db1.
+  static void Repair();
 
   static RecoveryCluster& cluster() { return *cluster_; }
   static MasterMasterPair& pair() { return cluster_->pair(); }

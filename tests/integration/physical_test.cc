@@ -24,28 +24,14 @@
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
 #include "tests/harness/cli.h"
+#include "tests/harness/cluster_suite.h"
 #include "tests/harness/recovery_cluster.h"
 #include "tests/harness/wait.h"
 
 namespace mmresync::testing {
 namespace {
 
-#define ASSERT_OK(expr)                                       \
-  do {                                                        \
-    const ::absl::Status assert_ok_status_ = (expr);          \
-    ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
-  } while (0)
-
 constexpr absl::Duration kTimeout = absl::Seconds(180);
-constexpr int kDb1 = 0;
-constexpr int kDb2 = 1;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 bool Exists(const std::string& path) {
   struct stat st {};
@@ -65,49 +51,18 @@ std::set<std::string> Matching(const std::string& dir, const std::string& prefix
   return names;
 }
 
-class PhysicalTest : public ::testing::Test {
+class PhysicalTest : public ClusterSuite {
  protected:
   static void SetUpTestSuite() {
     RecoveryClusterOptions options;
     options.fake_keepalived = true;
     options.mariadb_service = true;
-    auto cluster = RecoveryCluster::Start(options);
-    if (!cluster.ok()) {
-      *startup_error_ = cluster.status();
-      return;
-    }
-    if (absl::Status loaded = (*cluster)->LoadSampleData(); !loaded.ok()) {
-      *startup_error_ = loaded;
-      return;
-    }
-    cluster_ = cluster->release();
-  }
-
-  static void TearDownTestSuite() {
-    delete cluster_;  // agents, then servers (the service-started ones by their pid file)
-    cluster_ = nullptr;
+    StartCluster(options);
   }
 
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << "cluster did not start: " << *startup_error_;
+    ClusterSuite::SetUp();
     ASSERT_OK(cluster_->CheckHealthy(absl::Seconds(60)));
-  }
-
-  static RecoveryCluster& cluster() { return *cluster_; }
-  static MasterMasterPair& pair() { return cluster_->pair(); }
-
-  static CliResult Cli(const std::vector<std::string>& args) {
-    auto result = cluster_->Cli(args, absl::Seconds(600));
-    if (!result.ok()) {
-      ADD_FAILURE() << result.status();
-      return CliResult{};
-    }
-    return *result;
-  }
-
-  static std::string Value(int node, const std::string& sql) {
-    auto v = pair().QueryValue(node, sql);
-    return v.ok() ? *v : absl::StrCat("<", v.status().ToString(), ">");
   }
 
   static std::string DataDir(int node) { return pair().node(node).data_dir(); }
@@ -131,13 +86,7 @@ class PhysicalTest : public ::testing::Test {
         },
         kTimeout, absl::Milliseconds(50), "db2's SQL thread to stop with 1062");
   }
-
-  static RecoveryCluster* cluster_;
-  static absl::Status* startup_error_;
 };
-
-RecoveryCluster* PhysicalTest::cluster_ = nullptr;
-absl::Status* PhysicalTest::startup_error_ = new absl::Status();
 
 TEST_F(PhysicalTest, RefusedWithoutServiceControlOnTheTarget) {
   AgentProcess& db2 = cluster().agent(kDb2);

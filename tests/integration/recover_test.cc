@@ -31,37 +31,17 @@
 #include "gtest/gtest.h"
 #include "tests/harness/agent_process.h"
 #include "tests/harness/cli.h"
+#include "tests/harness/cluster_suite.h"
 #include "tests/harness/recovery_cluster.h"
 #include "tests/harness/wait.h"
 
 namespace mmresync::testing {
 namespace {
 
-#define ASSERT_OK(expr)                                       \
-  do {                                                        \
-    const ::absl::Status assert_ok_status_ = (expr);          \
-    ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
-  } while (0)
-
-#define EXPECT_OK(expr)                                       \
-  do {                                                        \
-    const ::absl::Status expect_ok_status_ = (expr);          \
-    EXPECT_TRUE(expect_ok_status_.ok()) << expect_ok_status_; \
-  } while (0)
-
 constexpr absl::Duration kTimeout = absl::Seconds(120);
-constexpr int kDb1 = 0;
-constexpr int kDb2 = 1;
 constexpr char kEventStatus[] =
     "SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'shop' AND "
     "EVENT_NAME = 'nightly'";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 std::set<std::string> ListDir(const std::string& dir) {
   std::set<std::string> names;
@@ -92,53 +72,17 @@ void ListFilesRecursively(const std::string& dir, std::vector<std::string>* out)
   }
 }
 
-class RecoverTest : public ::testing::Test {
+class RecoverTest : public ClusterSuite {
  protected:
   static void SetUpTestSuite() {
     RecoveryClusterOptions options;
     options.fake_keepalived = true;  // fence/unfence stop and start a keepalived stand-in
-    auto cluster = RecoveryCluster::Start(options);
-    if (!cluster.ok()) {
-      *startup_error_ = cluster.status();
-      return;
-    }
-    if (absl::Status loaded = (*cluster)->LoadSampleData(); !loaded.ok()) {
-      *startup_error_ = loaded;
-      return;
-    }
-    cluster_ = cluster->release();
+    StartCluster(options);
   }
 
-  static void TearDownTestSuite() {
-    delete cluster_;  // agents, then servers, by PID; then the directory
-    cluster_ = nullptr;
-  }
-
-  // Every case starts from a healthy pair. If an earlier case failed half-way, try
-  // once to repair it with the tool itself so one failure does not fail every case.
-  void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << "cluster did not start: " << *startup_error_;
-    absl::Status healthy = cluster_->CheckHealthy(absl::Seconds(30));
-    if (healthy.ok()) return;
-    ADD_FAILURE() << "pair unhealthy at the start of the case (an earlier case left it so): "
-                  << healthy << "; repairing";
-    // A run the failed case left unfinished is finished, or given up, first: a new run
-    // over it is refused.
-    if (Cli({"recover", "--resume", "--yes"}).exit_code == 0) {
-      ASSERT_OK(cluster_->CheckHealthy(kTimeout));
-      return;
-    }
-    (void)Cli({"recover", "--abandon", cluster_->LastJournalRunId()});
-    for (int node : {kDb1, kDb2}) {
-      (void)pair().Exec(node, "SET GLOBAL read_only = OFF");
-      (void)pair().Exec(node, "START SLAVE");
-    }
-    (void)Cli({"recover", "--source", "db1", "--yes", "--force"});
-    ASSERT_OK(cluster_->CheckHealthy(kTimeout));
-  }
-
-  static RecoveryCluster& cluster() { return *cluster_; }
-  static MasterMasterPair& pair() { return cluster_->pair(); }
+  // Every case starts from a healthy pair (an earlier case that failed half-way is
+  // repaired with the tool itself, so one failure does not fail every case).
+  void SetUp() override { ExpectHealthyOrRepair(); }
 
   // Runs the CLI; a CLI that could not run or timed out is a test failure (exit -1).
   static CliResult Cli(const std::vector<std::string>& args) {
@@ -149,17 +93,6 @@ class RecoverTest : public ::testing::Test {
     }
     *all_output_ += result->output();
     return *result;
-  }
-
-  static std::string Value(int node, const std::string& sql) {
-    auto v = pair().QueryValue(node, sql);
-    return v.ok() ? *v : absl::StrCat("<", v.status().ToString(), ">");
-  }
-
-  static std::map<std::string, std::string> Checksums(int node) {
-    auto sums = pair().TableChecksums(node);
-    EXPECT_TRUE(sums.ok()) << sums.status();
-    return sums.ok() ? *sums : std::map<std::string, std::string>{};
   }
 
   static std::pair<std::string, uint64_t> Position(int node) {
@@ -187,19 +120,6 @@ class RecoverTest : public ::testing::Test {
         absl::StrCat(pair().node(node).describe(), "'s SQL thread to stop with ", sql_errno));
   }
 
-  // A row only `standby` has (not binlogged), then the same key written on `master`:
-  // the standby's SQL thread stops with 1062.
-  static absl::Status BreakWithDuplicateKey(int standby, int master, int id) {
-    RETURN_IF_ERROR(pair().ExecAll(
-        standby,
-        {"SET SESSION sql_log_bin = 0",
-         absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (", id, ", 'standby only')")}));
-    RETURN_IF_ERROR(pair().Exec(
-        master,
-        absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (", id, ", 'from master')")));
-    return WaitSqlError(standby, "1062");
-  }
-
   // New files in an agent's backup directory since `before`.
   static std::set<std::string> NewBackups(int node, const std::set<std::string>& before) {
     std::set<std::string> now = ListDir(cluster().agent(node).backup_dir()), out;
@@ -209,13 +129,9 @@ class RecoverTest : public ::testing::Test {
     return out;
   }
 
-  static RecoveryCluster* cluster_;
-  static absl::Status* startup_error_;
   static std::string* all_output_;  // every CLI output of this binary, for the secrets check
 };
 
-RecoveryCluster* RecoverTest::cluster_ = nullptr;
-absl::Status* RecoverTest::startup_error_ = new absl::Status();
 std::string* RecoverTest::all_output_ = new std::string();
 
 TEST_F(RecoverTest, HealthyPairStatusAndRecoverChangeNothing) {

@@ -46,28 +46,14 @@
 #include "mmresync/v1/journal.pb.h"
 #include "tests/harness/agent_process.h"
 #include "tests/harness/cli.h"
+#include "tests/harness/cluster_suite.h"
 #include "tests/harness/recovery_cluster.h"
 #include "tests/harness/wait.h"
 
 namespace mmresync::testing {
 namespace {
 
-#define ASSERT_OK(expr)                                       \
-  do {                                                        \
-    const ::absl::Status assert_ok_status_ = (expr);          \
-    ASSERT_TRUE(assert_ok_status_.ok()) << assert_ok_status_; \
-  } while (0)
-
 constexpr absl::Duration kTimeout = absl::Seconds(120);
-constexpr int kDb1 = 0;
-constexpr int kDb2 = 1;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 std::vector<v1::JournalEntry> Journal(const std::string& path) {
   std::vector<v1::JournalEntry> out;
@@ -146,94 +132,15 @@ absl::Status WriteGateWrapper(const std::string& gate, const std::string& real) 
       0755);
 }
 
-class RunsTest : public ::testing::Test {
+class RunsTest : public ClusterSuite {
  protected:
   static void SetUpTestSuite() {
     RecoveryClusterOptions options;
     options.fake_keepalived = true;
-    auto cluster = RecoveryCluster::Start(options);
-    if (!cluster.ok()) {
-      *startup_error_ = cluster.status();
-      return;
-    }
-    if (absl::Status loaded = (*cluster)->LoadSampleData(); !loaded.ok()) {
-      *startup_error_ = loaded;
-      return;
-    }
-    cluster_ = cluster->release();
+    StartCluster(options);
   }
 
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(cluster_, nullptr) << "cluster did not start: " << *startup_error_;
-    absl::Status healthy = cluster_->CheckHealthy(absl::Seconds(30));
-    if (healthy.ok()) return;
-    ADD_FAILURE() << "pair unhealthy at the start of the case: " << healthy << "; repairing";
-    Repair();
-    ASSERT_OK(cluster_->CheckHealthy(kTimeout));
-  }
-
-  // Finishes or gives up whatever run an earlier failed case left, then re-seeds.
-  static void Repair() {
-    for (int node : {kDb1, kDb2}) (void)cluster_->agent(node).Restart();
-    CliResult resumed = Cli({"recover", "--resume", "--yes"});
-    if (resumed.exit_code == 0) return;
-    v1::JournalEntry last = LastRecord(cluster_->journal_path());
-    if (!last.run_id().empty()) (void)Cli({"recover", "--abandon", last.run_id()});
-    for (int node : {kDb1, kDb2}) {
-      (void)pair().Exec(node, "SET GLOBAL read_only = OFF");
-      (void)pair().Exec(node, "START SLAVE");
-    }
-    (void)Cli({"recover", "--source", "db1", "--yes", "--force"});
-  }
-
-  static RecoveryCluster& cluster() { return *cluster_; }
-  static MasterMasterPair& pair() { return cluster_->pair(); }
-
-  static CliResult Cli(const std::vector<std::string>& args) {
-    auto result = cluster_->Cli(args);
-    if (!result.ok()) {
-      ADD_FAILURE() << result.status();
-      return CliResult{};
-    }
-    return *result;
-  }
-
-  static std::string Value(int node, const std::string& sql) {
-    auto v = pair().QueryValue(node, sql);
-    return v.ok() ? *v : absl::StrCat("<", v.status().ToString(), ">");
-  }
-
-  static absl::Status WaitSqlError(int node, const std::string& sql_errno) {
-    return WaitForOk(
-        [&]() -> absl::Status {
-          auto s = pair().SlaveStatus(node);
-          if (!s.ok()) return s.status();
-          if ((*s)["Slave_SQL_Running"] == "No" && (*s)["Last_SQL_Errno"] == sql_errno) {
-            return absl::OkStatus();
-          }
-          return absl::UnavailableError(
-              absl::StrCat("Slave_SQL_Running=", (*s)["Slave_SQL_Running"],
-                           " Last_SQL_Errno=", (*s)["Last_SQL_Errno"]));
-        },
-        kTimeout, absl::Milliseconds(50), "the SQL thread to stop with an error");
-  }
-
-  // The standby's SQL thread stops with 1062.
-  static absl::Status BreakWithDuplicateKey(int standby, int master, int id) {
-    RETURN_IF_ERROR(pair().ExecAll(
-        standby,
-        {"SET SESSION sql_log_bin = 0",
-         absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (", id, ", 'standby only')")}));
-    RETURN_IF_ERROR(pair().Exec(
-        master,
-        absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (", id, ", 'from master')")));
-    return WaitSqlError(standby, "1062");
-  }
+  void SetUp() override { ExpectHealthyOrRepair(); }
 
   // A view on db1 whose table is gone (unlogged): the transfer from db1 fails,
   // deterministically, after the target was fenced and backed up. FixImport undoes it.
@@ -269,13 +176,7 @@ class RunsTest : public ::testing::Test {
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text, &parsed).ok()) << text;
     return parsed;
   }
-
-  static RecoveryCluster* cluster_;
-  static absl::Status* startup_error_;
 };
-
-RecoveryCluster* RunsTest::cluster_ = nullptr;
-absl::Status* RunsTest::startup_error_ = new absl::Status();
 
 // The collision of the issue: after a Ctrl-C mid-import, a plain `recover --yes` is
 // refused naming the run and the resume command; that command completes the run, and
