@@ -23,6 +23,8 @@ extern char** environ;
 namespace mmresync {
 namespace {
 
+constexpr int kDataPipeBytes = 1 << 20;
+
 constexpr size_t kStderrTailBytes = 8192;
 
 absl::Status ErrnoStatus(absl::string_view what) {
@@ -72,6 +74,11 @@ absl::Status Subprocess::Start(const std::vector<std::string>& argv,
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   if (options.pipe_stdin && ::pipe2(in_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
   if (options.pipe_stdout && ::pipe2(out_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
+  // Data pipes (a backup or dump stream of many GB) move in 1 MiB steps instead of the
+  // default 64 KiB: a sixteenth of the reads, writes and wake-ups. Best effort: the
+  // kernel may cap it (fs.pipe-max-size), and the default works too.
+  if (options.pipe_stdin) (void)::fcntl(in_pipe[1], F_SETPIPE_SZ, kDataPipeBytes);
+  if (options.pipe_stdout) (void)::fcntl(out_pipe[0], F_SETPIPE_SZ, kDataPipeBytes);
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) return ErrnoStatus("pipe");
 
   posix_spawn_file_actions_t actions;
@@ -189,13 +196,14 @@ void Subprocess::CloseStdin() { CloseFd(stdin_fd_); }
 
 absl::StatusOr<std::string> Subprocess::ReadStdout(size_t max) {
   if (stdout_fd_ < 0) return std::string();
-  std::string buf(max, '\0');
+  // One scratch buffer per child: a fresh zero-filled `max` per read cost a 1 MiB memset
+  // for every 64 KiB a pipe delivered (most of an agent's CPU on a backup stream).
+  if (read_scratch_.size() < max) read_scratch_.resize(max);
   for (;;) {
-    ssize_t n = ::read(stdout_fd_, buf.data(), max);
+    ssize_t n = ::read(stdout_fd_, read_scratch_.data(), max);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus(absl::StrCat(name_, ": read stdout"));
-    buf.resize(static_cast<size_t>(n));
-    return buf;
+    return std::string(read_scratch_.data(), static_cast<size_t>(n));
   }
 }
 

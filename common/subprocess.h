@@ -74,6 +74,7 @@ class Subprocess {
   int exit_code_ = -1;
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;
+  std::vector<char> read_scratch_;  // ReadStdout's buffer, reused across reads
   int stderr_fd_ = -1;
   std::string name_;
   struct StderrState;
