@@ -4,7 +4,6 @@
 
 #include <map>
 
-#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -25,8 +24,11 @@ struct Table {
 }  // namespace
 
 std::string ParkedSchemaName(absl::string_view run_id, int index) {
-  const uint32_t tag = static_cast<uint32_t>(absl::Hash<absl::string_view>{}(run_id));
-  return absl::StrFormat("%s%08x_%d", kParkedSchemaPrefix, tag, index);
+  // A digest, not absl::Hash: that one is seeded per process, so an agent restarted
+  // between two attempts of one run would not find the run's earlier parking.
+  Sha256 sha;
+  sha.Update(run_id);
+  return absl::StrFormat("%s%s_%d", kParkedSchemaPrefix, sha.HexDigest().substr(0, 8), index);
 }
 
 absl::StatusOr<v1::BackupReply> ParkUserData(const BackupParams& params) {
