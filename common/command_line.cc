@@ -136,7 +136,6 @@ std::optional<std::string> HelpFor(const CLI::App& app, const std::vector<std::s
                                    std::string* error) {
   const CLI::App* at = &app;
   std::string typed = app.get_name();
-  std::string parent;  // CLI11 prefixes a subcommand's usage line with this
   for (const std::string& word : path) {
     std::vector<std::string> commands = CommandNames(*at);
     auto it = std::find(commands.begin(), commands.end(), word);
@@ -146,10 +145,10 @@ std::optional<std::string> HelpFor(const CLI::App& app, const std::vector<std::s
       return std::nullopt;
     }
     at = at->get_subcommand(word);
-    parent = typed;
     absl::StrAppend(&typed, " ", word);
   }
-  return at->help(parent);
+  // Not at->help(): after a parse, CLI11 hands that to the parsed subcommand (`help`).
+  return at->get_formatter()->make_help(at, typed, CLI::AppFormatMode::Normal);
 }
 
 }  // namespace mmresync

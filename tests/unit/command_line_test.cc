@@ -102,6 +102,18 @@ TEST(CommandLineTest, VersionAndHelpExitZero) {
   EXPECT_EQ(Parse({"help"}).exit, std::nullopt);  // main() prints it
 }
 
+TEST(CommandLineTest, HelpAloneIsTheProgramsHelpAfterParsingHelp) {
+  coordinator::CliArgs args;
+  std::unique_ptr<CLI::App> app = coordinator::BuildCli(&args);
+  const char* argv[] = {"mmresync", "help"};
+  ASSERT_EQ(ParseCommandLine(*app, 2, argv, 2), std::nullopt);
+  std::string error;
+  std::optional<std::string> text = HelpFor(*app, {}, &error);
+  ASSERT_TRUE(text.has_value()) << error;
+  EXPECT_THAT(*text, HasSubstr("Usage: mmresync [OPTIONS] SUBCOMMAND"));
+  EXPECT_THAT(*text, HasSubstr("recover"));
+}
+
 TEST(CommandLineTest, HelpCommandFindsCommandsAndSuggests) {
   coordinator::CliArgs args;
   std::unique_ptr<CLI::App> app = coordinator::BuildCli(&args);
