@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/version.h"
 #include "coordinator/diagnosis.h"
 #include "coordinator/json_text.h"
 
@@ -212,7 +213,9 @@ class PlainProgress : public ProgressSink {
 class JsonProgress : public ProgressSink {
  public:
   explicit JsonProgress(FILE* out) : out_(out) {}
-  void Header(const std::string& text) override { Emit("header", nullptr, {{"text", text}}); }
+  void Header(const std::string& text) override {
+    Emit("header", nullptr, {{"text", text}, {"version", VersionText()}});
+  }
   void StepStarted(const StepInfo& step) override { Emit("step-start", &step, {}); }
   void StepProgress(const StepInfo& step, const v1::Progress& p) override {
     if (absl::Now() - last_ < absl::Seconds(1)) return;
