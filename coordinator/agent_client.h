@@ -23,8 +23,9 @@ namespace mmresync::coordinator {
 class AgentClient {
  public:
   // `config_path`: the cluster file `node` comes from, for the messages that name it.
+  // `tls`: the coordinator's [tls] files, named when a handshake fails.
   AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds,
-              std::string config_path = "");
+              std::string config_path = "", TlsFiles tls = {});
 
   const NodeEntry& node() const { return node_; }
 
@@ -83,6 +84,7 @@ class AgentClient {
 
   NodeEntry node_;
   std::string config_path_;
+  TlsFiles tls_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Agent::Stub> stub_;
   mutable absl::Mutex mu_;
