@@ -278,6 +278,43 @@ absl::StatusOr<v1::ChecksumReply> AgentClient::TableChecksums() {
   return reply;
 }
 
+absl::StatusOr<v1::ListBackupsReply> AgentClient::ListBackups() {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  v1::ListBackupsReply reply;
+  grpc::Status s = stub_->ListBackups(&ctx, v1::ListBackupsRequest(), &reply);
+  RETURN_IF_ERROR(Finish(ctx, s, "backups list"));
+  return reply;
+}
+
+absl::StatusOr<std::string> AgentClient::RestoreBackup(const std::string& run_id,
+                                                       const std::string& backup_run_id) {
+  RETURN_IF_ERROR(EnsureIdentity());
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Hours(12));  // a dump backup re-imports every row
+  v1::RestoreBackupRequest req;
+  req.set_run_id(run_id);
+  req.set_backup_run_id(backup_run_id);
+  v1::ActionReply reply;
+  grpc::Status s = stub_->RestoreBackup(&ctx, req, &reply);
+  RETURN_IF_ERROR(Finish(ctx, s, "backups restore"));
+  return reply.detail();
+}
+
+absl::StatusOr<v1::PruneBackupsReply> AgentClient::PruneBackups(const std::string& run_id,
+                                                                uint32_t keep) {
+  RETURN_IF_ERROR(EnsureIdentity());
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Minutes(10));
+  v1::PruneBackupsRequest req;
+  req.set_run_id(run_id);
+  req.set_keep(keep);
+  v1::PruneBackupsReply reply;
+  grpc::Status s = stub_->PruneBackups(&ctx, req, &reply);
+  RETURN_IF_ERROR(Finish(ctx, s, "backups prune"));
+  return reply;
+}
+
 absl::StatusOr<v1::Progress> AgentClient::RunStream(
     std::function<std::unique_ptr<grpc::ClientReader<v1::Progress>>(grpc::ClientContext*)> open,
     const ProgressFn& progress, absl::string_view what) {

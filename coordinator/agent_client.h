@@ -58,6 +58,11 @@ class AgentClient {
   absl::StatusOr<std::string> AuthorizeTransfer(const std::string& run_id, const std::string& token,
                                                 const std::string& peer_node);
   absl::StatusOr<v1::ChecksumReply> TableChecksums();
+  // Backups of earlier runs on this node (mmresync backups).
+  absl::StatusOr<v1::ListBackupsReply> ListBackups();
+  absl::StatusOr<std::string> RestoreBackup(const std::string& run_id,
+                                            const std::string& backup_run_id);
+  absl::StatusOr<v1::PruneBackupsReply> PruneBackups(const std::string& run_id, uint32_t keep);
 
   using ProgressFn = std::function<void(const v1::Progress&)>;
   // Streams; the last Progress (with backup / result) is returned.

@@ -108,6 +108,37 @@ void AddCerts(CLI::App& app, CliArgs* a) {
   issue->add_flag("--force", a->force, "replace an existing key and certificate at --out");
 }
 
+void AddBackups(CLI::App& app, CliArgs* a) {
+  BackupsFlags& b = a->backups;
+  CLI::App* backups = app.add_subcommand("backups",
+                                         "the backups earlier runs left on the nodes: list, "
+                                         "restore, prune");
+  backups->require_subcommand(1);
+  backups->footer(Example({"mmresync backups list", "mmresync backups prune --keep 3"}));
+  CLI::App* list = backups->add_subcommand("list", "every backup on each node (or --node)");
+  list->footer(Example({"mmresync backups list", "mmresync backups list --node db2 --json"}));
+  list->add_option("--node", b.node, "only this node");
+  list->add_flag("--json", b.json, "machine-readable output");
+  CLI::App* restore = backups->add_subcommand(
+      "restore",
+      "put a run's backup back on the standby --node (fenced first; refused on the "
+      "VIP holder; nothing replicates); then run recover");
+  restore->footer(Example({"mmresync backups restore 20261130T140000-a1b2c3 --node db2"}));
+  restore->add_option("run", b.run, "the run whose backup comes back (see backups list)")
+      ->required();
+  restore->add_option("--node", b.node, "the node to restore on (not the VIP holder)")->required();
+  restore->add_flag("--yes", b.yes, "do not ask for confirmation");
+  CLI::App* prune = backups->add_subcommand(
+      "prune", "remove all but the newest --keep backups (their parked schemas and files)");
+  prune->footer(Example({"mmresync backups prune --keep 3",
+                         "mmresync backups prune --keep 0 "
+                         "--node db2"}));
+  prune->add_option("--keep", b.keep, "how many of the newest backups stay on each node")
+      ->required()
+      ->check(CLI::Range(0, 1000));
+  prune->add_option("--node", b.node, "only this node");
+}
+
 }  // namespace
 
 std::unique_ptr<CLI::App> BuildCli(CliArgs* a) {
@@ -138,6 +169,7 @@ std::unique_ptr<CLI::App> BuildCli(CliArgs* a) {
                    "seconds to wait for each node to apply the other's position (default 120)")
       ->check(CLI::Range(1, 86400));
 
+  AddBackups(*app, a);
   AddCerts(*app, a);
 
   CLI::App* help = app->add_subcommand("help", "this help, or a command's: help COMMAND");
@@ -150,6 +182,7 @@ void FinishRecoverFlags(const CLI::App& app, CliArgs* a) {
   RecoverFlags& flags = a->flags;
   if (!a->source.empty()) flags.source = a->source;
   flags.config = a->config;
+  a->backups.config = a->config;
   const CLI::App* recover = app.get_subcommand("recover");
   const CLI::App* given_in = recover->parsed() ? recover : app.get_subcommand("plan");
   for (const char* name :

@@ -10,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/time/time.h"
+#include "coordinator/backups_command.h"
 #include "coordinator/recover_command.h"
 
 namespace mmresync::coordinator {
@@ -29,6 +30,7 @@ struct CliArgs {
   bool force = false;
   std::string role, name, out;
   std::vector<std::string> sans;
+  BackupsFlags backups;
   // help [COMMAND...]
   std::vector<std::string> help_path;
 };

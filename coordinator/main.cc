@@ -7,6 +7,7 @@
 #include "common/command_line.h"
 #include "common/grpc_logging.h"
 #include "common/log.h"
+#include "coordinator/backups_command.h"
 #include "coordinator/certs_command.h"
 #include "coordinator/cli.h"
 #include "coordinator/exit_codes.h"
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
   if (given("verify")) {
     return RunVerify(args.config, args.json, absl::Seconds(args.verify_timeout_seconds));
   }
+  const CLI::App* backups = app->get_subcommand("backups");
+  if (backups->get_subcommand("list")->parsed()) return RunBackupsList(args.backups);
+  if (backups->get_subcommand("restore")->parsed()) return RunBackupsRestore(args.backups);
+  if (backups->get_subcommand("prune")->parsed()) return RunBackupsPrune(args.backups);
   if (certs->get_subcommand("init")->parsed()) return RunCertsInit(args.dir, args.ca_days);
   if (certs->get_subcommand("issue")->parsed()) {
     return RunCertsIssue(args.dir, args.role, args.name, args.sans, args.out, args.days,

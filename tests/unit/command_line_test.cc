@@ -62,7 +62,7 @@ TEST(CommandLineTest, UnknownCommandNamesTheClosest) {
   Parsed p = Parse({"statsu"});
   EXPECT_EQ(p.exit, 2);
   EXPECT_THAT(p.error, HasSubstr("unknown command \"statsu\" (did you mean status?)"));
-  EXPECT_THAT(p.error, HasSubstr("commands: status, plan, recover, verify, certs, help"));
+  EXPECT_THAT(p.error, HasSubstr("commands: status, plan, recover, verify, backups, certs, help"));
 }
 
 TEST(CommandLineTest, FarOffCommandListsTheCommandsWithoutAGuess) {
@@ -141,7 +141,7 @@ TEST(CommandLineTest, EveryCommandsHelpHasAnExample) {
     }
   };
   walk(*app, "");
-  EXPECT_GE(checked, 9);  // mmresync, status, plan, recover, verify, certs, init, issue, help
+  EXPECT_GE(checked, 13);  // + backups list, restore, prune
 }
 
 TEST(VersionTest, TextStartsWithTheProjectVersion) {
