@@ -214,11 +214,15 @@ int RunBackupsRestore(const BackupsFlags& flags) {
                      " stays fenced (keepalived stopped, read_only ON, replication stopped)"));
     return absl::IsFailedPrecondition(restored.status()) ? kExitRefused : kExitFailed;
   }
+  // The restore is not a journaled run, so a recover that follows takes this fence for
+  // the node's own settings and keeps it: say how to lift it.
   PrintTerminal(stdout,
                 "%s: %s\n%s stays fenced (keepalived stopped, read_only ON, replication stopped).\n"
                 "next: mmresync recover --source %s   (make this data the pair's), or\n"
-                "      mmresync recover              (re-seed %s from the VIP holder again)\n",
-                N, *restored, N, N, N);
+                "      mmresync recover              (re-seed %s from the VIP holder again);\n"
+                "      recover keeps the fence it finds: afterwards, on %s, SET GLOBAL read_only "
+                "= OFF and start keepalived\n",
+                N, *restored, N, N, N, N);
   return kExitOk;
 }
 

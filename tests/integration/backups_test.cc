@@ -7,6 +7,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "gtest/gtest.h"
 #include "tests/harness/cluster_suite.h"
 
@@ -31,6 +32,11 @@ class BackupsTest : public ClusterSuite {
     CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
     return cluster().LastJournalRunId();
+  }
+
+  static void Unfence(int node) {
+    EXPECT_OK(pair().Exec(node, "SET GLOBAL read_only = OFF"));
+    EXPECT_OK(WriteFileAtomically(cluster().keepalived_marker(node), "", 0600));
   }
 
   static int ParkedSchemas(int node) {
@@ -81,9 +87,15 @@ TEST_F(BackupsTest, RecoverBackupIsListedAndRestoresTheStandbysOldData) {
                   "'only_db2'"),
             "0");
 
-  // The repair the restore asks for leaves the pair healthy again.
+  EXPECT_TRUE(absl::StrContains(restore.out, "recover keeps the fence it finds"))
+      << restore.Describe();
+
+  // The repair the restore asks for leaves the pair replicating again; the fence stays
+  // (as the restore said), lifted here by hand.
   RecoverDb2();
   EXPECT_EQ(Cli({"status"}).exit_code, 0);
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  Unfence(kDb2);
 }
 
 TEST_F(BackupsTest, RestoreIsRefusedOnTheVipHolder) {
@@ -102,6 +114,42 @@ TEST_F(BackupsTest, RestoreIsRefusedOnTheVipHolder) {
   EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
   EXPECT_TRUE(cluster().keepalived_running(kDb1));
   EXPECT_EQ(Position(kDb1), position);
+}
+
+// Whatever a coordinator asks: the agent restores only on a fenced node, with the lease,
+// and takes nothing but a valid run id.
+TEST_F(BackupsTest, AgentRefusesRestoreUnlessFencedAndLeased) {
+  auto stub = cluster().agent(kDb2).Stub(cluster().certs().Coordinator());
+  ASSERT_TRUE(stub.ok()) << stub.status();
+  const std::string run = cluster().LastJournalRunId();
+  ASSERT_FALSE(run.empty());
+  v1::RestoreBackupRequest req;
+  req.set_run_id("bk-agent");
+  req.set_backup_run_id(run);
+  v1::ActionReply reply;
+  grpc::Status no_lease = (*stub)->RestoreBackup(ContextWithDeadline().get(), req, &reply);
+  EXPECT_EQ(no_lease.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << no_lease.error_message();
+
+  v1::LeaseRequest lease;
+  lease.set_run_id("bk-agent");
+  lease.set_ttl_seconds(60);
+  lease.set_holder("backups_test");
+  *lease.mutable_instance() = TestInstance();
+  v1::LeaseReply lease_reply;
+  ASSERT_TRUE((*stub)->AcquireLease(ContextWithDeadline().get(), lease, &lease_reply).ok());
+  auto release = absl::MakeCleanup(
+      [&] { (void)(*stub)->ReleaseLease(ContextWithDeadline().get(), lease, &lease_reply); });
+  // Serving (keepalived running, read_only OFF): refused, nothing changed.
+  grpc::Status serving = (*stub)->RestoreBackup(ContextWithDeadline().get(), req, &reply);
+  EXPECT_EQ(serving.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << serving.error_message();
+  EXPECT_TRUE(absl::StrContains(serving.error_message(), "keepalived")) << serving.error_message();
+  // A path instead of a run id.
+  req.set_backup_run_id("../../etc/passwd");
+  grpc::Status hostile = (*stub)->RestoreBackup(ContextWithDeadline().get(), req, &reply);
+  EXPECT_EQ(hostile.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << hostile.error_message();
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
 }
 
 TEST_F(BackupsTest, PruneRemovesTheOldest) {
