@@ -426,7 +426,7 @@ int RunRecover(const RecoverFlags& flags) {
       for (AgentClient* c : {source, target}) (void)c->RenewLease(run_id, kLeaseTtlSeconds);
     }
   });
-  std::unique_ptr<ProgressSink> sink = flags.json ? MakeJsonProgress(stdout)
+  std::unique_ptr<ProgressSink> sink = flags.json ? MakeJsonProgress(stdout, run_id)
                                        : tty      ? MakeTtyProgress(stdout)
                                                   : MakePlainProgress(stdout);
   Journal journal(Journal::PathFor(config.state_dir, config.name), config.name, run_id);
