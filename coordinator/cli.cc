@@ -26,11 +26,12 @@ void AddPlanAndRecover(CLI::App& app, CliArgs* a) {
       "auto|none|1..19");
   CLI::App* plan =
       app.add_subcommand("plan", "print the exact steps recover would run; changes nothing");
-  plan->footer(Example({"mmresync plan", "mmresync plan --source db1 --method logical"}));
+  plan->footer(Example({"mmresync plan", "mmresync plan --source db1 --method logical --json"}));
   plan->add_option("--source", a->source, "the node whose data wins (default: the VIP holder)");
   plan->add_flag("--skip-backup", flags.options.skip_backup, "plan without the target backup");
   plan->add_flag("--force", flags.force, "plan a re-seed even of a pair that looks healthy");
   plan->add_flag("--resume", flags.resume, "show what --resume would run");
+  plan->add_flag("--json", flags.json, "the plan as one JSON object");
   plan->add_option("--method", flags.options.method,
                    "transfer method: auto (default), logical, physical or dump");
   plan->add_option("--backup", flags.options.backup, "park (default) or dump")

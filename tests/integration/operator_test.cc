@@ -3,6 +3,9 @@
 // the address it was dialled at, TLS failures naming the file and the likely reason, and
 // no gRPC log line ("E1130 ... ssl_transport_security.cc") on stderr.
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
 #include <cstdio>
 #include <regex>
 
@@ -75,6 +78,17 @@ TEST_F(OperatorTest, StatusShowsBothAgentsVersions) {
   EXPECT_TRUE(absl::StrContains(json.out, "{\"version\":" + quoted)) << json.Describe();
   EXPECT_TRUE(absl::StrContains(json.out, "\"agent_version\":" + quoted)) << json.Describe();
   EXPECT_TRUE(absl::StrContains(json.out, "\"version_warnings\":[]")) << json.Describe();
+}
+
+TEST_F(OperatorTest, PlanJsonIsOneObjectWithTheSteps) {
+  CliResult plan = Cli({"plan", "--source", "db1", "--force", "--json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.Describe();
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(plan.out, &parsed).ok())
+      << plan.Describe();
+  EXPECT_EQ(parsed.fields().at("source").string_value(), "db1");
+  EXPECT_EQ(parsed.fields().at("target").string_value(), "db2");
+  EXPECT_GT(parsed.fields().at("steps").list_value().values_size(), 5) << plan.Describe();
 }
 
 TEST_F(OperatorTest, StoppedAgentIsNamedWithWhereItWasDialled) {
