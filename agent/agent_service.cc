@@ -36,6 +36,7 @@
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "common/validate.h"
+#include "common/version.h"
 
 namespace mmresync::agent {
 namespace {
@@ -100,6 +101,7 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
                                      v1::NodeStatus* reply) {
   if (absl::Status s = Authorize(context, nullptr); !s.ok()) return Fail("status", s);
   reply->set_node(deps_.config.name);
+  reply->set_agent_version(VersionText());
   absl::StatusOr<std::unique_ptr<DbSession>> session =
       absl::FailedPreconditionError("not asked (brief status)");
   if (!request->brief()) {

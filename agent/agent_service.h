@@ -71,6 +71,13 @@ class AgentService final : public v1::Agent::Service {
                            v1::ActionReply*) override;
   grpc::Status TableChecksums(grpc::ServerContext*, const v1::ChecksumRequest*,
                               v1::ChecksumReply*) override;
+  // Backups of earlier runs (agent_service_backups.cc).
+  grpc::Status ListBackups(grpc::ServerContext*, const v1::ListBackupsRequest*,
+                           v1::ListBackupsReply*) override;
+  grpc::Status RestoreBackup(grpc::ServerContext*, const v1::RestoreBackupRequest*,
+                             v1::ActionReply*) override;
+  grpc::Status PruneBackups(grpc::ServerContext*, const v1::PruneBackupsRequest*,
+                            v1::PruneBackupsReply*) override;
 
  private:
   // OK when the peer is the coordinator and, when `run_id` is given, its instance

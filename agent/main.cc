@@ -16,11 +16,14 @@
 #include "agent/mariadb_session.h"
 #include "agent/vip.h"
 #include "common/cert_info.h"
+#include "common/command_line.h"
 #include "common/config.h"
 #include "common/files.h"
+#include "common/grpc_logging.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
+#include "common/version.h"
 
 namespace mmresync::agent {
 namespace {
@@ -95,7 +98,8 @@ int Run(const std::string& config_flag) {
     log::Error("cannot listen on ", config->listen);
     return 1;
   }
-  log::Info("agent ", config->name, " listening on ", config->listen, " (mTLS)");
+  log::Info("agent ", config->name, " ", VersionText(), " listening on ", config->listen,
+            " (mTLS)");
 
   // SIGINT/SIGTERM end the server; in-flight streams are cancelled, which kills any
   // mariadb-dump child and so releases whatever lock it held.
@@ -126,15 +130,17 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the agent
 
-  CLI::App app{"mmresync-agent: the mmresync daemon on a MariaDB host"};
+  CLI::App app{"mmresync-agent: the mmresync daemon on a MariaDB host", "mmresync-agent"};
+  app.set_version_flag("--version", mmresync::VersionText(), "print the version and exit");
+  app.footer(
+      "\nExample:\n  mmresync-agent --config /etc/mmresync/agent.toml   # as the systemd unit "
+      "runs it");
   std::string config;
   app.add_option("--config", config,
                  "agent config (default $MMRESYNC_CONFIG or /etc/mmresync/agent.toml)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  }
+  bool debug = false;
+  app.add_flag("--debug", debug, "also log gRPC's own lines (TLS handshakes, ...)");
+  if (std::optional<int> exit = mmresync::ParseCommandLine(app, argc, argv, 2)) return *exit;
+  mmresync::RouteGrpcLogging(debug);
   return mmresync::agent::Run(config);
 }

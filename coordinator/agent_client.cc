@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "common/tls.h"
 #include "coordinator/coordinator_instance.h"
+#include "coordinator/transport_error.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -35,9 +36,10 @@ std::shared_ptr<grpc::Channel> InstanceChannel(const std::string& target,
 }  // namespace
 
 AgentClient::AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds,
-                         std::string config_path)
+                         std::string config_path, TlsFiles tls)
     : node_(std::move(node)),
       config_path_(std::move(config_path)),
+      tls_(std::move(tls)),
       channel_(InstanceChannel(node_.agent, std::move(creds))),
       stub_(v1::Agent::NewStub(channel_)) {}
 
@@ -47,7 +49,15 @@ absl::Status AgentClient::Wrap(const grpc::Status& status, absl::string_view wha
   // Agents prefix their own node name; add it only for transport-level failures.
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    return Annotate(s, absl::StrCat(node_.name, ": agent ", node_.agent, ": ", what));
+    const std::string where =
+        absl::StrCat(config_path_.empty() ? std::string("cluster.toml") : config_path_,
+                     " [[node]] ", node_.name);
+    return absl::Status(s.code(),
+                        absl::StrCat(node_.name, ": ", what, ": ",
+                                     ExplainTransportFailure(
+                                         status.error_message(),
+                                         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED,
+                                         node_, where, tls_)));
   }
   if (absl::StartsWith(s.message(), node_.name + ":")) return s;
   return Annotate(s, absl::StrCat(node_.name, ": ", what));
@@ -265,6 +275,43 @@ absl::StatusOr<v1::ChecksumReply> AgentClient::TableChecksums() {
   v1::ChecksumReply reply;
   grpc::Status s = stub_->TableChecksums(&ctx, v1::ChecksumRequest(), &reply);
   RETURN_IF_ERROR(Finish(ctx, s, "checksums"));
+  return reply;
+}
+
+absl::StatusOr<v1::ListBackupsReply> AgentClient::ListBackups() {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, kUnaryDeadline);
+  v1::ListBackupsReply reply;
+  grpc::Status s = stub_->ListBackups(&ctx, v1::ListBackupsRequest(), &reply);
+  RETURN_IF_ERROR(Finish(ctx, s, "backups list"));
+  return reply;
+}
+
+absl::StatusOr<std::string> AgentClient::RestoreBackup(const std::string& run_id,
+                                                       const std::string& backup_run_id) {
+  RETURN_IF_ERROR(EnsureIdentity());
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Hours(12));  // a dump backup re-imports every row
+  v1::RestoreBackupRequest req;
+  req.set_run_id(run_id);
+  req.set_backup_run_id(backup_run_id);
+  v1::ActionReply reply;
+  grpc::Status s = stub_->RestoreBackup(&ctx, req, &reply);
+  RETURN_IF_ERROR(Finish(ctx, s, "backups restore"));
+  return reply.detail();
+}
+
+absl::StatusOr<v1::PruneBackupsReply> AgentClient::PruneBackups(const std::string& run_id,
+                                                                uint32_t keep) {
+  RETURN_IF_ERROR(EnsureIdentity());
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, absl::Minutes(10));
+  v1::PruneBackupsRequest req;
+  req.set_run_id(run_id);
+  req.set_keep(keep);
+  v1::PruneBackupsReply reply;
+  grpc::Status s = stub_->PruneBackups(&ctx, req, &reply);
+  RETURN_IF_ERROR(Finish(ctx, s, "backups prune"));
   return reply;
 }
 

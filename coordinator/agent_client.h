@@ -23,8 +23,9 @@ namespace mmresync::coordinator {
 class AgentClient {
  public:
   // `config_path`: the cluster file `node` comes from, for the messages that name it.
+  // `tls`: the coordinator's [tls] files, named when a handshake fails.
   AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds,
-              std::string config_path = "");
+              std::string config_path = "", TlsFiles tls = {});
 
   const NodeEntry& node() const { return node_; }
 
@@ -57,6 +58,11 @@ class AgentClient {
   absl::StatusOr<std::string> AuthorizeTransfer(const std::string& run_id, const std::string& token,
                                                 const std::string& peer_node);
   absl::StatusOr<v1::ChecksumReply> TableChecksums();
+  // Backups of earlier runs on this node (mmresync backups).
+  absl::StatusOr<v1::ListBackupsReply> ListBackups();
+  absl::StatusOr<std::string> RestoreBackup(const std::string& run_id,
+                                            const std::string& backup_run_id);
+  absl::StatusOr<v1::PruneBackupsReply> PruneBackups(const std::string& run_id, uint32_t keep);
 
   using ProgressFn = std::function<void(const v1::Progress&)>;
   // Streams; the last Progress (with backup / result) is returned.
@@ -83,6 +89,7 @@ class AgentClient {
 
   NodeEntry node_;
   std::string config_path_;
+  TlsFiles tls_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Agent::Stub> stub_;
   mutable absl::Mutex mu_;

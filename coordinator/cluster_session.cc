@@ -12,8 +12,10 @@ absl::StatusOr<ClusterSession> OpenCluster(const std::string& config_flag) {
   std::string path = ConfigPathFromEnv(config_flag, kDefaultClusterConfig);
   ASSIGN_OR_RETURN(session.config, LoadClusterConfig(path));
   ASSIGN_OR_RETURN(auto creds, MakeChannelCredentials(session.config.tls));
-  session.a = std::make_unique<AgentClient>(session.config.nodes[0], creds, session.config.path);
-  session.b = std::make_unique<AgentClient>(session.config.nodes[1], creds, session.config.path);
+  session.a = std::make_unique<AgentClient>(session.config.nodes[0], creds, session.config.path,
+                                            session.config.tls);
+  session.b = std::make_unique<AgentClient>(session.config.nodes[1], creds, session.config.path,
+                                            session.config.tls);
   return session;
 }
 

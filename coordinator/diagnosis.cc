@@ -195,8 +195,12 @@ absl::StatusOr<Roles> ChooseRoles(const PairView& view, const std::optional<std:
   }
   for (const NodeView& n : view.nodes) {
     if (!n.reachable()) {
+      // The agent's own failure first: that is what the operator has to fix.
       return absl::FailedPreconditionError(
-          absl::StrCat("cannot tell which node holds the VIP: ", n.entry.name, " is unreachable"));
+          absl::StrCat(n.entry.name,
+                       "'s agent is unreachable, so which node holds the VIP "
+                       "cannot be told: ",
+                       n.status.status().message()));
     }
   }
   const v1::NodeStatus& a = *view.nodes[0].status;

@@ -8,7 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/version.h"
 #include "coordinator/diagnosis.h"
 #include "coordinator/json_text.h"
 
@@ -208,53 +211,71 @@ class PlainProgress : public ProgressSink {
   std::string last_phase_;
 };
 
-// One JSON object per line: {"event": ..., "step": ..., ...}.
+// One JSON object per line, for scripts: {"event": ..., "ts": RFC 3339 UTC, "run": ...,
+// "index": n, "total": n, "step": ..., "node": ..., "nodes": [...], ...}. Numbers are JSON
+// numbers; a step on two nodes ("db1 → db2") also lists them apart in "nodes"; the last
+// line (run-done / run-failed) carries "result": {"ok", "run", "text"}.
 class JsonProgress : public ProgressSink {
  public:
-  explicit JsonProgress(FILE* out) : out_(out) {}
-  void Header(const std::string& text) override { Emit("header", nullptr, {{"text", text}}); }
-  void StepStarted(const StepInfo& step) override { Emit("step-start", &step, {}); }
+  JsonProgress(FILE* out, std::string run_id, std::function<absl::Time()> now)
+      : out_(out), run_id_(std::move(run_id)), now_(std::move(now)) {}
+  void Header(const std::string& text) override {
+    Emit("header", nullptr,
+         absl::StrCat(",\"text\":", JsonQuote(text), ",\"version\":", JsonQuote(VersionText())));
+  }
+  void StepStarted(const StepInfo& step) override { Emit("step-start", &step, ""); }
   void StepProgress(const StepInfo& step, const v1::Progress& p) override {
-    if (absl::Now() - last_ < absl::Seconds(1)) return;
-    last_ = absl::Now();
+    if (now_() - last_ < absl::Seconds(1)) return;
+    last_ = now_();
     std::string json;
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
     (void)google::protobuf::util::MessageToJsonString(p, &json, options);
-    Emit("step-progress", &step, {}, json);
+    Emit("step-progress", &step, absl::StrCat(",\"progress\":", json));
   }
   void StepNote(const StepInfo& step, const std::string& note) override {
-    Emit("step-note", &step, {{"text", note}});
+    Emit("step-note", &step, absl::StrCat(",\"text\":", JsonQuote(note)));
   }
   void StepFinished(const StepInfo& step, bool ok, const std::string& detail,
                     absl::Duration took) override {
     Emit(ok ? "step-done" : "step-failed", &step,
-         {{"detail", detail}, {"seconds", absl::StrFormat("%.3f", absl::ToDoubleSeconds(took))}});
+         absl::StrCat(",\"detail\":", JsonQuote(detail),
+                      ",\"seconds\":", absl::StrFormat("%.3f", absl::ToDoubleSeconds(took))));
   }
   void StepSkipped(const StepInfo& step, const std::string& why) override {
-    Emit("step-skipped", &step, {{"detail", why}});
+    Emit("step-skipped", &step, absl::StrCat(",\"detail\":", JsonQuote(why)));
   }
   void Footer(bool ok, const std::string& text) override {
-    Emit(ok ? "run-done" : "run-failed", nullptr, {{"text", text}});
+    Emit(ok ? "run-done" : "run-failed", nullptr,
+         absl::StrCat(",\"text\":", JsonQuote(text), ",\"result\":{\"ok\":", ok ? "true" : "false",
+                      ",\"run\":", JsonQuote(run_id_), ",\"text\":", JsonQuote(text), "}"));
   }
 
  private:
-  void Emit(absl::string_view event, const StepInfo* step,
-            std::initializer_list<std::pair<std::string, std::string>> fields,
-            const std::string& progress_json = "") {
-    std::string line = absl::StrCat("{\"event\":", JsonQuote(event));
+  // `rest`: further members, each starting with a comma.
+  void Emit(absl::string_view event, const StepInfo* step, const std::string& rest) {
+    std::string line = absl::StrCat(
+        "{\"event\":", JsonQuote(event), ",\"ts\":",
+        JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", now_(), absl::UTCTimeZone())),
+        ",\"run\":", JsonQuote(run_id_));
     if (step != nullptr) {
+      std::vector<std::string> nodes;
+      for (absl::string_view n : absl::StrSplit(step->node, " → ", absl::SkipEmpty())) {
+        nodes.push_back(JsonQuote(n));
+      }
       absl::StrAppend(&line, ",\"index\":", step->index, ",\"total\":", step->total,
-                      ",\"step\":", JsonQuote(step->id), ",\"node\":", JsonQuote(step->node));
+                      ",\"step\":", JsonQuote(step->id), ",\"node\":", JsonQuote(step->node),
+                      ",\"nodes\":[", absl::StrJoin(nodes, ","), "]");
     }
-    for (const auto& [k, v] : fields) absl::StrAppend(&line, ",", JsonQuote(k), ":", JsonQuote(v));
-    if (!progress_json.empty()) absl::StrAppend(&line, ",\"progress\":", progress_json);
+    line += rest;
     line += "}\n";
     absl::MutexLock lock(&mu_);
     std::fputs(line.c_str(), out_);
     std::fflush(out_);
   }
   FILE* out_;
+  const std::string run_id_;
+  const std::function<absl::Time()> now_;
   absl::Mutex mu_;
   absl::Time last_ = absl::InfinitePast();
 };
@@ -267,8 +288,9 @@ std::unique_ptr<ProgressSink> MakeTtyProgress(FILE* out) {
 std::unique_ptr<ProgressSink> MakePlainProgress(FILE* out) {
   return std::make_unique<PlainProgress>(out);
 }
-std::unique_ptr<ProgressSink> MakeJsonProgress(FILE* out) {
-  return std::make_unique<JsonProgress>(out);
+std::unique_ptr<ProgressSink> MakeJsonProgress(FILE* out, const std::string& run_id,
+                                               std::function<absl::Time()> now) {
+  return std::make_unique<JsonProgress>(out, run_id, std::move(now));
 }
 
 }  // namespace mmresync::coordinator

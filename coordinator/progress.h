@@ -5,10 +5,12 @@
 // is not a terminal, and JSON lines for --json.
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "mmresync/v1/agent.pb.h"
 
@@ -52,7 +54,10 @@ class RateMeter {
 
 std::unique_ptr<ProgressSink> MakeTtyProgress(FILE* out);
 std::unique_ptr<ProgressSink> MakePlainProgress(FILE* out);
-std::unique_ptr<ProgressSink> MakeJsonProgress(FILE* out);
+// `run_id` is on every line; `now` stamps them (injectable for tests).
+std::unique_ptr<ProgressSink> MakeJsonProgress(
+    FILE* out, const std::string& run_id,
+    std::function<absl::Time()> now = [] { return absl::Now(); });
 
 // "1:02:03" / "2:03".
 std::string FormatClock(absl::Duration d);

@@ -1,5 +1,6 @@
 #include "coordinator/recover_command.h"
 #include "absl/strings/string_view.h"
+#include "coordinator/plan_json.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -296,6 +297,24 @@ int RunPlan(const RecoverFlags& flags) {
   Prepared p;
   if (auto code = Prepare(flags, p, true); code.has_value()) return *code;
   if (p.steps.empty()) return kExitOk;
+  if (flags.json) {
+    std::set<std::string> skipped;
+    for (const Step& step : p.steps) {
+      if (p.resume_run &&
+          SkippedOnResume(step, std::set<std::string>(p.resume_run->done_steps.begin(),
+                                                      p.resume_run->done_steps.end()))) {
+        skipped.insert(step.id);
+      }
+    }
+    PlanSummary summary{p.session.config.name,
+                        p.view.nodes[p.roles.source].entry.name,
+                        p.view.nodes[p.roles.target].entry.name,
+                        p.roles.reason,
+                        p.options.method,
+                        p.resume_run ? p.resume_run->run_id : std::string()};
+    WriteTerminal(stdout, RenderPlanJson(summary, p.steps, skipped));
+    return kExitOk;
+  }
   PrintTerminal(stdout, "Plan for cluster %s: %s\n", p.session.config.name.c_str(),
                 RoleLine(p).c_str());
   if (auto warning = TakeoverWarning(p)) PrintTerminal(stdout, "%s\n", warning->c_str());
@@ -426,7 +445,7 @@ int RunRecover(const RecoverFlags& flags) {
       for (AgentClient* c : {source, target}) (void)c->RenewLease(run_id, kLeaseTtlSeconds);
     }
   });
-  std::unique_ptr<ProgressSink> sink = flags.json ? MakeJsonProgress(stdout)
+  std::unique_ptr<ProgressSink> sink = flags.json ? MakeJsonProgress(stdout, run_id)
                                        : tty      ? MakeTtyProgress(stdout)
                                                   : MakePlainProgress(stdout);
   Journal journal(Journal::PathFor(config.state_dir, config.name), config.name, run_id);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/escape.h"
+#include "common/version.h"
 #include "coordinator/cert_expiry.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/coordinator_instance.h"
@@ -18,6 +19,7 @@
 #include "coordinator/journal.h"
 #include "coordinator/json_text.h"
 #include "coordinator/run_state.h"
+#include "coordinator/version_check.h"
 #include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
@@ -62,6 +64,9 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
   };
   row("agent",
       [&](int i, const v1::NodeStatus&) { return absl::StrCat(view.nodes[i].entry.agent, " ok"); });
+  row("agent version", [](int, const v1::NodeStatus& s) {
+    return s.agent_version().empty() ? std::string("?") : s.agent_version();
+  });
   row("mariadb", [&](int i, const v1::NodeStatus& s) {
     return absl::StrCat(view.nodes[i].entry.mariadb_host, ":", view.nodes[i].entry.mariadb_port,
                         "  ", s.version());
@@ -128,8 +133,11 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
   const char* health = diagnosis.health == Health::kHealthy    ? "healthy"
                        : diagnosis.health == Health::kDegraded ? "degraded"
                                                                : "error";
-  std::vector<std::string> problems, nodes;
+  std::vector<std::string> problems, nodes, version_warnings;
   for (const auto& p : diagnosis.problems) problems.push_back(JsonQuote(p));
+  for (const auto& w : VersionWarnings(view, VersionText())) {
+    version_warnings.push_back(JsonQuote(w));
+  }
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
@@ -143,9 +151,11 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
                                    JsonQuote(n.status.status().message()), "}"));
     }
   }
-  return absl::StrCat("{\"cluster\":", JsonQuote(cluster), ",\"health\":\"", health,
+  return absl::StrCat("{\"version\":", JsonQuote(VersionText()),
+                      ",\"cluster\":", JsonQuote(cluster), ",\"health\":\"", health,
                       "\",\"summary\":", JsonQuote(diagnosis.summary), ",\"problems\":[",
                       absl::StrJoin(problems, ","), "],\"nodes\":[", absl::StrJoin(nodes, ","),
+                      "],\"version_warnings\":[", absl::StrJoin(version_warnings, ","),
                       "],\"run\":", run_json, "}\n");
 }
 
@@ -181,6 +191,9 @@ int RunStatus(const std::string& config_flag, bool json) {
       PrintTerminal(stdout, "journal: %s\n", std::string(last.status().message()).c_str());
     }
     WriteTerminal(stdout, RunActivityText(run, config_flag));
+    for (const std::string& w : VersionWarnings(view, VersionText())) {
+      PrintTerminal(stdout, "WARNING: %s\n", w);
+    }
     if (diagnosis.health == Health::kDegraded && run.kind == RunActivity::Kind::kNone) {
       auto roles = ChooseRoles(view, std::nullopt);
       if (roles.ok()) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/escape.h"
+#include "common/version.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/diagnosis.h"
 #include "coordinator/exit_codes.h"
@@ -134,8 +135,9 @@ int RunVerify(const std::string& config_flag, bool json, absl::Duration timeout)
     for (size_t i = 0; i < mismatches.size(); ++i) {
       absl::StrAppend(&list, i ? "," : "", JsonQuote(mismatches[i]));
     }
-    PrintTerminal(stdout, "{\"tables\":%zu,\"equal\":%s,\"mismatches\":[%s]}\n", tables,
-                  mismatches.empty() ? "true" : "false", list.c_str());
+    PrintTerminal(stdout, "{\"version\":%s,\"tables\":%zu,\"equal\":%s,\"mismatches\":[%s]}\n",
+                  JsonQuote(VersionText()), tables, mismatches.empty() ? "true" : "false",
+                  list.c_str());
   } else if (mismatches.empty()) {
     PrintTerminal(stdout, "verify: %zu table(s) equal on %s and %s (checksum and row count)\n",
                   tables, a.node().name.c_str(), b.node().name.c_str());

@@ -287,13 +287,21 @@ TEST_F(RecoverTest, MissingRowOnStandby) {
   CliResult recover = Cli({"recover", "--source", "db1", "--yes", "--json"});
   ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
   int objects = 0;
+  google::protobuf::Struct parsed;
+  const std::string run = cluster().LastJournalRunId();
   for (absl::string_view line : absl::StrSplit(recover.out, '\n', absl::SkipEmpty())) {
-    google::protobuf::Struct parsed;
+    parsed.Clear();
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &parsed).ok())
         << "not JSON: " << line;
+    // Scriptable: each event names the run and when it happened.
+    EXPECT_EQ(parsed.fields().at("run").string_value(), run) << line;
+    EXPECT_FALSE(parsed.fields().at("ts").string_value().empty()) << line;
     ++objects;
   }
   EXPECT_GT(objects, 5) << recover.Describe();
+  // The last line is the result, as an object.
+  ASSERT_TRUE(parsed.fields().contains("result")) << recover.Describe();
+  EXPECT_TRUE(parsed.fields().at("result").struct_value().fields().at("ok").bool_value());
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
   EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 3"), "renamed on db1");
 }
