@@ -129,13 +129,14 @@ absl::StatusOr<v1::ReplicaStatus> ReplicaState(DbSession& session) {
 absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
   ASSIGN_OR_RETURN(
       ResultSet vars,
-      session.Query("SELECT @@server_id AS server_id, @@version AS version, @@read_only AS "
-                    "read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format, "
-                    "@@log_slave_updates AS log_slave_updates, @@gtid_binlog_state AS "
-                    "gtid_binlog_state, @@gtid_slave_pos AS gtid_slave_pos, @@gtid_domain_id "
-                    "AS gtid_domain_id, @@auto_increment_increment AS aii, "
-                    "@@auto_increment_offset AS aio, @@datadir AS datadir, @@gtid_strict_mode AS "
-                    "gtid_strict_mode, @@max_allowed_packet AS max_allowed_packet"));
+      session.Query(
+          "SELECT @@server_id AS server_id, @@version AS version, @@read_only AS "
+          "read_only, @@log_bin AS log_bin, @@GLOBAL.binlog_format AS binlog_format, "
+          "@@log_slave_updates AS log_slave_updates, @@gtid_binlog_state AS "
+          "gtid_binlog_state, @@gtid_slave_pos AS gtid_slave_pos, @@gtid_domain_id "
+          "AS gtid_domain_id, @@GLOBAL.auto_increment_increment AS aii, "
+          "@@GLOBAL.auto_increment_offset AS aio, @@datadir AS datadir, @@gtid_strict_mode AS "
+          "gtid_strict_mode, @@GLOBAL.max_allowed_packet AS max_allowed_packet"));
   if (vars.empty()) return absl::InternalError("server variables query returned no row");
   status->set_server_id(static_cast<uint32_t>(ToU64(vars.Get(0, "server_id"))));
   status->set_version(vars.GetOr(0, "version", ""));

@@ -28,6 +28,7 @@
 #include "coordinator/executor.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
+#include "coordinator/preflight_checks.h"
 #include "coordinator/replication_mode.h"
 #include "coordinator/run_inheritance.h"
 #include "coordinator/run_options.h"
@@ -60,6 +61,7 @@ struct Prepared {
   // What a new run takes over from an abandoned run, or one stopped at its fence.
   Inheritance inherited;
   std::vector<Step> steps;
+  std::vector<PreflightCheck> checks;  // the configuration checks, for plan and recover
 };
 
 bool HolderGone(const v1::CoordinatorInstance& holder) {
@@ -163,6 +165,13 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
                      method.status().message(),
                      absl::IsInvalidArgument(method.status()) ? "" : "; nothing was changed"));
     return absl::IsInvalidArgument(method.status()) ? kExitUsage : kExitRefused;
+  }
+  p.checks = ConfigurationChecks(*p.view.nodes[p.roles.source].status,
+                                 *p.view.nodes[p.roles.target].status, method->expected);
+  if (AnyFailed(p.checks)) {
+    Err(absl::StrCat("mmresync: refused, nothing was changed: a pre-flight check failed:\n",
+                     RenderChecks(p.checks)));
+    return kExitRefused;
   }
   PlanInputs in;
   in.method = *method;
@@ -319,6 +328,8 @@ int RunPlan(const RecoverFlags& flags) {
                 RoleLine(p).c_str());
   if (auto warning = TakeoverWarning(p)) PrintTerminal(stdout, "%s\n", warning->c_str());
   PrintTerminal(stdout, "%s\n", ModeLine(p).c_str());
+  PrintTerminal(stdout, "Pre-flight checks (a FAIL refuses the run):\n%s",
+                RenderChecks(p.checks).c_str());
   if (!p.inherited.backup_path.empty()) {
     PrintTerminal(stdout,
                   "No backup step: the backup of the abandoned run %s keeps the target's data "
@@ -525,6 +536,11 @@ int RunRecover(const RecoverFlags& flags) {
                             p.resume_run ? " (resumed)" : ""));
   sink->Header(RoleLine(p));
   sink->Header(ModeLine(p));
+  for (const PreflightCheck& c : p.checks) {
+    if (c.result == CheckResult::kWarn) {
+      sink->Header(absl::StrCat("pre-flight warning: ", c.name, ": ", c.detail));
+    }
+  }
   for (const std::string& note : carried_notes) sink->Header(note);
   if (auto warning = TakeoverWarning(p)) sink->Header(*warning);
 
