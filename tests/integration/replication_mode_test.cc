@@ -121,6 +121,22 @@ TEST_F(GtidPairTest, DumpRecoveryKeepsGtidModeOnBothNodes) {
   ExpectGtidModeKept(RecoverWithWritesOnBothSides("dump", 900201));
 }
 
+// The physical method's snapshot GTID comes from mariadb-backup's binlog info.
+class GtidPhysicalTest : public GtidPairTest {
+ protected:
+  static void SetUpTestSuite() {
+    RecoveryClusterOptions options;
+    options.fake_keepalived = true;
+    options.mariadb_service = true;
+    options.use_gtid = "slave_pos";
+    StartCluster(options);
+  }
+};
+
+TEST_F(GtidPhysicalTest, PhysicalRecoveryKeepsGtidModeOnBothNodes) {
+  ExpectGtidModeKept(RecoverWithWritesOnBothSides("physical", 900401));
+}
+
 class FilePositionPairTest : public ModeSuite {
  protected:
   static void SetUpTestSuite() {
