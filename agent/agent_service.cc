@@ -279,6 +279,8 @@ grpc::Status AgentService::ChangeMaster(grpc::ServerContext* context,
   target.user = deps_.config.mariadb.repl_user;
   target.log_file = r->coordinates().file();
   target.log_pos = r->coordinates().position();
+  target.use_gtid = r->use_gtid();
+  target.gtid_slave_pos = r->gtid_slave_pos();
   if (s.ok()) s = ValidateChangeMaster(target);
   if (s.ok()) s = CheckMasterIsPeer(deps_.config.peer, target.host, target.port);
   if (s.ok()) {

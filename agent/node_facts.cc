@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/validate.h"
 
 namespace mmresync::agent {
 namespace {
@@ -62,6 +63,44 @@ absl::StatusOr<v1::BinlogCoordinates> MasterCoordinates(DbSession& session) {
   return c;
 }
 
+absl::StatusOr<std::string> GtidAtPosition(DbSession& session, const std::string& file,
+                                           uint64_t position) {
+  ASSIGN_OR_RETURN(ResultSet rs,
+                   session.Query(absl::StrCat("SELECT BINLOG_GTID_POS(", QuoteString(session, file),
+                                              ", ", position, ")")));
+  if (rs.empty() || rs.rows[0].empty() || !rs.rows[0][0].has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat("BINLOG_GTID_POS('", file, "', ", position,
+                                                      ") is NULL: no such binlog position"));
+  }
+  RETURN_IF_ERROR(ValidateGtidList("BINLOG_GTID_POS", *rs.rows[0][0]));
+  return *rs.rows[0][0];
+}
+
+absl::StatusOr<std::vector<std::string>> ReplicationFilters(DbSession& session) {
+  std::vector<std::string> out;
+  ASSIGN_OR_RETURN(ResultSet vars, session.Query("SHOW GLOBAL VARIABLES LIKE 'replicate\\_%'"));
+  for (size_t i = 0; i < vars.rows.size(); ++i) {
+    std::string name = absl::AsciiStrToLower(vars.GetOr(i, "Variable_name", ""));
+    std::string value = vars.GetOr(i, "Value", "");
+    // Only the filters: replicate_events_marked_for_skip, replicate_same_server_id, ...
+    // are settings, not filters.
+    bool filter = absl::StartsWith(name, "replicate_do_") ||
+                  absl::StartsWith(name, "replicate_ignore_") ||
+                  absl::StartsWith(name, "replicate_wild_") || name == "replicate_rewrite_db";
+    if (filter && !value.empty()) out.push_back(absl::StrCat(name, "=", value));
+  }
+  // binlog_do_db / binlog_ignore_db are startup options shown only by SHOW MASTER STATUS.
+  ASSIGN_OR_RETURN(ResultSet master, session.Query("SHOW MASTER STATUS"));
+  if (!master.empty()) {
+    for (const char* column : {"Binlog_Do_DB", "Binlog_Ignore_DB"}) {
+      std::string value = master.GetOr(0, column, "");
+      if (!value.empty()) out.push_back(absl::StrCat(absl::AsciiStrToLower(column), "=", value));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 absl::StatusOr<v1::ReplicaStatus> ReplicaState(DbSession& session) {
   ASSIGN_OR_RETURN(ResultSet rs, session.Query("SHOW SLAVE STATUS"));
   v1::ReplicaStatus r;
@@ -90,12 +129,14 @@ absl::StatusOr<v1::ReplicaStatus> ReplicaState(DbSession& session) {
 absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
   ASSIGN_OR_RETURN(
       ResultSet vars,
-      session.Query("SELECT @@server_id AS server_id, @@version AS version, @@read_only AS "
-                    "read_only, @@log_bin AS log_bin, @@binlog_format AS binlog_format, "
-                    "@@log_slave_updates AS log_slave_updates, @@gtid_binlog_state AS "
-                    "gtid_binlog_state, @@gtid_slave_pos AS gtid_slave_pos, @@gtid_domain_id "
-                    "AS gtid_domain_id, @@auto_increment_increment AS aii, "
-                    "@@auto_increment_offset AS aio, @@datadir AS datadir"));
+      session.Query(
+          "SELECT @@server_id AS server_id, @@version AS version, @@read_only AS "
+          "read_only, @@log_bin AS log_bin, @@GLOBAL.binlog_format AS binlog_format, "
+          "@@log_slave_updates AS log_slave_updates, @@gtid_binlog_state AS "
+          "gtid_binlog_state, @@gtid_slave_pos AS gtid_slave_pos, @@gtid_domain_id "
+          "AS gtid_domain_id, @@GLOBAL.auto_increment_increment AS aii, "
+          "@@GLOBAL.auto_increment_offset AS aio, @@datadir AS datadir, @@gtid_strict_mode AS "
+          "gtid_strict_mode, @@GLOBAL.max_allowed_packet AS max_allowed_packet"));
   if (vars.empty()) return absl::InternalError("server variables query returned no row");
   status->set_server_id(static_cast<uint32_t>(ToU64(vars.Get(0, "server_id"))));
   status->set_version(vars.GetOr(0, "version", ""));
@@ -108,6 +149,10 @@ absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
   status->set_gtid_domain_id(static_cast<uint32_t>(ToU64(vars.Get(0, "gtid_domain_id"))));
   status->set_auto_increment_increment(static_cast<uint32_t>(ToU64(vars.Get(0, "aii"))));
   status->set_auto_increment_offset(static_cast<uint32_t>(ToU64(vars.Get(0, "aio"))));
+  status->set_gtid_strict_mode(IsOn(vars.Get(0, "gtid_strict_mode")));
+  status->set_max_allowed_packet(ToU64(vars.Get(0, "max_allowed_packet")));
+  ASSIGN_OR_RETURN(std::vector<std::string> filters, ReplicationFilters(session));
+  for (auto& f : filters) status->add_replication_filters(std::move(f));
 
   if (status->log_bin()) {
     ASSIGN_OR_RETURN(*status->mutable_master(), MasterCoordinates(session));

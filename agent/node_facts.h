@@ -26,6 +26,14 @@ absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status);
 // SHOW MASTER STATUS (+ @@gtid_binlog_pos); FailedPrecondition when binlog is off.
 absl::StatusOr<v1::BinlogCoordinates> MasterCoordinates(DbSession& session);
 
+// The GTID position of binlog `file`:`position` (SELECT BINLOG_GTID_POS), validated.
+absl::StatusOr<std::string> GtidAtPosition(DbSession& session, const std::string& file,
+                                           uint64_t position);
+
+// Non-empty replication filters, "name=value" sorted: the replicate_do/ignore/wild_*
+// variables and SHOW MASTER STATUS's Binlog_Do_DB / Binlog_Ignore_DB.
+absl::StatusOr<std::vector<std::string>> ReplicationFilters(DbSession& session);
+
 // SHOW SLAVE STATUS as a ReplicaStatus (configured = false when there is no row).
 absl::StatusOr<v1::ReplicaStatus> ReplicaState(DbSession& session);
 

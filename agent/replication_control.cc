@@ -9,15 +9,27 @@ namespace mmresync::agent {
 namespace {
 
 std::string Build(const ChangeMasterTarget& t, absl::string_view password_literal) {
-  // MASTER_USE_GTID=no: file/position works on every pair (5.5-era ones included); a
-  // GTID-mode replica would otherwise ignore the coordinates we give.
+  // File/position (MASTER_USE_GTID=no) works on every pair (5.5-era ones included); a pair
+  // that replicated by GTID keeps doing so, from the @@gtid_slave_pos set just before
+  // (MariaDB takes no file/position together with a GTID mode).
+  std::string position =
+      UsesGtid(t) ? absl::StrCat(", MASTER_USE_GTID=", t.use_gtid)
+                  : absl::StrCat(", MASTER_LOG_FILE='", t.log_file, "', MASTER_LOG_POS=", t.log_pos,
+                                 ", MASTER_USE_GTID=no");
   return absl::StrCat("CHANGE MASTER TO MASTER_HOST='", t.host, "', MASTER_PORT=", t.port,
-                      ", MASTER_USER='", t.user, "', MASTER_PASSWORD=", password_literal,
-                      ", MASTER_LOG_FILE='", t.log_file, "', MASTER_LOG_POS=", t.log_pos,
-                      ", MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=5");
+                      ", MASTER_USER='", t.user, "', MASTER_PASSWORD=", password_literal, position,
+                      ", MASTER_CONNECT_RETRY=5");
+}
+
+std::string SetSlavePos(const ChangeMasterTarget& t) {
+  return absl::StrCat("SET GLOBAL gtid_slave_pos = '", t.gtid_slave_pos, "'");
 }
 
 }  // namespace
+
+bool UsesGtid(const ChangeMasterTarget& t) {
+  return t.use_gtid == "slave_pos" || t.use_gtid == "current_pos";
+}
 
 absl::Status ValidateChangeMaster(const ChangeMasterTarget& t) {
   RETURN_IF_ERROR(ValidateHost("master_host", t.host));
@@ -25,13 +37,30 @@ absl::Status ValidateChangeMaster(const ChangeMasterTarget& t) {
   // Replication user names come from the agent's own config, but they are still put in
   // SQL: keep them to a safe alphabet.
   RETURN_IF_ERROR(ValidateNodeName("repl_user", t.user));
+  if (!t.use_gtid.empty() && t.use_gtid != "no" && !UsesGtid(t)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("use_gtid: \"", t.use_gtid, "\" is not one of no, slave_pos, current_pos"));
+  }
+  if (UsesGtid(t)) {
+    // An empty list would make the replica start at the master's first binlog and
+    // re-apply everything in it: a GTID position is required.
+    if (t.gtid_slave_pos.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("gtid_slave_pos: required with use_gtid ", t.use_gtid));
+    }
+    return ValidateGtidList("gtid_slave_pos", t.gtid_slave_pos);
+  }
+  if (!t.gtid_slave_pos.empty()) {
+    return absl::InvalidArgumentError("gtid_slave_pos: given without a GTID use_gtid");
+  }
   RETURN_IF_ERROR(ValidateBinlogFile("master_log_file", t.log_file));
   RETURN_IF_ERROR(ValidateBinlogPosition("master_log_pos", t.log_pos));
   return absl::OkStatus();
 }
 
 std::string DescribeChangeMaster(const ChangeMasterTarget& target) {
-  return Build(target, "'***'");
+  return UsesGtid(target) ? absl::StrCat(SetSlavePos(target), "; ", Build(target, "'***'"))
+                          : Build(target, "'***'");
 }
 
 absl::Status StopReplica(DbSession& session, bool reset) {
@@ -45,6 +74,14 @@ absl::Status StartReplica(DbSession& session) { return session.Execute("START SL
 absl::Status ChangeMaster(DbSession& session, const ChangeMasterTarget& target) {
   RETURN_IF_ERROR(ValidateChangeMaster(target));
   RETURN_IF_ERROR(session.Execute("STOP SLAVE"));
+  if (UsesGtid(target)) {
+    // Validated above (digits, '-' and ',' only). Stored in mysql.gtid_slave_pos, not the
+    // binlog, so sql_log_bin does not matter.
+    if (absl::Status s = session.Execute(SetSlavePos(target)); !s.ok()) {
+      return Annotate(s, absl::StrCat("SET GLOBAL gtid_slave_pos = '", target.gtid_slave_pos,
+                                      "' (MASTER_USE_GTID=", target.use_gtid, ")"));
+    }
+  }
   // The statement carries the replication password: keep it out of the server's general
   // log (sql_log_off, which must work) and slow log (log_slow_query from 10.11,
   // slow_query_log before; a server with neither per session logs only statements

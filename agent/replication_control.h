@@ -18,12 +18,20 @@ struct ChangeMasterTarget {
   std::string password;  // never logged; masked in DescribeChangeMaster
   std::string log_file;
   uint64_t log_pos = 0;
+  // "no" (or empty): file/position. "slave_pos" | "current_pos": @@gtid_slave_pos is set
+  // to gtid_slave_pos first and the server finds the position itself (file/position unused).
+  std::string use_gtid;
+  std::string gtid_slave_pos;
 };
 
-// Validates every field (host, port, user, file, position).
+// Whether `target` replicates by GTID (use_gtid slave_pos or current_pos).
+bool UsesGtid(const ChangeMasterTarget& target);
+
+// Validates every field (host, port, user, mode, and file + position or the GTID list).
 absl::Status ValidateChangeMaster(const ChangeMasterTarget& target);
 
-// "CHANGE MASTER TO MASTER_HOST='…', …, MASTER_PASSWORD='***', …" for plans and logs.
+// "CHANGE MASTER TO MASTER_HOST='…', …, MASTER_PASSWORD='***', …" for plans and logs
+// (preceded by "SET GLOBAL gtid_slave_pos = '…'; " in GTID mode).
 std::string DescribeChangeMaster(const ChangeMasterTarget& target);
 
 absl::Status StopReplica(DbSession& session, bool reset);

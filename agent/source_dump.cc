@@ -131,6 +131,10 @@ absl::Status StreamSourceDump(const SourceDumpParams& params,
     }
     trailer.mutable_snapshot()->set_file(coords->file);
     trailer.mutable_snapshot()->set_position(coords->position);
+    // The same point as a GTID position, as mariadb-dump --gtid computes it: a pair that
+    // replicates by GTID is pointed there.
+    ASSIGN_OR_RETURN(std::string gtid, GtidAtPosition(*session, coords->file, coords->position));
+    trailer.mutable_snapshot()->set_gtid(std::move(gtid));
   }
 
   ASSIGN_OR_RETURN(AccountExport accounts, ExportAccounts(*session, params.accounts));

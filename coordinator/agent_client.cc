@@ -226,7 +226,9 @@ absl::StatusOr<std::string> AgentClient::StopReplica(const std::string& run_id, 
 
 absl::StatusOr<std::string> AgentClient::ChangeMaster(const std::string& run_id,
                                                       const std::string& host, uint32_t port,
-                                                      const v1::BinlogCoordinates& coords) {
+                                                      const v1::BinlogCoordinates& coords,
+                                                      const std::string& use_gtid,
+                                                      const std::string& gtid_slave_pos) {
   RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kReplicationDeadline);
@@ -235,6 +237,8 @@ absl::StatusOr<std::string> AgentClient::ChangeMaster(const std::string& run_id,
   req.set_master_host(host);
   req.set_master_port(port);
   *req.mutable_coordinates() = coords;
+  req.set_use_gtid(use_gtid);
+  req.set_gtid_slave_pos(gtid_slave_pos);
   v1::ActionReply reply;
   grpc::Status s = stub_->ChangeMaster(&ctx, req, &reply);
   RETURN_IF_ERROR(Finish(ctx, s, "change master"));

@@ -52,8 +52,12 @@ class AgentClient {
   absl::StatusOr<std::string> SetReadOnly(const std::string& run_id, bool read_only);
   absl::StatusOr<std::string> Keepalived(const std::string& run_id, bool start);
   absl::StatusOr<std::string> StopReplica(const std::string& run_id, bool reset);
+  // `use_gtid` "no" (or empty): `coords` file/position; "slave_pos" | "current_pos": the
+  // replica's gtid_slave_pos is set to `gtid_slave_pos` and the server finds the position.
   absl::StatusOr<std::string> ChangeMaster(const std::string& run_id, const std::string& host,
-                                           uint32_t port, const v1::BinlogCoordinates& coords);
+                                           uint32_t port, const v1::BinlogCoordinates& coords,
+                                           const std::string& use_gtid = "",
+                                           const std::string& gtid_slave_pos = "");
   absl::StatusOr<std::string> StartReplica(const std::string& run_id);
   absl::StatusOr<std::string> AuthorizeTransfer(const std::string& run_id, const std::string& token,
                                                 const std::string& peer_node);

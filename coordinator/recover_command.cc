@@ -29,6 +29,8 @@
 #include "coordinator/executor.h"
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
+#include "coordinator/preflight_checks.h"
+#include "coordinator/replication_mode.h"
 #include "coordinator/run_inheritance.h"
 #include "coordinator/run_options.h"
 #include "coordinator/run_state.h"
@@ -60,6 +62,7 @@ struct Prepared {
   // What a new run takes over from an abandoned run, or one stopped at its fence.
   Inheritance inherited;
   std::vector<Step> steps;
+  std::vector<PreflightCheck> checks;  // the configuration checks, for plan and recover
 };
 
 bool HolderGone(const v1::CoordinatorInstance& holder) {
@@ -164,6 +167,13 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
                      absl::IsInvalidArgument(method.status()) ? "" : "; nothing was changed"));
     return absl::IsInvalidArgument(method.status()) ? kExitUsage : kExitRefused;
   }
+  p.checks = ConfigurationChecks(*p.view.nodes[p.roles.source].status,
+                                 *p.view.nodes[p.roles.target].status, method->expected);
+  if (AnyFailed(p.checks)) {
+    Err(absl::StrCat("mmresync: refused, nothing was changed: a pre-flight check failed:\n",
+                     RenderChecks(p.checks)));
+    return kExitRefused;
+  }
   PlanInputs in;
   in.method = *method;
   in.config = &p.session.config;
@@ -179,6 +189,24 @@ std::string RoleLine(const Prepared& p) {
   return absl::StrCat("source ", p.view.nodes[p.roles.source].entry.name, " (", p.roles.reason,
                       ") → target ", p.view.nodes[p.roles.target].entry.name,
                       " (its user data is replaced)");
+}
+
+// "replication mode kept: db1 GTID slave_pos (domain 1), db2 GTID slave_pos (domain 2)":
+// what phase 1 and phase 2 re-establish (on --resume: the run's recorded modes).
+std::string ModeLine(const Prepared& p) {
+  v1::ReplicationMode modes[2];
+  for (int i = 0; i < 2; ++i) modes[i] = ModeOf(*p.view.nodes[i].status);
+  if (p.resume_run && p.resume_run->original.has_value()) {
+    modes[p.roles.source] = p.resume_run->original->source_mode();
+    modes[p.roles.target] = p.resume_run->original->target_mode();
+  }
+  std::string out = "replication mode kept:";
+  for (int i = 0; i < 2; ++i) {
+    v1::ReplicationMode m = modes[i];
+    m.set_use_gtid(UseGtidFor(modes[i], modes[1 - i]));
+    absl::StrAppend(&out, i ? "," : "", " ", p.view.nodes[i].entry.name, " ", DescribeMode(m));
+  }
+  return out;
 }
 
 // Said before anything runs: the end of the run will move the VIP.
@@ -318,6 +346,9 @@ int RunPlan(const RecoverFlags& flags) {
   PrintTerminal(stdout, "Plan for cluster %s: %s\n", p.session.config.name.c_str(),
                 RoleLine(p).c_str());
   if (auto warning = TakeoverWarning(p)) PrintTerminal(stdout, "%s\n", warning->c_str());
+  PrintTerminal(stdout, "%s\n", ModeLine(p).c_str());
+  PrintTerminal(stdout, "Pre-flight checks (a FAIL refuses the run):\n%s",
+                RenderChecks(p.checks).c_str());
   if (!p.inherited.backup_path.empty()) {
     PrintTerminal(stdout,
                   "No backup step: the backup of the abandoned run %s keeps the target's data "
@@ -507,6 +538,10 @@ int RunRecover(const RecoverFlags& flags) {
     ctx.records["target_keepalived"] = !original->target_keepalived_managed()  ? "unmanaged"
                                        : original->target_keepalived_running() ? "running"
                                                                                : "stopped";
+    // How phase 1 and phase 2 point each node at its peer again: the pair's mode from
+    // before the run (file/position for journals that did not record it).
+    ctx.records["target_use_gtid"] = UseGtidFor(original->target_mode(), original->source_mode());
+    ctx.records["source_use_gtid"] = UseGtidFor(original->source_mode(), original->target_mode());
     if (!p.inherited.backup_path.empty()) ctx.records["backup_path"] = p.inherited.backup_path;
     if (!original->carried_from_run().empty()) {
       carried_notes.push_back(absl::StrCat(
@@ -519,6 +554,12 @@ int RunRecover(const RecoverFlags& flags) {
   sink->Header(absl::StrCat("mmresync recover  cluster ", config.name, "  run ", run_id,
                             p.resume_run ? " (resumed)" : ""));
   sink->Header(RoleLine(p));
+  sink->Header(ModeLine(p));
+  for (const PreflightCheck& c : p.checks) {
+    if (c.result == CheckResult::kWarn) {
+      sink->Header(absl::StrCat("pre-flight warning: ", c.name, ": ", c.detail));
+    }
+  }
   for (const std::string& note : carried_notes) sink->Header(note);
   if (auto warning = TakeoverWarning(p)) sink->Header(*warning);
 

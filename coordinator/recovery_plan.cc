@@ -18,6 +18,7 @@
 #include "common/status_macros.h"
 #include "common/subprocess.h"
 #include "coordinator/replication_error.h"
+#include "coordinator/replication_mode.h"
 #include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
@@ -152,11 +153,23 @@ v1::BinlogCoordinates Coordinates(const std::map<std::string, std::string>& reco
 }
 
 std::string ChangeMasterText(const NodeEntry& master, const std::string& repl_user,
-                             const std::string& file, const std::string& pos) {
-  return absl::StrCat("CHANGE MASTER TO MASTER_HOST='", master.mariadb_host,
-                      "', MASTER_PORT=", master.mariadb_port, ", MASTER_USER='", repl_user,
-                      "', MASTER_PASSWORD='***', MASTER_LOG_FILE='", file,
-                      "', MASTER_LOG_POS=", pos, ", MASTER_USE_GTID=no");
+                             const std::string& file, const std::string& pos,
+                             const std::string& use_gtid, const std::string& gtid) {
+  std::string head = absl::StrCat("CHANGE MASTER TO MASTER_HOST='", master.mariadb_host,
+                                  "', MASTER_PORT=", master.mariadb_port, ", MASTER_USER='",
+                                  repl_user, "', MASTER_PASSWORD='***'");
+  if (IsGtid(use_gtid)) {
+    return absl::StrCat("SET GLOBAL gtid_slave_pos = '", gtid, "'; ", head,
+                        ", MASTER_USE_GTID=", use_gtid, "  (the pair's mode before the run)");
+  }
+  return absl::StrCat(head, ", MASTER_LOG_FILE='", file, "', MASTER_LOG_POS=", pos,
+                      ", MASTER_USE_GTID=no");
+}
+
+std::string Recorded(const std::map<std::string, std::string>& records, const std::string& key,
+                     const std::string& fallback) {
+  auto it = records.find(key);
+  return it == records.end() || it->second.empty() ? fallback : it->second;
 }
 
 }  // namespace
@@ -252,6 +265,15 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
   auto list = [](const std::vector<std::string>& v) {
     return v.empty() ? std::string("(none)") : absl::StrJoin(v, " ");
   };
+  // The mode each node is pointed at its peer with (recover takes it from the run's
+  // first journal record; the same rule).
+  std::string target_use_gtid = "no", source_use_gtid = "no";
+  if (in.view.nodes[in.roles.source].status.ok() && in.view.nodes[in.roles.target].status.ok()) {
+    v1::ReplicationMode sm = ModeOf(*in.view.nodes[in.roles.source].status);
+    v1::ReplicationMode tm = ModeOf(*in.view.nodes[in.roles.target].status);
+    target_use_gtid = UseGtidFor(tm, sm);
+    source_use_gtid = UseGtidFor(sm, tm);
+  }
   bool vip = in.view.nodes[in.roles.source].status.ok() &&
              in.view.nodes[in.roles.source].status->vip_configured();
   std::vector<Step> steps;
@@ -463,6 +485,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          }
          ctx.records["snapshot_file"] = r.source_snapshot().file();
          ctx.records["snapshot_pos"] = absl::StrCat(r.source_snapshot().position());
+         ctx.records["snapshot_gtid"] = r.source_snapshot().gtid();
          ctx.records["bytes"] = absl::StrCat(r.bytes());
          ctx.records["sha256"] = r.sha256();
          ctx.records["source_lock_ms"] = absl::StrCat(r.source_lock_ms());
@@ -490,7 +513,10 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
              r.method() == "physical" ? std::string("the whole datadir (accounts included), ")
                                       : absl::StrCat(r.accounts(), " account(s), "),
              r.events_disabled(), " event(s) disabled on the replica, snapshot at ",
-             r.source_snapshot().file(), ":", r.source_snapshot().position()));
+             r.source_snapshot().file(), ":", r.source_snapshot().position(),
+             r.source_snapshot().gtid().empty()
+                 ? ""
+                 : absl::StrCat(" (GTID ", r.source_snapshot().gtid(), ")")));
          if (r.global_read_lock_used()) {
            ctx.Note(
                absl::StrCat("non-transactional tables: the source held a global read lock "
@@ -505,7 +531,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        "phase 1: target replicates",
        T.name,
        {absl::StrCat(T.name, ": ",
-                     ChangeMasterText(S, in.repl_user, "<snapshot file>", "<snapshot pos>")),
+                     ChangeMasterText(S, in.repl_user, "<snapshot file>", "<snapshot pos>",
+                                      target_use_gtid, "<snapshot gtid>")),
         absl::StrCat(T.name, ": START SLAVE; wait for Slave_IO_Running = Slave_SQL_Running = Yes")},
        false,
        [](RunContext& ctx) -> absl::Status {
@@ -532,8 +559,20 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                                    " (at or past the snapshot): starting it, not re-pointing"));
              break;
            case Phase1Start::kPoint: {
-             ASSIGN_OR_RETURN(std::string done, ctx.target->ChangeMaster(ctx.run_id, s.mariadb_host,
-                                                                         s.mariadb_port, snap));
+             // GTID: the snapshot's GTID position, so that the target neither re-applies
+             // nor skips a transaction of the source's.
+             const std::string use_gtid = Recorded(ctx.records, "target_use_gtid", "no");
+             const std::string gtid = Recorded(ctx.records, "snapshot_gtid", "");
+             if (IsGtid(use_gtid) && gtid.empty()) {
+               return absl::FailedPreconditionError(absl::StrCat(
+                   ctx.target->node().name, ": the pair replicated with MASTER_USE_GTID=", use_gtid,
+                   " but the snapshot of ", s.name,
+                   " carries no GTID position; not pointing the replica (it would re-apply ",
+                   s.name, "'s whole binlog)"));
+             }
+             ASSIGN_OR_RETURN(std::string done, ctx.target->ChangeMaster(
+                                                    ctx.run_id, s.mariadb_host, s.mariadb_port,
+                                                    snap, use_gtid, IsGtid(use_gtid) ? gtid : ""));
              ctx.Note(done);
              break;
            }
@@ -549,7 +588,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        {absl::StrCat(T.name,
                      ": SHOW MASTER STATUS  (after the import, which is not in its binlog)"),
         absl::StrCat(S.name, ": ",
-                     ChangeMasterText(T, in.repl_user, "<target file>", "<target pos>")),
+                     ChangeMasterText(T, in.repl_user, "<target file>", "<target pos>",
+                                      source_use_gtid, "<target gtid_binlog_pos>")),
         absl::StrCat(S.name, ": START SLAVE; wait for Slave_IO_Running = Slave_SQL_Running = Yes")},
        false,
        [](RunContext& ctx) -> absl::Status {
@@ -561,11 +601,21 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
            }
            ctx.records["target_file"] = t.master().file();
            ctx.records["target_pos"] = absl::StrCat(t.master().position());
+           // The same point as a GTID position (@@gtid_binlog_pos, read with it).
+           ctx.records["target_gtid"] = t.master().gtid();
          }
          const NodeEntry& t = ctx.target->node();
+         const std::string use_gtid = Recorded(ctx.records, "source_use_gtid", "no");
+         const std::string gtid = Recorded(ctx.records, "target_gtid", "");
+         if (IsGtid(use_gtid) && gtid.empty()) {
+           return absl::FailedPreconditionError(absl::StrCat(
+               ctx.source->node().name, ": the pair replicated with MASTER_USE_GTID=", use_gtid,
+               " but ", t.name, " reports no gtid_binlog_pos; not pointing the replica"));
+         }
          ASSIGN_OR_RETURN(std::string done,
                           ctx.source->ChangeMaster(ctx.run_id, t.mariadb_host, t.mariadb_port,
-                                                   Coordinates(ctx.records, "target")));
+                                                   Coordinates(ctx.records, "target"), use_gtid,
+                                                   IsGtid(use_gtid) ? gtid : ""));
          ctx.Note(done);
          RETURN_IF_ERROR(ctx.source->StartReplica(ctx.run_id).status());
          return WaitReplicaRunning(ctx, *ctx.source, ctx.options.replica_wait);

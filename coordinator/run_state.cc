@@ -1,5 +1,7 @@
 #include "coordinator/run_state.h"
 
+#include "coordinator/replication_mode.h"
+
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -202,10 +204,12 @@ v1::OriginalSettings ReadOriginalSettings(const PairView& view, int source, int 
     o.set_target_keepalived_running(t.keepalived().running() ||
                                     absl::StartsWith(t.keepalived().detail(), "status unknown"));
     o.set_target_replicates_from(from(target));
+    *o.mutable_target_mode() = ModeOf(t);
   }
   if (view.nodes[source].reachable()) {
     o.set_source_read_only(view.nodes[source].status->read_only());
     o.set_source_replicates_from(from(source));
+    *o.mutable_source_mode() = ModeOf(*view.nodes[source].status);
   }
   return o;
 }

@@ -18,6 +18,7 @@
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
 #include "coordinator/json_text.h"
+#include "coordinator/replication_mode.h"
 #include "coordinator/run_state.h"
 #include "coordinator/version_check.h"
 #include "coordinator/vrrp_prediction.h"
@@ -100,6 +101,7 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
     return absl::StrCat(s.master().file(), ":", s.master().position());
   });
   row("replicates from", [&](int i, const v1::NodeStatus&) { return ReplicaCell(view, i); });
+  row("repl mode", [](int, const v1::NodeStatus& s) { return DescribeMode(ModeOf(s)); });
   row("last error", [](int, const v1::NodeStatus& s) { return ErrorCell(s.replica()); });
   row("behind", [](int, const v1::NodeStatus& s) {
     return s.replica().seconds_behind_master() < 0

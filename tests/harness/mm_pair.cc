@@ -119,16 +119,27 @@ absl::Status MasterMasterPair::ConfigureReplication(absl::Duration timeout) {
     MariadbInstance& source = *nodes_[1 - i];
     ASSIGN_OR_RETURN(auto coordinates, MasterStatus(1 - i));
     ASSIGN_OR_RETURN(auto session, replica.Connect());
+    const bool gtid = options_.use_gtid != "no";
+    std::string position =
+        absl::StrCat(", MASTER_LOG_FILE=", agent::QuoteString(*session, coordinates.first),
+                     ", MASTER_LOG_POS=", coordinates.second, ", MASTER_USE_GTID=no");
+    std::string slave_pos;
+    if (gtid) {
+      const std::string peer_gtid =
+          QueryValue(1 - i, "SELECT @@GLOBAL.gtid_binlog_pos").value_or("");
+      slave_pos =
+          absl::StrCat("SET GLOBAL gtid_slave_pos = ", agent::QuoteString(*session, peer_gtid));
+      position = absl::StrCat(", MASTER_USE_GTID=", options_.use_gtid);
+    }
     const std::string change_master =
         absl::StrCat("CHANGE MASTER TO MASTER_HOST=", agent::QuoteString(*session, source.host()),
                      ", MASTER_PORT=", source.port(),
                      ", MASTER_USER=", agent::QuoteString(*session, source.repl_user()),
                      ", MASTER_PASSWORD=", agent::QuoteString(*session, source.repl_password()),
-                     ", MASTER_LOG_FILE=", agent::QuoteString(*session, coordinates.first),
-                     ", MASTER_LOG_POS=", coordinates.second,
-                     ", MASTER_CONNECT_RETRY=", options_.connect_retry_s);
+                     position, ", MASTER_CONNECT_RETRY=", options_.connect_retry_s);
     // Statements are not quoted in errors: CHANGE MASTER carries the password.
     RETURN_IF_ERROR(Annotate(session->Execute("STOP SLAVE"), replica.describe()));
+    if (gtid) RETURN_IF_ERROR(Annotate(session->Execute(slave_pos), replica.describe()));
     RETURN_IF_ERROR(
         Annotate(session->Execute(change_master), replica.describe() + ": CHANGE MASTER"));
     RETURN_IF_ERROR(Annotate(session->Execute("START SLAVE"), replica.describe()));

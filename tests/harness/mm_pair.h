@@ -34,6 +34,9 @@ struct MasterMasterOptions {
   // Seconds between a replica's reconnect attempts (CHANGE MASTER MASTER_CONNECT_RETRY).
   // Production keeps the default 60; tests restart servers and should not wait that long.
   int connect_retry_s = 2;
+  // MASTER_USE_GTID of both replicas: "no" (file/position, the peer's SHOW MASTER STATUS)
+  // or "slave_pos" / "current_pos" (gtid_slave_pos = the peer's @@gtid_binlog_pos).
+  std::string use_gtid = "no";
   absl::Duration startup_timeout = absl::Seconds(120);
 };
 
@@ -52,7 +55,8 @@ class MasterMasterPair {
   const std::string& base_dir() const { return base_dir_; }
 
   // On each node: CHANGE MASTER TO the peer (127.0.0.1, peer port, repl account, peer's
-  // current SHOW MASTER STATUS file/position), START SLAVE; then waits until both nodes
+  // current SHOW MASTER STATUS file/position, or its @@gtid_binlog_pos with
+  // options.use_gtid), START SLAVE; then waits until both nodes
   // show Slave_IO_Running=Yes and Slave_SQL_Running=Yes.
   absl::Status ConfigureReplication(absl::Duration timeout = absl::Seconds(60));
 

@@ -106,6 +106,7 @@ absl::StatusOr<std::unique_ptr<RecoveryCluster>> RecoveryCluster::Start(
   MasterMasterOptions pair_options;
   pair_options.base_dir = c->base_dir_;
   pair_options.extra_cnf_lines = options.extra_cnf_lines;
+  pair_options.use_gtid = options.use_gtid;
   ASSIGN_OR_RETURN(c->pair_, MasterMasterPair::Start(pair_options));
   RETURN_IF_ERROR(c->pair_->ConfigureReplication());
 

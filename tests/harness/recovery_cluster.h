@@ -44,6 +44,8 @@ struct RecoveryClusterOptions {
   // Agents get [mariadb.service] control = "command" with the servers' service scripts
   // (MariadbInstance::WriteServiceScripts), as the physical method needs.
   bool mariadb_service = false;
+  // MasterMasterOptions::use_gtid: how the pair replicates ("no", "slave_pos", ...).
+  std::string use_gtid = "no";
 };
 
 class RecoveryCluster {

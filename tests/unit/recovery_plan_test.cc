@@ -182,6 +182,24 @@ TEST_F(RecoveryPlanTest, HooksOnlyWhenConfigured) {
   EXPECT_THAT(steps.back().actions, ElementsAre(HasSubstr("/usr/local/bin/app-resume")));
 }
 
+// A GTID pair's plan says it stays GTID: gtid_slave_pos from the snapshot (phase 1) and
+// from the target's binlog position (phase 2), then MASTER_USE_GTID=<the recorded mode>.
+TEST_F(RecoveryPlanTest, GtidPairIsPointedByGtidInBothPhases) {
+  for (int i = 0; i < 2; ++i) {
+    auto* r = in_.view.nodes[i].status->mutable_replica();
+    r->set_configured(true);
+    r->set_using_gtid(i == 0 ? "Current_Pos" : "Slave_Pos");
+  }
+  std::vector<Step> steps = BuildRecoveryPlan(in_);
+  EXPECT_THAT(
+      Find(steps, "phase1").actions,
+      Contains(AllOf(StartsWith("db2: SET GLOBAL gtid_slave_pos = '<snapshot gtid>'"),
+                     HasSubstr("MASTER_USE_GTID=slave_pos"), Not(HasSubstr("MASTER_LOG_FILE")))));
+  EXPECT_THAT(Find(steps, "phase2").actions,
+              Contains(AllOf(StartsWith("db1: SET GLOBAL gtid_slave_pos = '<target gtid"),
+                             HasSubstr("MASTER_USE_GTID=current_pos"))));
+}
+
 TEST_F(RecoveryPlanTest, ChangeMasterLinesMaskThePassword) {
   std::vector<Step> steps = BuildRecoveryPlan(in_);
   int change_master_lines = 0;

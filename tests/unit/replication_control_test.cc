@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/fake_db_session.h"
@@ -138,6 +139,75 @@ TEST(ChangeMasterTest, ErrorDoesNotCarryThePasswordFromTheFake) {
   absl::Status s = ChangeMaster(session, Good());
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), Not(HasSubstr("s3cr")));
+}
+
+ChangeMasterTarget GoodGtid(const char* mode) {
+  ChangeMasterTarget t = Good();
+  t.log_file.clear();
+  t.log_pos = 0;
+  t.use_gtid = mode;
+  t.gtid_slave_pos = "0-1-100,2-2-7";
+  return t;
+}
+
+// A pair that replicated by GTID keeps doing so: gtid_slave_pos first (slave stopped),
+// then MASTER_USE_GTID=<the recorded mode>, without file/position.
+TEST(ChangeMasterTest, GtidModeSetsSlavePosThenUsesGtid) {
+  for (const char* mode : {"slave_pos", "current_pos"}) {
+    FakeDbScript script;
+    FakeDbSession session(&script);
+    ASSERT_TRUE(ChangeMaster(session, GoodGtid(mode)).ok()) << mode;
+    EXPECT_THAT(
+        script.statements(),
+        ElementsAre("STOP SLAVE", "SET GLOBAL gtid_slave_pos = '0-1-100,2-2-7'",
+                    "SET SESSION sql_log_off = 1", "SET SESSION log_slow_query = 0",
+                    absl::StrCat("CHANGE MASTER TO MASTER_HOST='10.0.0.1', MASTER_PORT=3306, "
+                                 "MASTER_USER='repl', MASTER_PASSWORD='s3cr\\'et\\\\pw\\\"', "
+                                 "MASTER_USE_GTID=",
+                                 mode, ", MASTER_CONNECT_RETRY=5"),
+                    "SET SESSION log_slow_query = DEFAULT", "SET SESSION sql_log_off = DEFAULT"))
+        << mode;
+    EXPECT_EQ(DescribeChangeMaster(GoodGtid(mode)),
+              absl::StrCat("SET GLOBAL gtid_slave_pos = '0-1-100,2-2-7'; CHANGE MASTER TO "
+                           "MASTER_HOST='10.0.0.1', MASTER_PORT=3306, MASTER_USER='repl', "
+                           "MASTER_PASSWORD='***', MASTER_USE_GTID=",
+                           mode, ", MASTER_CONNECT_RETRY=5"));
+  }
+}
+
+TEST(ChangeMasterTest, GtidSlavePosFailureStopsBeforeChange) {
+  FakeDbScript script;
+  script.FailPrefix("SET GLOBAL gtid_slave_pos", absl::InternalError("ERROR 1948: conflicts"));
+  FakeDbSession session(&script);
+  absl::Status s = ChangeMaster(session, GoodGtid("slave_pos"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), AllOf(HasSubstr("gtid_slave_pos"), HasSubstr("1948")));
+  EXPECT_TRUE(script.StatementsStartingWith("CHANGE MASTER").empty());
+}
+
+TEST(ChangeMasterTest, HostileGtidValuesRefusedBeforeAnyStatement) {
+  std::vector<std::pair<const char*, ChangeMasterTarget>> cases;
+  auto with = [&](const char* what, auto mutate) {
+    ChangeMasterTarget t = GoodGtid("slave_pos");
+    mutate(t);
+    cases.emplace_back(what, t);
+  };
+  with("gtid quote", [](ChangeMasterTarget& t) { t.gtid_slave_pos = "0-1-1'; DROP"; });
+  with("gtid not a triple", [](ChangeMasterTarget& t) { t.gtid_slave_pos = "0-1"; });
+  with("gtid empty", [](ChangeMasterTarget& t) { t.gtid_slave_pos = ""; });
+  with("mode unknown", [](ChangeMasterTarget& t) { t.use_gtid = "slave_pos, MASTER_HOST='x'"; });
+  with("gtid without mode", [](ChangeMasterTarget& t) {
+    t.use_gtid = "no";
+    t.log_file = "mysql-bin.000001";
+    t.log_pos = 4;
+  });
+  for (const auto& [what, target] : cases) {
+    FakeDbScript script;
+    FakeDbSession session(&script);
+    absl::Status s = ChangeMaster(session, target);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << what << ": " << s;
+    EXPECT_THAT(script.statements(), IsEmpty()) << what;
+  }
 }
 
 TEST(StopReplicaTest, StopAndOptionalResetNeverResetMaster) {

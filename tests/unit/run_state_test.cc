@@ -131,5 +131,21 @@ TEST(RunStateTest, OriginalSettingsAreReadFromTheTargetBeforeTheRun) {
   EXPECT_FALSE(o.source_read_only());
 }
 
+// The first journal record holds each node's replication mode: what phases 1 and 2 use.
+TEST(RunStateTest, OriginalSettingsHoldEachNodesReplicationMode) {
+  PairView v = View();
+  v.nodes[0].status->mutable_replica()->set_using_gtid("Current_Pos");
+  v.nodes[0].status->set_gtid_domain_id(1);
+  v.nodes[1].status->mutable_replica()->set_using_gtid("Slave_Pos");
+  v.nodes[1].status->set_gtid_domain_id(2);
+  v.nodes[1].status->set_gtid_strict_mode(true);
+  v1::OriginalSettings o = ReadOriginalSettings(v, 0, 1);
+  EXPECT_EQ(o.source_mode().use_gtid(), "current_pos");
+  EXPECT_EQ(o.source_mode().gtid_domain_id(), 1u);
+  EXPECT_EQ(o.target_mode().use_gtid(), "slave_pos");
+  EXPECT_EQ(o.target_mode().gtid_domain_id(), 2u);
+  EXPECT_TRUE(o.target_mode().gtid_strict_mode());
+}
+
 }  // namespace
 }  // namespace mmresync::coordinator

@@ -1,0 +1,40 @@
+#include "coordinator/replication_mode.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace mmresync::coordinator {
+
+v1::ReplicationMode ModeOf(const v1::NodeStatus& status) {
+  v1::ReplicationMode mode;
+  if (status.replica().configured()) {
+    std::string using_gtid = absl::AsciiStrToLower(status.replica().using_gtid());
+    // Servers without GTID (5.5-era) have no Using_Gtid column: file/position.
+    mode.set_use_gtid(using_gtid.empty() ? "no" : using_gtid);
+  }
+  mode.set_gtid_domain_id(status.gtid_domain_id());
+  mode.set_gtid_strict_mode(status.gtid_strict_mode());
+  return mode;
+}
+
+bool IsGtid(const std::string& use_gtid) {
+  return use_gtid == "slave_pos" || use_gtid == "current_pos";
+}
+
+std::string UseGtidFor(const v1::ReplicationMode& node, const v1::ReplicationMode& peer) {
+  const std::string& own = node.use_gtid();
+  if (own == "no" || IsGtid(own)) return own;
+  if (IsGtid(peer.use_gtid())) return peer.use_gtid();
+  return "no";
+}
+
+std::string DescribeMode(const v1::ReplicationMode& mode) {
+  std::string base = mode.use_gtid().empty()   ? std::string("not replicating")
+                     : IsGtid(mode.use_gtid()) ? absl::StrCat("GTID ", mode.use_gtid())
+                     : mode.use_gtid() == "no" ? std::string("file/position")
+                                               : absl::StrCat("Using_Gtid ", mode.use_gtid());
+  return absl::StrCat(base, " (domain ", mode.gtid_domain_id(),
+                      mode.gtid_strict_mode() ? ", gtid_strict_mode" : "", ")");
+}
+
+}  // namespace mmresync::coordinator

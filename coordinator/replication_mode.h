@@ -1,0 +1,29 @@
+#pragma once
+
+// How each node of the pair replicates (file/position or MariaDB GTID, and which GTID
+// position), read before a run and re-established by its phases: a re-seed must not turn
+// a GTID pair into a file/position one. Pure functions over what the agents reported.
+
+#include <string>
+
+#include "mmresync/v1/agent.pb.h"
+#include "mmresync/v1/journal.pb.h"
+
+namespace mmresync::coordinator {
+
+// The node's mode from SHOW SLAVE STATUS's Using_Gtid ("No" | "Slave_Pos" |
+// "Current_Pos"; use_gtid "" when it has no replica configured), gtid_domain_id and
+// gtid_strict_mode.
+v1::ReplicationMode ModeOf(const v1::NodeStatus& status);
+
+// The MASTER_USE_GTID a node gets when it is pointed at its peer again: its own recorded
+// mode; when it had no replica configured (reset by hand), its peer's; "no" when neither
+// had one. Journals from before modes were recorded give "no", as those runs did.
+std::string UseGtidFor(const v1::ReplicationMode& node, const v1::ReplicationMode& peer);
+
+bool IsGtid(const std::string& use_gtid);
+
+// "file/position", "GTID slave_pos (domain 1, strict)", "not replicating".
+std::string DescribeMode(const v1::ReplicationMode& mode);
+
+}  // namespace mmresync::coordinator

@@ -1,0 +1,158 @@
+// The pair's replication mode survives a re-seed: a pair replicating by MariaDB GTID
+// (MASTER_USE_GTID=slave_pos, one domain per node) ends in GTID mode on both nodes, with
+// gtid_slave_pos at the right point (a writer on the source throughout: every
+// acknowledged row on both nodes once, nothing re-applied or skipped), and a
+// file/position pair stays file/position. Writes on both nodes after the recovery must
+// replicate both ways.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/harness/acked_writer.h"
+#include "tests/harness/cluster_suite.h"
+#include "tests/harness/recovery_cluster.h"
+
+namespace mmresync::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr absl::Duration kTimeout = absl::Seconds(120);
+
+class ModeSuite : public ClusterSuite {
+ protected:
+  static std::string UsingGtid(int node) {
+    auto s = pair().SlaveStatus(node);
+    return s.ok() ? (*s)["Using_Gtid"] : std::string("<error>");
+  }
+
+  // Breaks the pair, re-seeds db2 from db1 with `method` while a writer inserts on db1,
+  // then writes on both nodes. Returns the recover output.
+  static std::string RecoverWithWritesOnBothSides(const std::string& method, int base) {
+    const std::string table = absl::StrCat("crm.mode_", method, "_", base);
+    EXPECT_OK(pair().Exec(
+        kDb1, absl::StrCat("CREATE TABLE ", table, " (id INT PRIMARY KEY, origin INT)")));
+    EXPECT_OK(pair().WaitInSync(kTimeout));
+    EXPECT_OK(BreakWithDuplicateKey(kDb2, kDb1, base));
+    CliResult r;
+    int acked = 0;
+    {
+      AckedWriter writer(pair().node(kDb1).RootParams(), 1, 1000000, [&](int id) {
+        return absl::StrCat("INSERT INTO ", table, " VALUES (", id, ", 1)");
+      });
+      r = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", method});
+      EXPECT_OK(writer.Stop());
+      acked = writer.acked();
+    }
+    EXPECT_EQ(r.exit_code, 0) << r.output();
+    EXPECT_GT(acked, 0);
+    // After the recovery: writes on both nodes, ids apart from the writer's.
+    for (int node : {kDb1, kDb2}) {
+      for (int i = 0; i < 5; ++i) {
+        EXPECT_OK(pair().Exec(node, absl::StrCat("INSERT INTO ", table, " VALUES (",
+                                                 2000000 + node * 100 + i, ", ", node + 10, ")")));
+      }
+    }
+    EXPECT_OK(pair().WaitInSync(kTimeout));
+    for (int node : {kDb1, kDb2}) {
+      EXPECT_EQ(Value(node, absl::StrCat("SELECT COUNT(*) FROM ", table, " WHERE id <= ", acked)),
+                absl::StrCat(acked))
+          << "node " << node;
+      EXPECT_EQ(Value(node, absl::StrCat("SELECT COUNT(*) FROM ", table, " WHERE origin >= 10")),
+                "10")
+          << "node " << node;
+    }
+    EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+    return r.output();
+  }
+};
+
+class GtidPairTest : public ModeSuite {
+ protected:
+  static void SetUpTestSuite() {
+    RecoveryClusterOptions options;
+    options.fake_keepalived = true;
+    options.use_gtid = "slave_pos";
+    StartCluster(options);
+  }
+  void SetUp() override {
+    ModeSuite::SetUp();
+    ASSERT_OK(cluster_->CheckHealthy(kTimeout));
+    ASSERT_EQ(UsingGtid(kDb1), "Slave_Pos");
+    ASSERT_EQ(UsingGtid(kDb2), "Slave_Pos");
+  }
+
+  static void ExpectGtidModeKept(const std::string& output) {
+    EXPECT_THAT(output, HasSubstr("MASTER_USE_GTID=slave_pos"));
+    EXPECT_THAT(output, Not(HasSubstr("MASTER_USE_GTID=no")));
+    EXPECT_EQ(UsingGtid(kDb1), "Slave_Pos");
+    EXPECT_EQ(UsingGtid(kDb2), "Slave_Pos");
+    // Each node's replica position holds its peer's domain (domain = server_id here).
+    EXPECT_THAT(Value(kDb2, "SELECT @@gtid_slave_pos"), HasSubstr("1-1-"));
+    EXPECT_THAT(Value(kDb1, "SELECT @@gtid_slave_pos"), HasSubstr("2-2-"));
+  }
+};
+
+TEST_F(GtidPairTest, StatusAndPlanShowTheGtidMode) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900001));
+  CliResult status = Cli({"status"});
+  EXPECT_THAT(status.output(), HasSubstr("GTID slave_pos (domain 1)"));
+  EXPECT_THAT(status.output(), HasSubstr("GTID slave_pos (domain 2)"));
+  CliResult plan = Cli({"plan", "--source", "db1", "--method", "logical"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.output();
+  EXPECT_THAT(plan.output(), HasSubstr("replication mode kept: db1 GTID slave_pos (domain 1), "
+                                       "db2 GTID slave_pos (domain 2)"));
+  EXPECT_THAT(plan.output(), HasSubstr("db2: SET GLOBAL gtid_slave_pos = '<snapshot gtid>'"));
+  EXPECT_THAT(plan.output(), HasSubstr("MASTER_USE_GTID=slave_pos"));
+  // Repair for the next case.
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.output();
+}
+
+TEST_F(GtidPairTest, LogicalRecoveryKeepsGtidModeOnBothNodes) {
+  ExpectGtidModeKept(RecoverWithWritesOnBothSides("logical", 900101));
+}
+
+TEST_F(GtidPairTest, DumpRecoveryKeepsGtidModeOnBothNodes) {
+  ExpectGtidModeKept(RecoverWithWritesOnBothSides("dump", 900201));
+}
+
+// The physical method's snapshot GTID comes from mariadb-backup's binlog info.
+class GtidPhysicalTest : public GtidPairTest {
+ protected:
+  static void SetUpTestSuite() {
+    RecoveryClusterOptions options;
+    options.fake_keepalived = true;
+    options.mariadb_service = true;
+    options.use_gtid = "slave_pos";
+    StartCluster(options);
+  }
+};
+
+TEST_F(GtidPhysicalTest, PhysicalRecoveryKeepsGtidModeOnBothNodes) {
+  ExpectGtidModeKept(RecoverWithWritesOnBothSides("physical", 900401));
+}
+
+class FilePositionPairTest : public ModeSuite {
+ protected:
+  static void SetUpTestSuite() {
+    RecoveryClusterOptions options;
+    options.fake_keepalived = true;
+    StartCluster(options);
+  }
+};
+
+TEST_F(FilePositionPairTest, LogicalRecoveryKeepsFilePosition) {
+  ASSERT_EQ(UsingGtid(kDb1), "No");
+  std::string output = RecoverWithWritesOnBothSides("logical", 900301);
+  EXPECT_THAT(output, Not(HasSubstr("gtid_slave_pos")));
+  EXPECT_EQ(UsingGtid(kDb1), "No");
+  EXPECT_EQ(UsingGtid(kDb2), "No");
+}
+
+}  // namespace
+}  // namespace mmresync::testing
