@@ -26,8 +26,8 @@ class AutoCompression {
   struct Options {
     absl::Duration warmup = absl::Seconds(1);
     absl::Duration settle = absl::Milliseconds(1500);  // of each probe, not measured
-    absl::Duration measure = absl::Seconds(2);  // of each probe
-    uint64_t min_measure_bytes = 2ull << 20;    // a probe lasts until it saw this much
+    absl::Duration measure = absl::Seconds(2);         // of each probe
+    uint64_t min_measure_bytes = 2ull << 20;           // a probe lasts until it saw this much
     absl::Duration hold = absl::Seconds(30);
     double required_gain = 1.15;  // compressed must be this much faster to be chosen
   };
