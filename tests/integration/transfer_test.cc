@@ -419,6 +419,18 @@ TEST_F(TransferTest, CompressedStreamsCarryTheSameRowsInFewerBytes) {
   EXPECT_THAT(plain.output(), Not(HasSubstr("zstd")));
   ASSERT_OK(pair().WaitInSync(kTimeout));
   EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+
+  // auto (the default) between two agents on one host: never compressed, and the source
+  // says why (the copy lasts longer than auto's 1 s warm-up, so a probe would have run).
+  const size_t source_log = LogSize(kDb1);
+  CliResult automatic =
+      Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"});
+  ASSERT_EQ(automatic.exit_code, 0) << automatic.output();
+  EXPECT_THAT(automatic.output(), HasSubstr("over the link (auto: uncompressed)"));
+  EXPECT_OK(WaitForLog(kDb1, source_log, "compression auto: off (the target is on this host)",
+                       absl::Seconds(5)));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
 }
 
 TEST_F(TransferTest, ParkedBackupIsInstantAndItsScriptRestoresTheOldData) {

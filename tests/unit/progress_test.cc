@@ -10,6 +10,16 @@ namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 
+// What the progress line and the step's note say about compression.
+TEST(CompressionTextTest, SaysWhatCompressionDid) {
+  EXPECT_EQ(CompressionText("auto", 3100, 1000), "zstd auto 3.1x");
+  EXPECT_EQ(CompressionText("zstd 3", 2000, 1000), "zstd 3 2.0x");
+  EXPECT_EQ(CompressionText("auto", 1000, 1000), "auto: uncompressed");
+  EXPECT_EQ(CompressionText("auto", 0, 0), "auto: uncompressed");
+  EXPECT_EQ(CompressionText("none", 1000, 1000), "");
+  EXPECT_EQ(CompressionText("", 1000, 500), "") << "an agent that does not say";
+}
+
 TEST(RateMeterTest, UnknownAtFirst) {
   RateMeter m;
   EXPECT_EQ(m.BytesPerSecond(), 0);
