@@ -69,7 +69,13 @@ class PairLease {
   std::vector<AgentClient*> held_;
 };
 
-absl::StatusOr<ClusterSession> Open(const BackupsFlags& flags, int* exit) {
+// The cluster, its agents' identities checked, and the clients --node selects; on an
+// error `*exit` is the code to return.
+struct Opened {
+  ClusterSession session;
+  std::vector<AgentClient*> nodes;
+};
+absl::StatusOr<Opened> Open(const BackupsFlags& flags, int* exit) {
   auto session = OpenCluster(flags.config);
   if (!session.ok()) {
     *exit = kExitUsage;
@@ -79,7 +85,12 @@ absl::StatusOr<ClusterSession> Open(const BackupsFlags& flags, int* exit) {
     *exit = kExitRefused;
     return s;
   }
-  return session;
+  auto nodes = Selected(*session, flags.node);
+  if (!nodes.ok()) {
+    *exit = kExitUsage;
+    return nodes.status();
+  }
+  return Opened{std::move(*session), std::move(*nodes)};
 }
 
 std::string Created(int64_t unix_ms) {
@@ -91,18 +102,14 @@ std::string Created(int64_t unix_ms) {
 
 int RunBackupsList(const BackupsFlags& flags) {
   int exit = kExitOk;
-  auto session = Open(flags, &exit);
-  if (!session.ok()) {
-    Err(absl::StrCat("mmresync: ", session.status().message()));
+  auto opened = Open(flags, &exit);
+  if (!opened.ok()) {
+    Err(absl::StrCat("mmresync: ", opened.status().message()));
     return exit;
   }
-  auto nodes = Selected(*session, flags.node);
-  if (!nodes.ok()) {
-    Err(absl::StrCat("mmresync: ", nodes.status().message()));
-    return kExitUsage;
-  }
+  const std::vector<AgentClient*>& nodes = opened->nodes;
   std::vector<std::string> json_nodes;
-  for (AgentClient* c : *nodes) {
+  for (AgentClient* c : nodes) {
     auto list = c->ListBackups();
     if (!list.ok()) {
       exit = kExitFailed;
@@ -152,17 +159,14 @@ int RunBackupsRestore(const BackupsFlags& flags) {
     return kExitUsage;
   }
   int exit = kExitOk;
-  auto session = Open(flags, &exit);
-  if (!session.ok()) {
-    Err(absl::StrCat("mmresync: ", session.status().message()));
+  auto opened = Open(flags, &exit);
+  if (!opened.ok()) {
+    Err(absl::StrCat("mmresync: ", opened.status().message()));
     return exit;
   }
-  auto nodes = Selected(*session, flags.node);
-  if (!nodes.ok()) {
-    Err(absl::StrCat("mmresync: ", nodes.status().message()));
-    return kExitUsage;
-  }
-  AgentClient* node = nodes->front();
+  ClusterSession& session = opened->session;
+  const std::vector<AgentClient*>& nodes = opened->nodes;
+  AgentClient* node = nodes.front();
   const std::string& N = node->node().name;
   // Early and in plain words; the agent refuses on its own as well.
   auto status = node->GetStatus(/*brief=*/true);
@@ -191,7 +195,7 @@ int RunBackupsRestore(const BackupsFlags& flags) {
       return kExitUsage;
     }
   }
-  PairLease lease(*session, NewBackupsRunId("restore"));
+  PairLease lease(session, NewBackupsRunId("restore"));
   if (absl::Status s = lease.Acquire("mmresync backups restore"); !s.ok()) {
     Err(absl::StrCat("mmresync: refused, nothing was changed: ", s.message()));
     return kExitRefused;
@@ -232,22 +236,19 @@ int RunBackupsPrune(const BackupsFlags& flags) {
     return kExitUsage;
   }
   int exit = kExitOk;
-  auto session = Open(flags, &exit);
-  if (!session.ok()) {
-    Err(absl::StrCat("mmresync: ", session.status().message()));
+  auto opened = Open(flags, &exit);
+  if (!opened.ok()) {
+    Err(absl::StrCat("mmresync: ", opened.status().message()));
     return exit;
   }
-  auto nodes = Selected(*session, flags.node);
-  if (!nodes.ok()) {
-    Err(absl::StrCat("mmresync: ", nodes.status().message()));
-    return kExitUsage;
-  }
-  PairLease lease(*session, NewBackupsRunId("prune"));
+  ClusterSession& session = opened->session;
+  const std::vector<AgentClient*>& nodes = opened->nodes;
+  PairLease lease(session, NewBackupsRunId("prune"));
   if (absl::Status s = lease.Acquire("mmresync backups prune"); !s.ok()) {
     Err(absl::StrCat("mmresync: refused, nothing was changed: ", s.message()));
     return kExitRefused;
   }
-  for (AgentClient* c : *nodes) {
+  for (AgentClient* c : nodes) {
     auto pruned = c->PruneBackups(lease.run_id(), static_cast<uint32_t>(flags.keep));
     if (!pruned.ok()) {
       Err(absl::StrCat("mmresync: backups prune: ", pruned.status().message()));
