@@ -104,9 +104,14 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
   reply->set_agent_version(VersionText());
   absl::StatusOr<std::unique_ptr<DbSession>> session =
       absl::FailedPreconditionError("not asked (brief status)");
+  // Full: everything `status` and the pre-flight show. Replication only: no table
+  // metadata, service or disk checks (what the replication waits poll).
+  const bool full = !request->brief() && !request->replication_only();
   if (!request->brief()) {
     session = deps_.db->Open();
-    absl::Status db = session.ok() ? CollectDatabaseFacts(**session, reply) : session.status();
+    absl::Status db = !session.ok() ? session.status()
+                      : full        ? CollectDatabaseFacts(**session, reply)
+                                    : CollectReplicationFacts(**session, reply);
     if (!db.ok()) reply->set_db_error(std::string(db.message()));
   }
 
@@ -128,20 +133,18 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
     ka->set_managed(true);
     ka->set_detail(absl::StrCat("status unknown: ", ks.status().message()));
   }
-  if (!request->brief()) {
-    ReportMariadbService(*deps_.mariadb_service, reply->mutable_mariadb_service());
-  }
-  if (session.ok()) {
+  if (full) ReportMariadbService(*deps_.mariadb_service, reply->mutable_mariadb_service());
+  if (session.ok() && full) {
     if (auto encryption = EncryptionInUse(**session); encryption.ok()) {
       for (auto& e : *encryption) reply->add_encryption(std::move(e));
     }
   }
   RealConfigFiles files;
   DescribeKeepalivedFiles(deps_.config.keepalived, files, ShortHostName(), ka);
-  if (auto free = FreeBytes(deps_.config.state_dir); free.ok() && !request->brief()) {
+  if (auto free = FreeBytes(deps_.config.state_dir); free.ok() && full) {
     reply->set_state_dir_free_bytes(*free);
   }
-  if (session.ok()) {
+  if (session.ok() && full) {
     auto datadir = (*session)->Query("SELECT @@datadir");
     if (datadir.ok() && !datadir->empty() && datadir->rows[0][0].has_value()) {
       if (auto free = FreeBytes(*datadir->rows[0][0]); free.ok()) {

@@ -126,7 +126,7 @@ absl::StatusOr<v1::ReplicaStatus> ReplicaState(DbSession& session) {
   return r;
 }
 
-absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
+absl::Status CollectReplicationFacts(DbSession& session, v1::NodeStatus* status) {
   ASSIGN_OR_RETURN(
       ResultSet vars,
       session.Query(
@@ -158,6 +158,11 @@ absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
     ASSIGN_OR_RETURN(*status->mutable_master(), MasterCoordinates(session));
   }
   ASSIGN_OR_RETURN(*status->mutable_replica(), ReplicaState(session));
+  return absl::OkStatus();
+}
+
+absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
+  RETURN_IF_ERROR(CollectReplicationFacts(session, status));
 
   // Sizes per user schema, from table metadata: an estimate of what the dump carries.
   ASSIGN_OR_RETURN(ResultSet schemas,

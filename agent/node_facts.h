@@ -23,6 +23,10 @@ absl::StatusOr<std::vector<std::string>> ListUserSchemas(DbSession& session);
 // settings, master and replica status, GTID state, schema sizes and engines.
 absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status);
 
+// Only the part of CollectDatabaseFacts that needs no table metadata: the server
+// variables, replication filters, master and replica status. Cheap at any table count.
+absl::Status CollectReplicationFacts(DbSession& session, v1::NodeStatus* status);
+
 // SHOW MASTER STATUS (+ @@gtid_binlog_pos); FailedPrecondition when binlog is off.
 absl::StatusOr<v1::BinlogCoordinates> MasterCoordinates(DbSession& session);
 

@@ -99,11 +99,21 @@ absl::Status AgentClient::Finish(const grpc::ClientContext& context, const grpc:
 }
 
 absl::StatusOr<v1::NodeStatus> AgentClient::GetStatus(bool brief) {
+  v1::StatusRequest request;
+  request.set_brief(brief);
+  return FetchStatus(request);
+}
+
+absl::StatusOr<v1::NodeStatus> AgentClient::GetReplicationStatus() {
+  v1::StatusRequest request;
+  request.set_replication_only(true);
+  return FetchStatus(request);
+}
+
+absl::StatusOr<v1::NodeStatus> AgentClient::FetchStatus(const v1::StatusRequest& request) {
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
   v1::NodeStatus reply;
-  v1::StatusRequest request;
-  request.set_brief(brief);
   grpc::Status s = stub_->GetStatus(&ctx, request, &reply);
   RETURN_IF_ERROR(Finish(ctx, s, "status"));
   if (reply.node() != node_.name) {

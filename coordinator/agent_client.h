@@ -42,6 +42,10 @@ class AgentClient {
 
   // `brief`: VIP, keepalived and lease only (StatusRequest.brief), for polling.
   absl::StatusOr<v1::NodeStatus> GetStatus(bool brief = false);
+  // The database's variables, binlog position and replica state without table metadata
+  // (StatusRequest.replication_only): what the replication waits poll, cheap at any
+  // number of tables.
+  absl::StatusOr<v1::NodeStatus> GetReplicationStatus();
   // As ThisInstance(); `take_over_from`: the id of a holder of this run's lease that
   // TakeOverFrom() found provably gone.
   absl::StatusOr<v1::LeaseReply> AcquireLease(const std::string& run_id, const std::string& holder,
@@ -85,6 +89,7 @@ class AgentClient {
                       absl::string_view what);
   absl::Status CheckServerIdentity(const grpc::ClientContext& context) const;
   absl::Status EnsureIdentity();
+  absl::StatusOr<v1::NodeStatus> FetchStatus(const v1::StatusRequest& request);
   std::string EntryText() const;
   void SetDeadline(grpc::ClientContext* context, absl::Duration d) const;
   absl::StatusOr<v1::Progress> RunStream(

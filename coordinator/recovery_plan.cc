@@ -182,7 +182,7 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Dura
     if (ctx.interrupted != nullptr && ctx.interrupted->load()) {
       return absl::CancelledError("interrupted");
     }
-    ASSIGN_OR_RETURN(v1::NodeStatus st, client.GetStatus());
+    ASSIGN_OR_RETURN(v1::NodeStatus st, client.GetReplicationStatus());
     const v1::ReplicaStatus& r = st.replica();
     if (r.io_running() == "Yes" && r.sql_running() == "Yes") {
       ctx.Note(absl::StrCat(client.node().name, " replicates from ", r.master_host(), ":",
@@ -542,7 +542,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                "no snapshot coordinates recorded: re-run the import");
          }
          const NodeEntry& s = ctx.source->node();
-         ASSIGN_OR_RETURN(v1::NodeStatus now, ctx.target->GetStatus());
+         ASSIGN_OR_RETURN(v1::NodeStatus now, ctx.target->GetReplicationStatus());
          const v1::ReplicaStatus& r = now.replica();
          switch (DecidePhase1(r, s, snap)) {
            case Phase1Start::kBroken:
@@ -594,7 +594,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
        false,
        [](RunContext& ctx) -> absl::Status {
          if (!ctx.records.count("target_file")) {
-           ASSIGN_OR_RETURN(v1::NodeStatus t, ctx.target->GetStatus());
+           ASSIGN_OR_RETURN(v1::NodeStatus t, ctx.target->GetReplicationStatus());
            if (t.master().file().empty()) {
              return absl::FailedPreconditionError(
                  absl::StrCat(ctx.target->node().name, ": no binlog position (binary log off?)"));

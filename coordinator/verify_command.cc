@@ -30,15 +30,15 @@ bool Reached(const v1::ReplicaStatus& replica, const v1::BinlogCoordinates& mast
 
 // Bounded wait until each node has applied the other's position as it is now.
 absl::Status WaitCaughtUp(AgentClient& a, AgentClient& b, absl::Duration timeout) {
-  auto sa = a.GetStatus();
-  auto sb = b.GetStatus();
+  auto sa = a.GetReplicationStatus();
+  auto sb = b.GetReplicationStatus();
   if (!sa.ok()) return sa.status();
   if (!sb.ok()) return sb.status();
   v1::BinlogCoordinates a_pos = sa->master(), b_pos = sb->master();
   absl::Time deadline = absl::Now() + timeout;
   while (true) {
-    sa = a.GetStatus();
-    sb = b.GetStatus();
+    sa = a.GetReplicationStatus();
+    sb = b.GetReplicationStatus();
     if (!sa.ok()) return sa.status();
     if (!sb.ok()) return sb.status();
     bool a_ok = Reached(sa->replica(), b_pos), b_ok = Reached(sb->replica(), a_pos);

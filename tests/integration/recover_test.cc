@@ -177,6 +177,41 @@ TEST_F(RecoverTest, HealthyPairStatusAndRecoverChangeNothing) {
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
 }
 
+// The replication waits poll a status that skips table metadata (information_schema.TABLES
+// opens every table: seconds per poll on a server with tens of thousands of them). It
+// still carries everything the waits read: replica threads, positions, server variables.
+TEST_F(RecoverTest, ReplicationOnlyStatusSkipsTableMetadataButCarriesReplication) {
+  auto stub = cluster().agent(kDb1).Stub();
+  ASSERT_OK(stub.status());
+  auto ask = [&](bool brief, bool replication_only) {
+    v1::StatusRequest request;
+    request.set_brief(brief);
+    request.set_replication_only(replication_only);
+    v1::NodeStatus reply;
+    grpc::Status s = (*stub)->GetStatus(ContextWithDeadline().get(), request, &reply);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return reply;
+  };
+  const v1::NodeStatus full = ask(false, false);
+  const v1::NodeStatus replication = ask(false, true);
+  ASSERT_TRUE(full.db_error().empty()) << full.db_error();
+  ASSERT_TRUE(replication.db_error().empty()) << replication.db_error();
+  EXPECT_GT(full.schemas_size(), 0);
+  EXPECT_FALSE(full.mariadb_service().control().empty());
+  EXPECT_EQ(replication.schemas_size(), 0) << "replication-only status read table metadata";
+  EXPECT_EQ(replication.engines_size(), 0);
+  EXPECT_TRUE(replication.mariadb_service().control().empty());
+  EXPECT_EQ(replication.state_dir_free_bytes(), 0u);
+  EXPECT_EQ(replication.server_id(), full.server_id());
+  EXPECT_TRUE(replication.replica().configured());
+  EXPECT_EQ(replication.replica().io_running(), "Yes");
+  EXPECT_EQ(replication.replica().sql_running(), "Yes");
+  EXPECT_EQ(replication.master().file(), full.master().file());
+  EXPECT_EQ(replication.node(), "db1");
+  // brief wins: nothing from the database at all.
+  EXPECT_EQ(ask(true, true).server_id(), 0u);
+}
+
 TEST_F(RecoverTest, DuplicateKeyOnStandby) {
   ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900001));
   // A role made on the master after the standby stopped applying, held by a user: the
