@@ -77,10 +77,10 @@ CliResult ClusterSuite::Cli(const std::vector<std::string>& args, absl::Duration
 }
 
 absl::StatusOr<std::unique_ptr<CliProcess>> ClusterSuite::StartCli(
-    const std::vector<std::string>& args) {
+    const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   std::vector<std::string> all = {"--config", cluster_->config_path()};
   all.insert(all.end(), args.begin(), args.end());
-  return CliProcess::Start(all);
+  return CliProcess::Start(all, env);
 }
 
 std::string ClusterSuite::Value(int node, const std::string& sql) {

@@ -56,7 +56,9 @@ class ClusterSuite : public ::testing::Test {
   static CliResult Cli(const std::vector<std::string>& args,
                        absl::Duration timeout = absl::Seconds(600));
   // `mmresync <args>` in the background, to signal or wait for.
-  static absl::StatusOr<std::unique_ptr<CliProcess>> StartCli(const std::vector<std::string>& args);
+  // `env` is added to its environment (fault points).
+  static absl::StatusOr<std::unique_ptr<CliProcess>> StartCli(
+      const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
   // The first column of the first row, or "<error>".
   static std::string Value(int node, const std::string& sql);
