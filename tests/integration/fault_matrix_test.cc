@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/acked_writer.h"
@@ -99,29 +101,10 @@ class FaultMatrixTest : public ClusterSuite {
     return writer;
   }
 
-  // The state a fault must leave: db1 writable and taking the writer's rows, db2 fenced.
-  static void ExpectSourceWritableTargetFenced(const AckedWriter& writer) {
-    EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
-    EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
-    EXPECT_FALSE(cluster().keepalived_running(kDb2));
-    const int acked = writer.acked();
-    EXPECT_OK(WaitUntil([&] { return writer.acked() > acked + 10; }, kTimeout,
-                        absl::Milliseconds(5), "the source to keep taking writes"));
-  }
-
   // After the resume: every acknowledged row once on both nodes, the broken row
   // repaired, equal checksums, and `verify` passes.
   static void ExpectEveryAckedRowOnceAndVerified(AckedWriter& writer, int first, int case_id) {
-    ASSERT_OK(writer.Stop());
-    const int acked = writer.acked() - first + 1;
-    ASSERT_OK(pair().WaitInSync(kTimeout));
-    const std::string count =
-        absl::StrCat("SELECT COUNT(*), COUNT(DISTINCT id) FROM crm.acked WHERE id BETWEEN ", first,
-                     " AND ", first + acked - 1);
-    const std::string want = absl::StrCat(acked, "|", acked);
-    EXPECT_EQ(Rows(kDb1, count), want);
-    EXPECT_EQ(Rows(kDb2, count), want);
-    EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+    ExpectEveryAckedRowOnceOnBoth(writer, first);
     EXPECT_EQ(Value(kDb2, absl::StrCat("SELECT name FROM shop.customers WHERE id = ", case_id)),
               "from master");
     CliResult verified = Cli({"verify"});
@@ -269,6 +252,68 @@ TEST_F(FaultMatrixTest, ACoordinatorFrozenPastItsLeaseIsRefusedAfterAnotherResum
   EXPECT_EQ(status.exit_code, 0) << status.Describe();
   EXPECT_THAT(status.out, ::testing::Not(HasSubstr("UNFINISHED"))) << status.Describe();
   ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+}
+
+// --resume re-checks what the remaining steps rely on, against the pair as it is now.
+// Here the source's binary log holding the snapshot the target was seeded from was
+// purged after the import: phase 1 could not replicate what came after, so the resume
+// is refused naming the file (exit 3), nothing changes, and the run can be given up.
+TEST_F(FaultMatrixTest, ResumeRefusesWhenTheSnapshotsBinaryLogWasPurged) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 970004));
+  FaultPoints faults = Faults("purged");
+  auto cli =
+      StartCli({"recover", "--source", "db1", "--yes"}, faults.Env("step_done:stream-import=kill"));
+  ASSERT_OK(cli.status());
+  auto killed = (*cli)->Wait(kTimeout);
+  ASSERT_OK(killed.status());
+  ASSERT_TRUE(faults.Hit("step_done:stream-import")) << killed->Describe();
+  const std::string run_id = cluster().LastJournalRunId();
+  ASSERT_OK(pair().Exec(kDb1, "FLUSH BINARY LOGS"));
+  auto logs = pair().Query(kDb1, "SHOW MASTER STATUS");
+  ASSERT_OK(logs.status());
+  const std::string newest = logs->GetOr(0, "File", "");
+  ASSERT_OK(pair().Exec(kDb1, absl::StrCat("PURGE BINARY LOGS TO '", newest, "'")));
+
+  const std::string journal_before = ReadFile(cluster().journal_path());
+  CliResult refused = Cli({"recover", "--resume", "--yes"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.Describe();
+  EXPECT_THAT(refused.err, HasSubstr("step phase1: the source db1 no longer has the binary log"))
+      << refused.Describe();
+  EXPECT_THAT(refused.err, HasSubstr("recover --abandon " + run_id)) << refused.Describe();
+  EXPECT_EQ(ReadFile(cluster().journal_path()), journal_before);
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+
+  CliResult abandoned = Cli({"recover", "--abandon", run_id});
+  ASSERT_EQ(abandoned.exit_code, 0) << abandoned.Describe();
+  CliResult fresh = Cli({"recover", "--source", "db1", "--yes"});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+}
+
+// The target was unfenced by hand (keepalived started) after the run stopped past the
+// fence: it may have served writes on partial data, so the resume is refused; once it
+// is fenced again the resume completes.
+TEST_F(FaultMatrixTest, ResumeRefusesWhenTheTargetWasUnfencedSince) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 970005));
+  FaultPoints faults = Faults("unfenced");
+  auto cli =
+      StartCli({"recover", "--source", "db1", "--yes"}, faults.Env("step_done:backup-target=kill"));
+  ASSERT_OK(cli.status());
+  auto killed = (*cli)->Wait(kTimeout);
+  ASSERT_OK(killed.status());
+  ASSERT_TRUE(faults.Hit("step_done:backup-target")) << killed->Describe();
+  ASSERT_FALSE(cluster().keepalived_running(kDb2));
+  ASSERT_OK(WriteFileAtomically(cluster().keepalived_marker(kDb2), "", 0644));
+
+  CliResult refused = Cli({"recover", "--resume", "--yes"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.Describe();
+  EXPECT_THAT(refused.err, HasSubstr("the target db2 is no longer fenced")) << refused.Describe();
+
+  ASSERT_EQ(::unlink(cluster().keepalived_marker(kDb2).c_str()), 0);
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 970005"), "from master");
 }
 
 }  // namespace
