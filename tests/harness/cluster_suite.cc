@@ -139,4 +139,26 @@ absl::Status ClusterSuite::BreakWithDuplicateKey(int standby, int master, int id
       absl::Seconds(120), absl::Milliseconds(50), "the standby's SQL thread to stop with 1062");
 }
 
+void ClusterSuite::ExpectSourceWritableTargetFenced(const AckedWriter& writer) {
+  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  EXPECT_FALSE(cluster_->keepalived_running(kDb2));
+  const int acked = writer.acked();
+  EXPECT_OK(WaitUntil([&] { return writer.acked() > acked + 10; }, absl::Seconds(120),
+                      absl::Milliseconds(5), "the source to keep taking writes"));
+}
+
+void ClusterSuite::ExpectEveryAckedRowOnceOnBoth(AckedWriter& writer, int first) {
+  ASSERT_OK(writer.Stop());
+  const int acked = writer.acked() - first + 1;
+  ASSERT_OK(pair().WaitInSync(absl::Seconds(120)));
+  const std::string count =
+      absl::StrCat("SELECT COUNT(*), COUNT(DISTINCT id) FROM crm.acked WHERE id BETWEEN ", first,
+                   " AND ", first + acked - 1);
+  const std::string want = absl::StrCat(acked, "|", acked);
+  EXPECT_EQ(Rows(kDb1, count), want);
+  EXPECT_EQ(Rows(kDb2, count), want);
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+}
+
 }  // namespace mmresync::testing
