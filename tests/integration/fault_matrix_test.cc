@@ -185,6 +185,32 @@ TEST_F(FaultMatrixTest, TargetMariadbdKilledMidImportThenResumeCompletes) {
   ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
 }
 
+// The target's agent dies (kill -9, from its fault point) right after it dropped the
+// user schemas, before anything was imported: the run fails, the target stays fenced
+// with no user data, and once the agent is back the resume imports it all.
+TEST_F(FaultMatrixTest, TargetAgentKilledRightAfterTheDropThenResumeCompletes) {
+  const int case_id = 970006;
+  const int first = 73000000;
+  FaultPoints faults = Faults("after-drop");
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "after_drop=kill"));
+  auto writer = BreakAndWrite(case_id, first);
+
+  CliResult failed = Cli({"recover", "--source", "db1", "--yes"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  ASSERT_TRUE(faults.Hit("after_drop")) << failed.Describe();
+  EXPECT_THAT(failed.output(), HasSubstr("recover --resume")) << failed.Describe();
+  EXPECT_EQ(Value(kDb2,
+                  "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME "
+                  "IN ('shop', 'crm', 'bulk')"),
+            "0");
+  ExpectSourceWritableTargetFenced(*writer);
+
+  ASSERT_OK(cluster().agent(kDb2).Restart());
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+}
+
 // The target's backups directory on a 256 KiB tmpfs: the backup (--backup dump) fails
 // with ENOSPC. The run stops naming the node and the disk, nothing was dropped, the
 // target stays fenced; with room again the resume completes.
