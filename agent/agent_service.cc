@@ -42,12 +42,18 @@ namespace mmresync::agent {
 namespace {
 
 constexpr absl::Duration kTokenTtl = absl::Minutes(10);
+// How soon a fenced node's read_only is set ON again after its mariadbd came back OFF.
+constexpr absl::Duration kFenceCheckInterval = absl::Milliseconds(250);
 
 }  // namespace
 
 AgentService::AgentService(AgentDeps deps)
     : deps_(std::move(deps)),
       tokens_(absl::Now, [this](const std::string& run_id) { return leases_.HeldByRun(run_id); }),
+      fence_(
+          deps_.config.state_dir, deps_.db.get(),
+          [this](const std::string& run_id) { return leases_.HeldByRun(run_id); },
+          kFenceCheckInterval),
       transfers_([this](const std::string& run_id) { return leases_.HeldByRun(run_id); },
                  TransferRegistry::Limits{absl::Seconds(deps_.config.transfer_stall_seconds),
                                           absl::Seconds(deps_.config.transfer_stall_seconds),
@@ -225,10 +231,7 @@ grpc::Status AgentService::SetReadOnly(grpc::ServerContext* context,
                                        const v1::SetReadOnlyRequest* r, v1::ActionReply* reply) {
   absl::Status s = Authorize(context, &r->run_id());
   if (s.ok() && !r->read_only()) s = slot_.CheckNoImport("read_only OFF");
-  if (s.ok()) {
-    auto session = deps_.db->Open();
-    s = session.ok() ? agent::SetReadOnly(**session, r->read_only()) : session.status();
-  }
+  if (s.ok()) s = fence_.Apply(r->read_only(), r->run_id());
   if (!s.ok()) return Fail("set read_only", s);
   reply->set_detail(absl::StrCat("read_only = ", r->read_only() ? "ON" : "OFF"));
   log::Info(reply->detail());

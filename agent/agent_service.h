@@ -13,6 +13,7 @@
 
 #include "agent/accounts.h"
 #include "agent/db_session.h"
+#include "agent/fence_keeper.h"
 #include "agent/keepalived_controller.h"
 #include "agent/lease.h"
 #include "agent/mariadb_service_controller.h"
@@ -101,6 +102,7 @@ class AgentService final : public v1::Agent::Service {
   LeaseTable leases_;
   TransferTokens tokens_;
   OperationSlot slot_;  // one import, dump or backup at a time
+  FenceKeeper fence_;   // read_only back ON if a fenced node's mariadbd restarts mid-run
   // Declared last: its watchdog thread uses leases_ and must stop first.
   TransferRegistry transfers_;
 };

@@ -18,6 +18,7 @@
 #include "common/cert_info.h"
 #include "common/command_line.h"
 #include "common/config.h"
+#include "common/fault_point.h"
 #include "common/files.h"
 #include "common/grpc_logging.h"
 #include "common/log.h"
@@ -58,6 +59,10 @@ int Run(const std::string& config_flag) {
     return 2;
   }
   log::SetProgramName(absl::StrCat("mmresync-agent[", config->name, "]"));
+  if (absl::Status s = fault::ArmFromEnvironment(); !s.ok()) {
+    log::Error(s.message());
+    return 2;
+  }
   // An agent serving another node's identity would make the coordinator act on the
   // wrong host: its own certificate must name it.
   if (absl::Status s = CheckCertificateNamesAgent(config->tls.cert, config->name); !s.ok()) {
@@ -131,7 +136,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a child that exits early must not kill the agent
 
   CLI::App app{"mmresync-agent: the mmresync daemon on a MariaDB host", "mmresync-agent"};
-  app.set_version_flag("--version", mmresync::VersionText(), "print the version and exit");
+  app.set_version_flag("--version", mmresync::VersionText() + mmresync::fault::BuildNote(),
+                       "print the version and exit");
   app.footer(
       "\nExample:\n  mmresync-agent --config /etc/mmresync/agent.toml   # as the systemd unit "
       "runs it");

@@ -156,6 +156,10 @@ absl::Status CollectReplicationFacts(DbSession& session, v1::NodeStatus* status)
 
   if (status->log_bin()) {
     ASSIGN_OR_RETURN(*status->mutable_master(), MasterCoordinates(session));
+    ASSIGN_OR_RETURN(ResultSet logs, session.Query("SHOW BINARY LOGS"));
+    for (size_t i = 0; i < logs.rows.size(); ++i) {
+      status->add_binary_logs(logs.GetOr(i, "Log_name", ""));
+    }
   }
   ASSIGN_OR_RETURN(*status->mutable_replica(), ReplicaState(session));
   return absl::OkStatus();

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/compression.h"
+#include "common/fault_point.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 
@@ -52,6 +53,7 @@ absl::StatusOr<absl::string_view> PartReader::NextChunk() {
     }
     sha_.Update(current_.data());
     received_ += current_.data().size();
+    MMRESYNC_FAULT_POINT_BYTES("target_stream", current_.data().size());
     on_bytes_(current_.data().size(), wire);
     return absl::string_view(current_.data());
   }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "common/fault_point.h"
 #include "common/sha256.h"
 #include "mmresync/v1/agent.pb.h"
 
@@ -25,6 +26,7 @@ class PartWriter {
     offset_ += data.size();
     *chunk.mutable_data() = std::move(data);
     if (!send_(chunk)) return absl::CancelledError("the receiving agent went away");
+    MMRESYNC_FAULT_POINT_BYTES("source_stream", chunk.data().size());
     return absl::OkStatus();
   }
 

@@ -29,6 +29,7 @@
 #include "agent/replication_control.h"
 #include "agent/schema_reset.h"
 #include "agent/stream_canceller.h"
+#include "common/fault_point.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -560,6 +561,8 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
                                                      "mariadbd did not start: ",
                                                      started.message()));
   };
+  // The old datadir is aside and mariadbd is down: the physical method's "after the drop".
+  MMRESYNC_FAULT_POINT_OR("after_swap", roll_back);
   base.progress(Phase("swap", bytes, bytes, "starting mariadbd on the copy"));
   if (absl::Status s = params.service->Start(); !s.ok()) return roll_back(s);
   auto fresh = WaitConnectable(params);

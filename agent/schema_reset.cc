@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/node_facts.h"
+#include "common/fault_point.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -14,6 +15,7 @@ absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session) {
         Annotate(session.Execute(absl::StrCat("DROP DATABASE ", QuoteIdentifier(schema))),
                  absl::StrCat("drop schema ", schema)));
   }
+  MMRESYNC_FAULT_POINT("after_drop");
   return schemas;
 }
 

@@ -6,6 +6,7 @@
 #include "agent/client_defaults.h"
 #include "agent/dump_process.h"
 #include "agent/node_facts.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -64,6 +65,7 @@ absl::Status StreamSourceDump(const SourceDumpParams& params,
     offset += data.size();
     *chunk.mutable_data() = std::move(data);
     if (!send(chunk)) return absl::CancelledError("the receiving agent went away");
+    MMRESYNC_FAULT_POINT_BYTES("source_stream", chunk.data().size());
     return absl::OkStatus();
   };
 

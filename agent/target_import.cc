@@ -7,6 +7,7 @@
 #include "agent/client_defaults.h"
 #include "agent/dump_process.h"
 #include "agent/schema_reset.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -87,6 +88,7 @@ absl::StatusOr<v1::ImportResult> ImportFromStream(const TargetImportParams& para
     if (absl::Status s = import.Write(chunk->data()); !s.ok()) {
       return fail(s);
     }
+    MMRESYNC_FAULT_POINT_BYTES_OR("target_stream", chunk->data().size(), fail);
     if (absl::Now() - last_report > absl::Milliseconds(250)) {
       last_report = absl::Now();
       params.progress(MakeProgress("stream", received, params.expected_bytes, ""));

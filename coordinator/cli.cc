@@ -1,6 +1,7 @@
 #include "coordinator/cli.h"
 
 #include "common/compression.h"
+#include "common/fault_point.h"
 #include "common/version.h"
 #include "coordinator/certs_command.h"
 
@@ -148,7 +149,8 @@ std::unique_ptr<CLI::App> BuildCli(CliArgs* a) {
   app->require_subcommand(1);
   // `--config FILE` also after the subcommand, as the printed resume commands put it.
   app->fallthrough();
-  app->set_version_flag("--version", VersionText(), "print the version and exit");
+  app->set_version_flag("--version", VersionText() + fault::BuildNote(),
+                        "print the version and exit");
   app->footer(Example({"mmresync status", "mmresync help recover"}));
   app->add_option("--config", a->config,
                   "cluster file (default $MMRESYNC_CONFIG, else /etc/mmresync/cluster.toml)");

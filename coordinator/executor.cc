@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 
 namespace mmresync::coordinator {
@@ -46,6 +47,14 @@ ExecutionOutcome ExecutePlan(std::vector<Step>& steps, RunContext& ctx, Journal&
       outcome.completed.push_back(step.id);
     }
     absl::Duration took = absl::Now() - began;
+    if (status.ok()) {
+      // The step's effect is in place, its "done" is not journaled yet.
+      MMRESYNC_FAULT_POINT_OR(absl::StrCat("step_ran:", step.id), [&](absl::Status s) {
+        outcome.status = s;
+        outcome.failed_step = step.id;
+        return outcome;
+      });
+    }
 
     v1::JournalEntry end;
     end.set_event(status.ok() ? "step-done" : "step-failed");
@@ -80,6 +89,11 @@ ExecutionOutcome ExecutePlan(std::vector<Step>& steps, RunContext& ctx, Journal&
     if (outcome.completed.empty() || outcome.completed.back() != step.id) {
       outcome.completed.push_back(step.id);
     }
+    MMRESYNC_FAULT_POINT_OR(absl::StrCat("step_done:", step.id), [&](absl::Status s) {
+      outcome.status = s;
+      outcome.failed_step = step.id;
+      return outcome;
+    });
   }
   return outcome;
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "common/command_line.h"
+#include "common/fault_point.h"
 #include "common/grpc_logging.h"
 #include "common/log.h"
 #include "coordinator/backups_command.h"
@@ -26,6 +27,10 @@ int main(int argc, char** argv) {
     return *exit;
   }
   mmresync::RouteGrpcLogging(args.debug);
+  if (absl::Status s = mmresync::fault::ArmFromEnvironment(); !s.ok()) {
+    std::fprintf(stderr, "mmresync: %s\n", std::string(s.message()).c_str());
+    return kExitUsage;
+  }
   FinishRecoverFlags(*app, &args);
   const RecoverFlags& flags = args.flags;
   auto given = [&](const char* name) { return app->get_subcommand(name)->parsed(); };

@@ -31,6 +31,7 @@
 #include "coordinator/journal.h"
 #include "coordinator/preflight_checks.h"
 #include "coordinator/replication_mode.h"
+#include "coordinator/resume_checks.h"
 #include "coordinator/run_inheritance.h"
 #include "coordinator/run_options.h"
 #include "coordinator/run_state.h"
@@ -153,6 +154,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   pre.resume = flags.resume;
   pre.park_backup = p.options.backup == "park";
   std::vector<std::string> refusals = PreflightRefusals(p.view, p.roles, pre);
+  if (p.resume_run && refusals.empty()) refusals = ResumeRefusals(*p.resume_run, p.view, p.roles);
   if (!refusals.empty()) {
     std::string text = "mmresync: refused, nothing was changed:\n";
     for (const auto& r : refusals) absl::StrAppend(&text, "  - ", r, "\n");

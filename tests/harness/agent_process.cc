@@ -188,7 +188,7 @@ absl::Status AgentProcess::WriteConfig() {
 absl::Status AgentProcess::Spawn() {
   if (pid_ > 0) return absl::FailedPreconditionError(describe() + ": already running");
   absl::StatusOr<pid_t> pid =
-      SpawnChild({MMRESYNC_AGENT_BIN, "--config", config_path()}, log_path(), 0600);
+      SpawnChild({MMRESYNC_AGENT_BIN, "--config", config_path()}, log_path(), 0600, options_.env);
   if (!pid.ok()) return Annotate(pid.status(), describe());
   pid_ = *pid;
   return absl::OkStatus();

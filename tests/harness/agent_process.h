@@ -20,6 +20,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -62,6 +63,9 @@ struct AgentOptions {
   // a dump or an import at a chosen point.
   std::string dump_command;
   std::string client_command;
+
+  // Added to the agent's environment (fault points: MMRESYNC_FAULT_POINTS, ...).
+  std::map<std::string, std::string> env;
 
   // 0: a free loopback port is picked (and another one if it was taken meanwhile).
   int port = 0;

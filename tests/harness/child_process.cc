@@ -15,12 +15,24 @@
 namespace mmresync::testing {
 
 absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
-                                 const std::string& output_path, int mode) {
+                                 const std::string& output_path, int mode,
+                                 const std::map<std::string, std::string>& env) {
   // Everything the child needs is prepared before fork.
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  std::vector<std::string> env_entries;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const absl::string_view entry(*e);
+    const absl::string_view name = entry.substr(0, entry.find('='));
+    if (env.count(std::string(name)) == 0) env_entries.emplace_back(entry);
+  }
+  for (const auto& [name, value] : env) env_entries.push_back(absl::StrCat(name, "=", value));
+  std::vector<char*> envp;
+  envp.reserve(env_entries.size() + 1);
+  for (std::string& entry : env_entries) envp.push_back(entry.data());
+  envp.push_back(nullptr);
   const int out = open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
   if (out < 0) {
     return absl::InternalError(absl::StrCat("open ", output_path, ": ", std::strerror(errno)));
@@ -51,7 +63,7 @@ absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     static const char kMessage[] = "exec failed\n";
     (void)!write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
     _exit(127);

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,10 @@ namespace mmresync::testing {
 // calling thread (PR_SET_PDEATHSIG), inherits no descriptors beyond 0-2 and starts with
 // no signals blocked. Only async-signal-safe calls run between fork and exec (the test
 // process has gRPC threads).
+// `env` adds to (or replaces in) the test process's environment.
 absl::StatusOr<pid_t> SpawnChild(const std::vector<std::string>& argv,
-                                 const std::string& output_path, int mode = 0644);
+                                 const std::string& output_path, int mode = 0644,
+                                 const std::map<std::string, std::string>& env = {});
 
 // "exited with status 1", "killed by signal 9".
 std::string DescribeWaitStatus(int wait_status);

@@ -31,12 +31,13 @@ absl::StatusOr<CliResult> RunCli(const std::vector<std::string>& args, absl::Dur
 }
 
 absl::StatusOr<std::unique_ptr<CliProcess>> CliProcess::Start(
-    const std::vector<std::string>& args) {
+    const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   std::vector<std::string> argv = {MMRESYNC_CLI_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   std::unique_ptr<CliProcess> cli(new CliProcess());
   SubprocessOptions options;
   options.pipe_stdout = true;
+  options.env = env;
   RETURN_IF_ERROR(cli->child_.Start(argv, options));
   CliProcess* self = cli.get();
   cli->reader_ = std::thread([self] {

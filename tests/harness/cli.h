@@ -4,6 +4,7 @@
 // argv passed as is (no shell), stdin from /dev/null (so never a TTY: `recover` needs
 // --yes), stdout and stderr captured, killed after a bounded timeout.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -36,7 +37,9 @@ absl::StatusOr<CliResult> RunCli(const std::vector<std::string>& args,
 // stdout is collected by a thread; destroying a CliProcess that still runs kills it.
 class CliProcess {
  public:
-  static absl::StatusOr<std::unique_ptr<CliProcess>> Start(const std::vector<std::string>& args);
+  // `env` is added to its environment (fault points: MMRESYNC_FAULT_POINTS, ...).
+  static absl::StatusOr<std::unique_ptr<CliProcess>> Start(
+      const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
   ~CliProcess();
   CliProcess(const CliProcess&) = delete;
   CliProcess& operator=(const CliProcess&) = delete;

@@ -77,10 +77,10 @@ CliResult ClusterSuite::Cli(const std::vector<std::string>& args, absl::Duration
 }
 
 absl::StatusOr<std::unique_ptr<CliProcess>> ClusterSuite::StartCli(
-    const std::vector<std::string>& args) {
+    const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   std::vector<std::string> all = {"--config", cluster_->config_path()};
   all.insert(all.end(), args.begin(), args.end());
-  return CliProcess::Start(all);
+  return CliProcess::Start(all, env);
 }
 
 std::string ClusterSuite::Value(int node, const std::string& sql) {
@@ -137,6 +137,28 @@ absl::Status ClusterSuite::BreakWithDuplicateKey(int standby, int master, int id
         return absl::UnavailableError(absl::StrCat("Last_SQL_Error: ", (*s)["Last_SQL_Error"]));
       },
       absl::Seconds(120), absl::Milliseconds(50), "the standby's SQL thread to stop with 1062");
+}
+
+void ClusterSuite::ExpectSourceWritableTargetFenced(const AckedWriter& writer) {
+  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  EXPECT_FALSE(cluster_->keepalived_running(kDb2));
+  const int acked = writer.acked();
+  EXPECT_OK(WaitUntil([&] { return writer.acked() > acked + 10; }, absl::Seconds(120),
+                      absl::Milliseconds(5), "the source to keep taking writes"));
+}
+
+void ClusterSuite::ExpectEveryAckedRowOnceOnBoth(AckedWriter& writer, int first) {
+  ASSERT_OK(writer.Stop());
+  const int acked = writer.acked() - first + 1;
+  ASSERT_OK(pair().WaitInSync(absl::Seconds(120)));
+  const std::string count =
+      absl::StrCat("SELECT COUNT(*), COUNT(DISTINCT id) FROM crm.acked WHERE id BETWEEN ", first,
+                   " AND ", first + acked - 1);
+  const std::string want = absl::StrCat(acked, "|", acked);
+  EXPECT_EQ(Rows(kDb1, count), want);
+  EXPECT_EQ(Rows(kDb2, count), want);
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
 }
 
 }  // namespace mmresync::testing

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/harness/acked_writer.h"
 #include "tests/harness/cli.h"
 #include "tests/harness/recovery_cluster.h"
 
@@ -56,7 +57,9 @@ class ClusterSuite : public ::testing::Test {
   static CliResult Cli(const std::vector<std::string>& args,
                        absl::Duration timeout = absl::Seconds(600));
   // `mmresync <args>` in the background, to signal or wait for.
-  static absl::StatusOr<std::unique_ptr<CliProcess>> StartCli(const std::vector<std::string>& args);
+  // `env` is added to its environment (fault points).
+  static absl::StatusOr<std::unique_ptr<CliProcess>> StartCli(
+      const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
   // The first column of the first row, or "<error>".
   static std::string Value(int node, const std::string& sql);
@@ -71,6 +74,14 @@ class ClusterSuite : public ::testing::Test {
   // A row only `standby` has (not binlogged), then the same key on `master`: the
   // standby's SQL thread stops with 1062.
   static absl::Status BreakWithDuplicateKey(int standby, int master, int id);
+
+  // For fault cases with an AckedWriter on db1 inserting into crm.acked (id, at):
+  // what a failed or interrupted run must leave: db1 writable and still taking the
+  // writer's rows, db2 read_only with keepalived stopped.
+  static void ExpectSourceWritableTargetFenced(const AckedWriter& writer);
+  // Stops `writer` (ids from `first`) and, once the pair is in sync, checks that every
+  // acknowledged id is in crm.acked exactly once on both nodes and the checksums agree.
+  static void ExpectEveryAckedRowOnceOnBoth(AckedWriter& writer, int first);
 
   static RecoveryCluster* cluster_;
   static absl::Status* startup_error_;

@@ -47,6 +47,7 @@
 #include "tests/harness/agent_process.h"
 #include "tests/harness/cli.h"
 #include "tests/harness/cluster_suite.h"
+#include "tests/harness/fault_points.h"
 #include "tests/harness/recovery_cluster.h"
 #include "tests/harness/wait.h"
 
@@ -314,35 +315,20 @@ TEST_F(RunsTest, AfterCtrlCAPlainRecoverIsRefusedAndThePrintedResumeCommandCompl
 
 // The same after kill -9 of the coordinator: its lease is still live on the agents, but
 // its process is provably gone (same host, pid dead), so the run is reported unfinished
-// (not in progress) with the resume command, which then takes the run over.
+// (not in progress) with the resume command, which then takes the run over. The kill is
+// a fault point: right after the import, before its "done" record.
 TEST_F(RunsTest, AfterKill9APlainRecoverIsRefusedAndResumeTakesTheRunOver) {
   ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 910009));
-  const std::string gate = cluster().base_dir() + "/gate-kill9";
-  ASSERT_OK(HoldCommand(kDb2, "client", gate));
-  auto release = absl::MakeCleanup([&] { ReleaseCommands(kDb2); });
-  const size_t agent_log_before = ReadFile(cluster().agent(kDb2).log_path()).size();
-  auto cli = CliProcess::Start(
-      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  FaultPoints faults(cluster().base_dir() + "/faults-kill9");
+  auto cli =
+      StartCli({"recover", "--source", "db1", "--yes"}, faults.Env("step_ran:stream-import=kill"));
   ASSERT_OK(cli.status());
-  ASSERT_OK(WaitUntil(
-      [&] {
-        v1::JournalEntry last = LastRecord(cluster().journal_path());
-        return access((gate + ".waiting").c_str(), F_OK) == 0 && last.event() == "step-start" &&
-               last.step() == "stream-import";
-      },
-      kTimeout, absl::Milliseconds(50), "the run to stand in stream-import"));
+  auto killed = (*cli)->Wait(kTimeout);
+  ASSERT_OK(killed.status());
+  ASSERT_TRUE(faults.Hit("step_ran:stream-import")) << killed->Describe();
+  ASSERT_EQ(killed->exit_code, 128 + SIGKILL) << killed->Describe();
   const std::string run_id = LastRecord(cluster().journal_path()).run_id();
-  (*cli)->Signal(SIGKILL);
-  ASSERT_OK((*cli)->Wait(absl::Seconds(60)).status());
-  ASSERT_OK(WriteFileAtomically(gate + ".go", "", 0600));
-  ASSERT_OK(WaitUntil(
-      [&] {
-        const std::string log = ReadFile(cluster().agent(kDb2).log_path());
-        return log.size() > agent_log_before &&
-               absl::StrContains(log.substr(agent_log_before), "WARN db2: import");
-      },
-      kTimeout, absl::Milliseconds(50), "db2's agent to end the orphaned import"));
-  std::move(release).Invoke();
+  EXPECT_EQ(LastRecord(cluster().journal_path()).event(), "step-start");
 
   CliResult refused = Cli({"recover", "--source", "db1", "--yes"});
   EXPECT_EQ(refused.exit_code, 3) << refused.Describe();
@@ -499,20 +485,13 @@ TEST_F(RunsTest, AbandonKeepsTheTargetFencedAndTheNextRunRestoresItsOriginalSett
 // journal is writable again.
 TEST_F(RunsTest, AJournalThatCannotBeWrittenStopsTheRunWithTheTargetFenced) {
   ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 910004));
-  const std::string gate = cluster().base_dir() + "/gate-journal";
-  ASSERT_OK(HoldCommand(kDb2, "client", gate));
-  auto release = absl::MakeCleanup([&] { ReleaseCommands(kDb2); });
   const std::string journal = cluster().journal_path();
-
-  auto cli = CliProcess::Start(
-      {"--config", cluster().config_path(), "recover", "--source", "db1", "--yes"});
+  // The coordinator waits right after the import, before its "done" record.
+  FaultPoints faults(cluster().base_dir() + "/faults-journal");
+  auto cli =
+      StartCli({"recover", "--source", "db1", "--yes"}, faults.Env("step_ran:stream-import=pause"));
   ASSERT_OK(cli.status());
-  ASSERT_OK(WaitUntil(
-      [&] {
-        v1::JournalEntry last = LastRecord(journal);
-        return access((gate + ".waiting").c_str(), F_OK) == 0 && last.step() == "stream-import";
-      },
-      kTimeout, absl::Milliseconds(50), "the run to stand in stream-import"));
+  ASSERT_OK(faults.WaitHit("step_ran:stream-import", kTimeout));
   // A directory where the journal file was: every append fails (for root too).
   ASSERT_EQ(std::rename(journal.c_str(), (journal + ".saved").c_str()), 0);
   ASSERT_EQ(mkdir(journal.c_str(), 0700), 0);
@@ -520,7 +499,7 @@ TEST_F(RunsTest, AJournalThatCannotBeWrittenStopsTheRunWithTheTargetFenced) {
     rmdir(journal.c_str());
     std::rename((journal + ".saved").c_str(), journal.c_str());
   });
-  ASSERT_OK(WriteFileAtomically(gate + ".go", "", 0600));
+  ASSERT_OK(faults.Release("step_ran:stream-import"));
   auto stopped = (*cli)->Wait(absl::Seconds(300));
   ASSERT_OK(stopped.status());
   EXPECT_EQ(stopped->exit_code, 1) << stopped->Describe();
@@ -537,7 +516,6 @@ TEST_F(RunsTest, AJournalThatCannotBeWrittenStopsTheRunWithTheTargetFenced) {
   EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
 
   std::move(restore).Invoke();
-  std::move(release).Invoke();
   CliResult resumed = Cli({"recover", "--resume", "--yes"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
   ASSERT_OK(cluster().CheckHealthy(kTimeout));

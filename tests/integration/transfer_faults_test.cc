@@ -1,16 +1,15 @@
 // Faults in the middle of the copy, for every transfer method: Ctrl-C and kill -9 of the
-// coordinator, kill -9 of the target's and of the source's agent. Each is injected into
-// the real process once the copy is provably under way (the target loads rows, or
-// extracts the backup stream), and, except where the source agent itself is killed, while
-// the source agent is frozen (SIGSTOP), so the fault lands mid-part and not after it.
+// coordinator, kill -9 of the target's and of the source's agent. Fault points place
+// them: the source agent stops itself (SIGSTOP; or kills itself, in the source-agent
+// case) once it has sent 16 MiB of the ~60 MiB, so the fault lands mid-part, and the
+// target agent marks that it has imported 1 MiB (it is past the drop, loading), before
+// the fault is injected into the real process.
 // Throughout, a writer inserts numbered rows into the source and counts the acknowledged
 // ones. After each fault: the source still takes writes, the target is still fenced
 // (read_only, keepalived stopped), `recover --resume` completes, and every acknowledged
 // row is on both nodes exactly once.
 
-#include <dirent.h>
 #include <signal.h>
-#include <sys/stat.h>
 
 #include <atomic>
 #include <string>
@@ -25,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "tests/harness/acked_writer.h"
 #include "tests/harness/cluster_suite.h"
+#include "tests/harness/fault_points.h"
 #include "tests/harness/wait.h"
 
 namespace mmresync::testing {
@@ -51,22 +51,6 @@ std::string FaultName(Fault f) {
       return "KillSourceAgent";
   }
   return "?";
-}
-
-bool HasExtractedFile(const std::string& parent) {
-  DIR* d = opendir(parent.c_str());
-  if (d == nullptr) return false;
-  bool found = false;
-  while (dirent* e = readdir(d)) {
-    const std::string name = e->d_name;
-    struct stat st;
-    if (absl::StartsWith(name, "data.mmresync-new-") &&
-        ::stat(absl::StrCat(parent, "/", name, "/ibdata1").c_str(), &st) == 0) {
-      found = true;
-    }
-  }
-  closedir(d);
-  return found;
 }
 
 class TransferFaultTest : public ClusterSuite, public ::testing::WithParamInterface<FaultCase> {
@@ -105,23 +89,6 @@ class TransferFaultTest : public ClusterSuite, public ::testing::WithParamInterf
     ClusterSuite::SetUp();
     ASSERT_OK(cluster().CheckHealthy(absl::Seconds(60)));
   }
-
-  // Blocks until the target is provably copying with `method`.
-  static absl::Status WaitForCopyUnderWay(const std::string& method) {
-    if (method == "physical") {
-      const std::string parent = pair().node(kDb2).dir();
-      return WaitUntil([&] { return HasExtractedFile(parent); }, kTimeout, absl::Milliseconds(5),
-                       "the target to extract the backup stream");
-    }
-    const std::string like = method == "logical" ? "LOAD DATA%filler%" : "INSERT INTO `filler%";
-    return WaitUntil(
-        [&] {
-          return Value(kDb2, absl::StrCat("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
-                                          "WHERE INFO LIKE '",
-                                          like, "'")) != "0";
-        },
-        kTimeout, absl::Milliseconds(5), absl::StrCat("the target to load rows (", method, ")"));
-  }
 };
 
 TEST_P(TransferFaultTest, MidCopyFaultLeavesTheTargetFencedAndResumeCompletes) {
@@ -135,21 +102,27 @@ TEST_P(TransferFaultTest, MidCopyFaultLeavesTheTargetFencedAndResumeCompletes) {
   ASSERT_OK(WaitUntil([&] { return writer.acked() >= first_id + 10; }, kTimeout,
                       absl::Milliseconds(5), "the writer to get going"));
   const size_t target_log = LogSize(kDb2);
+  const bool freeze = c.fault != Fault::kKillSourceAgent;
+  FaultPoints faults(
+      absl::StrCat(cluster().base_dir(), "/faults-", c.method, "-", FaultName(c.fault)));
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "target_stream:1048576=mark"));
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb1), freeze ? "source_stream:16777216=stop"
+                                                          : "source_stream:16777216=kill"));
+  const pid_t source_agent = cluster().agent(kDb1).pid();
+  auto thaw = absl::MakeCleanup([&] {
+    if (freeze) kill(source_agent, SIGCONT);
+  });
 
   auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", c.method});
   ASSERT_OK(cli.status());
-  absl::Status under_way = WaitForCopyUnderWay(c.method);
+  absl::Status under_way = faults.WaitHit("source_stream", kTimeout);
+  if (under_way.ok() && freeze) under_way = WaitStopped(source_agent, kTimeout);
+  if (under_way.ok()) under_way = faults.WaitHit("target_stream", kTimeout);
   if (!under_way.ok()) {
     (*cli)->Signal(SIGKILL);
     auto r = (*cli)->Wait(absl::Seconds(30));
     FAIL() << under_way << "\n" << (r.ok() ? r->output() : r.status().ToString());
   }
-  const pid_t source_agent = cluster().agent(kDb1).pid();
-  const bool freeze = c.fault != Fault::kKillSourceAgent;
-  if (freeze) ASSERT_EQ(kill(source_agent, SIGSTOP), 0);
-  auto thaw = absl::MakeCleanup([&] {
-    if (freeze) kill(source_agent, SIGCONT);
-  });
 
   switch (c.fault) {
     case Fault::kCtrlC:
@@ -162,8 +135,7 @@ TEST_P(TransferFaultTest, MidCopyFaultLeavesTheTargetFencedAndResumeCompletes) {
       ASSERT_OK(cluster().agent(kDb2).Kill());
       break;
     case Fault::kKillSourceAgent:
-      ASSERT_OK(cluster().agent(kDb1).Kill());
-      break;
+      break;  // it killed itself at the fault point
   }
   auto ended = (*cli)->Wait(absl::Seconds(120));
   ASSERT_OK(ended.status());
@@ -179,30 +151,14 @@ TEST_P(TransferFaultTest, MidCopyFaultLeavesTheTargetFencedAndResumeCompletes) {
                               << ReadFile(cluster().agent(kDb2).log_path()).substr(target_log);
   }
   std::move(thaw).Invoke();
-  const int acked_at_fault = writer.acked();
-
-  // The target is fenced, the source takes writes.
-  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
-  EXPECT_FALSE(cluster().keepalived_running(kDb2));
-  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
-  ASSERT_OK(WaitUntil([&] { return writer.acked() > acked_at_fault + 10; }, kTimeout,
-                      absl::Milliseconds(5), "the source to keep taking writes"));
+  ExpectSourceWritableTargetFenced(writer);
 
   if (c.fault == Fault::kKillTargetAgent) ASSERT_OK(cluster().agent(kDb2).Restart());
   if (c.fault == Fault::kKillSourceAgent) ASSERT_OK(cluster().agent(kDb1).Restart());
   CliResult resumed = Cli({"recover", "--resume", "--yes", "--method", c.method});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
 
-  ASSERT_OK(writer.Stop());
-  const int acked = writer.acked() - first_id + 1;
-  ASSERT_OK(pair().WaitInSync(kTimeout));
-  const std::string count =
-      absl::StrCat("SELECT COUNT(*), COUNT(DISTINCT id) FROM crm.acked WHERE id BETWEEN ", first_id,
-                   " AND ", first_id + acked - 1);
-  const std::string want = absl::StrCat(acked, "|", acked);
-  EXPECT_EQ(Rows(kDb1, count), want);
-  EXPECT_EQ(Rows(kDb2, count), want);
-  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  ExpectEveryAckedRowOnceOnBoth(writer, first_id);
   EXPECT_EQ(Value(kDb2, absl::StrCat("SELECT name FROM shop.customers WHERE id = ",
                                      950000 + case_number)),
             "from master");
