@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/fake_db_session.h"
+#include "tests/unit/replica_status_fixture.h"
 #include "tests/unit/temp_dir.h"
 
 namespace mmresync::agent {
@@ -19,15 +20,8 @@ using fakes::Rows;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using testing_util::Replica;
 using testing_util::TempDir;
-
-v1::ReplicaStatus Replica(const std::string& io, const std::string& sql) {
-  v1::ReplicaStatus r;
-  r.set_configured(true);
-  r.set_io_running(io);
-  r.set_sql_running(sql);
-  return r;
-}
 
 TEST(VipCheckTest, ReplicationRunningOrConnectingIsFine) {
   EXPECT_THAT(ReplicationProblems(Replica("Yes", "Yes")), IsEmpty());
