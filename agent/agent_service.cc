@@ -8,11 +8,13 @@
 #include "absl/strings/str_cat.h"
 
 #include "agent/compressing_sender.h"
+#include "agent/grant_check.h"
 #include "agent/keepalived_report.h"
 #include "agent/local_backup.h"
 #include "agent/logical_import.h"
 #include "agent/mariadb_session.h"
 #include "agent/node_facts.h"
+#include "agent/node_markers.h"
 #include "agent/parked_backup.h"
 #include "agent/peer_address.h"
 #include "agent/peer_fetch.h"
@@ -28,6 +30,7 @@
 #include "agent/target_import.h"
 #include "agent/transfer_source.h"
 #include "common/compression.h"
+#include "common/escape.h"
 #include "common/files.h"
 #include "common/grpc_status.h"
 #include "common/instance_metadata.h"
@@ -80,6 +83,16 @@ absl::Status AgentService::Authorize(grpc::ServerContext* context, const std::st
     return absl::PermissionDeniedError(
         absl::StrCat("control RPCs accept only the coordinator role, not agent ", role.node));
   }
+  // The coordinator names the node it means on every call (instance_metadata.h): a call
+  // that reached this agent through a reconnect to the wrong address does nothing here.
+  // Callers that name none (direct test clients) are only held to the role and the lease.
+  if (const std::string meant = ExpectedNodeOf(*context);
+      !meant.empty() && meant != deps_.config.name) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "this agent is node ", deps_.config.name, ", but the call was meant for node ",
+        EscapeUntrusted(meant),
+        "; nothing was done (does the caller's cluster.toml point that node at this agent?)"));
+  }
   if (run_id != nullptr) {
     RETURN_IF_ERROR(ValidateRunId(*run_id));
     RETURN_IF_ERROR(leases_.Check(*run_id, InstanceIdOf(*context)));
@@ -97,6 +110,12 @@ absl::Status AgentService::CheckDestructive(DbSession& session, absl::string_vie
   in.session = &session;
   in.lease = [this, run_id, instance_id] { return leases_.Check(run_id, instance_id); };
   return CheckDestructiveAllowed(in, action);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> AgentService::PeerCredentials() const {
+  auto creds = deps_.peer_credentials();
+  if (!creds.ok()) return Annotate(creds.status(), "TLS files for the peer agent ([tls])");
+  return creds;
 }
 
 AccountFilter AgentService::Accounts() const {
@@ -119,6 +138,9 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
                       : full        ? CollectDatabaseFacts(**session, reply)
                                     : CollectReplicationFacts(**session, reply);
     if (!db.ok()) reply->set_db_error(std::string(db.message()));
+    if (db.ok()) {
+      CollectPrivilegeFacts(**session, deps_.config.mariadb.repl_user, reply->version(), reply);
+    }
   }
 
   const std::string& vip = deps_.config.keepalived.vip;
@@ -248,6 +270,12 @@ grpc::Status AgentService::ControlKeepalived(grpc::ServerContext* context,
   }
   bool start = r->action() == v1::KeepalivedRequest::START;
   if (s.ok() && start) s = slot_.CheckNoImport("keepalived start");
+  // The fence as `mmresync-agent check` sees it: set before keepalived stops, cleared
+  // before it starts (its vrrp_script must pass from its first run on).
+  if (s.ok()) {
+    s = start ? ClearMarker(deps_.config.state_dir, NodeMarker::kFenced)
+              : SetMarker(deps_.config.state_dir, NodeMarker::kFenced, r->run_id());
+  }
   if (s.ok()) s = start ? deps_.keepalived->Start() : deps_.keepalived->Stop();
   if (!s.ok()) return Fail(start ? "keepalived start" : "keepalived stop", s);
   reply->set_detail(absl::StrCat("keepalived ", start ? "started" : "stopped", " (",
@@ -411,6 +439,9 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
           "refusing to drop user data: no backup for run ", r->run_id(), " at ", backup));
     }
   }
+  // From here the user data may be replaced: `mmresync-agent check` keeps keepalived off
+  // this node until an import finishes (a failed one leaves the marker).
+  if (s.ok()) s = SetMarker(deps_.config.state_dir, NodeMarker::kImportIncomplete, r->run_id());
   if (!s.ok()) return Fail("import", s);
 
   TargetImportParams params;
@@ -439,8 +470,9 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   } else if (physical) {
     result = ImportPhysicalFromPeer(*r, params);
   } else {
-    GrpcTransferPeer peer(deps_.peer_credentials, r->source_agent(), r->source_node(), r->token(),
-                          r->run_id());
+    auto creds = PeerCredentials();
+    if (!creds.ok()) return Fail("import", creds.status());
+    GrpcTransferPeer peer(*creds, r->source_agent(), r->source_node(), r->token(), r->run_id());
     peer.set_compression(*compression);
     uint32_t workers = r->workers();
     if (workers == 0) workers = std::clamp<uint32_t>(std::thread::hardware_concurrency(), 2, 8);
@@ -471,6 +503,10 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
     }
   }
   if (!result.ok()) return Fail("import", result.status());
+  if (absl::Status cleared = ClearMarker(deps_.config.state_dir, NodeMarker::kImportIncomplete);
+      !cleared.ok()) {
+    return Fail("import", cleared);
+  }
   result->set_compression(result->method() == "dump" ? "none" : compression_text);
   if (result->wire_bytes() == 0) result->set_wire_bytes(result->bytes());
   log::Info("import finished: ", result->bytes(), " bytes (", result->wire_bytes(),
@@ -487,9 +523,10 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
 
 absl::StatusOr<v1::ImportResult> AgentService::ImportDump(const v1::ImportRequest& r,
                                                           const TargetImportParams& params) {
-  ASSIGN_OR_RETURN(std::unique_ptr<PeerDumpStream> stream,
-                   PeerDumpStream::Open(deps_.peer_credentials, r.source_agent(), r.source_node(),
-                                        r.token(), r.run_id()));
+  ASSIGN_OR_RETURN(auto creds, PeerCredentials());
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<PeerDumpStream> stream,
+      PeerDumpStream::Open(creds, r.source_agent(), r.source_node(), r.token(), r.run_id()));
   StreamCanceller canceller(params.cancelled);
   StreamCanceller::Registration cancellable(canceller, stream.get());
   ASSIGN_OR_RETURN(v1::ImportResult result, ImportFromStream(params, *stream));
@@ -515,8 +552,8 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportPhysicalFromPeer(
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, deps_.db->Open());
   ASSIGN_OR_RETURN(std::string account, CurrentAccount(*session));
   session.reset();
-  GrpcTransferPeer peer(deps_.peer_credentials, r.source_agent(), r.source_node(), r.token(),
-                        r.run_id());
+  ASSIGN_OR_RETURN(auto creds, PeerCredentials());
+  GrpcTransferPeer peer(creds, r.source_agent(), r.source_node(), r.token(), r.run_id());
   ASSIGN_OR_RETURN(int compression, ParseCompression(r.compression()));
   peer.set_compression(compression);
   uint32_t parallel = r.workers();

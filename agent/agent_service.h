@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 // The agent's gRPC service. Each handler only checks the caller's role, validates the
 // request, checks the lease, calls one component and maps absl::Status to grpc::Status.
 // All of the work lives in the components (node_facts, replication_control,
@@ -33,7 +35,10 @@ struct AgentDeps {
   std::unique_ptr<KeepalivedController> keepalived;
   std::unique_ptr<MariadbServiceController> mariadb_service;  // null: control = none
   std::unique_ptr<InterfaceAddresses> addresses;
-  std::shared_ptr<grpc::ChannelCredentials> peer_credentials;  // for FetchDump calls
+  // Credentials for calls to the peer agent (transfers), made for each transfer from the
+  // [tls] files as they are then: a certificate renewed over those files is presented
+  // from the next transfer on, without a restart (as the server side reloads them).
+  std::function<absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>()> peer_credentials;
 };
 
 class AgentService final : public v1::Agent::Service {
@@ -88,6 +93,8 @@ class AgentService final : public v1::Agent::Service {
   absl::Status CheckDestructive(DbSession& session, absl::string_view action,
                                 const std::string& run_id, const std::string& instance_id);
   AccountFilter Accounts() const;
+  // deps_.peer_credentials(), its error naming the [tls] files.
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentials() const;
   // The peer agent's node name, for the transfer RPCs (coordinators are refused).
   absl::StatusOr<std::string> AgentPeer(grpc::ServerContext* context);
   // The dump method's import (one mariadb-dump stream piped into the mariadb client).

@@ -9,15 +9,18 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "agent/agent_service.h"
 #include "agent/client_defaults.h"
 #include "agent/keepalived_controller.h"
 #include "agent/mariadb_service_controller.h"
 #include "agent/mariadb_session.h"
 #include "agent/vip.h"
+#include "agent/vip_check.h"
 #include "common/cert_info.h"
 #include "common/command_line.h"
 #include "common/config.h"
+#include "common/escape.h"
 #include "common/fault_point.h"
 #include "common/files.h"
 #include "common/grpc_logging.h"
@@ -29,16 +32,23 @@
 namespace mmresync::agent {
 namespace {
 
+// How the agent logs in to its local mariadbd ([mariadb]; the password from its file).
+absl::StatusOr<DbConnectParams> ConnectParams(const AgentConfig& config) {
+  DbConnectParams connect;
+  connect.socket = config.mariadb.socket;
+  connect.host = config.mariadb.host;
+  connect.port = config.mariadb.port;
+  connect.user = config.mariadb.user;
+  if (!config.mariadb.password_file.empty()) {
+    ASSIGN_OR_RETURN(connect.password, ReadSecretFile(config.mariadb.password_file));
+  }
+  return connect;
+}
+
 absl::StatusOr<AgentDeps> BuildDeps(const AgentConfig& config) {
   AgentDeps deps;
   deps.config = config;
-  deps.connect.socket = config.mariadb.socket;
-  deps.connect.host = config.mariadb.host;
-  deps.connect.port = config.mariadb.port;
-  deps.connect.user = config.mariadb.user;
-  if (!config.mariadb.password_file.empty()) {
-    ASSIGN_OR_RETURN(deps.connect.password, ReadSecretFile(config.mariadb.password_file));
-  }
+  ASSIGN_OR_RETURN(deps.connect, ConnectParams(config));
   // The replication password is read when it is used; check now that it can be.
   RETURN_IF_ERROR(ReadSecretFile(config.mariadb.repl_password_file).status());
   deps.db = std::make_unique<MariadbSessionFactory>(deps.connect);
@@ -47,8 +57,38 @@ absl::StatusOr<AgentDeps> BuildDeps(const AgentConfig& config) {
   ASSIGN_OR_RETURN(deps.mariadb_service,
                    MakeMariadbServiceController(config.mariadb.service, &runner));
   deps.addresses = std::make_unique<KernelInterfaceAddresses>();
-  ASSIGN_OR_RETURN(deps.peer_credentials, MakeChannelCredentials(config.tls));
+  // Read once now so that unreadable files stop the start; then again per transfer.
+  RETURN_IF_ERROR(MakeChannelCredentials(config.tls).status());
+  deps.peer_credentials = [tls = config.tls] { return MakeChannelCredentials(tls); };
   return deps;
+}
+
+// `mmresync-agent check` (vip_check.h): 0 this node may hold the VIP, 1 it must not
+// (the reasons on stdout), 2 the config cannot be read. Short timeouts: keepalived runs
+// it every few seconds and counts a hung script as a failure anyway.
+int RunCheck(const std::string& config_flag) {
+  std::string path = ConfigPathFromEnv(config_flag, kDefaultAgentConfig);
+  auto config = LoadAgentConfig(path);
+  if (!config.ok()) {
+    PrintTerminal(stderr, "mmresync-agent check: %s\n", std::string(config.status().message()));
+    return 2;
+  }
+  auto connect = ConnectParams(*config);
+  if (!connect.ok()) {
+    PrintTerminal(stderr, "mmresync-agent check: %s\n", std::string(connect.status().message()));
+    return 2;
+  }
+  connect->connect_timeout_s = 3;
+  connect->read_timeout_s = 5;
+  MariadbSessionFactory db(*connect);
+  VipCheck check = CheckVipFitness(db, config->state_dir);
+  if (check.ok()) {
+    PrintTerminal(stdout, "ok: %s may hold the VIP (%s)\n", config->name, check.facts);
+    return 0;
+  }
+  PrintTerminal(stdout, "NOT OK: %s must not hold the VIP: %s\n", config->name,
+                absl::StrJoin(check.reasons, "; "));
+  return 1;
 }
 
 int Run(const std::string& config_flag) {
@@ -146,7 +186,15 @@ int main(int argc, char** argv) {
                  "agent config (default $MMRESYNC_CONFIG or /etc/mmresync/agent.toml)");
   bool debug = false;
   app.add_flag("--debug", debug, "also log gRPC's own lines (TLS handshakes, ...)");
+  CLI::App* check = app.add_subcommand(
+      "check",
+      "exit 0 when this node may hold the VIP (database up, not fenced by a run, no "
+      "unfinished import, replication not stopped on an error): keepalived's vrrp_script");
+  check->footer(
+      "\nExample:\n  mmresync-agent --config /etc/mmresync/agent.toml check   # in "
+      "keepalived.conf's vrrp_script");
   if (std::optional<int> exit = mmresync::ParseCommandLine(app, argc, argv, 2)) return *exit;
   mmresync::RouteGrpcLogging(debug);
+  if (check->parsed()) return mmresync::agent::RunCheck(config);
   return mmresync::agent::Run(config);
 }

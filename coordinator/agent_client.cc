@@ -25,12 +25,14 @@ constexpr absl::Duration kReplicationDeadline = absl::Seconds(120);
 namespace {
 
 // Every call names this coordinator instance (agent.proto's header): the agents act only
-// for the instance that holds the run's lease.
-std::shared_ptr<grpc::Channel> InstanceChannel(const std::string& target,
+// for the instance that holds the run's lease. And it names the node it is meant for: the
+// agent refuses it when that is not its own name, before it acts (ExpectedNodeMetadata).
+std::shared_ptr<grpc::Channel> InstanceChannel(const NodeEntry& node,
                                                std::shared_ptr<grpc::ChannelCredentials> creds) {
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(InstanceMetadata());
-  return MakeChannel(target, std::move(creds), std::move(interceptors));
+  interceptors.push_back(ExpectedNodeMetadata(node.name));
+  return MakeChannel(node.agent, std::move(creds), std::move(interceptors));
 }
 
 }  // namespace
@@ -40,7 +42,7 @@ AgentClient::AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredential
     : node_(std::move(node)),
       config_path_(std::move(config_path)),
       tls_(std::move(tls)),
-      channel_(InstanceChannel(node_.agent, std::move(creds))),
+      channel_(InstanceChannel(node_, std::move(creds))),
       stub_(v1::Agent::NewStub(channel_)) {}
 
 absl::Status AgentClient::Wrap(const grpc::Status& status, absl::string_view what) const {
@@ -94,6 +96,11 @@ absl::Status AgentClient::CheckServerIdentity(const grpc::ClientContext& context
 
 absl::Status AgentClient::Finish(const grpc::ClientContext& context, const grpc::Status& status,
                                  absl::string_view what) {
+  // An agent refuses a call meant for another node (ExpectedNodeMetadata); its
+  // certificate then says which agent answered, in the words that name cluster.toml.
+  if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    RETURN_IF_ERROR(CheckServerIdentity(context));
+  }
   if (!status.ok()) return Wrap(status, what);
   return CheckServerIdentity(context);
 }

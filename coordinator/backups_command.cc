@@ -16,7 +16,10 @@
 #include "coordinator/coordinator_instance.h"
 #include "coordinator/diagnosis.h"
 #include "coordinator/exit_codes.h"
+#include "coordinator/journal.h"
 #include "coordinator/json_text.h"
+#include "coordinator/run_inheritance.h"
+#include "coordinator/run_state.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -93,6 +96,78 @@ absl::StatusOr<Opened> Open(const BackupsFlags& flags, int* exit) {
   return Opened{std::move(*session), std::move(*nodes)};
 }
 
+// `backups restore` as a journaled run: the node stays fenced when it ends, and the
+// journal says so (run-left-fenced) with the node's settings from before, so the next
+// `recover` of that node lifts the fence at its end, as after an abandoned run.
+class RestoreJournal {
+ public:
+  RestoreJournal(ClusterSession& session, AgentClient& node, const std::string& run_id,
+                 const std::optional<RunRecord>& last)
+      : session_(session),
+        node_(node),
+        journal_(Journal::PathFor(session.config.state_dir, session.config.name),
+                 session.config.name, run_id),
+        last_(last) {}
+
+  // Reads the settings the fence changes and journals the run's start; an error means
+  // nothing was changed and nothing may be.
+  absl::Status Start(const std::string& backup_run) {
+    PairView view = Discover(*session_.a, *session_.b, session_.config.vip);
+    const int t = session_.a.get() == &node_ ? 0 : 1;
+    for (const NodeView& n : view.nodes) {
+      if (!n.reachable()) return n.status.status();
+      if (!n.status->db_error().empty()) {
+        return absl::UnavailableError(absl::StrCat(n.entry.name, ": ", n.status->db_error()));
+      }
+    }
+    source_ = view.nodes[1 - t].entry.name;
+    // Fenced already by an abandoned run or an earlier restore: its settings from before.
+    Inheritance inherited = InheritFromLastRun(last_, node_.node().name);
+    original_ =
+        inherited.original.has_value() ? *inherited.original : ReadOriginalSettings(view, 1 - t, t);
+    v1::JournalEntry start;
+    start.set_event("run-start");
+    start.set_source(source_);
+    start.set_target(node_.node().name);
+    start.set_detail(absl::StrCat("backups restore ", backup_run));
+    *start.mutable_original() = original_;
+    start.add_plan("fence-target");
+    start.add_plan("restore");
+    *start.mutable_coordinator() = ThisInstance();
+    return journal_.Append(start);
+  }
+  // The Step*/Failed/LeftFenced records return "" when written, else a sentence saying
+  // the journal could not be written (the node is fenced whatever it says).
+  std::string StepDone(const std::string& step, const std::string& detail) {
+    return Write("step-done", step, detail);
+  }
+  std::string Failed(const std::string& step, const absl::Status& why) {
+    return absl::StrCat(Write("step-failed", step, std::string(why.message())),
+                        Write("run-left-fenced", step, std::string(why.message())));
+  }
+  std::string LeftFenced() { return Write("run-left-fenced", "", "restored; left fenced"); }
+  const std::string& source() const { return source_; }
+  const v1::OriginalSettings& original() const { return original_; }
+
+ private:
+  std::string Write(const std::string& event, const std::string& step, const std::string& detail) {
+    v1::JournalEntry e;
+    e.set_event(event);
+    e.set_step(step);
+    e.set_node(node_.node().name);
+    e.set_detail(detail);
+    absl::Status s = journal_.Append(e);
+    return s.ok() ? std::string() : absl::StrCat("\nWARNING: ", s.message());
+  }
+
+  ClusterSession& session_;
+  AgentClient& node_;
+  Journal journal_;
+  std::optional<RunRecord> last_;
+  std::string source_;
+  v1::OriginalSettings original_;
+};
+
 std::string Created(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(unix_ms),
                           absl::UTCTimeZone());
@@ -148,7 +223,8 @@ int RunBackupsList(const BackupsFlags& flags) {
     }
   }
   if (flags.json) {
-    WriteTerminal(stdout, absl::StrCat("{\"nodes\":[", absl::StrJoin(json_nodes, ","), "]}\n"));
+    WriteTerminal(stdout, absl::StrCat("{\"schema_version\":", kJsonSchemaVersion, ",\"nodes\":[",
+                                       absl::StrJoin(json_nodes, ","), "]}\n"));
   }
   return exit;
 }
@@ -195,8 +271,25 @@ int RunBackupsRestore(const BackupsFlags& flags) {
       return kExitUsage;
     }
   }
+  auto last = ReadLastRun(Journal::PathFor(session.config.state_dir, session.config.name));
+  if (!last.ok()) {
+    Err(absl::StrCat("mmresync: ", last.status().message()));
+    return kExitUsage;
+  }
+  if (last->has_value() && (*last)->blocks_new_run()) {
+    Err(absl::StrCat("mmresync: refused, nothing was changed: run ", (*last)->run_id,
+                     " is unfinished; resume it (mmresync recover --resume) or abandon it "
+                     "(mmresync recover --abandon ",
+                     (*last)->run_id, ") first"));
+    return kExitRefused;
+  }
   PairLease lease(session, NewBackupsRunId("restore"));
   if (absl::Status s = lease.Acquire("mmresync backups restore"); !s.ok()) {
+    Err(absl::StrCat("mmresync: refused, nothing was changed: ", s.message()));
+    return kExitRefused;
+  }
+  RestoreJournal journal(session, *node, lease.run_id(), *last);
+  if (absl::Status s = journal.Start(flags.run); !s.ok()) {
     Err(absl::StrCat("mmresync: refused, nothing was changed: ", s.message()));
     return kExitRefused;
   }
@@ -206,28 +299,34 @@ int RunBackupsRestore(const BackupsFlags& flags) {
   if (s.ok()) s = node->SetReadOnly(lease.run_id(), true).status();
   if (s.ok()) s = node->StopReplica(lease.run_id(), /*reset=*/false).status();
   if (!s.ok()) {
-    Err(absl::StrCat("mmresync: backups restore: ", N, ": step fence: ", s.message(),
-                     "\nnothing was restored; ", N,
-                     " may be partly fenced: mmresync status shows it"));
+    const std::string journaled = journal.Failed("fence-target", s);
+    Err(absl::StrCat(
+        "mmresync: backups restore: ", N, ": step fence: ", s.message(), "\nnothing was restored; ",
+        N, " may be partly fenced: mmresync status shows it", journaled,
+        "\nnext: mmresync recover   (re-seeds ", N, " and lifts the fence at its end)"));
     return kExitFailed;
   }
+  const std::string fence_journaled = journal.StepDone("fence-target", "");
   auto restored = node->RestoreBackup(lease.run_id(), flags.run);
   if (!restored.ok()) {
-    Err(absl::StrCat("mmresync: backups restore: ", N,
-                     ": step restore: ", restored.status().message(), "\n", N,
-                     " stays fenced (keepalived stopped, read_only ON, replication stopped)"));
+    const std::string journaled = journal.Failed("restore", restored.status());
+    Err(absl::StrCat(
+        "mmresync: backups restore: ", N, ": step restore: ", restored.status().message(), "\n", N,
+        " stays fenced (keepalived stopped, read_only ON, replication stopped)", fence_journaled,
+        journaled, "\nnext: mmresync recover   (re-seeds ", N, " and lifts the fence at its end)"));
     return absl::IsFailedPrecondition(restored.status()) ? kExitRefused : kExitFailed;
   }
-  // The restore is not a journaled run, so a recover that follows takes this fence for
-  // the node's own settings and keeps it: say how to lift it.
-  PrintTerminal(stdout,
-                "%s: %s\n%s stays fenced (keepalived stopped, read_only ON, replication stopped).\n"
-                "next: mmresync recover --source %s   (make this data the pair's), or\n"
-                "      mmresync recover              (re-seed %s from the VIP holder again);\n"
-                "      recover keeps the fence it finds: afterwards, on %s, SET GLOBAL read_only "
-                "= OFF and start keepalived\n",
-                N, *restored, N, N, N, N);
-  return kExitOk;
+  const std::string journaled =
+      absl::StrCat(fence_journaled, journal.StepDone("restore", *restored), journal.LeftFenced());
+  PrintTerminal(
+      stdout,
+      "%s: %s\n%s stays fenced (keepalived stopped, read_only ON, replication stopped): "
+      "run %s in the journal%s.\n"
+      "next: mmresync recover   re-seeds %s from %s (replacing the restored data) and, at "
+      "its end, lifts the fence: %s\n",
+      N, *restored, N, lease.run_id(), journaled, N, journal.source(),
+      DescribeOriginal(journal.original()));
+  return journaled.empty() ? kExitOk : kExitFailed;
 }
 
 int RunBackupsPrune(const BackupsFlags& flags) {

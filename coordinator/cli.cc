@@ -172,6 +172,12 @@ std::unique_ptr<CLI::App> BuildCli(CliArgs* a) {
                    "seconds to wait for each node to apply the other's position (default 120)")
       ->check(CLI::Range(1, 86400));
 
+  CLI::App* history = app->add_subcommand(
+      "history", "past runs from the journal: who, when, roles, method, duration, outcome");
+  history->footer(Example({"mmresync history", "mmresync history 20261130T133550-e0096e --json"}));
+  history->add_option("run", a->history_run, "one run: its journal records");
+  history->add_flag("--json", a->json, "machine-readable output");
+
   AddBackups(*app, a);
   AddCerts(*app, a);
 

@@ -31,6 +31,8 @@ struct CliArgs {
   std::string role, name, out;
   std::vector<std::string> sans;
   BackupsFlags backups;
+  // history [RUN]
+  std::string history_run;
   // help [COMMAND...]
   std::vector<std::string> help_path;
 };

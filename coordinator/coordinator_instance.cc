@@ -65,27 +65,36 @@ v1::CoordinatorInstance MakeInstance() {
   return in;
 }
 
-class InstanceInterceptor : public grpc::experimental::Interceptor {
+// Adds one metadata entry to every call of a channel.
+class HeaderInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit InstanceInterceptor(std::string id) : id_(std::move(id)) {}
+  HeaderInterceptor(const char* key, std::string value) : key_(key), value_(std::move(value)) {}
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
-      methods->GetSendInitialMetadata()->insert({kInstanceMetadataKey, id_});
+      methods->GetSendInitialMetadata()->insert({key_, value_});
     }
     methods->Proceed();
   }
 
  private:
-  std::string id_;
+  const char* key_;
+  std::string value_;
 };
 
-class InstanceInterceptorFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
+class HeaderInterceptorFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
+  // `value` is read per call: ThisInstance() is made on first use.
+  HeaderInterceptorFactory(const char* key, std::function<std::string()> value)
+      : key_(key), value_(std::move(value)) {}
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo*) override {
-    return new InstanceInterceptor(ThisInstance().id());
+    return new HeaderInterceptor(key_, value_());
   }
+
+ private:
+  const char* key_;
+  std::function<std::string()> value_;
 };
 
 // Seconds since boot at which `pid` started (/proc/<pid>/stat field 22, in clock ticks),
@@ -123,7 +132,14 @@ const v1::CoordinatorInstance& ThisInstance() {
 }
 
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface> InstanceMetadata() {
-  return std::make_unique<InstanceInterceptorFactory>();
+  return std::make_unique<HeaderInterceptorFactory>(kInstanceMetadataKey,
+                                                    [] { return ThisInstance().id(); });
+}
+
+std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface> ExpectedNodeMetadata(
+    const std::string& node) {
+  return std::make_unique<HeaderInterceptorFactory>(kExpectedNodeMetadataKey,
+                                                    [node] { return node; });
 }
 
 ProcessProbe RealProcessProbe() {

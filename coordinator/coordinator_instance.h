@@ -26,6 +26,12 @@ const v1::CoordinatorInstance& ThisInstance();
 // Adds ThisInstance().id() as the `mmresync-instance` metadata to every call of a channel.
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface> InstanceMetadata();
 
+// Adds `node` (the [[node]] a channel dials) as the `mmresync-node` metadata to every
+// call of a channel: the agent refuses a call meant for another node (see
+// instance_metadata.h), so a reconnect that reaches another agent changes nothing there.
+std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface> ExpectedNodeMetadata(
+    const std::string& node);
+
 // What a process looks like from here; injectable for tests.
 struct ProcessProbe {
   // Whether `pid` exists on this host.

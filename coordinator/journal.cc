@@ -52,9 +52,12 @@ absl::Status Journal::Append(v1::JournalEntry entry) {
   return Annotate(append_(path_, line), absl::StrCat("journal ", path_));
 }
 
-absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
+absl::StatusOr<std::vector<RunRecord>> ReadRuns(const std::string& path,
+                                                std::vector<v1::JournalEntry>* entries_of,
+                                                const std::string& run_id) {
+  std::vector<RunRecord> runs;
   std::ifstream in(path);
-  if (!in) return std::optional<RunRecord>();
+  if (!in) return runs;
   std::optional<RunRecord> run;
   std::string line;
   int line_no = 0;
@@ -68,10 +71,12 @@ absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
       return absl::DataLossError(absl::StrCat(path, ":", line_no, ": unreadable journal line"));
     }
     absl::Time when = ParseRecordTime(e.time());
+    if (entries_of != nullptr && e.run_id() == run_id) entries_of->push_back(e);
     if (e.event() == "run-start") {
       // `recover --resume` starts the same run again. What its earlier attempts finished
       // stays done, and its options and original settings stay those of its first start.
       if (!run.has_value() || run->run_id != e.run_id()) {
+        if (run.has_value()) runs.push_back(std::move(*run));
         run = RunRecord{};
         run->run_id = e.run_id();
         run->source = e.source();
@@ -118,9 +123,20 @@ absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
       run->failure = e.detail();
     } else if (e.event() == "run-abandoned") {
       run->abandoned = true;
+    } else if (e.event() == "run-left-fenced") {
+      run->finished = true;
+      run->left_fenced = true;
+      run->failure = e.detail();
     }
   }
-  return run;
+  if (run.has_value()) runs.push_back(std::move(*run));
+  return runs;
+}
+
+absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path) {
+  ASSIGN_OR_RETURN(std::vector<RunRecord> runs, ReadRuns(path));
+  if (runs.empty()) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(std::move(runs.back()));
 }
 
 }  // namespace mmresync::coordinator

@@ -47,6 +47,10 @@ struct RunRecord {
   bool failed = false;       // run-failed or run-interrupted seen (and not resumed since)
   bool interrupted = false;  // the last attempt ended by the operator (Ctrl-C)
   bool abandoned = false;    // run-abandoned seen: never resumed, never continued
+  // run-left-fenced seen: a run that ends with its target fenced on purpose (`backups
+  // restore`). Finished, not resumable; the next recover of that target takes its
+  // original settings from it and lifts the fence at its end.
+  bool left_fenced = false;
   std::vector<std::string> done_steps;
   std::map<std::string, std::string> records;
 
@@ -72,6 +76,12 @@ struct RunRecord {
   // The step the run stands at, for people: the current, else the failed one.
   std::string at_step() const { return !current_step.empty() ? current_step : failed_step; }
 };
+
+// Every run in the journal, oldest first (none when there is no journal). With
+// `entries_of`, the journal's records of run `run_id` are appended to it, in order.
+absl::StatusOr<std::vector<RunRecord>> ReadRuns(const std::string& path,
+                                                std::vector<v1::JournalEntry>* entries_of = nullptr,
+                                                const std::string& run_id = "");
 
 // The last run in the journal, or nullopt when there is none.
 absl::StatusOr<std::optional<RunRecord>> ReadLastRun(const std::string& path);

@@ -10,6 +10,11 @@
 
 namespace mmresync::coordinator {
 
+// The version of the documented JSON of `status`, `plan`, `recover` (each event line),
+// `verify` and `history` --json (README, "JSON output"): every object carries it as
+// "schema_version". Raised when a key is removed or changes meaning; adding keys keeps it.
+inline constexpr int kJsonSchemaVersion = 1;
+
 inline std::string JsonQuote(absl::string_view s) {
   std::string out = "\"";
   for (char c : s) {

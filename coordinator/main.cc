@@ -12,6 +12,7 @@
 #include "coordinator/certs_command.h"
 #include "coordinator/cli.h"
 #include "coordinator/exit_codes.h"
+#include "coordinator/history_command.h"
 #include "coordinator/recover_command.h"
 #include "coordinator/status_command.h"
 #include "coordinator/verify_command.h"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   }
   if (given("status")) return RunStatus(args.config, args.json);
   if (given("plan")) return RunPlan(flags);
+  if (given("history")) return RunHistory(args.config, args.history_run, args.json);
   if (given("recover") && !flags.abandon.empty()) return RunAbandon(flags);
   if (given("recover")) {
     // Before any thread (gRPC's included) exists, so the signals reach only the thread

@@ -26,11 +26,11 @@ std::string RenderPlanJson(const PlanSummary& summary, const std::vector<Step>& 
         "],\"skipped_on_resume\":", skipped_on_resume.count(step.id) ? "true" : "false", "}"));
   }
   return absl::StrCat(
-      "{\"version\":", JsonQuote(VersionText()), ",\"cluster\":", JsonQuote(summary.cluster),
-      ",\"source\":", JsonQuote(summary.source), ",\"target\":", JsonQuote(summary.target),
-      ",\"reason\":", JsonQuote(summary.reason), ",\"method\":", JsonQuote(summary.method),
-      ",\"resume_run\":", JsonQuote(summary.resume_run), ",\"steps\":[", absl::StrJoin(items, ","),
-      "]}\n");
+      "{\"schema_version\":", kJsonSchemaVersion, ",\"version\":", JsonQuote(VersionText()),
+      ",\"cluster\":", JsonQuote(summary.cluster), ",\"source\":", JsonQuote(summary.source),
+      ",\"target\":", JsonQuote(summary.target), ",\"reason\":", JsonQuote(summary.reason),
+      ",\"method\":", JsonQuote(summary.method), ",\"resume_run\":", JsonQuote(summary.resume_run),
+      ",\"steps\":[", absl::StrJoin(items, ","), "]}\n");
 }
 
 }  // namespace mmresync::coordinator

@@ -145,15 +145,61 @@ PreflightCheck FiltersHonoured(const v1::NodeStatus& s, const v1::NodeStatus& t,
                    "pair by hand"));
 }
 
+std::string AccountsText(const v1::PrivilegeCheck& c) {
+  return c.accounts().empty() ? std::string("no account") : absl::StrJoin(c.accounts(), ", ");
+}
+
 }  // namespace
+
+PreflightCheck PrivilegesCheck(const v1::NodeStatus& n) {
+  const std::string name = absl::StrCat("privileges ", n.node());
+  if (!n.has_agent_privileges() && !n.has_repl_privileges()) {
+    return Check(name, CheckResult::kWarn,
+                 "not reported (an agent older than this mmresync): grants not checked");
+  }
+  const v1::PrivilegeCheck& a = n.agent_privileges();
+  const v1::PrivilegeCheck& r = n.repl_privileges();
+  std::vector<std::string> problems;
+  if (!a.error().empty()) {
+    problems.push_back(absl::StrCat("the agent's grants could not be read: ", a.error()));
+  } else if (!a.missing().empty()) {
+    problems.push_back(absl::StrCat("the agent's account ", AccountsText(a), " lacks ",
+                                    absl::StrJoin(a.missing(), ", ")));
+  }
+  if (!r.error().empty()) {
+    problems.push_back(
+        absl::StrCat("the replication account's grants could not be read: ", r.error()));
+  } else if (r.accounts().empty()) {
+    problems.push_back(
+        "no account named as agent.toml's mariadb.repl_user exists (the peer replicates "
+        "with it): create it with REPLICATION SLAVE");
+  } else if (!r.missing().empty()) {
+    problems.push_back(absl::StrCat("the replication account ", AccountsText(r), " lacks ",
+                                    absl::StrJoin(r.missing(), ", ")));
+  }
+  if (problems.empty()) {
+    return Check(name, CheckResult::kPass,
+                 absl::StrCat("agent ", AccountsText(a), ": all needed; replication ",
+                              AccountsText(r), ": REPLICATION SLAVE"));
+  }
+  return Check(name, CheckResult::kFail,
+               absl::StrCat(absl::StrJoin(problems, "; "),
+                            ": the run would stop half-way on \"access denied\"; grant them "
+                            "(README, \"Least privilege\")"));
+}
 
 std::vector<PreflightCheck> ConfigurationChecks(const v1::NodeStatus& source,
                                                 const v1::NodeStatus& target,
                                                 const std::string& method) {
-  return {AutoIncrement(source, target),          BinlogFormat(source, target),
-          LogSlaveUpdates(source, target),        MaxAllowedPacket(source, target),
-          Version(source, target, method),        FiltersIdentical(source, target),
-          FiltersHonoured(source, target, method)};
+  return {AutoIncrement(source, target),
+          BinlogFormat(source, target),
+          LogSlaveUpdates(source, target),
+          MaxAllowedPacket(source, target),
+          Version(source, target, method),
+          FiltersIdentical(source, target),
+          FiltersHonoured(source, target, method),
+          PrivilegesCheck(source),
+          PrivilegesCheck(target)};
 }
 
 bool AnyFailed(const std::vector<PreflightCheck>& checks) {

@@ -25,6 +25,11 @@ std::vector<PreflightCheck> ConfigurationChecks(const v1::NodeStatus& source,
                                                 const v1::NodeStatus& target,
                                                 const std::string& method);
 
+// One node's grants (NodeStatus.agent_privileges / repl_privileges), row
+// "privileges <node>": FAIL naming each missing privilege and the account, or the reason
+// they could not be read; warn when the agent did not report them.
+PreflightCheck PrivilegesCheck(const v1::NodeStatus& node);
+
 bool AnyFailed(const std::vector<PreflightCheck>& checks);
 
 // "pass" | "warn" | "FAIL".

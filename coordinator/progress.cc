@@ -255,7 +255,7 @@ class JsonProgress : public ProgressSink {
   // `rest`: further members, each starting with a comma.
   void Emit(absl::string_view event, const StepInfo* step, const std::string& rest) {
     std::string line = absl::StrCat(
-        "{\"event\":", JsonQuote(event), ",\"ts\":",
+        "{\"schema_version\":", kJsonSchemaVersion, ",\"event\":", JsonQuote(event), ",\"ts\":",
         JsonQuote(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", now_(), absl::UTCTimeZone())),
         ",\"run\":", JsonQuote(run_id_));
     if (step != nullptr) {

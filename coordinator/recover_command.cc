@@ -549,7 +549,9 @@ int RunRecover(const RecoverFlags& flags) {
       carried_notes.push_back(absl::StrCat(
           "run ", original->carried_from_run(),
           p.inherited.abandoned ? absl::StrCat(" was abandoned with ", T, " fenced")
-                                : absl::StrCat(" stopped at the fence of ", T),
+          : p.inherited.left_fenced
+              ? absl::StrCat(" restored a backup on ", T, " and left it fenced")
+              : absl::StrCat(" stopped at the fence of ", T),
           "; its settings from before it are restored at the end: ", DescribeOriginal(*original)));
     }
   }

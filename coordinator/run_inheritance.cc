@@ -6,9 +6,10 @@ Inheritance InheritFromLastRun(const std::optional<RunRecord>& last, const std::
   Inheritance in;
   if (!last.has_value() || last->target != target) return in;
   const bool stopped_at_fence = last->unfinished() && last->failed && last->no_data_changed;
-  if (!last->abandoned && !stopped_at_fence) return in;
+  if (!last->abandoned && !stopped_at_fence && !last->left_fenced) return in;
   in.from_run = last->run_id;
   in.abandoned = last->abandoned;
+  in.left_fenced = last->left_fenced;
   if (last->original.has_value()) {
     in.original = *last->original;
     in.original->set_carried_from_run(last->run_id);

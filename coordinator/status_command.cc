@@ -18,6 +18,7 @@
 #include "coordinator/exit_codes.h"
 #include "coordinator/journal.h"
 #include "coordinator/json_text.h"
+#include "coordinator/preflight_checks.h"
 #include "coordinator/replication_mode.h"
 #include "coordinator/run_state.h"
 #include "coordinator/version_check.h"
@@ -111,6 +112,12 @@ std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis) 
   row("user data", [](int, const v1::NodeStatus& s) {
     return absl::StrCat(s.schemas_size(), " schema(s), ", HumanBytes(UserDataBytes(s)));
   });
+  // The grants the re-seed needs (a FAIL here refuses `recover`).
+  row("privileges", [](int, const v1::NodeStatus& s) {
+    const PreflightCheck c = PrivilegesCheck(s);
+    return c.result == CheckResult::kPass ? std::string("ok")
+                                          : absl::StrCat(ResultWord(c.result), ": ", c.detail);
+  });
   row("lease", [](int, const v1::NodeStatus& s) {
     return s.lease_holder().empty() ? std::string("-") : absl::StrCat("run ", s.lease_holder());
   });
@@ -153,7 +160,8 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
                                    JsonQuote(n.status.status().message()), "}"));
     }
   }
-  return absl::StrCat("{\"version\":", JsonQuote(VersionText()),
+  return absl::StrCat("{\"schema_version\":", kJsonSchemaVersion,
+                      ",\"version\":", JsonQuote(VersionText()),
                       ",\"cluster\":", JsonQuote(cluster), ",\"health\":\"", health,
                       "\",\"summary\":", JsonQuote(diagnosis.summary), ",\"problems\":[",
                       absl::StrJoin(problems, ","), "],\"nodes\":[", absl::StrJoin(nodes, ","),

@@ -135,9 +135,11 @@ int RunVerify(const std::string& config_flag, bool json, absl::Duration timeout)
     for (size_t i = 0; i < mismatches.size(); ++i) {
       absl::StrAppend(&list, i ? "," : "", JsonQuote(mismatches[i]));
     }
-    PrintTerminal(stdout, "{\"version\":%s,\"tables\":%zu,\"equal\":%s,\"mismatches\":[%s]}\n",
-                  JsonQuote(VersionText()), tables, mismatches.empty() ? "true" : "false",
-                  list.c_str());
+    PrintTerminal(stdout,
+                  "{\"schema_version\":%d,\"version\":%s,\"tables\":%zu,\"equal\":%s,"
+                  "\"mismatches\":[%s]}\n",
+                  kJsonSchemaVersion, JsonQuote(VersionText()), tables,
+                  mismatches.empty() ? "true" : "false", list.c_str());
   } else if (mismatches.empty()) {
     PrintTerminal(stdout, "verify: %zu table(s) equal on %s and %s (checksum and row count)\n",
                   tables, a.node().name.c_str(), b.node().name.c_str());

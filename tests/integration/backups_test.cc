@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
+#include "common/subprocess.h"
 #include "gtest/gtest.h"
 #include "tests/harness/cluster_suite.h"
 
@@ -34,9 +35,17 @@ class BackupsTest : public ClusterSuite {
     return cluster().LastJournalRunId();
   }
 
-  static void Unfence(int node) {
-    EXPECT_OK(pair().Exec(node, "SET GLOBAL read_only = OFF"));
-    EXPECT_OK(WriteFileAtomically(cluster().keepalived_marker(node), "", 0600));
+  struct CheckResult {
+    int exit_code = -1;
+    std::string text;
+  };
+  // `mmresync-agent --config <node's agent.toml> check`, as keepalived runs it.
+  static CheckResult AgentCheck(int node) {
+    auto r =
+        RunCommand({MMRESYNC_AGENT_BIN, "--config", cluster().agent(node).config_path(), "check"},
+                   absl::Seconds(60));
+    if (!r.ok()) return {-1, r.status().ToString()};
+    return {r->exit_code, r->stdout_text + r->stderr_text};
   }
 
   static int ParkedSchemas(int node) {
@@ -87,15 +96,47 @@ TEST_F(BackupsTest, RecoverBackupIsListedAndRestoresTheStandbysOldData) {
                   "'only_db2'"),
             "0");
 
-  EXPECT_TRUE(absl::StrContains(restore.out, "recover keeps the fence it finds"))
+  // The operator is told the state and the next command; the journal holds the restore.
+  EXPECT_TRUE(absl::StrContains(restore.out, "next: mmresync recover")) << restore.Describe();
+  EXPECT_TRUE(absl::StrContains(restore.out, "read_only=OFF, keepalived running"))
       << restore.Describe();
+  const std::string restore_run = cluster().LastJournalRunId();
+  EXPECT_TRUE(absl::StartsWith(restore_run, "restore-")) << restore_run;
+  CliResult history = Cli({"history", "--json"});
+  EXPECT_TRUE(absl::StrContains(history.out, absl::StrCat("\"run\":\"", restore_run, "\"")))
+      << history.Describe();
+  EXPECT_TRUE(absl::StrContains(history.out, "\"outcome\":\"left-fenced\"")) << history.Describe();
+  // keepalived's check script keeps the VIP off the fenced node.
+  CheckResult fenced = AgentCheck(kDb2);
+  EXPECT_EQ(fenced.exit_code, 1) << fenced.text;
+  EXPECT_TRUE(absl::StrContains(fenced.text, "fenced by mmresync run " + restore_run))
+      << fenced.text;
 
-  // The repair the restore asks for leaves the pair replicating again; the fence stays
-  // (as the restore said), lifted here by hand.
+  // The repair the restore names leaves the pair healthy and lifts the fence it left:
+  // db2's settings from before the restore come back.
   RecoverDb2();
   EXPECT_EQ(Cli({"status"}).exit_code, 0);
-  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
-  Unfence(kDb2);
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+  CheckResult healthy = AgentCheck(kDb2);
+  EXPECT_EQ(healthy.exit_code, 0) << healthy.text;
+}
+
+// `mmresync-agent check` (keepalived's vrrp_script) on the real mariadbd: a healthy node
+// passes; a node whose replication stopped on an error, or a run fenced, fails, naming why.
+TEST_F(BackupsTest, AgentCheckPassesOnlyOnAHealthyUnfencedNode) {
+  CheckResult healthy = AgentCheck(kDb2);
+  EXPECT_EQ(healthy.exit_code, 0) << healthy.text;
+  EXPECT_TRUE(absl::StrContains(healthy.text, "ok: db2 may hold the VIP")) << healthy.text;
+
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 930001));
+  CheckResult broken = AgentCheck(kDb2);
+  EXPECT_EQ(broken.exit_code, 1) << broken.text;
+  EXPECT_TRUE(absl::StrContains(broken.text, "replication SQL thread")) << broken.text;
+  EXPECT_TRUE(absl::StrContains(broken.text, "1062")) << broken.text;
+  RecoverDb2();
+  CheckResult repaired = AgentCheck(kDb2);
+  EXPECT_EQ(repaired.exit_code, 0) << repaired.text;
 }
 
 TEST_F(BackupsTest, RestoreIsRefusedOnTheVipHolder) {

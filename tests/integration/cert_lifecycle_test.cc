@@ -180,5 +180,42 @@ TEST_F(CertLifecycleTest, AgentServesARenewedCertificateWithoutRestart) {
   ASSERT_OK(agent.Restart());
 }
 
+// The agent's outbound side: the target agent presents the certificate in its [tls] files
+// as they are at each transfer. A certificate naming another agent written over db2's
+// files makes db1 refuse db2's next transfer (with the certificate read once at start it
+// would go through); the renewed db2 certificate written back is used by the resumed run,
+// all without restarting db2. db2's server side keeps its certificate meanwhile
+// (tls_reload_seconds is long), so only the peer client can have read the files.
+TEST_F(CertLifecycleTest, AgentPresentsItsCurrentCertificateFilesToItsPeerPerTransfer) {
+  AgentProcess& agent = cluster().agent(kDb2);
+  const AgentOptions original = agent.options();
+  const std::string prefix = agent.dir() + "/peer-db2";
+  const std::string uri = absl::StrCat(kAgentUriPrefix, "db2");
+  auto own = Issue(prefix, uri, 365, true);
+  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_OK(agent.Stop());
+  agent.mutable_options().tls = *own;
+  agent.mutable_options().tls_reload_seconds = 3600;
+  ASSERT_OK(agent.Restart());
+  const pid_t pid = agent.pid();
+
+  ASSERT_TRUE(Issue(prefix, absl::StrCat(kAgentUriPrefix, "db9"), 365, true).ok());
+  auto refused = cluster().Cli({"recover", "--source", "db1", "--yes", "--force"});
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->exit_code, 1) << refused->Describe();
+  EXPECT_TRUE(absl::StrContains(refused->output(), "stream")) << refused->Describe();
+  EXPECT_TRUE(absl::StrContains(refused->output(), "db9")) << refused->Describe();
+
+  ASSERT_TRUE(Issue(prefix, uri, 365, true).ok());
+  auto resumed = cluster().Cli({"recover", "--resume", "--yes"});
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->exit_code, 0) << resumed->Describe();
+  EXPECT_EQ(agent.pid(), pid) << "the agent restarted";
+
+  ASSERT_OK(agent.Stop());
+  agent.mutable_options() = original;
+  ASSERT_OK(agent.Restart());
+}
+
 }  // namespace
 }  // namespace mmresync::testing

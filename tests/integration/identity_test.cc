@@ -16,6 +16,7 @@
 #include "common/cert_authority.h"
 #include "common/files.h"
 #include "common/tls.h"
+#include "coordinator/agent_client.h"
 #include "gtest/gtest.h"
 #include "mmresync/v1/agent.grpc.pb.h"
 #include "tests/harness/agent_process.h"
@@ -225,6 +226,55 @@ TEST_F(IdentityTest, AgentDoesNotStartWithAnotherNodesCertificate) {
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_TRUE(absl::StrContains(*log, "does not name this agent")) << *log;
   EXPECT_TRUE(absl::StrContains(*log, "urn:mmresync:agent:db2")) << *log;
+}
+
+// The identity gap between calls: the coordinator's client checked db1's agent, then its
+// address is served by db2's agent (a restart on another host, a moved address). The next
+// state-changing call is refused by db2's agent itself, before it acts: the call names the
+// node it is meant for. Without that, db2 would take the lease and only the reply's
+// certificate check would notice, after the fact.
+TEST_F(IdentityTest, AReconnectToAnotherAgentBetweenCallsChangesNothingThere) {
+  AgentProcess& db1 = cluster_->agent(kDb1);
+  auto creds = MakeChannelCredentials(cluster_->certs().Coordinator());
+  ASSERT_TRUE(creds.ok()) << creds.status();
+  coordinator::AgentClient client(NodeEntry{"db1", db1.address(), "127.0.0.1", 3306}, *creds,
+                                  "swap.toml", cluster_->certs().Coordinator());
+  ASSERT_OK(client.VerifyIdentity());
+  auto first = client.GetStatus(/*brief=*/true);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->node(), "db1");
+
+  ASSERT_OK(db1.Stop());
+  AgentOptions options = cluster_->agent(kDb2).options();
+  options.dir = cluster_->base_dir() + "/db2-at-db1s-address";
+  options.port = db1.port();
+  auto swapped = AgentProcess::Start(options);
+  ASSERT_TRUE(swapped.ok()) << swapped.status();
+
+  // The channel reconnects on its own; until it has, a call fails as unreachable.
+  absl::StatusOr<v1::LeaseReply> lease = absl::UnavailableError("not tried");
+  for (absl::Time deadline = absl::Now() + absl::Seconds(30);
+       absl::IsUnavailable(lease.status()) && absl::Now() < deadline;
+       absl::SleepFor(absl::Milliseconds(200))) {
+    lease = client.AcquireLease("swap-run", "test@host", 60);
+  }
+  EXPECT_TRUE(absl::IsPermissionDenied(lease.status())) << lease.status();
+  EXPECT_TRUE(absl::StrContains(lease.status().message(), "certificate names agent db2"))
+      << lease.status();
+  auto stub = (*swapped)->Stub();
+  ASSERT_TRUE(stub.ok()) << stub.status();
+  v1::NodeStatus status;
+  v1::StatusRequest brief;
+  brief.set_brief(true);
+  ASSERT_TRUE((*stub)->GetStatus(ContextWithDeadline().get(), brief, &status).ok());
+  EXPECT_EQ(status.node(), "db2");
+  EXPECT_EQ(status.lease_holder(), "") << "db2's agent acted on a call meant for db1";
+  EXPECT_TRUE(absl::StrContains(ReadFileToString((*swapped)->log_path()).value_or(""),
+                                "but the call was meant for node db1"));
+
+  ASSERT_OK((*swapped)->Stop());
+  swapped->reset();
+  ASSERT_OK(db1.Restart());
 }
 
 }  // namespace

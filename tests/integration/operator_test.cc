@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "common/files.h"
 #include "common/version.h"
 #include "gtest/gtest.h"
@@ -75,7 +76,7 @@ TEST_F(OperatorTest, StatusShowsBothAgentsVersions) {
   CliResult json = Cli({"status", "--json"});
   EXPECT_EQ(json.exit_code, 0) << json.Describe();
   const std::string quoted = absl::StrCat("\"", VersionText(), "\"");
-  EXPECT_TRUE(absl::StrContains(json.out, "{\"version\":" + quoted)) << json.Describe();
+  EXPECT_TRUE(absl::StrContains(json.out, "\"version\":" + quoted)) << json.Describe();
   EXPECT_TRUE(absl::StrContains(json.out, "\"agent_version\":" + quoted)) << json.Describe();
   EXPECT_TRUE(absl::StrContains(json.out, "\"version_warnings\":[]")) << json.Describe();
 }
@@ -150,6 +151,66 @@ TEST_F(OperatorTest, WrongCaFileIsNamed) {
   ASSERT_TRUE(debug.ok()) << debug.status();
   EXPECT_TRUE(HasGrpcLogLine(debug->err)) << debug->Describe();
   EXPECT_TRUE(absl::StrContains(debug->err, "grpc: ")) << debug->Describe();
+}
+
+// The documented JSON (README, "JSON output") names its schema version in every object
+// a script reads: status, plan, each recover event line, verify, history.
+TEST_F(OperatorTest, EveryJsonOutputCarriesTheSchemaVersion) {
+  auto schema_version = [](const std::string& line) {
+    google::protobuf::Struct parsed;
+    if (!google::protobuf::util::JsonStringToMessage(line, &parsed).ok()) return -1.0;
+    auto it = parsed.fields().find("schema_version");
+    return it == parsed.fields().end() ? -2.0 : it->second.number_value();
+  };
+  for (std::vector<std::string> args : {std::vector<std::string>{"status", "--json"},
+                                        {"plan", "--source", "db1", "--force", "--json"},
+                                        {"verify", "--json"},
+                                        {"history", "--json"}}) {
+    CliResult r = Cli(args);
+    EXPECT_EQ(schema_version(r.out), 1) << args[0] << ": " << r.Describe();
+  }
+  CliResult recover = Cli({"recover", "--source", "db1", "--yes", "--force", "--json"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
+  int lines = 0;
+  for (absl::string_view line : absl::StrSplit(recover.out, '\n', absl::SkipEmpty())) {
+    ++lines;
+    EXPECT_EQ(schema_version(std::string(line)), 1) << line;
+  }
+  EXPECT_GT(lines, 5) << recover.Describe();
+}
+
+// `mmresync history` reads the journal: the recover above (or any run) with who ran it,
+// its roles, method and outcome; `history RUN` its records; an unknown run is named.
+TEST_F(OperatorTest, HistoryListsRunsFromTheJournal) {
+  CliResult recover = Cli({"recover", "--source", "db1", "--yes", "--force"});
+  ASSERT_EQ(recover.exit_code, 0) << recover.Describe();
+  const std::string run = cluster().LastJournalRunId();
+  ASSERT_FALSE(run.empty());
+  CliResult text = Cli({"history"});
+  EXPECT_EQ(text.exit_code, 0) << text.Describe();
+  EXPECT_TRUE(absl::StrContains(text.out, run)) << text.Describe();
+  EXPECT_TRUE(absl::StrContains(text.out, "db1->db2")) << text.Describe();
+  CliResult json = Cli({"history", "--json"});
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &parsed).ok())
+      << json.Describe();
+  const auto& runs = parsed.fields().at("runs").list_value().values();
+  ASSERT_GE(runs.size(), 1);
+  const auto& last = runs[runs.size() - 1].struct_value().fields();
+  EXPECT_EQ(last.at("run").string_value(), run);
+  EXPECT_EQ(last.at("outcome").string_value(), "done");
+  EXPECT_EQ(last.at("source").string_value(), "db1");
+  EXPECT_EQ(last.at("target").string_value(), "db2");
+  EXPECT_FALSE(last.at("method").string_value().empty());
+  EXPECT_FALSE(last.at("user").string_value().empty());
+  EXPECT_GT(last.at("seconds").number_value(), 0);
+  CliResult one = Cli({"history", run});
+  EXPECT_EQ(one.exit_code, 0) << one.Describe();
+  EXPECT_TRUE(absl::StrContains(one.out, "run-done")) << one.Describe();
+  EXPECT_TRUE(absl::StrContains(one.out, "stream-import")) << one.Describe();
+  CliResult unknown = Cli({"history", "no-such-run"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.Describe();
+  EXPECT_TRUE(absl::StrContains(unknown.err, "no run no-such-run")) << unknown.Describe();
 }
 
 }  // namespace

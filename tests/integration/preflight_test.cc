@@ -77,7 +77,7 @@ TEST_F(PreflightTest, PlanShowsEveryCheckAsANamedRow) {
   for (const char* row :
        {"pass  auto_increment", "pass  binlog_format", "pass  log_slave_updates",
         "pass  max_allowed_packet", "pass  version", "pass  replication filters identical",
-        "pass  replication filters honoured"}) {
+        "pass  replication filters honoured", "pass  privileges db1", "pass  privileges db2"}) {
     EXPECT_THAT(plan.output(), HasSubstr(row));
   }
   CliResult repaired = Cli({"recover", "--source", "db1", "--yes"});
@@ -101,6 +101,34 @@ TEST_F(PreflightTest, ReplicationFiltersAreRefusedWithTheirValues) {
   ExpectRefused(910301, {"STOP SLAVE", "SET GLOBAL replicate_ignore_db = 'local_only'"},
                 {"SET GLOBAL replicate_ignore_db = ''"}, "replication filters",
                 "db2: replicate_ignore_db=local_only");
+}
+
+// Least privilege (issue 11): the grants are read with SHOW GRANTS on the real server;
+// a privilege the agent's account lacks is named in `status` and refuses the run.
+TEST_F(PreflightTest, AMissingAgentPrivilegeIsShownAndRefusesTheRun) {
+  const std::vector<std::string> revoke = {
+      "SET SESSION sql_log_bin = 0",
+      "REVOKE LOCK TABLES, EVENT ON *.* FROM 'mmresync_agent'@'localhost'"};
+  const std::vector<std::string> undo = {
+      "SET SESSION sql_log_bin = 0",
+      "GRANT ALL PRIVILEGES ON *.* TO 'mmresync_agent'@'localhost' WITH GRANT OPTION"};
+  ASSERT_OK(pair().ExecAll(kDb2, revoke));
+  CliResult status = Cli({"status"});
+  EXPECT_THAT(status.output(), HasSubstr("FAIL: the agent's account mmresync_agent@localhost "
+                                         "lacks LOCK TABLES, EVENT"));
+  CliResult json = Cli({"status", "--json"});
+  EXPECT_THAT(json.output(), HasSubstr("\"missing\":[\"LOCK TABLES\",\"EVENT\"]"));
+  ExpectRefused(910401, {}, undo, "privileges db2",
+                "the agent's account mmresync_agent@localhost lacks LOCK TABLES, EVENT");
+}
+
+TEST_F(PreflightTest, AReplicationAccountWithoutReplicationSlaveRefusesTheRun) {
+  ExpectRefused(910501,
+                {"SET SESSION sql_log_bin = 0",
+                 "REVOKE REPLICATION SLAVE ON *.* FROM 'repl'@'localhost', 'repl'@'127.0.0.1'"},
+                {"SET SESSION sql_log_bin = 0",
+                 "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'localhost', 'repl'@'127.0.0.1'"},
+                "privileges db2", "lacks REPLICATION SLAVE");
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ TEST(CommandLineTest, UnknownCommandNamesTheClosest) {
   Parsed p = Parse({"statsu"});
   EXPECT_EQ(p.exit, 2);
   EXPECT_THAT(p.error, HasSubstr("unknown command \"statsu\" (did you mean status?)"));
-  EXPECT_THAT(p.error, HasSubstr("commands: status, plan, recover, verify, backups, certs, help"));
+  EXPECT_THAT(p.error,
+              HasSubstr("commands: status, plan, recover, verify, history, backups, certs, help"));
 }
 
 TEST(CommandLineTest, FarOffCommandListsTheCommandsWithoutAGuess) {

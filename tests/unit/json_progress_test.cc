@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "coordinator/json_text.h"
 #include "coordinator/progress.h"
 #include "gtest/gtest.h"
 
@@ -53,6 +54,8 @@ TEST(JsonProgressTest, EventsAreTypedStampedAndNamed) {
   for (const Struct& l : lines) {
     EXPECT_EQ(l.fields().at("ts").string_value(), "2026-11-30T14:00:00.123Z");
     EXPECT_EQ(l.fields().at("run").string_value(), "20261130T140000-abcdef");
+    // Every event line names the documented schema (README, "JSON output").
+    EXPECT_EQ(l.fields().at("schema_version").number_value(), kJsonSchemaVersion);
   }
   EXPECT_FALSE(lines[0].fields().at("version").string_value().empty());
   const Struct& done = lines[2];

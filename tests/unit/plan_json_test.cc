@@ -1,4 +1,5 @@
 #include "coordinator/plan_json.h"
+#include "coordinator/json_text.h"
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -25,6 +26,7 @@ TEST(PlanJsonTest, StepsAsObjectsWithNodesApart) {
   EXPECT_EQ(parsed.fields().at("target").string_value(), "db2");
   EXPECT_EQ(parsed.fields().at("resume_run").string_value(), "r1");
   EXPECT_FALSE(parsed.fields().at("version").string_value().empty());
+  EXPECT_EQ(parsed.fields().at("schema_version").number_value(), kJsonSchemaVersion);
   const auto& list = parsed.fields().at("steps").list_value().values();
   ASSERT_EQ(list.size(), 2);
   const auto& first = list[0].struct_value().fields();

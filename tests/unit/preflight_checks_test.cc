@@ -21,6 +21,8 @@ v1::NodeStatus Node(const std::string& name, uint32_t offset) {
   s.set_auto_increment_increment(2);
   s.set_auto_increment_offset(offset);
   s.set_max_allowed_packet(64 << 20);
+  s.mutable_agent_privileges()->add_accounts("mmresync_agent@localhost");
+  s.mutable_repl_privileges()->add_accounts("repl@10.0.0.2");
   return s;
 }
 
@@ -47,10 +49,10 @@ TEST_F(PreflightChecksTest, AProductionShapedPairPassesEveryNamedCheck) {
     names.push_back(c.name);
     EXPECT_EQ(c.result, CheckResult::kPass) << c.name << ": " << c.detail;
   }
-  EXPECT_THAT(names, ::testing::ElementsAre("auto_increment", "binlog_format", "log_slave_updates",
-                                            "max_allowed_packet", "version",
-                                            "replication filters identical",
-                                            "replication filters honoured"));
+  EXPECT_THAT(names, ::testing::ElementsAre(
+                         "auto_increment", "binlog_format", "log_slave_updates",
+                         "max_allowed_packet", "version", "replication filters identical",
+                         "replication filters honoured", "privileges db1", "privileges db2"));
   EXPECT_FALSE(AnyFailed(checks_));
 }
 
@@ -133,6 +135,38 @@ TEST_F(PreflightChecksTest, RenderedRowsNameEachCheckAndItsResult) {
   std::string text = RenderChecks(ConfigurationChecks(s_, t_, "logical"));
   EXPECT_THAT(text, HasSubstr("  FAIL  auto_increment"));
   EXPECT_THAT(text, HasSubstr("  pass  binlog_format"));
+}
+
+// Issue 11: a missing grant is named with its account and refuses the run; grants that
+// could not be read refuse too (nothing was decided); an older agent only warns.
+TEST_F(PreflightChecksTest, AMissingPrivilegeFailsNamingItAndTheAccount) {
+  t_.mutable_agent_privileges()->add_missing("LOCK TABLES");
+  t_.mutable_agent_privileges()->add_missing("EVENT");
+  const PreflightCheck& c = Row("privileges db2");
+  EXPECT_EQ(c.result, CheckResult::kFail);
+  EXPECT_THAT(c.detail,
+              HasSubstr("the agent's account mmresync_agent@localhost lacks LOCK TABLES, EVENT"));
+  EXPECT_EQ(Row("privileges db1").result, CheckResult::kPass);
+  EXPECT_TRUE(AnyFailed(checks_));
+}
+
+TEST_F(PreflightChecksTest, AMissingReplicationAccountOrGrantFails) {
+  s_.mutable_repl_privileges()->add_missing("REPLICATION SLAVE");
+  EXPECT_THAT(Row("privileges db1").detail,
+              HasSubstr("the replication account repl@10.0.0.2 lacks REPLICATION SLAVE"));
+  s_.mutable_repl_privileges()->Clear();
+  s_.mutable_repl_privileges()->add_missing("REPLICATION SLAVE");
+  EXPECT_EQ(Row("privileges db1").result, CheckResult::kFail);
+  EXPECT_THAT(Row("privileges db1").detail, HasSubstr("no account named as agent.toml's"));
+}
+
+TEST_F(PreflightChecksTest, UnreadableGrantsFailAndAnOlderAgentWarns) {
+  t_.mutable_agent_privileges()->set_error("SHOW GRANTS: Access denied");
+  EXPECT_EQ(Row("privileges db2").result, CheckResult::kFail);
+  EXPECT_THAT(Row("privileges db2").detail, HasSubstr("could not be read: SHOW GRANTS: Access"));
+  t_.clear_agent_privileges();
+  t_.clear_repl_privileges();
+  EXPECT_EQ(Row("privileges db2").result, CheckResult::kWarn);
 }
 
 }  // namespace

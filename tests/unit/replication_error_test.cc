@@ -2,19 +2,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/replica_status_fixture.h"
 
 namespace mmresync::coordinator {
 namespace {
 
 using ::testing::HasSubstr;
-
-v1::ReplicaStatus Replica(const std::string& io, const std::string& sql) {
-  v1::ReplicaStatus r;
-  r.set_configured(true);
-  r.set_io_running(io);
-  r.set_sql_running(sql);
-  return r;
-}
+using testing_util::Replica;
 
 TEST(StoppedReplicationErrorTest, AStoppedSqlThreadFailsWithItsEscapedError) {
   v1::ReplicaStatus r = Replica("Yes", "No");

@@ -146,5 +146,39 @@ TEST_F(RunJournalTest, OldJournalLinesWithoutTheNewFieldsAreRead) {
   EXPECT_TRUE(r.blocks_new_run());
 }
 
+// `backups restore` ends with its node fenced on purpose: a finished run, not resumable,
+// not blocking, whose original settings the next recover of that node takes over.
+TEST_F(RunJournalTest, ARestoreLeftFencedIsFinishedAndKeepsItsOriginalSettings) {
+  Append("restore-1", Start(false, ""));
+  Append("restore-1", Event("step-done", "fence-target"));
+  Append("restore-1", Event("step-done", "restore"));
+  Append("restore-1", Event("run-left-fenced"));
+  RunRecord r = Last();
+  EXPECT_TRUE(r.left_fenced);
+  EXPECT_TRUE(r.finished);
+  EXPECT_FALSE(r.unfinished());
+  EXPECT_FALSE(r.blocks_new_run());
+  ASSERT_TRUE(r.original.has_value());
+  EXPECT_FALSE(r.original->target_read_only());
+}
+
+TEST_F(RunJournalTest, EveryRunIsReadOldestFirstWithOneRunsRecords) {
+  Append("r1", Start(false, "auto"));
+  Append("r1", Event("run-done"));
+  Append("r2", Start(false, "dump"));
+  Append("r2", Event("step-done", "fence-target"));
+  Append("r2", Event("run-failed", "stream-import"));
+  std::vector<v1::JournalEntry> entries;
+  auto runs = ReadRuns(path_, &entries, "r2");
+  ASSERT_TRUE(runs.ok()) << runs.status();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].run_id, "r1");
+  EXPECT_TRUE((*runs)[0].finished);
+  EXPECT_EQ((*runs)[1].run_id, "r2");
+  EXPECT_TRUE((*runs)[1].failed);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2].event(), "run-failed");
+}
+
 }  // namespace
 }  // namespace mmresync::coordinator
