@@ -138,7 +138,7 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
                       : full        ? CollectDatabaseFacts(**session, reply)
                                     : CollectReplicationFacts(**session, reply);
     if (!db.ok()) reply->set_db_error(std::string(db.message()));
-    if (db.ok()) {
+    if (db.ok() && full) {
       CollectPrivilegeFacts(**session, deps_.config.mariadb.repl_user, reply->version(), reply);
     }
   }
