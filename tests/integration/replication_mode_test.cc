@@ -178,6 +178,18 @@ TEST_F(GtidStrictPairTest, DumpRecoveryUnderAWriterInStrictMode) {
   ExpectGtidModeKept(kSlavePos, RecoverWithWritesOnBothSides("dump", 900601));
 }
 
+// The physical method takes the same phase 2 (its snapshot GTID from mariadb-backup).
+class GtidStrictPhysicalTest : public GtidStrictPairTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartGtidCluster(kSlavePos, {"gtid_strict_mode=ON"}, /*mariadb_service=*/true);
+  }
+};
+
+TEST_F(GtidStrictPhysicalTest, PhysicalRecoveryUnderAWriterInStrictMode) {
+  ExpectGtidModeKept(kSlavePos, RecoverWithWritesOnBothSides("physical", 900551));
+}
+
 // No writer at all: the source's newest own GTID is the snapshot's, which the target has
 // in its data but not in its binlog.
 TEST_F(GtidStrictPairTest, RecoveryWithoutWritesInStrictMode) {
