@@ -326,10 +326,17 @@ grpc::Status AgentService::ChangeMaster(grpc::ServerContext* context,
       s = session.status();
     } else {
       target.password = *password;
-      s = agent::ChangeMaster(**session, target);
+      if (r->gtid_not_behind_own_binlog()) {
+        absl::StatusOr<std::string> set = ChangeMasterNotBehindOwnBinlog(**session, target);
+        if (set.ok()) target.gtid_slave_pos = *set;
+        s = set.status();
+      } else {
+        s = agent::ChangeMaster(**session, target);
+      }
     }
   }
   if (!s.ok()) return Fail("change master", s);
+  if (UsesGtid(target)) reply->set_gtid_slave_pos(target.gtid_slave_pos);
   reply->set_detail(DescribeChangeMaster(target));
   log::Info(reply->detail());
   return grpc::Status::OK;

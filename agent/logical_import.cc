@@ -12,6 +12,7 @@
 #include "agent/load_data_format.h"
 #include "agent/node_facts.h"
 #include "agent/part_reader.h"
+#include "agent/replicated_schemas.h"
 #include "agent/schema_reset.h"
 #include "agent/stream_canceller.h"
 #include "common/log.h"
@@ -209,6 +210,17 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
   }
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, base.db->Open());
   RETURN_IF_ERROR(WithNote(base.fence_check(*session), "nothing was dropped"));
+  // Whatever the source sends, rows never go into a schema this node's replication
+  // ignores: that is its own data, which the drop below leaves in place.
+  ASSIGN_OR_RETURN(SchemaFilter filter, ReadSchemaFilter(*session));
+  for (const v1::TransferPart* part : tables) {
+    if (!filter.Carries(part->schema())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the source's manifest has table part ", part->id(), " in schema ",
+                       QuoteIdentifier(part->schema()), ", which replication ignores here (",
+                       filter.Describe(), "); nothing was dropped"));
+    }
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
   v1::Progress drop =
       MakeProgress(shared, total, parts_total,

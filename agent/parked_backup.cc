@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "agent/dump_process.h"
 #include "agent/node_facts.h"
+#include "agent/replicated_schemas.h"
 #include "common/files.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -38,7 +39,8 @@ absl::StatusOr<v1::BackupReply> ParkUserData(const BackupParams& params) {
   RETURN_IF_ERROR(session->Execute("SET SESSION sql_log_bin = 0"));
   // A transaction left open on the fenced node would make the RENAME wait for ever.
   RETURN_IF_ERROR(session->Execute("SET SESSION lock_wait_timeout = 60"));
-  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListUserSchemas(*session));
+  // The schemas the import replaces; one replication ignores stays in place, untouched.
+  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListReplicatedSchemas(*session));
 
   // An earlier attempt of this run that got as far as moving tables is not repeated: its
   // script (and the parked tables) are what must be kept.

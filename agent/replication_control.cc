@@ -1,7 +1,10 @@
 #include "agent/replication_control.h"
 #include "absl/strings/string_view.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/gtid_list.h"
 #include "common/status_macros.h"
 #include "common/validate.h"
 
@@ -102,6 +105,40 @@ absl::Status ChangeMaster(DbSession& session, const ChangeMasterTarget& target) 
   }
   (void)session.Execute("SET SESSION sql_log_off = DEFAULT");
   return changed;
+}
+
+absl::StatusOr<std::string> ChangeMasterNotBehindOwnBinlog(DbSession& session,
+                                                           ChangeMasterTarget target) {
+  RETURN_IF_ERROR(ValidateChangeMaster(target));
+  if (!UsesGtid(target)) {
+    return absl::InvalidArgumentError("gtid_slave_pos raised to the own binlog: needs a GTID mode");
+  }
+  ASSIGN_OR_RETURN(std::vector<Gtid> requested, ParseGtidList(target.gtid_slave_pos));
+  absl::Status last;
+  for (int attempt = 0; attempt < kOwnBinlogAttempts; ++attempt) {
+    ASSIGN_OR_RETURN(ResultSet rs,
+                     session.Query("SELECT @@GLOBAL.gtid_binlog_state, @@GLOBAL.server_id"));
+    if (rs.rows.empty() || rs.rows[0].size() < 2 || !rs.rows[0][1].has_value()) {
+      return absl::InternalError("@@gtid_binlog_state, @@server_id: no row");
+    }
+    uint32_t server_id = 0;
+    if (!absl::SimpleAtoi(*rs.rows[0][1], &server_id)) {
+      return absl::InternalError(absl::StrCat("@@server_id: \"", *rs.rows[0][1], "\""));
+    }
+    absl::StatusOr<std::vector<Gtid>> state = ParseGtidList(rs.rows[0][0].value_or(""));
+    if (!state.ok()) return Annotate(state.status(), "@@gtid_binlog_state");
+    // Only the server's own GTIDs: the strict check compares the position with those.
+    std::vector<Gtid> own_list;
+    for (const Gtid& g : *state) {
+      if (g.server == server_id) own_list.push_back(g);
+    }
+    target.gtid_slave_pos = FormatGtidList(NewestPerDomain(requested, own_list));
+    last = ChangeMaster(session, target);
+    if (last.ok()) return target.gtid_slave_pos;
+    if (!absl::StrContains(last.message(), "ERROR 1947 ")) return last;
+  }
+  return Annotate(last, absl::StrCat("own binlog still ahead after ", kOwnBinlogAttempts,
+                                     " attempts (a commit between each read and set)"));
 }
 
 absl::Status SetReadOnly(DbSession& session, bool read_only) {

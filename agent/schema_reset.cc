@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/node_facts.h"
+#include "agent/replicated_schemas.h"
 #include "common/fault_point.h"
 #include "common/status_macros.h"
 
@@ -9,7 +10,7 @@ namespace mmresync::agent {
 
 absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session) {
   RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
-  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListUserSchemas(session));
+  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListReplicatedSchemas(session));
   for (const auto& schema : schemas) {
     RETURN_IF_ERROR(
         Annotate(session.Execute(absl::StrCat("DROP DATABASE ", QuoteIdentifier(schema))),
@@ -25,11 +26,13 @@ absl::StatusOr<int> DisableEventsOnReplica(DbSession& session) {
       ResultSet events,
       session.Query("SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER FROM information_schema.EVENTS "
                     "WHERE STATUS = 'ENABLED'"));
+  ASSIGN_OR_RETURN(SchemaFilter filter, ReadSchemaFilter(session));
   int changed = 0;
   for (size_t i = 0; i < events.rows.size(); ++i) {
     std::string schema = events.GetOr(i, "EVENT_SCHEMA", "");
     std::string name = events.GetOr(i, "EVENT_NAME", "");
-    if (IsSystemSchema(schema)) continue;
+    // A schema replication ignores was not copied: its events are the node's own.
+    if (IsSystemSchema(schema) || !filter.Carries(schema)) continue;
     // ALTER EVENT makes the current user the definer unless one is given: keep it.
     std::string definer = events.GetOr(i, "DEFINER", "");
     size_t at = definer.rfind('@');

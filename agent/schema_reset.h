@@ -12,11 +12,12 @@
 
 namespace mmresync::agent {
 
-// Drops every user schema; returns their names.
+// Drops every user schema replication carries (ListReplicatedSchemas); returns their names.
 absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session);
 
 // Events copied by a dump arrive ENABLED; replicated ones are SLAVESIDE_DISABLED. Sets
-// every enabled event to DISABLE ON SLAVE so no event fires on both nodes. Returns how
+// every enabled event of a replicated schema to DISABLE ON SLAVE so no event fires on
+// both nodes (a schema replication ignores was not copied: its events are left alone). Returns how
 // many were changed.
 absl::StatusOr<int> DisableEventsOnReplica(DbSession& session);
 

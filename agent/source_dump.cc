@@ -6,6 +6,7 @@
 #include "agent/client_defaults.h"
 #include "agent/dump_process.h"
 #include "agent/node_facts.h"
+#include "agent/replicated_schemas.h"
 #include "common/fault_point.h"
 #include "common/log.h"
 #include "common/sha256.h"
@@ -53,7 +54,8 @@ absl::Status CheckNoLongStatements(DbSession& session) {
 absl::Status StreamSourceDump(const SourceDumpParams& params,
                               const std::function<bool(const v1::DumpChunk&)>& send) {
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, params.db->Open());
-  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListUserSchemas(*session));
+  // Only what replication carries: a schema the pair ignores is each node's own.
+  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListReplicatedSchemas(*session));
   ASSIGN_OR_RETURN(std::vector<std::string> non_tx, NonTransactionalTables(*session));
 
   Sha256 sha;

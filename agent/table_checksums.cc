@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agent/node_facts.h"
+#include "agent/replicated_schemas.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -14,10 +15,12 @@ absl::StatusOr<v1::ChecksumReply> ComputeTableChecksums(DbSession& session) {
                    session.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
                                  "WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, "
                                  "TABLE_NAME"));
+  // A schema replication ignores holds each node's own data: not compared.
+  ASSIGN_OR_RETURN(SchemaFilter filter, ReadSchemaFilter(session));
   for (size_t i = 0; i < tables.rows.size(); ++i) {
     std::string schema = tables.GetOr(i, "TABLE_SCHEMA", "");
     std::string table = tables.GetOr(i, "TABLE_NAME", "");
-    if (IsSystemSchema(schema)) continue;
+    if (IsSystemSchema(schema) || !filter.Carries(schema)) continue;
     std::string name = absl::StrCat(QuoteIdentifier(schema), ".", QuoteIdentifier(table));
     v1::TableChecksum* t = reply.add_tables();
     t->set_schema(schema);

@@ -13,6 +13,7 @@
 #include "agent/load_data_format.h"
 #include "agent/node_facts.h"
 #include "agent/part_writer.h"
+#include "agent/replicated_schemas.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
@@ -155,7 +156,8 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
   RETURN_IF_ERROR(CheckVersion(*control));
   RETURN_IF_ERROR(control->Execute(
       absl::StrCat("SET SESSION lock_wait_timeout = ", params.lock_wait_timeout_s)));
-  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListUserSchemas(*control));
+  // Only what replication carries: a schema the pair ignores is each node's own.
+  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListReplicatedSchemas(*control));
   // Checked before any lock, and again under BLOCK_DDL where it is final.
   RETURN_IF_ERROR(CheckSupported(*control, schemas));
 

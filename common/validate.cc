@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/gtid_list.h"
 
 namespace mmresync {
 namespace {
@@ -104,14 +105,8 @@ absl::Status ValidateHostPort(absl::string_view field, absl::string_view value) 
 absl::Status ValidateGtidList(absl::string_view field, absl::string_view value) {
   if (value.empty()) return absl::OkStatus();
   if (value.size() > 4096) return Bad(field, "too long");
-  for (absl::string_view entry : absl::StrSplit(value, ',')) {
-    entry = absl::StripAsciiWhitespace(entry);
-    std::vector<absl::string_view> parts = absl::StrSplit(entry, '-');
-    uint64_t n = 0;
-    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &n) || !absl::SimpleAtoi(parts[1], &n) ||
-        !absl::SimpleAtoi(parts[2], &n)) {
-      return Bad(field, absl::StrCat("\"", entry, "\" is not domain-server-sequence"));
-    }
+  if (absl::StatusOr<std::vector<Gtid>> list = ParseGtidList(value); !list.ok()) {
+    return Bad(field, list.status().message());
   }
   return absl::OkStatus();
 }

@@ -241,25 +241,51 @@ absl::StatusOr<std::string> AgentClient::StopReplica(const std::string& run_id, 
   return reply.detail();
 }
 
+namespace {
+
+v1::ChangeMasterRequest ChangeMasterRequestFor(const std::string& run_id, const std::string& host,
+                                               uint32_t port, const std::string& use_gtid,
+                                               const std::string& gtid_slave_pos) {
+  v1::ChangeMasterRequest req;
+  req.set_run_id(run_id);
+  req.set_master_host(host);
+  req.set_master_port(port);
+  req.set_use_gtid(use_gtid);
+  req.set_gtid_slave_pos(gtid_slave_pos);
+  return req;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> AgentClient::ChangeMaster(const std::string& run_id,
                                                       const std::string& host, uint32_t port,
                                                       const v1::BinlogCoordinates& coords,
                                                       const std::string& use_gtid,
                                                       const std::string& gtid_slave_pos) {
+  v1::ChangeMasterRequest req =
+      ChangeMasterRequestFor(run_id, host, port, use_gtid, gtid_slave_pos);
+  *req.mutable_coordinates() = coords;
+  ASSIGN_OR_RETURN(v1::ActionReply reply, SendChangeMaster(req));
+  return reply.detail();
+}
+
+absl::StatusOr<v1::ActionReply> AgentClient::ChangeMasterNotBehindOwnBinlog(
+    const std::string& run_id, const std::string& host, uint32_t port, const std::string& use_gtid,
+    const std::string& gtid_slave_pos) {
+  v1::ChangeMasterRequest req =
+      ChangeMasterRequestFor(run_id, host, port, use_gtid, gtid_slave_pos);
+  req.set_gtid_not_behind_own_binlog(true);
+  return SendChangeMaster(req);
+}
+
+absl::StatusOr<v1::ActionReply> AgentClient::SendChangeMaster(const v1::ChangeMasterRequest& req) {
   RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kReplicationDeadline);
-  v1::ChangeMasterRequest req;
-  req.set_run_id(run_id);
-  req.set_master_host(host);
-  req.set_master_port(port);
-  *req.mutable_coordinates() = coords;
-  req.set_use_gtid(use_gtid);
-  req.set_gtid_slave_pos(gtid_slave_pos);
   v1::ActionReply reply;
   grpc::Status s = stub_->ChangeMaster(&ctx, req, &reply);
   RETURN_IF_ERROR(Finish(ctx, s, "change master"));
-  return reply.detail();
+  return reply;
 }
 
 absl::StatusOr<std::string> AgentClient::StartReplica(const std::string& run_id) {

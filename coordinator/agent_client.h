@@ -62,6 +62,13 @@ class AgentClient {
                                            uint32_t port, const v1::BinlogCoordinates& coords,
                                            const std::string& use_gtid = "",
                                            const std::string& gtid_slave_pos = "");
+  // ChangeMaster in GTID mode `use_gtid` with the agent raising `gtid_slave_pos` to its own
+  // newest GTIDs (gtid_strict_mode); the reply carries the position it set.
+  absl::StatusOr<v1::ActionReply> ChangeMasterNotBehindOwnBinlog(const std::string& run_id,
+                                                                 const std::string& host,
+                                                                 uint32_t port,
+                                                                 const std::string& use_gtid,
+                                                                 const std::string& gtid_slave_pos);
   absl::StatusOr<std::string> StartReplica(const std::string& run_id);
   absl::StatusOr<std::string> AuthorizeTransfer(const std::string& run_id, const std::string& token,
                                                 const std::string& peer_node);
@@ -83,6 +90,7 @@ class AgentClient {
   void CancelStreams();
 
  private:
+  absl::StatusOr<v1::ActionReply> SendChangeMaster(const v1::ChangeMasterRequest& req);
   absl::Status Wrap(const grpc::Status& status, absl::string_view what) const;
   // Wrap(), then the identity of the server that answered (see VerifyIdentity()).
   absl::Status Finish(const grpc::ClientContext& context, const grpc::Status& status,

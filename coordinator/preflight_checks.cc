@@ -129,20 +129,45 @@ PreflightCheck FiltersIdentical(const v1::NodeStatus& s, const v1::NodeStatus& t
   return Check("replication filters identical", CheckResult::kPass, values);
 }
 
-// No method re-seeds only what replication carries yet: a filtered pair would get every
-// schema of the source copied over the target, the target's local schemas included.
+// The logical and dump methods re-seed only the schemas replication carries when the
+// filters are replicate_do_db / replicate_ignore_db (each agent reads its own; the row
+// above requires them identical). Other filters select by table, pattern or default
+// database, which a copy by schema cannot reproduce; a physical copy is the whole datadir.
 PreflightCheck FiltersHonoured(const v1::NodeStatus& s, const v1::NodeStatus& t,
                                const std::string& method) {
   if (s.replication_filters().empty() && t.replication_filters().empty()) {
     return Check("replication filters honoured", CheckResult::kPass, "no filters");
   }
-  return Check(
-      "replication filters honoured", CheckResult::kFail,
-      absl::StrCat(s.node(), ": ", FilterText(s), " / ", t.node(), ": ", FilterText(t), ": method ",
-                   method,
-                   " copies every user schema of the source and would not honour them (a "
-                   "schema the target keeps for itself would be overwritten); re-seed such a "
-                   "pair by hand"));
+  const std::string values =
+      absl::StrCat(s.node(), ": ", FilterText(s), " / ", t.node(), ": ", FilterText(t));
+  std::vector<std::string> not_by_schema;
+  for (const auto* node : {&s, &t}) {
+    for (const std::string& f : node->replication_filters()) {
+      const std::string name = f.substr(0, f.find('='));
+      if (name != "replicate_do_db" && name != "replicate_ignore_db") {
+        not_by_schema.push_back(absl::StrCat(node->node(), ": ", f));
+      }
+    }
+  }
+  if (!not_by_schema.empty()) {
+    return Check("replication filters honoured", CheckResult::kFail,
+                 absl::StrCat(absl::StrJoin(not_by_schema, "; "),
+                              ": a re-seed by schema cannot reproduce a filter by table, pattern "
+                              "or default database (only replicate_do_db and "
+                              "replicate_ignore_db are honoured); re-seed such a pair by hand"));
+  }
+  if (method == "physical") {
+    return Check("replication filters honoured", CheckResult::kFail,
+                 absl::StrCat(values,
+                              ": method physical copies the whole datadir and would overwrite "
+                              "the schemas replication ignores on ",
+                              t.node(), "; use --method logical or dump"));
+  }
+  return Check("replication filters honoured", CheckResult::kPass,
+               absl::StrCat(values,
+                            ": only the schemas replication carries are re-seeded; the "
+                            "ones it ignores stay as they are on ",
+                            t.node()));
 }
 
 std::string AccountsText(const v1::PrivilegeCheck& c) {

@@ -544,6 +544,9 @@ int RunRecover(const RecoverFlags& flags) {
     // before the run (file/position for journals that did not record it).
     ctx.records["target_use_gtid"] = UseGtidFor(original->target_mode(), original->source_mode());
     ctx.records["source_use_gtid"] = UseGtidFor(original->source_mode(), original->target_mode());
+    // gtid_strict_mode on the source: its replica position must not be behind its own
+    // binlog (phase 2 raises it and waits for the target to serve it).
+    ctx.records["source_gtid_strict"] = original->source_mode().gtid_strict_mode() ? "1" : "0";
     if (!p.inherited.backup_path.empty()) ctx.records["backup_path"] = p.inherited.backup_path;
     if (!original->carried_from_run().empty()) {
       carried_notes.push_back(absl::StrCat(

@@ -166,6 +166,15 @@ std::string ChangeMasterText(const NodeEntry& master, const std::string& repl_us
                       ", MASTER_USE_GTID=no");
 }
 
+// Whether phase 2 raises the source's GTID position to its own newest GTIDs and waits for
+// the target to serve it. gtid_strict_mode refuses a replica position behind the node's
+// own binlog (ERROR 1947); current_pos asks the master for the node's own newest GTIDs
+// whatever gtid_slave_pos says. Either way the target must have binlogged them before the
+// source connects, or it answers 1236 (GTID not in the master's binlog).
+bool RaiseToOwnBinlog(const std::string& use_gtid, bool source_strict) {
+  return IsGtid(use_gtid) && (source_strict || use_gtid == "current_pos");
+}
+
 std::string Recorded(const std::map<std::string, std::string>& records, const std::string& key,
                      const std::string& fallback) {
   auto it = records.find(key);
@@ -204,6 +213,67 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Dura
     // The threads are usually up within a few hundred ms: poll fast first, then back off.
     absl::SleepFor(poll);
     poll = std::min(poll * 2, absl::Milliseconds(400));
+  }
+}
+
+absl::Status WaitGtidServed(RunContext& ctx, AgentClient& master, const std::string& position,
+                            absl::Duration timeout) {
+  ASSIGN_OR_RETURN(std::vector<Gtid> wanted, ParseGtidList(position));
+  absl::Time deadline = absl::Now() + timeout;
+  absl::Duration poll = absl::Milliseconds(50);
+  while (true) {
+    if (ctx.interrupted != nullptr && ctx.interrupted->load()) {
+      return absl::CancelledError("interrupted");
+    }
+    ASSIGN_OR_RETURN(v1::NodeStatus st, master.GetStatus());
+    ASSIGN_OR_RETURN(std::vector<std::string> missing, GtidsNotYetServed(st, wanted));
+    if (missing.empty()) {
+      ctx.Note(absl::StrCat(master.node().name, " has binlogged ", position));
+      return absl::OkStatus();
+    }
+    if (auto stopped = StoppedReplicationError(master.node().name, st.replica())) return *stopped;
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          master.node().name, ": has not binlogged ", absl::StrJoin(missing, ","), " after ",
+          absl::FormatDuration(timeout), " (its gtid_binlog_state is ", st.gtid_binlog_state(),
+          "); the replica would ask it for GTIDs it does not have"));
+    }
+    absl::SleepFor(poll);
+    poll = std::min(poll * 2, absl::Milliseconds(400));
+  }
+}
+
+namespace {
+
+// The node's own newest GTID per domain: the entries of its gtid_binlog_state with its own
+// server_id.
+absl::StatusOr<std::string> OwnNewestGtids(const v1::NodeStatus& node) {
+  absl::StatusOr<std::vector<Gtid>> state = ParseGtidList(node.gtid_binlog_state());
+  if (!state.ok())
+    return Annotate(state.status(), absl::StrCat(node.node(), ": @@gtid_binlog_state"));
+  std::vector<Gtid> own;
+  for (const Gtid& g : *state) {
+    if (g.server == node.server_id()) own.push_back(g);
+  }
+  return FormatGtidList(own);
+}
+
+}  // namespace
+
+absl::Status StartSourceReplica(RunContext& ctx, bool current_pos) {
+  for (int attempt = 1;; ++attempt) {
+    RETURN_IF_ERROR(ctx.source->StartReplica(ctx.run_id).status());
+    absl::Status running = WaitReplicaRunning(ctx, *ctx.source, ctx.options.replica_wait);
+    if (running.ok() || !current_pos || attempt >= kCurrentPosConnectAttempts) return running;
+    ASSIGN_OR_RETURN(v1::NodeStatus st, ctx.source->GetStatus());
+    if (st.replica().last_io_errno() != 1236) return running;
+    ASSIGN_OR_RETURN(std::string own, OwnNewestGtids(st));
+    ctx.Note(absl::StrCat(ctx.source->node().name, " asked ", ctx.target->node().name,
+                          " for GTIDs it had not replicated yet (current_pos asks for ",
+                          ctx.source->node().name, "'s own newest writes); waiting for ", own,
+                          " and connecting again (attempt ", attempt + 1, " of ",
+                          kCurrentPosConnectAttempts, ")"));
+    RETURN_IF_ERROR(WaitGtidServed(ctx, *ctx.target, own, ctx.options.replica_wait));
   }
 }
 
@@ -268,11 +338,13 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
   // The mode each node is pointed at its peer with (recover takes it from the run's
   // first journal record; the same rule).
   std::string target_use_gtid = "no", source_use_gtid = "no";
+  bool source_strict = false;
   if (in.view.nodes[in.roles.source].status.ok() && in.view.nodes[in.roles.target].status.ok()) {
     v1::ReplicationMode sm = ModeOf(*in.view.nodes[in.roles.source].status);
     v1::ReplicationMode tm = ModeOf(*in.view.nodes[in.roles.target].status);
     target_use_gtid = UseGtidFor(tm, sm);
     source_use_gtid = UseGtidFor(sm, tm);
+    source_strict = sm.gtid_strict_mode();
   }
   bool vip = in.view.nodes[in.roles.source].status.ok() &&
              in.view.nodes[in.roles.source].status->vip_configured();
@@ -581,17 +653,26 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
          return WaitReplicaRunning(ctx, *ctx.target, ctx.options.replica_wait);
        }});
 
-  steps.push_back(
-      {"phase2",
-       "phase 2: source replicates",
-       S.name,
-       {absl::StrCat(T.name,
-                     ": SHOW MASTER STATUS  (after the import, which is not in its binlog)"),
+  std::vector<std::string> phase2_lines = {
+      absl::StrCat(T.name, ": SHOW MASTER STATUS  (after the import, which is not in its binlog)")};
+  if (RaiseToOwnBinlog(source_use_gtid, source_strict)) {
+    phase2_lines.push_back(absl::StrCat(
+        S.name, ": ",
+        ChangeMasterText(
+            T, in.repl_user, "", "", source_use_gtid,
+            absl::StrCat("<target gtid_binlog_pos, raised to ", S.name, "'s own newest GTIDs>"))));
+    phase2_lines.push_back(absl::StrCat(T.name, ": wait until it has binlogged that position (",
+                                        S.name, "'s writes it replicates)"));
+  } else {
+    phase2_lines.push_back(
         absl::StrCat(S.name, ": ",
                      ChangeMasterText(T, in.repl_user, "<target file>", "<target pos>",
-                                      source_use_gtid, "<target gtid_binlog_pos>")),
-        absl::StrCat(S.name, ": START SLAVE; wait for Slave_IO_Running = Slave_SQL_Running = Yes")},
-       false,
+                                      source_use_gtid, "<target gtid_binlog_pos>")));
+  }
+  phase2_lines.push_back(
+      absl::StrCat(S.name, ": START SLAVE; wait for Slave_IO_Running = Slave_SQL_Running = Yes"));
+  steps.push_back(
+      {"phase2", "phase 2: source replicates", S.name, phase2_lines, false,
        [](RunContext& ctx) -> absl::Status {
          if (!ctx.records.count("target_file")) {
            ASSIGN_OR_RETURN(v1::NodeStatus t, ctx.target->GetReplicationStatus());
@@ -612,13 +693,21 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                ctx.source->node().name, ": the pair replicated with MASTER_USE_GTID=", use_gtid,
                " but ", t.name, " reports no gtid_binlog_pos; not pointing the replica"));
          }
-         ASSIGN_OR_RETURN(std::string done,
-                          ctx.source->ChangeMaster(ctx.run_id, t.mariadb_host, t.mariadb_port,
-                                                   Coordinates(ctx.records, "target"), use_gtid,
-                                                   IsGtid(use_gtid) ? gtid : ""));
-         ctx.Note(done);
-         RETURN_IF_ERROR(ctx.source->StartReplica(ctx.run_id).status());
-         return WaitReplicaRunning(ctx, *ctx.source, ctx.options.replica_wait);
+         if (RaiseToOwnBinlog(use_gtid, Recorded(ctx.records, "source_gtid_strict", "0") == "1")) {
+           ASSIGN_OR_RETURN(v1::ActionReply set,
+                            ctx.source->ChangeMasterNotBehindOwnBinlog(
+                                ctx.run_id, t.mariadb_host, t.mariadb_port, use_gtid, gtid));
+           ctx.Note(set.detail());
+           RETURN_IF_ERROR(
+               WaitGtidServed(ctx, *ctx.target, set.gtid_slave_pos(), ctx.options.replica_wait));
+         } else {
+           ASSIGN_OR_RETURN(std::string done,
+                            ctx.source->ChangeMaster(ctx.run_id, t.mariadb_host, t.mariadb_port,
+                                                     Coordinates(ctx.records, "target"), use_gtid,
+                                                     IsGtid(use_gtid) ? gtid : ""));
+           ctx.Note(done);
+         }
+         return StartSourceReplica(ctx, use_gtid == "current_pos");
        }});
 
   std::string vip_check = std::string("(no VIP configured: no VIP check)");

@@ -97,5 +97,18 @@ bool SkippedOnResume(const Step& step, const std::set<std::string>& done);
 // Bounded wait until `client`'s replica has both threads running; fails early with the
 // server's own error when the SQL thread stops.
 absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Duration timeout);
+// Waits (bounded) until `master` can serve a replica starting at GTID list `position`
+// (GtidsNotYetServed): the source's raised position in phase 2 names its own newest
+// GTIDs, which the target binlogs as it replicates them. Fails at once when `master`'s
+// own replication stopped on an error.
+absl::Status WaitGtidServed(RunContext& ctx, AgentClient& master, const std::string& position,
+                            absl::Duration timeout);
+// Phase 2's START SLAVE on the source, waited for. With MASTER_USE_GTID=current_pos the
+// source asks the target, at every connect, for its own newest GTIDs; while it takes
+// writes the target may not have binlogged them yet and answers 1236 ("not in the
+// master's binlog"). Then: wait until the target serves what the source had at that
+// moment and connect again, at most kCurrentPosConnectAttempts times.
+inline constexpr int kCurrentPosConnectAttempts = 30;
+absl::Status StartSourceReplica(RunContext& ctx, bool current_pos);
 
 }  // namespace mmresync::coordinator

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace mmresync::coordinator {
 
@@ -26,6 +27,25 @@ std::string UseGtidFor(const v1::ReplicationMode& node, const v1::ReplicationMod
   if (own == "no" || IsGtid(own)) return own;
   if (IsGtid(peer.use_gtid())) return peer.use_gtid();
   return "no";
+}
+
+absl::StatusOr<std::vector<std::string>> GtidsNotYetServed(const v1::NodeStatus& node,
+                                                           const std::vector<Gtid>& position) {
+  absl::StatusOr<std::vector<Gtid>> binlog = ParseGtidList(node.gtid_binlog_state());
+  if (!binlog.ok())
+    return Annotate(binlog.status(), absl::StrCat(node.node(), ": @@gtid_binlog_state"));
+  absl::StatusOr<std::vector<Gtid>> slave = ParseGtidList(node.gtid_slave_pos());
+  if (!slave.ok()) return Annotate(slave.status(), absl::StrCat(node.node(), ": @@gtid_slave_pos"));
+  std::vector<std::string> missing;
+  for (const Gtid& want : position) {
+    bool served = false;
+    for (const Gtid& have : *binlog) {
+      served |= have.domain == want.domain && have.server == want.server && have.seq >= want.seq;
+    }
+    for (const Gtid& have : *slave) served |= have == want;
+    if (!served) missing.push_back(FormatGtidList({want}));
+  }
+  return missing;
 }
 
 std::string DescribeMode(const v1::ReplicationMode& mode) {

@@ -5,7 +5,10 @@
 // a GTID pair into a file/position one. Pure functions over what the agents reported.
 
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
+#include "common/gtid_list.h"
 #include "mmresync/v1/agent.pb.h"
 #include "mmresync/v1/journal.pb.h"
 
@@ -22,6 +25,16 @@ v1::ReplicationMode ModeOf(const v1::NodeStatus& status);
 std::string UseGtidFor(const v1::ReplicationMode& node, const v1::ReplicationMode& peer);
 
 bool IsGtid(const std::string& use_gtid);
+
+// What of `position` (a GTID list a replica of `node` will ask it to start after) `node`
+// cannot serve yet, as "D-S-N" entries; empty when it can serve all of it. A GTID is
+// served when the node's binlog holds that server's GTIDs in its domain up to it
+// (@@gtid_binlog_state), or when it is exactly the node's own replica position in that
+// domain (MariaDB starts a replica there even if the node never binlogged it: the
+// snapshot's GTID, which a re-seeded node holds in its data only). An unreadable state
+// list is an error naming the node.
+absl::StatusOr<std::vector<std::string>> GtidsNotYetServed(const v1::NodeStatus& node,
+                                                           const std::vector<Gtid>& position);
 
 // "file/position", "GTID slave_pos (domain 1, strict)", "not replicating".
 std::string DescribeMode(const v1::ReplicationMode& mode);

@@ -71,29 +71,54 @@ class ModeSuite : public ClusterSuite {
   }
 };
 
-class GtidPairTest : public ModeSuite {
+// "Slave_Pos" / "Current_Pos" and "slave_pos" / "current_pos".
+struct GtidMode {
+  const char* using_gtid;
+  const char* use_gtid;
+};
+constexpr GtidMode kSlavePos{"Slave_Pos", "slave_pos"};
+constexpr GtidMode kCurrentPos{"Current_Pos", "current_pos"};
+
+// Both nodes replicate in `mode` (domain = server_id, so one domain per node): before a
+// case, and after its recovery.
+class GtidSuite : public ModeSuite {
  protected:
-  static void SetUpTestSuite() {
+  static void StartGtidCluster(const GtidMode& mode, std::vector<std::string> cnf = {},
+                               bool mariadb_service = false) {
     RecoveryClusterOptions options;
     options.fake_keepalived = true;
-    options.use_gtid = "slave_pos";
+    options.mariadb_service = mariadb_service;
+    options.use_gtid = mode.use_gtid;
+    options.extra_cnf_lines = std::move(cnf);
     StartCluster(options);
   }
-  void SetUp() override {
-    ModeSuite::SetUp();
-    ASSERT_OK(cluster_->CheckHealthy(kTimeout));
-    ASSERT_EQ(UsingGtid(kDb1), "Slave_Pos");
-    ASSERT_EQ(UsingGtid(kDb2), "Slave_Pos");
+  void ExpectMode(const GtidMode& mode) {
+    ExpectHealthyOrRepair();  // an earlier failed case stays one failure
+    if (HasFatalFailure()) return;  // no cluster: nothing to read
+    ASSERT_EQ(UsingGtid(kDb1), mode.using_gtid);
+    ASSERT_EQ(UsingGtid(kDb2), mode.using_gtid);
   }
 
-  static void ExpectGtidModeKept(const std::string& output) {
-    EXPECT_THAT(output, HasSubstr("MASTER_USE_GTID=slave_pos"));
+  static void ExpectGtidModeKept(const GtidMode& mode, const std::string& output) {
+    EXPECT_THAT(output, HasSubstr(absl::StrCat("MASTER_USE_GTID=", mode.use_gtid)));
     EXPECT_THAT(output, Not(HasSubstr("MASTER_USE_GTID=no")));
-    EXPECT_EQ(UsingGtid(kDb1), "Slave_Pos");
-    EXPECT_EQ(UsingGtid(kDb2), "Slave_Pos");
+    EXPECT_EQ(UsingGtid(kDb1), mode.using_gtid);
+    EXPECT_EQ(UsingGtid(kDb2), mode.using_gtid);
     // Each node's replica position holds its peer's domain (domain = server_id here).
     EXPECT_THAT(Value(kDb2, "SELECT @@gtid_slave_pos"), HasSubstr("1-1-"));
     EXPECT_THAT(Value(kDb1, "SELECT @@gtid_slave_pos"), HasSubstr("2-2-"));
+  }
+};
+
+class GtidPairTest : public GtidSuite {
+ protected:
+  static void SetUpTestSuite() { StartGtidCluster(kSlavePos); }
+  void SetUp() override {
+    GtidSuite::SetUp();
+    ExpectMode(kSlavePos);
+  }
+  static void ExpectGtidModeKept(const std::string& output) {
+    GtidSuite::ExpectGtidModeKept(kSlavePos, output);
   }
 };
 
@@ -124,17 +149,75 @@ TEST_F(GtidPairTest, DumpRecoveryKeepsGtidModeOnBothNodes) {
 // The physical method's snapshot GTID comes from mariadb-backup's binlog info.
 class GtidPhysicalTest : public GtidPairTest {
  protected:
-  static void SetUpTestSuite() {
-    RecoveryClusterOptions options;
-    options.fake_keepalived = true;
-    options.mariadb_service = true;
-    options.use_gtid = "slave_pos";
-    StartCluster(options);
-  }
+  static void SetUpTestSuite() { StartGtidCluster(kSlavePos, {}, /*mariadb_service=*/true); }
 };
 
 TEST_F(GtidPhysicalTest, PhysicalRecoveryKeepsGtidModeOnBothNodes) {
   ExpectGtidModeKept(RecoverWithWritesOnBothSides("physical", 900401));
+}
+
+// gtid_strict_mode=ON on both nodes, one domain per node, a writer on the source: the
+// source's gtid_slave_pos must not be behind its own binlog in its own domain (MariaDB
+// refuses that with error 1947 in strict mode), and the source must not ask the target for
+// a GTID the target has not binlogged yet.
+class GtidStrictPairTest : public GtidSuite {
+ protected:
+  static void SetUpTestSuite() { StartGtidCluster(kSlavePos, {"gtid_strict_mode=ON"}); }
+  void SetUp() override {
+    GtidSuite::SetUp();
+    ExpectMode(kSlavePos);
+    if (HasFatalFailure()) return;
+    ASSERT_EQ(Value(kDb1, "SELECT @@gtid_strict_mode"), "1");
+    ASSERT_EQ(Value(kDb2, "SELECT @@gtid_strict_mode"), "1");
+  }
+};
+
+TEST_F(GtidStrictPairTest, LogicalRecoveryUnderAWriterInStrictMode) {
+  ExpectGtidModeKept(kSlavePos, RecoverWithWritesOnBothSides("logical", 900501));
+}
+
+TEST_F(GtidStrictPairTest, DumpRecoveryUnderAWriterInStrictMode) {
+  ExpectGtidModeKept(kSlavePos, RecoverWithWritesOnBothSides("dump", 900601));
+}
+
+// The physical method takes the same phase 2 (its snapshot GTID from mariadb-backup).
+class GtidStrictPhysicalTest : public GtidStrictPairTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartGtidCluster(kSlavePos, {"gtid_strict_mode=ON"}, /*mariadb_service=*/true);
+  }
+};
+
+TEST_F(GtidStrictPhysicalTest, PhysicalRecoveryUnderAWriterInStrictMode) {
+  ExpectGtidModeKept(kSlavePos, RecoverWithWritesOnBothSides("physical", 900551));
+}
+
+// No writer at all: the source's newest own GTID is the snapshot's, which the target has
+// in its data but not in its binlog.
+TEST_F(GtidStrictPairTest, RecoveryWithoutWritesInStrictMode) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900701));
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"});
+  ASSERT_EQ(r.exit_code, 0) << r.output();
+  ExpectGtidModeKept(kSlavePos, r.output());
+  ASSERT_OK(cluster_->CheckHealthy(kTimeout));
+}
+
+// MASTER_USE_GTID=current_pos, two domains: kept through a recovery on real servers.
+class GtidCurrentPosTest : public GtidSuite {
+ protected:
+  static void SetUpTestSuite() { StartGtidCluster(kCurrentPos); }
+  void SetUp() override {
+    GtidSuite::SetUp();
+    ExpectMode(kCurrentPos);
+  }
+};
+
+TEST_F(GtidCurrentPosTest, LogicalRecoveryKeepsCurrentPos) {
+  ExpectGtidModeKept(kCurrentPos, RecoverWithWritesOnBothSides("logical", 900801));
+}
+
+TEST_F(GtidCurrentPosTest, DumpRecoveryKeepsCurrentPos) {
+  ExpectGtidModeKept(kCurrentPos, RecoverWithWritesOnBothSides("dump", 900901));
 }
 
 class FilePositionPairTest : public ModeSuite {

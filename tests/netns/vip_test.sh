@@ -35,6 +35,17 @@
 #      itself, and the copy is exact.
 #   Also: `status` shows keepalived's PID and the VIP's vrrp_instance; `--source` naming
 #   the node without the VIP is refused (exit 3).
+#  10. cloudpods-shape: the pair this tool was first written for: file/position,
+#      replicate_ignore_db=localdb on both (each node's localdb its own data), offsets 1/2
+#      with increment 2, log-slave-updates, ROW, keepalived BACKUP/BACKUP nopreempt at
+#      equal priority. Broken and recovered under a writer: localdb untouched on both,
+#      every acknowledged row once, writes on both nodes replicate both ways, verify 0.
+#  11. gtid-slave-pos: the same pair switched to MASTER_USE_GTID=slave_pos (one domain
+#      per node), broken and recovered under a writer: Slave_Pos kept on both, the same
+#      checks.
+#
+# MMRESYNC_NETNS_SCENARIOS="classic cloudpods-shape gtid-slave-pos" selects (default
+# all): "classic" is scenarios 1-9.
 #
 # MMRESYNC_TEST_KEEP_LOGS=DIR copies the logs, samples, CLI outputs and configs there
 # before the test directory is removed (for CI artifacts).
@@ -120,8 +131,8 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   exec 1>&3 2>&4
-  touch "$DIR/samplers.stop" 2>/dev/null
-  for f in "$DIR"/sampler-*.pid; do stop_pidfile "$f" 5; done
+  touch "$DIR/samplers.stop" "$DIR/writer.stop" 2>/dev/null
+  for f in "$DIR"/sampler-*.pid "$DIR"/writer.pid; do [ -f "$f" ] && stop_pidfile "$f" 5; done
   for n in 1 2; do
     stop_pidfile "$DIR/node$n/agent.pid" 10
     stop_keepalived_pidfiles "$n"
@@ -447,6 +458,60 @@ refused_unchanged() { # tag, expected message, [recover options...]
     all "[ \$(count '$journal' '\"event\":\"run-start\"') -eq $runs_before ] && no_lease"
 }
 
+want() { # scenario name: selected by MMRESYNC_NETNS_SCENARIOS (default all)
+  [ "${MMRESYNC_NETNS_SCENARIOS:-all}" = all ] || [[ " $MMRESYNC_NETNS_SCENARIOS " == *" $1 "* ]]
+}
+
+# A writer on db1 inserting numbered rows into crm.shape_<tag> (one client per row),
+# recording the last id db1 acknowledged, until $DIR/writer.stop exists (bounded).
+start_writer() { # tag
+  rm -f "$DIR/writer.stop" "$DIR/writer.acked"
+  ( for i in $(seq 1 20000); do
+      [ -e "$DIR/writer.stop" ] && break
+      # Renamed into place: a reader never sees a half-written number.
+      sql 1 "INSERT INTO crm.shape_$1 VALUES ($i, 1)" &&
+        echo "$i" >"$DIR/writer.acked.tmp" && mv -f "$DIR/writer.acked.tmp" "$DIR/writer.acked"
+    done ) 3>&- 4>&- &
+  echo $! >"$DIR/writer.pid"
+}
+stop_writer() {
+  touch "$DIR/writer.stop"
+  local pid
+  pid=$(cat "$DIR/writer.pid")
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  stop_pidfile "$DIR/writer.pid" 5
+  cat "$DIR/writer.acked" 2>/dev/null || echo 0
+}
+
+# One shape's recovery: VIP on db1, db2 broken, recover under a writer on db1, then writes
+# on both nodes that must replicate both ways; the replication mode (`mode`, a SHOW SLAVE
+# STATUS line) kept on both.
+shape_recovery() { # tag, break id, mode
+  local tag=$1 id=$2 mode=$3 table="crm.shape_${1//-/_}" acked n
+  check "$tag: keepalived places the VIP on db1 only" vip_to 1
+  sql 1 "CREATE TABLE $table (id INT PRIMARY KEY, origin INT)"
+  wait_for "replication to settle" 60 in_sync
+  break_replication 2 1 "$id"
+  { mm plan || true; } >"$DIR/plan-$tag.out" 2>&1
+  start_writer "${1//-/_}"
+  wait_for "the writer's first row" 30 test -s "$DIR/writer.acked"
+  recover_expect "$tag" 0
+  acked=$(stop_writer)
+  check "$tag: the writer was acknowledged during the run ($acked rows)" test "$acked" -gt 0
+  for n in 1 2; do
+    sql "$n" "INSERT INTO $table VALUES ($((100000 + n)), $((10 + n)))"
+  done
+  wait_for "replication to settle" 60 in_sync
+  for n in 1 2; do
+    check "$tag: db$n has every acknowledged row once and both nodes' new rows" \
+      all "[ \"\$(sql $n 'SELECT COUNT(*), COUNT(DISTINCT id) FROM $table WHERE id <= $acked')\" = \"$acked	$acked\" ] &&
+        [ \"\$(sql $n 'SELECT COUNT(*) FROM $table WHERE origin >= 10')\" = 2 ]"
+    check "$tag: db$n keeps its replication mode ($mode)" all "slave_status $n | matches '$mode'"
+  done
+  check "$tag: the VIP is still on db1 only, keepalived on both" both_ok_on 1
+  check "$tag: replication healthy both ways (status 0, verify 0)" pair_healthy
+}
+
 # ================================================================
 
 log "test dir $DIR, namespaces $NS_BR ${NS[1]} ${NS[2]}, subnet $NET.0/24, VIP $VIP, VRID $VRID"
@@ -467,6 +532,7 @@ check "setup: the pair replicates both ways over the namespace addresses" \
   all "slave_status 1 | matches 'Master_Host: ${IP[2]}\$' && slave_status 2 | matches 'Master_Host: ${IP[1]}\$' && in_sync"
 log "setup done"
 
+if want classic; then
 # 1. VIP on db1: db1 is the source.
 recover_with_vip_on vip-on-db1 1 900001
 
@@ -652,6 +718,48 @@ check "slow-link: recover reports the stream compressed by auto" \
 check "slow-link: replication healthy both ways, the copy equal (verify)" pair_healthy
 sql 1 "DROP DATABASE bulk"
 wait_for "replication to settle" 60 in_sync
+fi  # classic
+
+# 10. The Cloudpods shape (the base pair plus replicate_ignore_db).
+if want cloudpods-shape; then
+  log "== scenario cloudpods-shape"
+  for n in 1 2; do
+    sql "$n" "STOP SLAVE; SET GLOBAL replicate_ignore_db = 'localdb'; START SLAVE;
+      SET sql_log_bin = 0; CREATE DATABASE localdb;
+      CREATE TABLE localdb.t (id INT PRIMARY KEY, v VARCHAR(40));
+      INSERT INTO localdb.t VALUES (1, 'db$n own'), ($((10 + n)), 'only on db$n');"
+  done
+  wait_for "replication to settle" 60 in_sync
+  shape_recovery cloudpods-shape 900010 "Using_Gtid: No"
+  check "cloudpods-shape: db2's localdb is its own, as before" \
+    test "$(sql 2 'SELECT GROUP_CONCAT(id, v ORDER BY id) FROM localdb.t')" = "1db2 own,12only on db2"
+  check "cloudpods-shape: db1's localdb is its own, as before" \
+    test "$(sql 1 'SELECT GROUP_CONCAT(id, v ORDER BY id) FROM localdb.t')" = "1db1 own,11only on db1"
+  check "cloudpods-shape: plan said the filters are honoured" \
+    grep -q "pass  replication filters honoured" "$DIR/plan-cloudpods-shape.out"
+  for n in 1 2; do
+    sql "$n" "SET sql_log_bin = 0; DROP DATABASE localdb; STOP SLAVE;
+      SET GLOBAL replicate_ignore_db = ''; START SLAVE;"
+  done
+  wait_for "replication to settle" 60 in_sync
+fi
+
+# 11. GTID slave_pos, one domain per node (gtid_domain_id = server id).
+if want gtid-slave-pos; then
+  log "== scenario gtid-slave-pos"
+  wait_for "replication to settle" 60 in_sync
+  for n in 1 2; do sql "$n" "STOP SLAVE"; done
+  for pair in "1 2" "2 1"; do
+    # shellcheck disable=SC2086 # split "replica master" on purpose
+    set -- $pair
+    sql "$1" "SET GLOBAL gtid_slave_pos = '$(sql "$2" 'SELECT @@GLOBAL.gtid_binlog_pos')';
+      CHANGE MASTER TO MASTER_USE_GTID=slave_pos; START SLAVE;"
+  done
+  wait_for "replication to settle" 60 in_sync
+  check "gtid-slave-pos: both nodes replicate with Slave_Pos" \
+    all "slave_status 1 | matches 'Using_Gtid: Slave_Pos' && slave_status 2 | matches 'Using_Gtid: Slave_Pos'"
+  shape_recovery gtid-slave-pos 900011 "Using_Gtid: Slave_Pos"
+fi
 
 log "done in $(($(date +%s) - T0)) s"
 summary_done=1

@@ -62,6 +62,26 @@ TEST(LogicalImportTest, RowsForASystemSchemaAreRefusedBeforeAnything) {
   EXPECT_THAT(script.StatementsStartingWith("DROP"), IsEmpty());
 }
 
+// replicate_ignore_db=localdb here: a manifest with rows for localdb (a source with
+// other filters, or none) is refused before anything is dropped.
+TEST(LogicalImportTest, RowsForASchemaReplicationIgnoresAreRefusedBeforeTheDrop) {
+  FakeDbScript script;
+  script.OnQuery("SHOW GLOBAL VARIABLES LIKE 'replicate\\_%'",
+                 fakes::Rows({"Variable_name", "Value"}, {{"replicate_ignore_db", "localdb"}}));
+  FakeDbSessionFactory db(&script);
+  NoFetchPeer peer;
+  LogicalImportParams params;
+  params.base.db = &db;
+  params.loaders = &db;
+  params.base.fence_check = [](DbSession&) { return absl::OkStatus(); };
+  auto result = ImportLogical(params, peer, Manifest("localdb"));
+  EXPECT_TRUE(absl::IsInvalidArgument(result.status())) << result.status();
+  EXPECT_TRUE(absl::StrContains(result.status().message(), "replication ignores here"))
+      << result.status();
+  EXPECT_EQ(peer.fetches, 0);
+  EXPECT_THAT(script.StatementsStartingWith("DROP"), IsEmpty());
+}
+
 TEST(LogicalImportTest, AFailedFenceCheckDropsNothing) {
   FakeDbScript script;
   FakeDbSessionFactory db(&script);

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -121,13 +122,36 @@ TEST_F(PreflightChecksTest, DifferentFiltersFailWithBothValues) {
                               HasSubstr("db2: replicate_ignore_db=local_b")));
 }
 
-TEST_F(PreflightChecksTest, FiltersNoMethodHonoursAreRefusedWithTheirValues) {
+// Identical replicate_ignore_db / replicate_do_db: logical and dump re-seed only the
+// schemas replication carries; physical copies the whole datadir and is refused.
+TEST_F(PreflightChecksTest, SchemaFiltersAreHonouredByLogicalAndDumpNotPhysical) {
   s_.add_replication_filters("replicate_ignore_db=local");
   t_.add_replication_filters("replicate_ignore_db=local");
   EXPECT_EQ(Row("replication filters identical").result, CheckResult::kPass);
-  const PreflightCheck& c = Row("replication filters honoured", "dump");
-  EXPECT_EQ(c.result, CheckResult::kFail);
-  EXPECT_THAT(c.detail, AllOf(HasSubstr("replicate_ignore_db=local"), HasSubstr("method dump")));
+  for (const char* method : {"logical", "dump", "auto"}) {
+    const PreflightCheck& c = Row("replication filters honoured", method);
+    EXPECT_EQ(c.result, CheckResult::kPass) << method;
+    EXPECT_THAT(c.detail, AllOf(HasSubstr("replicate_ignore_db=local"),
+                                HasSubstr("ignores stay as they are on db2")))
+        << method;
+  }
+  const PreflightCheck& physical = Row("replication filters honoured", "physical");
+  EXPECT_EQ(physical.result, CheckResult::kFail);
+  EXPECT_THAT(physical.detail, AllOf(HasSubstr("whole datadir"), HasSubstr("--method logical")));
+}
+
+// Filters by table, pattern or default database cannot be reproduced by schema.
+TEST_F(PreflightChecksTest, FiltersNotBySchemaAreRefusedWithTheirValues) {
+  for (const char* f : {"replicate_wild_ignore_table=local.%", "replicate_ignore_table=a.b",
+                        "binlog_ignore_db=x", "replicate_rewrite_db=a->b"}) {
+    s_.clear_replication_filters();
+    t_.clear_replication_filters();
+    s_.add_replication_filters(f);
+    t_.add_replication_filters(f);
+    const PreflightCheck& c = Row("replication filters honoured", "dump");
+    EXPECT_EQ(c.result, CheckResult::kFail) << f;
+    EXPECT_THAT(c.detail, AllOf(HasSubstr(absl::StrCat("db1: ", f)), HasSubstr("by hand"))) << f;
+  }
 }
 
 TEST_F(PreflightChecksTest, RenderedRowsNameEachCheckAndItsResult) {

@@ -15,6 +15,7 @@ namespace {
 
 using fakes::FakeDbScript;
 using fakes::FakeDbSession;
+using fakes::Rows;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -246,6 +247,51 @@ TEST(SetReadOnlyTest, OnAndOff) {
   ASSERT_TRUE(SetReadOnly(session, false).ok());
   EXPECT_THAT(script.statements(),
               ElementsAre("SET GLOBAL read_only = ON", "SET GLOBAL read_only = OFF"));
+}
+
+// gtid_strict_mode: the position is raised, per domain, to the server's own newest GTIDs
+// (its server_id's entries of @@gtid_binlog_state), read just before the SET; other
+// servers' GTIDs are left to the requested position.
+TEST(ChangeMasterNotBehindOwnBinlogTest, RaisesToOwnNewestGtids) {
+  FakeDbScript script;
+  script.OnQuery("SELECT @@GLOBAL.gtid_binlog_state, @@GLOBAL.server_id",
+                 Rows({"s", "id"}, {{"0-1-150,0-3-999,2-2-5,2-1-9", "1"}}));
+  FakeDbSession session(&script);
+  absl::StatusOr<std::string> set = ChangeMasterNotBehindOwnBinlog(session, GoodGtid("slave_pos"));
+  ASSERT_TRUE(set.ok()) << set.status();
+  // Requested 0-1-100,2-2-7: domain 0 raised to its own 0-1-150 (another server's
+  // 0-3-999 does not count), domain 2 to its own 2-1-9.
+  EXPECT_EQ(*set, "0-1-150,2-1-9");
+  EXPECT_GT(script.IndexOf("SET GLOBAL gtid_slave_pos = '0-1-150,2-1-9'"),
+            script.IndexOf("SELECT @@GLOBAL.gtid_binlog_state, @@GLOBAL.server_id"));
+  EXPECT_EQ(script.StatementsStartingWith("CHANGE MASTER").size(), 1u);
+}
+
+// A commit between the read and the SET makes the SET fail with 1947: read and set again,
+// a bounded number of times, then the server's error.
+TEST(ChangeMasterNotBehindOwnBinlogTest, RetriesTheStrictModeConflictBounded) {
+  FakeDbScript script;
+  script.OnQuery("SELECT @@GLOBAL.gtid_binlog_state, @@GLOBAL.server_id",
+                 Rows({"s", "id"}, {{"0-1-150", "1"}}));
+  script.FailPrefix("SET GLOBAL gtid_slave_pos",
+                    absl::InternalError("x: ERROR 1947 (HY000): conflicts with the binary log"));
+  FakeDbSession session(&script);
+  absl::StatusOr<std::string> set = ChangeMasterNotBehindOwnBinlog(session, GoodGtid("slave_pos"));
+  ASSERT_FALSE(set.ok());
+  EXPECT_THAT(std::string(set.status().message()), AllOf(HasSubstr("1947"), HasSubstr("attempts")));
+  EXPECT_EQ(script.StatementsStartingWith("SET GLOBAL gtid_slave_pos").size(),
+            static_cast<size_t>(kOwnBinlogAttempts));
+  EXPECT_TRUE(script.StatementsStartingWith("CHANGE MASTER").empty());
+}
+
+TEST(ChangeMasterNotBehindOwnBinlogTest, OtherErrorsAreNotRetried) {
+  FakeDbScript script;
+  script.OnQuery("SELECT @@GLOBAL.gtid_binlog_state, @@GLOBAL.server_id",
+                 Rows({"s", "id"}, {{"0-1-150", "1"}}));
+  script.FailPrefix("SET GLOBAL gtid_slave_pos", absl::InternalError("x: ERROR 1948 (HY000): no"));
+  FakeDbSession session(&script);
+  EXPECT_FALSE(ChangeMasterNotBehindOwnBinlog(session, GoodGtid("slave_pos")).ok());
+  EXPECT_EQ(script.StatementsStartingWith("SET GLOBAL gtid_slave_pos").size(), 1u);
 }
 
 }  // namespace

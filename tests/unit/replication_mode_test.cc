@@ -1,5 +1,6 @@
 #include "coordinator/replication_mode.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace mmresync::coordinator {
@@ -50,6 +51,46 @@ TEST(ReplicationModeTest, Describes) {
             "GTID slave_pos (domain 1, gtid_strict_mode)");
   EXPECT_EQ(DescribeMode(ModeOf(Node(true, "No", 0, false))), "file/position (domain 0)");
   EXPECT_EQ(DescribeMode(ModeOf(Node(false, "", 0, false))), "not replicating (domain 0)");
+}
+
+v1::NodeStatus Served(const char* binlog_state, const char* slave_pos) {
+  v1::NodeStatus s;
+  s.set_node("db2");
+  s.set_gtid_binlog_state(binlog_state);
+  s.set_gtid_slave_pos(slave_pos);
+  return s;
+}
+
+// A GTID is served once the node's binlog holds that server's GTIDs in its domain up to
+// it, or when it is exactly the node's replica position (the snapshot's GTID, held in its
+// data but never binlogged); anything else is named.
+TEST(GtidsNotYetServedTest, BinlogUpToItOrExactlyTheReplicaPosition) {
+  const std::vector<Gtid> want = {{1, 1, 600}, {2, 2, 50}};
+  auto missing = GtidsNotYetServed(Served("1-1-520,2-2-50", "1-1-520"), want);
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_THAT(*missing, ::testing::ElementsAre("1-1-600"));
+  missing = GtidsNotYetServed(Served("1-1-601,2-2-50", "1-1-601"), want);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(missing->empty());
+  // Another server's GTIDs in the domain do not serve it.
+  missing = GtidsNotYetServed(Served("1-2-900,2-2-50", ""), want);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_THAT(*missing, ::testing::ElementsAre("1-1-600"));
+  // The snapshot's GTID: the replica position, exactly (not one past it).
+  missing = GtidsNotYetServed(Served("1-1-100,2-2-50", "1-1-600"), want);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(missing->empty());
+  missing = GtidsNotYetServed(Served("1-1-100,2-2-50", "1-1-601"), want);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_THAT(*missing, ::testing::ElementsAre("1-1-600"));
+}
+
+TEST(GtidsNotYetServedTest, UnreadableStateIsAnErrorNamingTheNode) {
+  auto missing = GtidsNotYetServed(Served("1-1-x", ""), {{1, 1, 1}});
+  EXPECT_TRUE(absl::IsInvalidArgument(missing.status()));
+  EXPECT_THAT(
+      std::string(missing.status().message()),
+      ::testing::AllOf(::testing::HasSubstr("db2"), ::testing::HasSubstr("gtid_binlog_state")));
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ using ::testing::IsEmpty;
 
 constexpr char kNoBinlog[] = "SET SESSION sql_log_bin = 0";
 constexpr char kSchemata[] = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA";
+// The node's own replication filters, read before what to drop or disable is decided.
+constexpr char kFilters[] = "SHOW GLOBAL VARIABLES LIKE 'replicate\\_%'";
+constexpr char kMasterStatus[] = "SHOW MASTER STATUS";
 constexpr char kEvents[] =
     "SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER FROM information_schema.EVENTS "
     "WHERE STATUS = 'ENABLED'";
@@ -45,8 +48,9 @@ TEST(DropUserSchemasTest, BinlogOffFirstThenDropsOnlyUserSchemas) {
   auto dropped = DropUserSchemas(session);
   ASSERT_TRUE(dropped.ok()) << dropped.status();
   EXPECT_THAT(*dropped, ElementsAre("app", "we`ird", "zeta"));
-  EXPECT_THAT(script.statements(), ElementsAre(kNoBinlog, kSchemata, "DROP DATABASE `app`",
-                                               "DROP DATABASE `we``ird`", "DROP DATABASE `zeta`"));
+  EXPECT_THAT(script.statements(),
+              ElementsAre(kNoBinlog, kFilters, kMasterStatus, kSchemata, "DROP DATABASE `app`",
+                          "DROP DATABASE `we``ird`", "DROP DATABASE `zeta`"));
 }
 
 TEST(DropUserSchemasTest, NeverDropsSystemSchemas) {
@@ -109,6 +113,38 @@ TEST(DropUserSchemasTest, StopsAtFirstFailedDrop) {
               ElementsAre("DROP DATABASE `app`", "DROP DATABASE `we``ird`"));
 }
 
+// replicate_ignore_db: the ignored schema is each node's own; neither dropped nor its
+// events touched.
+TEST(DropUserSchemasTest, LeavesTheSchemasReplicationIgnores) {
+  FakeDbScript script;
+  ScriptSchemas(script);
+  script.OnQuery(kFilters, Rows({"Variable_name", "Value"}, {{"replicate_ignore_db", "zeta"}}));
+  script.OnQuery(kEvents, Rows({"EVENT_SCHEMA", "EVENT_NAME", "DEFINER"},
+                               {{"app", "purge", ""}, {"zeta", "local_job", ""}}));
+  FakeDbSession session(&script);
+  auto dropped = DropUserSchemas(session);
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_THAT(*dropped, ElementsAre("app", "we`ird"));
+  auto changed = DisableEventsOnReplica(session);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(*changed, 1);
+  for (const std::string& st : script.statements()) {
+    EXPECT_THAT(st, ::testing::Not(HasSubstr("zeta"))) << "touched the ignored schema";
+  }
+}
+
+// A filter a re-seed by schema cannot honour: nothing is dropped.
+TEST(DropUserSchemasTest, UnhonourableFilterDropsNothing) {
+  FakeDbScript script;
+  ScriptSchemas(script);
+  script.OnQuery(kFilters,
+                 Rows({"Variable_name", "Value"}, {{"replicate_wild_ignore_table", "app.%"}}));
+  FakeDbSession session(&script);
+  auto dropped = DropUserSchemas(session);
+  EXPECT_TRUE(absl::IsFailedPrecondition(dropped.status())) << dropped.status();
+  EXPECT_THAT(script.StatementsStartingWith("DROP"), IsEmpty());
+}
+
 TEST(DisableEventsOnReplicaTest, KeepsTheDefinerAndSkipsSystemSchemas) {
   FakeDbScript script;
   script.OnQuery(kEvents, Rows({"EVENT_SCHEMA", "EVENT_NAME", "DEFINER"},
@@ -122,7 +158,7 @@ TEST(DisableEventsOnReplicaTest, KeepsTheDefinerAndSkipsSystemSchemas) {
   ASSERT_TRUE(changed.ok()) << changed.status();
   EXPECT_EQ(*changed, 4);
   EXPECT_THAT(script.statements(),
-              ElementsAre(kNoBinlog, kEvents,
+              ElementsAre(kNoBinlog, kEvents, kFilters, kMasterStatus,
                           "ALTER DEFINER='admin'@'%' EVENT `app`.`purge` DISABLE ON SLAVE",
                           "ALTER DEFINER='o\\'brien'@'10.0.%' EVENT `app`.`odd``name` DISABLE "
                           "ON SLAVE",

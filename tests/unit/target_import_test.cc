@@ -33,6 +33,8 @@ using ::testing::Not;
 using testing_util::TempDir;
 
 constexpr char kSchemata[] = "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA";
+// The node's own replication filters, read before what to drop or disable is decided.
+constexpr char kFilters[] = "SHOW GLOBAL VARIABLES LIKE 'replicate\\_%'";
 constexpr char kEvents[] =
     "SELECT EVENT_SCHEMA, EVENT_NAME, DEFINER FROM information_schema.EVENTS "
     "WHERE STATUS = 'ENABLED'";
@@ -424,8 +426,9 @@ TEST_F(TargetImportTest, DropsAfterBinlogOffThenDisablesEvents) {
   stream.PushTrailer(PushPieces(stream, pieces), GoodTrailer(pieces));
   ASSERT_TRUE(Import(stream).ok());
   EXPECT_THAT(script_.statements(),
-              ElementsAre("SET SESSION sql_log_bin = 0", kSchemata, "DROP DATABASE `app`",
-                          "DROP DATABASE `old`", "SET SESSION sql_log_bin = 0", kEvents,
+              ElementsAre("SET SESSION sql_log_bin = 0", kFilters, "SHOW MASTER STATUS", kSchemata,
+                          "DROP DATABASE `app`", "DROP DATABASE `old`",
+                          "SET SESSION sql_log_bin = 0", kEvents, kFilters, "SHOW MASTER STATUS",
                           "ALTER DEFINER='admin'@'%' EVENT `app`.`purge` DISABLE ON SLAVE"));
   EXPECT_EQ(script_.sessions_opened(), 1);
   EXPECT_THAT(phases_, Contains("drop"));
