@@ -225,7 +225,7 @@ absl::Status WaitGtidServed(RunContext& ctx, AgentClient& master, const std::str
     if (ctx.interrupted != nullptr && ctx.interrupted->load()) {
       return absl::CancelledError("interrupted");
     }
-    ASSIGN_OR_RETURN(v1::NodeStatus st, master.GetStatus());
+    ASSIGN_OR_RETURN(v1::NodeStatus st, master.GetReplicationStatus());
     ASSIGN_OR_RETURN(std::vector<std::string> missing, GtidsNotYetServed(st, wanted));
     if (missing.empty()) {
       ctx.Note(absl::StrCat(master.node().name, " has binlogged ", position));
@@ -265,7 +265,7 @@ absl::Status StartSourceReplica(RunContext& ctx, bool current_pos) {
     RETURN_IF_ERROR(ctx.source->StartReplica(ctx.run_id).status());
     absl::Status running = WaitReplicaRunning(ctx, *ctx.source, ctx.options.replica_wait);
     if (running.ok() || !current_pos || attempt >= kCurrentPosConnectAttempts) return running;
-    ASSIGN_OR_RETURN(v1::NodeStatus st, ctx.source->GetStatus());
+    ASSIGN_OR_RETURN(v1::NodeStatus st, ctx.source->GetReplicationStatus());
     if (st.replica().last_io_errno() != 1236) return running;
     ASSIGN_OR_RETURN(std::string own, OwnNewestGtids(st));
     ctx.Note(absl::StrCat(ctx.source->node().name, " asked ", ctx.target->node().name,
