@@ -15,6 +15,10 @@ namespace mmresync::agent {
 // Drops every user schema; returns their names.
 absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session);
 
+// Drops every trigger and event of the user schemas (delta: before rows change, so no
+// trigger fires on them; the source's are replayed afterwards). Returns how many.
+absl::StatusOr<int> DropTriggersAndEvents(DbSession& session);
+
 // Events copied by a dump arrive ENABLED; replicated ones are SLAVESIDE_DISABLED. Sets
 // every enabled event to DISABLE ON SLAVE so no event fires on both nodes. Returns how
 // many were changed.

@@ -208,8 +208,21 @@ TEST(ChooseMethodTest, LogicalOnASourceThatCannotTakeItIsRefused) {
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("--method dump"));
 }
 
-TEST(ChooseMethodTest, UnknownAndUnimplementedNamesAreUsageErrors) {
-  for (const char* m : {"delta", "fast", "LOGICAL", "PHYSICAL"}) {
+TEST(ChooseMethodTest, DeltaIsChosenOnlyWhenAskedForAndOnlyWhereTheSnapshotCovers) {
+  auto delta = coordinator::ChooseMethod("delta", Source("10.11.6-MariaDB", 0));
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->method, "delta");
+  EXPECT_EQ(delta->expected, "delta");
+  auto refused = coordinator::ChooseMethod("delta", Source("10.11.6-MariaDB", 1));
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  // auto stays the logical re-seed.
+  auto chosen = coordinator::ChooseMethod("auto", Source("10.11.6-MariaDB", 0));
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen->expected, "logical");
+}
+
+TEST(ChooseMethodTest, UnknownNamesAreUsageErrors) {
+  for (const char* m : {"fast", "DELTA", "LOGICAL", "PHYSICAL"}) {
     auto c = coordinator::ChooseMethod(m, Source("10.11.6-MariaDB", 0));
     EXPECT_TRUE(absl::IsInvalidArgument(c.status())) << m << ": " << c.status();
   }
