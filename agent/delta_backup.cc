@@ -59,17 +59,19 @@ absl::StatusOr<uint64_t> DeltaBackup::SaveRows(DbSession& reader, const v1::Tran
   const std::string file = name.substr(0, name.size() - 4);  // as decompressed
   restore_.push_back(absl::StrCat("-- ", n, " row(s) of ", QuoteIdentifier(part.schema()), ".",
                                   QuoteIdentifier(part.table()), " from ", name));
-  restore_.push_back(undo);
+  if (!undo.empty()) restore_.push_back(undo);
   restore_.push_back(absl::StrCat(
       absl::StrReplaceAll(LoadDataSql(part), {{"'mmresync-part'", "'" + file + "'"}}), ";"));
   RETURN_IF_ERROR(WriteRestoreScript());
   return n;
 }
 
-absl::Status DeltaBackup::SaveSql(const std::string& what, const std::string& sql) {
+absl::Status DeltaBackup::SaveSql(const std::string& what, const std::string& sql, bool last) {
   ASSIGN_OR_RETURN(std::string name, WriteCompressed(".sql.zst", sql));
-  restore_.push_back(absl::StrCat("-- ", what, ": run ", name.substr(0, name.size() - 4),
-                                  " (zstd -d ", name, ")"));
+  // `source` is the mariadb client's command: restore.sql runs the file itself.
+  std::vector<std::string>& into = last ? restore_last_ : restore_;
+  into.push_back(absl::StrCat("-- ", what, " from ", name));
+  into.push_back(absl::StrCat("source ", name.substr(0, name.size() - 4)));
   return WriteRestoreScript();
 }
 
@@ -81,7 +83,12 @@ absl::Status DeltaBackup::WriteRestoreScript() {
       "-- on the fenced node only. Entries are in the order the repair made them.\n"
       "SET SESSION sql_log_bin = 0;\nSET SESSION foreign_key_checks = 0;\n"
       "SET SESSION time_zone = '+00:00';\n",
-      absl::StrJoin(restore_, "\n"), "\n");
+      absl::StrJoin(restore_, "\n"), "\n",
+      restore_last_.empty()
+          ? ""
+          : "-- The repair gave this node the source's triggers and events: drop those first,\n"
+            "-- or the CREATEs below stop the script.\n",
+      absl::StrJoin(restore_last_, "\n"), restore_last_.empty() ? "" : "\n");
   return WriteFileAtomically(absl::StrCat(dir_, "/restore.sql"), text, 0600);
 }
 

@@ -6,9 +6,10 @@
 //   <state_dir>/backups/<run>-delta/<unix ms>/
 //     NNNN.tsv.zst   rows in the LOAD DATA text format (load_data_format.h), zstd frames
 //     NNNN.sql.zst   SQL (a table's old definition, the old triggers and events)
-//     restore.sql    what puts them back, in order: for each entry the DELETE of the
-//                    rows the repair put there (or the DROP of its table) and the LOAD
-//                    DATA LOCAL INFILE of the saved rows; see README "Delta repair"
+//     restore.sql    what puts them back: for each entry the DELETE of the rows the
+//                    repair put there (or the DROP and CREATE of its table) and the
+//                    LOAD DATA LOCAL INFILE of the saved rows, the old triggers and events
+//                    last; see README "Delta repair"
 // Files are 0600, written whole and fsynced (tmp + rename). Rows are held compressed in
 // memory until their file is written: fine for deltas, a limit for very large tables
 // copied whole.
@@ -34,8 +35,10 @@ class DeltaBackup {
   // Returns the rows saved.
   absl::StatusOr<uint64_t> SaveRows(DbSession& reader, const v1::TransferPart& part,
                                     const std::string& where, const std::string& undo);
-  // Saves SQL text (definitions) and records running it.
-  absl::Status SaveSql(const std::string& what, const std::string& sql);
+  // Saves SQL text (definitions) and records running it (`source NNNN.sql`): in order,
+  // or with `last` after every other entry (triggers, which must not fire on the rows
+  // put back).
+  absl::Status SaveSql(const std::string& what, const std::string& sql, bool last = false);
   // Writes restore.sql (again after every entry: a repair cut short leaves a usable one).
   absl::Status WriteRestoreScript();
 
@@ -46,6 +49,7 @@ class DeltaBackup {
   std::string dir_;
   int next_ = 0;
   std::vector<std::string> restore_;
+  std::vector<std::string> restore_last_;
 };
 
 }  // namespace mmresync::agent

@@ -230,7 +230,7 @@ absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
     ASSIGN_OR_RETURN(std::string post,
                      DumpSchemaText(params_.dump_command, base_.state_dir, base_.connect, schemas,
                                     DumpContent::kSchemaPostData, kMaxSchemaBytes));
-    RETURN_IF_ERROR(backup_->SaveSql("the target's triggers and events", post));
+    RETURN_IF_ERROR(backup_->SaveSql("the target's triggers and events", post, /*last=*/true));
   }
   ASSIGN_OR_RETURN(int dropped, DropTriggersAndEvents(*writer_));
   Report("apply", absl::StrCat("dropped the target's ", dropped,
