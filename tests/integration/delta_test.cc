@@ -4,11 +4,14 @@
 // changed column definition, a table without a key) is repaired to an exact copy of the
 // source while a writer keeps writing there, and only the divergent rows move.
 
+#include <signal.h>
+
 #include <iostream>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -185,6 +188,93 @@ TEST_F(DeltaTest, RepairsADivergedStandbyByMovingOnlyTheDivergentRows) {
 
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
   ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE delta"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
+TEST_F(DeltaTest, AViewThatDiffersIsRefusedWithNothingChanged) {
+  ASSERT_OK(pair().ExecAll(kDb1, {"CREATE DATABASE delta_views",
+                                  "CREATE TABLE delta_views.t (id INT PRIMARY KEY, v INT)",
+                                  "INSERT INTO delta_views.t VALUES (1, 1), (2, 2)",
+                                  "CREATE VIEW delta_views.v AS SELECT id FROM delta_views.t"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  ASSERT_OK(pair().ExecAll(
+      kDb2, {"SET SESSION sql_log_bin = 0",
+             "CREATE OR REPLACE VIEW delta_views.v AS SELECT id, v FROM delta_views.t",
+             "UPDATE delta_views.t SET v = 3 WHERE id = 2"}));
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900103));
+  const auto before = Checksums(kDb2);
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  EXPECT_NE(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.output(), HasSubstr("the target's views differ from the source's"));
+  EXPECT_THAT(r.output(), HasSubstr("use --method logical (nothing was changed)"));
+  EXPECT_EQ(Checksums(kDb2), before);
+  EXPECT_EQ(Value(kDb2, "SELECT v FROM delta_views.t WHERE id = 2"), "3");
+  // Fenced meanwhile; the operator's way out is the logical re-seed.
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  (void)Cli({"recover", "--abandon", cluster().LastJournalRunId()});
+  CliResult logical =
+      Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"});
+  ASSERT_EQ(logical.exit_code, 0) << logical.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE delta_views"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
+TEST_F(DeltaTest, KillingTheTargetAgentMidApplyLeavesItFencedAndResumeFinishes) {
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"CREATE DATABASE delta_fault",
+             "CREATE TABLE delta_fault.big (id INT PRIMARY KEY, pad VARCHAR(100)) ENGINE=InnoDB",
+             "INSERT INTO delta_fault.big SELECT seq, REPEAT('x', 90) FROM "
+             "delta_fault.seq_1_to_20000",
+             // Without a key: copied whole, long enough to be caught loading.
+             "CREATE TABLE delta_fault.wide (a INT, pad VARCHAR(200)) ENGINE=InnoDB",
+             "INSERT INTO delta_fault.wide SELECT seq, REPEAT('y', 190) FROM "
+             "delta_fault.seq_1_to_150000"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0",
+                                  "UPDATE delta_fault.big SET pad = 'drift' WHERE id = 777",
+                                  "DELETE FROM delta_fault.big WHERE id = 15000"}));
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900104));
+
+  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  ASSERT_OK(cli.status());
+  absl::Status loading = WaitUntil(
+      [&] {
+        return Value(kDb2,
+                     "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+                     "'LOAD DATA%wide%'") != "0";
+      },
+      kTimeout, absl::Milliseconds(5), "the target to load delta_fault.wide");
+  if (!loading.ok()) {
+    (*cli)->Signal(SIGKILL);
+    auto r = (*cli)->Wait(absl::Seconds(30));
+    FAIL() << loading << "\n" << (r.ok() ? r->output() : r.status().ToString());
+  }
+  // The source frozen so the apply cannot finish before the kill lands.
+  const pid_t source_agent = cluster().agent(kDb1).pid();
+  ASSERT_EQ(kill(source_agent, SIGSTOP), 0);
+  auto thaw = absl::MakeCleanup([&] { kill(source_agent, SIGCONT); });
+  ASSERT_OK(cluster().agent(kDb2).Kill());
+  auto ended = (*cli)->Wait(absl::Seconds(120));
+  ASSERT_OK(ended.status());
+  EXPECT_NE(ended->exit_code, 0) << ended->Describe();
+  EXPECT_THAT(ended->output(), HasSubstr("recover --resume")) << ended->Describe();
+  std::move(thaw).Invoke();
+
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  EXPECT_FALSE(cluster().keepalived_running(kDb2));
+  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
+
+  ASSERT_OK(cluster().agent(kDb2).Restart());
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_THAT(resumed.output(), HasSubstr("method delta:"));
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  EXPECT_EQ(Value(kDb2, "SELECT pad FROM delta_fault.big WHERE id = 777"), std::string(90, 'x'));
+  ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE delta_fault"));
   ASSERT_OK(pair().WaitInSync(kTimeout));
 }
 
