@@ -104,6 +104,7 @@ absl::StatusOr<std::vector<v1::TransferPart>> ListTableParts(
     v1::LoadColumn* c = it->second.add_columns();
     c->set_name(columns.GetOr(i, "COLUMN_NAME", ""));
     c->set_via_variable(absl::EqualsIgnoreCase(columns.GetOr(i, "DATA_TYPE", ""), "bit"));
+    c->set_as_double(absl::EqualsIgnoreCase(columns.GetOr(i, "DATA_TYPE", ""), "float"));
   }
   for (auto& [name, part] : by_name) {
     if (part.columns_size() == 0) {

@@ -64,6 +64,16 @@ TEST(LoadDataSqlTest, QuotesNamesAndCastsBitColumns) {
   EXPECT_EQ(agent::SelectColumnsSql(TablePart()), "SELECT `id`, `flags` FROM `my-app`.`we``ird`");
 }
 
+TEST(LoadDataSqlTest, FloatColumnsAreReadAsDoubleSoTheTextKeepsEveryBit) {
+  v1::TransferPart part = TablePart();
+  auto* f = part.add_columns();
+  f->set_name("f");
+  f->set_as_double(true);
+  EXPECT_EQ(agent::SelectColumnsSql(part),
+            "SELECT `id`, `flags`, CAST(`f` AS DOUBLE) FROM `my-app`.`we``ird`");
+  EXPECT_THAT(agent::LoadDataSql(part), HasSubstr("(`id`, @mmr_1, `f`)"));
+}
+
 // Chunks from memory, as a source would send them.
 class FakeStream : public agent::DumpStream {
  public:
