@@ -44,7 +44,7 @@ struct BisectionStats {
 };
 
 // The ranges (from `initial`, which must cover the key space) that differ, cut down to
-// at most `leaf_rows` (>= 1) target rows each, in key order.
+// at most `leaf_rows` (>= 1) target rows each; disjoint, not sorted.
 absl::StatusOr<std::vector<v1::KeyRange>> FindDifferingRanges(
     const std::vector<v1::KeyRange>& initial, RangeOracle& oracle, uint64_t leaf_rows,
     BisectionStats* stats);
