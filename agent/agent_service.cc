@@ -437,8 +437,10 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
   if (!session.ok()) return Fail("import", session.status());
   s = CheckDestructive(**session, "to drop and import user data", r->run_id(), instance_id);
   const bool physical = r->method() == "physical";
-  // Physical: the old datadir, renamed aside at the swap, is the backup.
-  if (s.ok() && !r->backup_skipped() && !physical) {
+  // Physical: the old datadir, renamed aside at the swap, is the backup. Delta: it saves
+  // what it replaces or drops itself, as it goes (delta_backup).
+  const bool delta = r->method() == "delta";
+  if (s.ok() && !r->backup_skipped() && !physical && !delta) {
     std::string backup = BackupPath(deps_.config.state_dir, r->run_id());
     struct stat st;
     if (::stat(backup.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -476,6 +478,8 @@ grpc::Status AgentService::ImportFromPeer(grpc::ServerContext* context, const v1
     result = ImportDump(*r, params);
   } else if (physical) {
     result = ImportPhysicalFromPeer(*r, params);
+  } else if (delta) {
+    result = ImportDeltaFromPeer(*r, params, *compression);
   } else {
     auto creds = PeerCredentials();
     if (!creds.ok()) return Fail("import", creds.status());
@@ -612,7 +616,7 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
     transfers_.Add(std::shared_ptr<TransferSession>(std::move(*physical)), *peer, r->run_id());
     return grpc::Status::OK;
   }
-  if (!r->method().empty() && r->method() != "logical") {
+  if (!r->method().empty() && r->method() != "logical" && r->method() != "delta") {
     return Fail("begin transfer", absl::InvalidArgumentError("invalid method"));
   }
   TransferSourceParams params;
@@ -621,6 +625,7 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
   params.state_dir = deps_.config.state_dir;
   params.dump_command = deps_.config.mariadb.dump_command;
   params.accounts = Accounts();
+  params.delta = r->method() == "delta";
   // No more snapshot connections than this host can keep busy.
   params.workers = std::min<uint32_t>(
       r->workers(), std::max<uint32_t>(2, 2 * std::thread::hardware_concurrency()));
@@ -660,9 +665,12 @@ grpc::Status AgentService::FetchPart(grpc::ServerContext* context, const v1::Fet
   }
   CompressingSender send(level, &governor,
                          [writer](const v1::DumpChunk& c) { return writer->Write(c); });
-  s = (*session)->ServePart(
-      r->part_id(), [&send](const v1::DumpChunk& c) { return send(c); },
-      [context] { return context->IsCancelled(); });
+  const std::function<bool(const v1::DumpChunk&)> sender = [&send](const v1::DumpChunk& c) {
+    return send(c);
+  };
+  s = r->ranges_size() > 0 ? ServeRanges(context, *r, *session, sender)
+                           : (*session)->ServePart(r->part_id(), sender,
+                                                   [context] { return context->IsCancelled(); });
   transfers_.Detach(r->session_id(), context);
   if (!s.ok() && !send.status().ok()) s = send.status();
   if (!s.ok()) return Fail("fetch part", s);

@@ -75,6 +75,9 @@ class AgentService final : public v1::Agent::Service {
                          grpc::ServerWriter<v1::DumpChunk>*) override;
   grpc::Status EndTransfer(grpc::ServerContext*, const v1::EndTransferRequest*,
                            v1::ActionReply*) override;
+  // delta (agent_service_delta.cc): digests of key ranges in a delta session.
+  grpc::Status DigestChunks(grpc::ServerContext*, const v1::DigestChunksRequest*,
+                            v1::DigestChunksReply*) override;
   grpc::Status TableChecksums(grpc::ServerContext*, const v1::ChecksumRequest*,
                               v1::ChecksumReply*) override;
   // Backups of earlier runs (agent_service_backups.cc).
@@ -103,6 +106,15 @@ class AgentService final : public v1::Agent::Service {
   // The physical method's import (physical_import), its transfer session begun here.
   absl::StatusOr<v1::ImportResult> ImportPhysicalFromPeer(const v1::ImportRequest& r,
                                                           const TargetImportParams& params);
+  // The delta method's import (delta_import), its transfer session begun here
+  // (agent_service_delta.cc).
+  absl::StatusOr<v1::ImportResult> ImportDeltaFromPeer(const v1::ImportRequest& r,
+                                                       const TargetImportParams& params,
+                                                       int compression);
+  // FetchPart with key ranges (delta).
+  absl::Status ServeRanges(grpc::ServerContext* context, const v1::FetchPartRequest& r,
+                           std::shared_ptr<TransferSession> session,
+                           const std::function<bool(const v1::DumpChunk&)>& send);
   grpc::Status Fail(absl::string_view rpc, const absl::Status& status);
 
   AgentDeps deps_;

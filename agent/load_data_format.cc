@@ -44,7 +44,10 @@ void AppendLoadDataRow(const DbSession::RowValues& row, std::string* out) {
 
 std::string SelectColumnsSql(const v1::TransferPart& part) {
   std::vector<std::string> cols;
-  for (const auto& c : part.columns()) cols.push_back(QuoteIdentifier(c.name()));
+  for (const auto& c : part.columns()) {
+    cols.push_back(c.as_double() ? absl::StrCat("CAST(", QuoteIdentifier(c.name()), " AS DOUBLE)")
+                                 : QuoteIdentifier(c.name()));
+  }
   return absl::StrCat("SELECT ", absl::StrJoin(cols, ", "), " FROM ",
                       QuoteIdentifier(part.schema()), ".", QuoteIdentifier(part.table()));
 }

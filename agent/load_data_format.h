@@ -19,7 +19,8 @@ namespace mmresync::agent {
 void AppendLoadDataRow(const DbSession::RowValues& row, std::string* out);
 
 // SELECT list for the columns of a table part: BIT columns are read as raw bytes like
-// the rest, generated columns are not in `columns` at all (the server computes them).
+// the rest, FLOAT columns as DOUBLE (exact text), generated columns are not in `columns`
+// at all (the server computes them).
 std::string SelectColumnsSql(const v1::TransferPart& part);
 
 // LOAD DATA LOCAL INFILE for a table part: explicit column list (invisible columns

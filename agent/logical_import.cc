@@ -35,16 +35,8 @@ std::string PartName(const v1::TransferPart& part) {
   }
 }
 
-// Progress shared by the loader threads; reported from the calling thread only (the
-// gRPC writer behind `progress` is not thread-safe).
-struct SharedProgress {
-  std::atomic<uint64_t> bytes{0};
-  std::atomic<uint64_t> wire_bytes{0};
-  std::atomic<uint64_t> rows{0};
-  std::atomic<uint32_t> parts_done{0};
-};
+}  // namespace
 
-// Feeds SQL parts, one after another, into one mariadb client process.
 absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
                          const std::vector<const v1::TransferPart*>& parts,
                          StreamCanceller& canceller, SharedProgress& progress) {
@@ -88,11 +80,17 @@ absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
 absl::Status LoadTable(DbSession& session, TransferPeer& peer, const v1::TransferPart& part,
                        const std::function<bool()>& stop, StreamCanceller& canceller,
                        SharedProgress& progress) {
+  ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> stream, peer.Fetch(part.id()));
+  return LoadStream(session, *stream, part, stop, canceller, progress).status();
+}
+
+absl::StatusOr<uint64_t> LoadStream(DbSession& session, DumpStream& stream,
+                                    const v1::TransferPart& part, const std::function<bool()>& stop,
+                                    StreamCanceller& canceller, SharedProgress& progress) {
   const std::string what = PartName(part);
   const absl::Time start = absl::Now();
-  ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> stream, peer.Fetch(part.id()));
-  StreamCanceller::Registration cancellable(canceller, stream.get());
-  PartReader reader(*stream, what, [&](size_t raw, size_t wire) {
+  StreamCanceller::Registration cancellable(canceller, &stream);
+  PartReader reader(stream, what, [&](size_t raw, size_t wire) {
     progress.bytes += raw;
     progress.wire_bytes += wire;
   });
@@ -101,7 +99,7 @@ absl::Status LoadTable(DbSession& session, TransferPeer& peer, const v1::Transfe
     return reader.Read(buf, size);
   });
   if (!loaded.ok()) {
-    stream->Cancel();
+    stream.Cancel();
     return Annotate(loaded.status(), absl::StrCat("loading ", what));
   }
   if (*loaded != reader.trailer().rows()) {
@@ -126,8 +124,10 @@ absl::Status LoadTable(DbSession& session, TransferPeer& peer, const v1::Transfe
   ++progress.parts_done;
   log::Info("loaded ", what, ": ", *loaded, " rows, ", reader.bytes(), " bytes in ",
             absl::FormatDuration(absl::Now() - start));
-  return absl::OkStatus();
+  return *loaded;
 }
+
+namespace {
 
 v1::Progress MakeProgress(const SharedProgress& shared, uint64_t total, uint32_t parts_total,
                           std::string message) {

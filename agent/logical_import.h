@@ -13,10 +13,13 @@
 //   5. events DISABLE ON SLAVE, and the session is ended on the source.
 // Every part is checked (offsets, SHA-256, trailer); the first failure stops the rest.
 
+#include <atomic>
 #include <functional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/peer_fetch.h"
+#include "agent/stream_canceller.h"
 #include "agent/target_import.h"
 
 namespace mmresync::agent {
@@ -35,5 +38,29 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
 
 // Session settings of every loader connection.
 const std::vector<std::string>& LoaderSessionStatements();
+
+// The pieces the delta import shares (delta_import.h).
+//
+// Progress shared by the loader threads; reported from the calling thread only (the
+// gRPC writer behind `progress` is not thread-safe).
+struct SharedProgress {
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> wire_bytes{0};
+  std::atomic<uint64_t> rows{0};
+  std::atomic<uint32_t> parts_done{0};
+};
+// Feeds SQL parts, one after another, into one mariadb client process.
+absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
+                         const std::vector<const v1::TransferPart*>& parts,
+                         StreamCanceller& canceller, SharedProgress& progress);
+// One LOAD DATA LOCAL INFILE of a table part's stream (fetched whole by LoadTable) on
+// `session`; the rows loaded must equal the rows the source sent, with no warning.
+// Returns the rows loaded.
+absl::Status LoadTable(DbSession& session, TransferPeer& peer, const v1::TransferPart& part,
+                       const std::function<bool()>& stop, StreamCanceller& canceller,
+                       SharedProgress& progress);
+absl::StatusOr<uint64_t> LoadStream(DbSession& session, DumpStream& stream,
+                                    const v1::TransferPart& part, const std::function<bool()>& stop,
+                                    StreamCanceller& canceller, SharedProgress& progress);
 
 }  // namespace mmresync::agent

@@ -102,6 +102,46 @@ absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginPhysical(
   return BeginRequest(std::move(request));
 }
 
+absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginDelta(uint32_t workers) {
+  v1::BeginTransferRequest request;
+  request.set_workers(workers);
+  request.set_method("delta");
+  return BeginRequest(std::move(request));
+}
+
+absl::StatusOr<v1::DigestChunksReply> GrpcTransferPeer::DigestChunks(
+    uint32_t part_id, const std::vector<v1::KeyRange>& ranges) {
+  grpc::ClientContext context;
+  // Reading a few thousand ranges of a table: bounded, never hours.
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
+  v1::DigestChunksRequest request;
+  request.set_session_id(session_id_);
+  request.set_part_id(part_id);
+  for (const auto& r : ranges) *request.add_ranges() = r;
+  v1::DigestChunksReply reply;
+  grpc::Status status = stub_->DigestChunks(&context, request, &reply);
+  if (!status.ok()) return Annotate(FromGrpc(status), absl::StrCat("source agent ", source_node_));
+  RETURN_IF_ERROR(CheckIdentity(context));
+  if (reply.chunks_size() != static_cast<int>(ranges.size())) {
+    return absl::DataLossError(absl::StrCat("source agent ", source_node_, " digested ",
+                                            reply.chunks_size(), " of ", ranges.size(), " ranges"));
+  }
+  return reply;
+}
+
+absl::StatusOr<std::unique_ptr<DumpStream>> GrpcTransferPeer::FetchRanges(
+    uint32_t part_id, const std::vector<v1::KeyRange>& ranges) {
+  v1::FetchPartRequest request;
+  request.set_session_id(session_id_);
+  request.set_part_id(part_id);
+  request.set_zstd_level(compression_);
+  for (const auto& r : ranges) *request.add_ranges() = r;
+  return std::unique_ptr<DumpStream>(PeerDumpStream::Start(
+      channel_, source_node_, [request](v1::Agent::Stub& stub, grpc::ClientContext& context) {
+        return stub.FetchPart(&context, request);
+      }));
+}
+
 absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginRequest(
     v1::BeginTransferRequest request) {
   grpc::ClientContext context;
@@ -119,14 +159,7 @@ absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginRequest(
 }
 
 absl::StatusOr<std::unique_ptr<DumpStream>> GrpcTransferPeer::Fetch(uint32_t part_id) {
-  v1::FetchPartRequest request;
-  request.set_session_id(session_id_);
-  request.set_part_id(part_id);
-  request.set_zstd_level(compression_);
-  return std::unique_ptr<DumpStream>(PeerDumpStream::Start(
-      channel_, source_node_, [request](v1::Agent::Stub& stub, grpc::ClientContext& context) {
-        return stub.FetchPart(&context, request);
-      }));
+  return FetchRanges(part_id, {});
 }
 
 absl::Status GrpcTransferPeer::End() { return EndWithin(absl::Seconds(30)); }

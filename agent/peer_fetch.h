@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -52,6 +53,16 @@ class TransferPeer {
   // Thread-safe: several parts are fetched at once.
   virtual absl::StatusOr<std::unique_ptr<DumpStream>> Fetch(uint32_t part_id) = 0;
   virtual absl::Status End() = 0;
+  // delta: the digests of `ranges` of a table part, and the part's rows in `ranges`.
+  // Thread-safe like Fetch.
+  virtual absl::StatusOr<v1::DigestChunksReply> DigestChunks(
+      uint32_t part_id, const std::vector<v1::KeyRange>& ranges) {
+    return absl::UnimplementedError("this peer has no delta session");
+  }
+  virtual absl::StatusOr<std::unique_ptr<DumpStream>> FetchRanges(
+      uint32_t part_id, const std::vector<v1::KeyRange>& ranges) {
+    return absl::UnimplementedError("this peer has no delta session");
+  }
   // After a failure: tells the source to end the session if it answers within a moment,
   // and never waits longer (a frozen or gone source ends it by itself when it stalls).
   virtual void Abandon() { (void)End(); }
@@ -66,7 +77,13 @@ class GrpcTransferPeer : public TransferPeer {
   // agent logs in as (the source answers with a digest of its definition there).
   absl::StatusOr<v1::BeginTransferReply> BeginPhysical(uint32_t parallel,
                                                        const std::string& agent_account);
+  // The delta method's session: the logical one plus key-range digests and fetches.
+  absl::StatusOr<v1::BeginTransferReply> BeginDelta(uint32_t workers);
   absl::StatusOr<std::unique_ptr<DumpStream>> Fetch(uint32_t part_id) override;
+  absl::StatusOr<v1::DigestChunksReply> DigestChunks(
+      uint32_t part_id, const std::vector<v1::KeyRange>& ranges) override;
+  absl::StatusOr<std::unique_ptr<DumpStream>> FetchRanges(
+      uint32_t part_id, const std::vector<v1::KeyRange>& ranges) override;
   absl::Status End() override;
   void Abandon() override;
   // What Fetch asks the source for: kCompressionAuto (the default), none or a level.

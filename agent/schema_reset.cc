@@ -20,6 +20,26 @@ absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session) {
   return schemas;
 }
 
+absl::StatusOr<int> DropTriggersAndEvents(DbSession& session) {
+  RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
+  ASSIGN_OR_RETURN(ResultSet objects,
+                   session.Query("SELECT 'TRIGGER' AS KIND, TRIGGER_SCHEMA AS S, TRIGGER_NAME AS N "
+                                 "FROM information_schema.TRIGGERS UNION ALL SELECT 'EVENT', "
+                                 "EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS"));
+  ASSIGN_OR_RETURN(SchemaFilter filter, ReadSchemaFilter(session));
+  int dropped = 0;
+  for (size_t i = 0; i < objects.rows.size(); ++i) {
+    const std::string schema = objects.GetOr(i, "S", "");
+    // A schema replication ignores is this node's own: its triggers and events stay.
+    if (IsSystemSchema(schema) || !filter.Carries(schema)) continue;
+    const std::string kind = objects.GetOr(i, "KIND", "") == "EVENT" ? "EVENT" : "TRIGGER";
+    RETURN_IF_ERROR(session.Execute(absl::StrCat("DROP ", kind, " ", QuoteIdentifier(schema), ".",
+                                                 QuoteIdentifier(objects.GetOr(i, "N", "")))));
+    ++dropped;
+  }
+  return dropped;
+}
+
 absl::StatusOr<int> DisableEventsOnReplica(DbSession& session) {
   RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
   ASSIGN_OR_RETURN(

@@ -14,6 +14,7 @@
 #include "agent/node_facts.h"
 #include "agent/part_writer.h"
 #include "agent/replicated_schemas.h"
+#include "agent/table_definition.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
@@ -66,10 +67,12 @@ absl::Status CheckVersion(DbSession& session) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 // The rows each table part carries: every stored column (invisible ones included) in
 // table order; generated columns are left to the server.
-absl::StatusOr<std::vector<v1::TransferPart>> TableParts(DbSession& session,
-                                                         const std::vector<std::string>& schemas) {
+absl::StatusOr<std::vector<v1::TransferPart>> ListTableParts(
+    DbSession& session, const std::vector<std::string>& schemas) {
   std::vector<v1::TransferPart> parts;
   if (schemas.empty()) return parts;
   ASSIGN_OR_RETURN(ResultSet tables,
@@ -102,6 +105,7 @@ absl::StatusOr<std::vector<v1::TransferPart>> TableParts(DbSession& session,
     v1::LoadColumn* c = it->second.add_columns();
     c->set_name(columns.GetOr(i, "COLUMN_NAME", ""));
     c->set_via_variable(absl::EqualsIgnoreCase(columns.GetOr(i, "DATA_TYPE", ""), "bit"));
+    c->set_as_double(absl::EqualsIgnoreCase(columns.GetOr(i, "DATA_TYPE", ""), "float"));
   }
   for (auto& [name, part] : by_name) {
     if (part.columns_size() == 0) {
@@ -117,6 +121,8 @@ absl::StatusOr<std::vector<v1::TransferPart>> TableParts(DbSession& session,
   });
   return parts;
 }
+
+namespace {
 
 absl::StatusOr<v1::BinlogCoordinates> WorkerSnapshot(DbSession& worker) {
   ASSIGN_OR_RETURN(ResultSet rs, worker.Query("SHOW SESSION STATUS LIKE 'binlog_snapshot_%'"));
@@ -185,7 +191,18 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
     return stage_error("BLOCK_DDL", s);
   }
   RETURN_IF_ERROR(CheckSupported(*control, schemas));
-  ASSIGN_OR_RETURN(std::vector<v1::TransferPart> tables, TableParts(*control, schemas));
+  ASSIGN_OR_RETURN(std::vector<v1::TransferPart> tables, ListTableParts(*control, schemas));
+  if (params.delta) {
+    // Under BLOCK_DDL: the definitions are those of the snapshot.
+    ASSIGN_OR_RETURN(std::unique_ptr<DbSession> meta, params.db->Open());
+    RETURN_IF_ERROR(meta->Execute("SET NAMES utf8mb4"));
+    for (auto& table : tables) {
+      ASSIGN_OR_RETURN(std::string create, ShowCreateTable(*meta, table.schema(), table.table()));
+      table.set_create_table(std::move(create));
+    }
+    ASSIGN_OR_RETURN(std::string definitions, DefinitionsDigest(*meta, schemas));
+    t->manifest_.set_definitions_digest(std::move(definitions));
+  }
   if (!schemas.empty()) {
     ASSIGN_OR_RETURN(t->schema_sql_,
                      DumpSchemaText(params.dump_command, params.state_dir, params.connect, schemas,
@@ -219,6 +236,7 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
   t->manifest_.set_workers(static_cast<uint32_t>(workers.size()));
   t->manifest_.set_schemas(static_cast<uint32_t>(schemas.size()));
   t->manifest_.set_accounts(static_cast<uint32_t>(accounts.accounts));
+  t->manifest_.set_method(params.delta ? "delta" : "logical");
   uint32_t id = 0;
   auto add = [&](v1::TransferPart part, uint64_t bytes) {
     part.set_id(id++);
@@ -259,6 +277,18 @@ absl::StatusOr<std::unique_ptr<DbSession>> SourceTransfer::TakeWorker() {
   return w;
 }
 
+void SourceTransfer::PartStarted() {
+  absl::MutexLock lock(&mu_);
+  ++active_parts_;
+  last_activity_ = absl::Now();
+}
+
+void SourceTransfer::PartDone() {
+  absl::MutexLock lock(&mu_);
+  --active_parts_;
+  last_activity_ = absl::Now();
+}
+
 void SourceTransfer::ReturnWorker(std::unique_ptr<DbSession> worker) {
   absl::MutexLock lock(&mu_);
   idle_workers_.push_back(std::move(worker));
@@ -275,14 +305,9 @@ absl::Status SourceTransfer::ServePart(uint32_t part_id,
     absl::MutexLock lock(&mu_);
     if (expired_)
       return absl::CancelledError(absl::StrCat("transfer session ended: ", expired_why_));
-    ++active_parts_;
-    last_activity_ = absl::Now();
   }
-  absl::Cleanup done = [this] {
-    absl::MutexLock lock(&mu_);
-    --active_parts_;
-    last_activity_ = absl::Now();
-  };
+  PartStarted();
+  absl::Cleanup done = [this] { PartDone(); };
   const v1::TransferPart& part = manifest_.parts(static_cast<int>(part_id));
   switch (part.kind()) {
     case v1::TransferPart::SCHEMA_SQL:
@@ -292,7 +317,7 @@ absl::Status SourceTransfer::ServePart(uint32_t part_id,
     case v1::TransferPart::ACCOUNTS_SQL:
       return ServeText(accounts_sql_, send, cancelled);
     case v1::TransferPart::TABLE_ROWS:
-      return ServeTable(part, send, cancelled);
+      return ServeTable(part, SelectColumnsSql(part), send, cancelled);
     default:
       return absl::InternalError("unknown part kind");
   }
@@ -324,7 +349,7 @@ absl::Status SourceTransfer::ServeText(const std::string& text,
   return out.Finish(LogicalTrailer(0));
 }
 
-absl::Status SourceTransfer::ServeTable(const v1::TransferPart& part,
+absl::Status SourceTransfer::ServeTable(const v1::TransferPart& part, const std::string& select_sql,
                                         const std::function<bool(const v1::DumpChunk&)>& send,
                                         const std::function<bool()>& cancelled) {
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> worker, TakeWorker());
@@ -332,7 +357,7 @@ absl::Status SourceTransfer::ServeTable(const v1::TransferPart& part,
   std::string buf;
   buf.reserve(params_.chunk_bytes + (64 << 10));
   uint64_t rows = 0;
-  absl::Status s = worker->StreamRows(SelectColumnsSql(part), [&](const DbSession::RowValues& row) {
+  absl::Status s = worker->StreamRows(select_sql, [&](const DbSession::RowValues& row) {
     AppendLoadDataRow(row, &buf);
     ++rows;
     if (buf.size() < params_.chunk_bytes) return absl::OkStatus();

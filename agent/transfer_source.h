@@ -45,11 +45,20 @@ struct TransferSourceParams {
   unsigned lock_wait_timeout_s = 10;  // BLOCK_DDL / BLOCK_COMMIT never wait longer
   size_t chunk_bytes = 1 << 20;
   size_t max_schema_bytes = 64 << 20;  // schema SQL is held in memory
+  // The delta method: the same snapshot and parts, plus each table's SHOW CREATE TABLE
+  // and the digest of the views and routines (read under BLOCK_DDL), and the source
+  // answers DigestChunks and FetchPart by key ranges (delta_source.cc).
+  bool delta = false;
 };
 
 // Why the logical method cannot copy this source exactly; UNIMPLEMENTED so that a caller
 // with method "auto" falls back to the dump method (old agents answer the same).
 absl::Status Unsupported(absl::string_view why);
+
+// The table parts of `schemas`: every base table with its stored columns (generated
+// ones left to the server), largest first. The delta import reads the target's own too.
+absl::StatusOr<std::vector<v1::TransferPart>> ListTableParts(
+    DbSession& session, const std::vector<std::string>& schemas);
 
 class SourceTransfer : public TransferSession {
  public:
@@ -64,6 +73,15 @@ class SourceTransfer : public TransferSession {
   absl::Status ServePart(uint32_t part_id, const std::function<bool(const v1::DumpChunk&)>& send,
                          const std::function<bool()>& cancelled) override;
 
+  // delta (delta_source.cc): the rows of table part `part_id` in `ranges`, in key order,
+  // framed like any table part; and the digest of each range (row_digest.h).
+  absl::Status ServeRanges(uint32_t part_id, const std::vector<v1::KeyRange>& ranges,
+                           const std::function<bool(const v1::DumpChunk&)>& send,
+                           const std::function<bool()>& cancelled);
+  absl::StatusOr<v1::DigestChunksReply> DigestChunks(uint32_t part_id,
+                                                     const std::vector<v1::KeyRange>& ranges,
+                                                     const std::function<bool()>& cancelled);
+
  private:
   SourceTransfer() = default;
   absl::StatusOr<std::unique_ptr<DbSession>> TakeWorker();
@@ -71,9 +89,14 @@ class SourceTransfer : public TransferSession {
   absl::Status ServeText(const std::string& text,
                          const std::function<bool(const v1::DumpChunk&)>& send,
                          const std::function<bool()>& cancelled);
-  absl::Status ServeTable(const v1::TransferPart& part,
+  // Streams the rows `select_sql` returns (the part's columns) as the part's data.
+  absl::Status ServeTable(const v1::TransferPart& part, const std::string& select_sql,
                           const std::function<bool(const v1::DumpChunk&)>& send,
                           const std::function<bool()>& cancelled);
+  // The delta table part `part_id`, checked; counts as an active part until `done`.
+  absl::StatusOr<const v1::TransferPart*> DeltaTablePart(uint32_t part_id);
+  void PartStarted();
+  void PartDone();
 
   TransferSourceParams params_;
   v1::BeginTransferReply manifest_;

@@ -34,7 +34,7 @@ void AddPlanAndRecover(CLI::App& app, CliArgs* a) {
   plan->add_flag("--resume", flags.resume, "show what --resume would run");
   plan->add_flag("--json", flags.json, "the plan as one JSON object");
   plan->add_option("--method", flags.options.method,
-                   "transfer method: auto (default), logical, physical or dump");
+                   "transfer method: auto (default), delta, logical, physical or dump");
   plan->add_option("--backup", flags.options.backup, "park (default) or dump")
       ->check(CLI::IsMember({"park", "dump"}));
   plan->add_option("--workers", flags.options.workers, "parallel table streams (logical)")
@@ -66,7 +66,8 @@ void AddPlanAndRecover(CLI::App& app, CliArgs* a) {
   recover->add_flag("--force", flags.force, "re-seed even a pair that looks healthy");
   recover->add_option("--method", flags.options.method,
                       "transfer method: auto (default: logical where the source allows it, "
-                      "else dump), logical, physical (mariadb-backup; the target's "
+                      "else dump), delta (compare both nodes by key ranges, replace only what "
+                      "differs), logical, physical (mariadb-backup; the target's "
                       "mariadbd is restarted on the copy) or dump");
   recover
       ->add_option("--backup", flags.options.backup,

@@ -34,6 +34,19 @@ std::string LinkSummary(const v1::ImportResult& r) {
 
 absl::StatusOr<std::string> NewToken() { return RandomHex(32); }
 
+// "method delta: 3 table(s) compared, 41 chunk(s) compared, 4 differing, 4 row(s)
+// moved (3 deleted), ...".
+std::string DeltaSummary(const v1::DeltaStats& d) {
+  return absl::StrCat("method delta: ", d.tables_compared(), " table(s) compared, ",
+                      d.chunks_compared(), " chunk(s) compared, ", d.chunks_differing(),
+                      " differing, ", d.rows_moved(), " row(s) moved (", d.rows_deleted(),
+                      " deleted), ", d.tables_copied(), " table(s) copied whole, ",
+                      d.tables_dropped(), " dropped; read ", HumanBytes(d.source_bytes_read()),
+                      " on the source, ", HumanBytes(d.target_bytes_read()), " on the target; ",
+                      HumanBytes(d.bytes_moved()),
+                      " moved; backup of what changed: ", d.backup_dir());
+}
+
 absl::Status RunHook(RunContext& ctx, const std::string& which, const std::string& command) {
   ctx.Note(absl::StrCat("running ", which, " hook"));
   ASSIGN_OR_RETURN(CommandResult r, RunCommand(ShellCommand(command), absl::Minutes(10)));
@@ -402,7 +415,10 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
 
   // Physical: the target's old datadir is renamed aside at the swap and is the backup;
   // the import records its path, so there is no separate backup pass.
-  if (!in.options.skip_backup && in.method.expected != "physical") {
+  // Delta: the import saves what it replaces or drops (and only that) as it goes; a
+  // park here would move every table aside and leave nothing to compare.
+  if (!in.options.skip_backup && in.method.expected != "physical" &&
+      in.method.expected != "delta") {
     const std::string mode = in.options.backup;
     std::vector<std::string> actions;
     if (mode == "dump") {
@@ -488,6 +504,35 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                      "--event-scheduler=OFF --read-only=ON for command control); SET GLOBAL "
                      "read_only = ON; restore ",
                      T.name, "'s own agent and replication accounts"));
+  } else if (method.expected == "delta") {
+    transfer_actions.push_back(absl::StrCat(
+        S.name,
+        ": the logical method's snapshot session (BACKUP STAGE BLOCK_DDL, SHOW CREATE TABLE of "
+        "every table of ",
+        list(source_schemas),
+        ", digest of views and routines; BLOCK_COMMIT; START TRANSACTION WITH CONSISTENT "
+        "SNAPSHOT; BACKUP STAGE END)"));
+    transfer_actions.push_back(
+        absl::StrCat(T.name, ": refuse unless its schemas, views and routines equal ", S.name,
+                     "'s (nothing changed; use --method logical)"));
+    transfer_actions.push_back(absl::StrCat(
+        "compare: every table of both nodes with the same definition and a primary key (or a "
+        "NOT NULL unique key), ~",
+        HumanBytes(source_bytes), " read on each node, in parallel: SHA-256 per chunk of ",
+        "1000 key values, differing chunks bisected down to single rows; only digests cross "
+        "the link"));
+    transfer_actions.push_back(absl::StrCat(
+        T.name,
+        ": re-check the fence; save what changes (rows of differing ranges, tables dropped or "
+        "re-created, triggers and events) zstd-compressed in <state_dir>/backups/<run>.delta/"));
+    transfer_actions.push_back(absl::StrCat(
+        T.name,
+        ": drop its triggers and events; per table one transaction: DELETE the differing "
+        "ranges, LOAD DATA LOCAL INFILE of ",
+        S.name, "'s rows in them (sql_log_bin=0); tables only on ", S.name,
+        ", with another definition or without a usable key: re-created and copied whole; "
+        "tables only on ",
+        T.name, ": dropped; then triggers, events, accounts"));
   } else if (method.expected == "logical") {
     transfer_actions.push_back(absl::StrCat(
         S.name, ": BACKUP STAGE START; BACKUP STAGE BLOCK_DDL; schema-only mariadb-dump of ",
@@ -579,6 +624,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                                  "source waited ",
                                  r.source_lock_ms(), " ms for the snapshot"));
          }
+         if (r.method() == "delta") ctx.Note(DeltaSummary(r.delta()));
          if (r.method() != "dump") ctx.Note(LinkSummary(r));
          ctx.Note(absl::StrCat(
              HumanBytes(r.bytes()), ", ", r.schemas(), " schema(s), ",

@@ -70,15 +70,10 @@ absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,
                                           const v1::NodeStatus& target) {
   MethodChoice c;
   c.requested = requested.empty() ? "auto" : requested;
-  if (c.requested == "delta") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--method ", c.requested,
-                     " is not available in this version; use auto, logical, physical or dump"));
-  }
   if (c.requested != "auto" && c.requested != "logical" && c.requested != "dump" &&
-      c.requested != "physical") {
+      c.requested != "physical" && c.requested != "delta") {
     return absl::InvalidArgumentError(
-        absl::StrCat("--method ", c.requested, ": must be auto, logical, physical or dump"));
+        absl::StrCat("--method ", c.requested, ": must be auto, delta, logical, physical or dump"));
   }
   if (c.requested == "physical") {
     const std::string blocker = PhysicalBlocker(source, target);
@@ -92,6 +87,16 @@ absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,
     return c;
   }
   const std::string blocker = LogicalBlocker(source);
+  if (c.requested == "delta") {
+    // The delta method reads through the logical method's snapshot session.
+    if (!blocker.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--method delta cannot compare this source: ", blocker, "; use --method dump (or auto)"));
+    }
+    c.method = c.expected = "delta";
+    c.reason = "asked for with --method delta";
+    return c;
+  }
   if (c.requested == "dump") {
     c.method = c.expected = "dump";
     c.reason = "asked for with --method dump";

@@ -8,6 +8,9 @@
 //            lock for the whole dump when there are non-transactional tables)
 //   auto     logical where it applies, else dump (the agent also falls back, before
 //            anything is dropped, when the source finds tables it cannot snapshot)
+//   delta    the logical method's snapshot session, but only the key ranges whose
+//            digests differ are replaced on the target (tables it cannot compare are
+//            copied whole); never chosen by auto yet
 //   physical mariadb-backup streamed into a new datadir beside the target's, swapped in
 //            with the target's mariadbd stopped through [mariadb.service]; never chosen
 //            by auto (it restarts the target's server)
@@ -21,14 +24,14 @@
 namespace mmresync::coordinator {
 
 struct MethodChoice {
-  std::string requested;  // as given: auto | logical | dump | physical
-  std::string method;     // what the import request asks for: auto | logical | dump | physical
-  std::string expected;   // what is expected to run: logical | dump | physical
-  std::string reason;     // why `expected`, for plan and the terminal
+  std::string requested;  // as given: auto | delta | logical | dump | physical
+  std::string method;  // what the import request asks for: auto | delta | logical | dump | physical
+  std::string expected;  // what is expected to run: delta | logical | dump | physical
+  std::string reason;    // why `expected`, for plan and the terminal
 };
 
-// InvalidArgument for names this version does not implement (delta) or knows nothing
-// of; FailedPrecondition when `logical` is asked of a source that cannot take it, or
+// InvalidArgument for names this version knows nothing of; FailedPrecondition when
+// `logical` or `delta` is asked of a source that cannot take it, or
 // `physical` of a pair that cannot (no [mariadb.service] control on the target,
 // different MariaDB major.minor, encryption on the source, too little disk).
 absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,

@@ -64,6 +64,16 @@ TEST(LoadDataSqlTest, QuotesNamesAndCastsBitColumns) {
   EXPECT_EQ(agent::SelectColumnsSql(TablePart()), "SELECT `id`, `flags` FROM `my-app`.`we``ird`");
 }
 
+TEST(LoadDataSqlTest, FloatColumnsAreReadAsDoubleSoTheTextKeepsEveryBit) {
+  v1::TransferPart part = TablePart();
+  auto* f = part.add_columns();
+  f->set_name("f");
+  f->set_as_double(true);
+  EXPECT_EQ(agent::SelectColumnsSql(part),
+            "SELECT `id`, `flags`, CAST(`f` AS DOUBLE) FROM `my-app`.`we``ird`");
+  EXPECT_THAT(agent::LoadDataSql(part), HasSubstr("(`id`, @mmr_1, `f`)"));
+}
+
 // Chunks from memory, as a source would send them.
 class FakeStream : public agent::DumpStream {
  public:
@@ -208,8 +218,21 @@ TEST(ChooseMethodTest, LogicalOnASourceThatCannotTakeItIsRefused) {
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("--method dump"));
 }
 
-TEST(ChooseMethodTest, UnknownAndUnimplementedNamesAreUsageErrors) {
-  for (const char* m : {"delta", "fast", "LOGICAL", "PHYSICAL"}) {
+TEST(ChooseMethodTest, DeltaIsChosenOnlyWhenAskedForAndOnlyWhereTheSnapshotCovers) {
+  auto delta = coordinator::ChooseMethod("delta", Source("10.11.6-MariaDB", 0));
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->method, "delta");
+  EXPECT_EQ(delta->expected, "delta");
+  auto refused = coordinator::ChooseMethod("delta", Source("10.11.6-MariaDB", 1));
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  // auto stays the logical re-seed.
+  auto chosen = coordinator::ChooseMethod("auto", Source("10.11.6-MariaDB", 0));
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen->expected, "logical");
+}
+
+TEST(ChooseMethodTest, UnknownNamesAreUsageErrors) {
+  for (const char* m : {"fast", "DELTA", "LOGICAL", "PHYSICAL"}) {
     auto c = coordinator::ChooseMethod(m, Source("10.11.6-MariaDB", 0));
     EXPECT_TRUE(absl::IsInvalidArgument(c.status())) << m << ": " << c.status();
   }

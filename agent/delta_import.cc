@@ -1,0 +1,336 @@
+#include "agent/delta_import.h"
+
+#include <map>
+#include <optional>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "agent/delta_backup.h"
+#include "agent/delta_compare.h"
+#include "agent/dump_process.h"
+#include "agent/key_range.h"
+#include "agent/node_facts.h"
+#include "agent/replicated_schemas.h"
+#include "agent/schema_reset.h"
+#include "agent/table_definition.h"
+#include "agent/transfer_source.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace mmresync::agent {
+namespace {
+
+// Ranges one DELETE and one fetch carry: keeps the statement and the request small.
+constexpr size_t kRangesPerApply = 512;
+constexpr size_t kMaxSchemaBytes = 64 << 20;
+
+using TableName = std::pair<std::string, std::string>;
+
+std::string Name(const TableName& t) {
+  return absl::StrCat(QuoteIdentifier(t.first), ".", QuoteIdentifier(t.second));
+}
+
+struct TablePlan {
+  enum class Action { kCompare, kCopy, kDrop };
+  Action action = Action::kCompare;
+  TableName name;
+  const v1::TransferPart* source = nullptr;  // compare, copy
+  std::optional<v1::TransferPart> target;    // the target's own table, when it has one
+  std::string target_create;                 // its definition then
+  std::optional<TableKey> key;               // compare
+  std::string reason;                        // copy, drop: why
+  std::vector<v1::KeyRange> differing;       // compare: found by the comparison
+};
+
+// Decides per table what the repair does (step 1 of delta_import.h, before comparing).
+absl::StatusOr<std::vector<TablePlan>> PlanTables(DbSession& meta,
+                                                  const std::vector<std::string>& schemas,
+                                                  const v1::BeginTransferReply& manifest) {
+  ASSIGN_OR_RETURN(std::vector<v1::TransferPart> mine, ListTableParts(meta, schemas));
+  std::map<TableName, v1::TransferPart> target;
+  for (auto& p : mine) target[{p.schema(), p.table()}] = std::move(p);
+  std::vector<TablePlan> plans;
+  for (const auto& part : manifest.parts()) {
+    if (part.kind() != v1::TransferPart::TABLE_ROWS) continue;
+    TablePlan t;
+    t.name = {part.schema(), part.table()};
+    t.source = &part;
+    auto it = target.find(t.name);
+    if (it == target.end()) {
+      t.action = TablePlan::Action::kCopy;
+      t.reason = "only on the source";
+      plans.push_back(std::move(t));
+      continue;
+    }
+    t.target = it->second;
+    target.erase(it);
+    ASSIGN_OR_RETURN(t.target_create, ShowCreateTable(meta, part.schema(), part.table()));
+    if (ComparableCreateTable(t.target_create) != ComparableCreateTable(part.create_table())) {
+      t.action = TablePlan::Action::kCopy;
+      t.reason = "its definition differs";
+    } else {
+      ASSIGN_OR_RETURN(KeyLookup key, LoadTableKey(meta, part.schema(), part.table()));
+      if (key.key) {
+        t.key = std::move(key.key);
+      } else {
+        t.action = TablePlan::Action::kCopy;
+        t.reason = key.why_not;
+      }
+    }
+    plans.push_back(std::move(t));
+  }
+  for (auto& [name, part] : target) {
+    TablePlan t;
+    t.action = TablePlan::Action::kDrop;
+    t.name = name;
+    t.reason = "only on the target";
+    ASSIGN_OR_RETURN(t.target_create, ShowCreateTable(meta, name.first, name.second));
+    t.target = std::move(part);
+    plans.push_back(std::move(t));
+  }
+  return plans;
+}
+
+class DeltaRun {
+ public:
+  DeltaRun(const DeltaImportParams& params, TransferPeer& peer,
+           const v1::BeginTransferReply& manifest)
+      : params_(params),
+        base_(params.logical.base),
+        peer_(peer),
+        manifest_(manifest),
+        canceller_([this] { return base_.cancelled(); }) {}
+
+  absl::StatusOr<v1::ImportResult> Run();
+
+ private:
+  absl::Status Compare(std::vector<TablePlan>& plans);
+  absl::Status Apply(std::vector<TablePlan>& plans, const std::vector<std::string>& schemas);
+  absl::Status ReplaceRanges(const TablePlan& t);
+  absl::Status CopyTable(const TablePlan& t);
+  absl::Status DropTable(const TablePlan& t);
+  void Report(const std::string& phase, const std::string& message);
+
+  const DeltaImportParams& params_;
+  const TargetImportParams& base_;
+  TransferPeer& peer_;
+  const v1::BeginTransferReply& manifest_;
+  StreamCanceller canceller_;
+  SharedProgress shared_;
+  v1::DeltaStats stats_;
+  std::unique_ptr<DbSession> reader_;  // SET NAMES binary: row values as stored
+  std::unique_ptr<DbSession> meta_;    // SET NAMES utf8mb4: definitions as the source reads them
+  std::unique_ptr<DbSession> writer_;  // a loader session: sql_log_bin=0, local_infile
+  std::optional<DeltaBackup> backup_;
+};
+
+void DeltaRun::Report(const std::string& phase, const std::string& message) {
+  v1::Progress p;
+  p.set_phase(phase);
+  p.set_method("delta");
+  p.set_bytes_done(shared_.bytes.load());
+  p.set_wire_bytes(shared_.wire_bytes.load());
+  stats_.set_bytes_moved(shared_.bytes.load());
+  *p.mutable_delta() = stats_;
+  p.set_message(message);
+  base_.progress(p);
+}
+
+absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
+  for (auto& t : plans) {
+    if (t.action != TablePlan::Action::kCompare) continue;
+    if (base_.cancelled()) return absl::CancelledError("import cancelled");
+    const absl::Time start = absl::Now();
+    ASSIGN_OR_RETURN(TableComparison c, CompareTable(*reader_, peer_, *t.source, *t.key,
+                                                     params_.chunk_rows, params_.leaf_rows));
+    t.differing = std::move(c.differing);
+    stats_.set_tables_compared(stats_.tables_compared() + 1);
+    stats_.set_chunks_compared(stats_.chunks_compared() + c.stats.compared);
+    stats_.set_source_bytes_read(stats_.source_bytes_read() + c.stats.source_bytes);
+    stats_.set_target_bytes_read(stats_.target_bytes_read() + c.stats.target_bytes);
+    log::Info("delta: compared ", Name(t.name), " in ", absl::FormatDuration(absl::Now() - start),
+              ": ", c.stats.compared, " chunk(s) in ", c.stats.rounds, " round(s), ",
+              t.differing.size(), " range(s) differ");
+    Report("compare",
+           absl::StrCat("compared ", Name(t.name), ": ", t.differing.size(), " range(s) differ"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeltaRun::ReplaceRanges(const TablePlan& t) {
+  const std::string name = Name(t.name);
+  for (size_t pos = 0; pos < t.differing.size(); pos += kRangesPerApply) {
+    if (base_.cancelled()) return absl::CancelledError("import cancelled");
+    std::vector<v1::KeyRange> batch(
+        t.differing.begin() + pos,
+        t.differing.begin() + std::min(t.differing.size(), pos + kRangesPerApply));
+    ASSIGN_OR_RETURN(std::string where, RangesCondition(*t.key, batch));
+    const std::string remove = absl::StrCat("DELETE FROM ", name, " WHERE ", where);
+    RETURN_IF_ERROR(backup_->SaveRows(*reader_, *t.source, where, remove + ";").status());
+    ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> rows, peer_.FetchRanges(t.source->id(), batch));
+    // One transaction: the target never shows a range half replaced.
+    RETURN_IF_ERROR(writer_->Execute("START TRANSACTION"));
+    absl::Cleanup rollback = [this] { (void)writer_->Execute("ROLLBACK"); };
+    RETURN_IF_ERROR(Annotate(writer_->Execute(remove), absl::StrCat("deleting from ", name)));
+    ASSIGN_OR_RETURN(ResultSet deleted, writer_->Query("SELECT ROW_COUNT() AS n"));
+    ASSIGN_OR_RETURN(uint64_t loaded,
+                     LoadStream(*writer_, *rows, *t.source, base_.cancelled, canceller_, shared_));
+    RETURN_IF_ERROR(writer_->Execute("COMMIT"));
+    std::move(rollback).Cancel();
+    uint64_t n = 0;
+    (void)absl::SimpleAtoi(deleted.GetOr(0, "n", "0"), &n);
+    stats_.set_rows_deleted(stats_.rows_deleted() + n);
+    stats_.set_rows_moved(stats_.rows_moved() + loaded);
+    stats_.set_chunks_differing(stats_.chunks_differing() + batch.size());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeltaRun::CopyTable(const TablePlan& t) {
+  const std::string name = Name(t.name);
+  if (t.target) {
+    RETURN_IF_ERROR(backup_->SaveSql(
+        absl::StrCat("the old definition of ", name, " (", t.reason, ")"),
+        absl::StrCat("USE ", QuoteIdentifier(t.name.first), ";\nDROP TABLE IF EXISTS ", name, ";\n",
+                     t.target_create, ";\n")));
+    RETURN_IF_ERROR(backup_->SaveRows(*reader_, *t.target, "1", "").status());
+  }
+  RETURN_IF_ERROR(writer_->Execute(absl::StrCat("DROP TABLE IF EXISTS ", name)));
+  RETURN_IF_ERROR(writer_->Execute(absl::StrCat("USE ", QuoteIdentifier(t.name.first))));
+  RETURN_IF_ERROR(Annotate(writer_->Execute(t.source->create_table()),
+                           absl::StrCat("creating ", name, " as the source has it")));
+  const uint64_t before = shared_.rows.load();
+  RETURN_IF_ERROR(LoadTable(*writer_, peer_, *t.source, base_.cancelled, canceller_, shared_));
+  stats_.set_tables_copied(stats_.tables_copied() + 1);
+  log::Info("delta: copied ", name, " whole (", t.reason, "): ", shared_.rows.load() - before,
+            " rows");
+  return absl::OkStatus();
+}
+
+absl::Status DeltaRun::DropTable(const TablePlan& t) {
+  const std::string name = Name(t.name);
+  RETURN_IF_ERROR(backup_->SaveSql(
+      absl::StrCat("the definition of ", name, " (dropped: only on the target)"),
+      absl::StrCat("USE ", QuoteIdentifier(t.name.first), ";\n", t.target_create, ";\n")));
+  RETURN_IF_ERROR(backup_->SaveRows(*reader_, *t.target, "1", "").status());
+  RETURN_IF_ERROR(writer_->Execute(absl::StrCat("DROP TABLE ", name)));
+  stats_.set_tables_dropped(stats_.tables_dropped() + 1);
+  return absl::OkStatus();
+}
+
+absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
+                             const std::vector<std::string>& schemas) {
+  RETURN_IF_ERROR(WithNote(base_.fence_check(*writer_), "nothing was changed"));
+  ASSIGN_OR_RETURN(DeltaBackup backup, DeltaBackup::Create(base_.state_dir, params_.run_id));
+  backup_.emplace(std::move(backup));
+  stats_.set_backup_dir(backup_->dir());
+  if (!schemas.empty()) {
+    ASSIGN_OR_RETURN(std::string post,
+                     DumpSchemaText(params_.dump_command, base_.state_dir, base_.connect, schemas,
+                                    DumpContent::kSchemaPostData, kMaxSchemaBytes));
+    RETURN_IF_ERROR(backup_->SaveSql("the target's triggers and events", post, /*last=*/true));
+  }
+  ASSIGN_OR_RETURN(int dropped, DropTriggersAndEvents(*writer_));
+  Report("apply", absl::StrCat("dropped the target's ", dropped,
+                               " trigger(s) and event(s); the source's follow the rows"));
+  for (const auto& t : plans) {
+    if (base_.cancelled()) return absl::CancelledError("import cancelled");
+    switch (t.action) {
+      case TablePlan::Action::kCompare:
+        if (!t.differing.empty()) RETURN_IF_ERROR(ReplaceRanges(t));
+        break;
+      case TablePlan::Action::kCopy:
+        RETURN_IF_ERROR(CopyTable(t));
+        break;
+      case TablePlan::Action::kDrop:
+        RETURN_IF_ERROR(DropTable(t));
+        break;
+    }
+    Report("apply", absl::StrCat("repaired ", Name(t.name)));
+  }
+  std::vector<const v1::TransferPart*> post;
+  for (const auto& part : manifest_.parts()) {
+    if (part.kind() == v1::TransferPart::POST_SQL ||
+        part.kind() == v1::TransferPart::ACCOUNTS_SQL) {
+      post.push_back(&part);
+    }
+  }
+  return RunSqlParts(params_.logical, peer_, post, canceller_, shared_);
+}
+
+absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
+  if (manifest_.method() != "delta") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the source answered a delta session with method \"", manifest_.method(), "\""));
+  }
+  for (const auto& part : manifest_.parts()) {
+    if (part.kind() == v1::TransferPart::TABLE_ROWS &&
+        (IsSystemSchema(part.schema()) || part.schema().empty() || part.table().empty() ||
+         part.columns_size() == 0 || part.create_table().empty())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the source's manifest has table part ", part.id(),
+          " in a system schema, or without a name, columns or definition (nothing was changed)"));
+    }
+  }
+  if (!base_.fence_check) {
+    return absl::InternalError("import without a fence check (nothing was changed)");
+  }
+  ASSIGN_OR_RETURN(reader_, base_.db->Open());
+  for (const char* sql : {"SET NAMES binary", "SET SESSION time_zone = '+00:00'"}) {
+    RETURN_IF_ERROR(reader_->Execute(sql));
+  }
+  ASSIGN_OR_RETURN(meta_, base_.db->Open());
+  RETURN_IF_ERROR(meta_->Execute("SET NAMES utf8mb4"));
+  ASSIGN_OR_RETURN(writer_, params_.logical.loaders->Open());
+  for (const auto& sql : LoaderSessionStatements()) RETURN_IF_ERROR(writer_->Execute(sql));
+  // Rows go into tables that keep other rows: duplicates must fail, not slip in.
+  RETURN_IF_ERROR(writer_->Execute("SET SESSION unique_checks = 1"));
+  RETURN_IF_ERROR(writer_->Execute("SET NAMES utf8mb4"));
+
+  // Only what replication carries: a schema the pair ignores is this node's own.
+  ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListReplicatedSchemas(*meta_));
+  ASSIGN_OR_RETURN(std::string definitions, DefinitionsDigest(*meta_, schemas));
+  std::vector<std::string> differ =
+      DifferingDefinitions(manifest_.definitions_digest(), definitions);
+  if (!differ.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the target's ", absl::StrJoin(differ, ", "),
+                     " differ from the source's; the delta method repairs tables, triggers, "
+                     "events and accounts only: use --method logical (nothing was changed)"));
+  }
+  ASSIGN_OR_RETURN(std::vector<TablePlan> plans, PlanTables(*meta_, schemas, manifest_));
+  RETURN_IF_ERROR(Compare(plans));
+  RETURN_IF_ERROR(Apply(plans, schemas));
+  ASSIGN_OR_RETURN(int disabled, DisableEventsOnReplica(*writer_));
+  if (absl::Status s = peer_.End(); !s.ok()) {
+    Report("finalize", absl::StrCat("ending the source's session: ", s.message()));
+  }
+  stats_.set_bytes_moved(shared_.bytes.load());
+  v1::ImportResult result;
+  *result.mutable_source_snapshot() = manifest_.snapshot();
+  result.set_bytes(shared_.bytes.load());
+  result.set_wire_bytes(shared_.wire_bytes.load());
+  result.set_schemas(manifest_.schemas());
+  result.set_accounts(manifest_.accounts());
+  result.set_events_disabled(static_cast<uint32_t>(disabled));
+  result.set_source_lock_ms(manifest_.commit_block_ms());
+  result.set_method("delta");
+  result.set_workers(1);
+  result.set_tables(static_cast<uint32_t>(plans.size()));
+  result.set_rows(shared_.rows.load());
+  *result.mutable_delta() = stats_;
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ImportResult> ImportDelta(const DeltaImportParams& params, TransferPeer& peer,
+                                             const v1::BeginTransferReply& manifest) {
+  DeltaRun run(params, peer, manifest);
+  return run.Run();
+}
+
+}  // namespace mmresync::agent

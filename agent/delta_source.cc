@@ -1,0 +1,113 @@
+// The source side of the delta method: digests of key ranges and the rows of the
+// ranges that differ, both read on a snapshot connection of the session, so they are
+// exactly the rows of the snapshot the session's coordinates name. The key and every
+// literal come from this server's own column types (key_range.h); only raw key bytes
+// came over the wire.
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "agent/key_range.h"
+#include "agent/load_data_format.h"
+#include "agent/row_digest.h"
+#include "agent/transfer_source.h"
+#include "common/status_macros.h"
+
+namespace mmresync::agent {
+namespace {
+
+absl::Status CheckRangeCount(size_t n) {
+  if (n == 0 || n > static_cast<size_t>(kMaxRangesPerRequest)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid ranges: ", n, " (must be 1-", kMaxRangesPerRequest, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TableKey> KeyOf(DbSession& session, const v1::TransferPart& part) {
+  ASSIGN_OR_RETURN(KeyLookup lookup, LoadTableKey(session, part.schema(), part.table()));
+  if (!lookup.key) {
+    return absl::FailedPreconditionError(absl::StrCat("table ", QuoteIdentifier(part.schema()), ".",
+                                                      QuoteIdentifier(part.table()),
+                                                      " has no usable key: ", lookup.why_not));
+  }
+  return *lookup.key;
+}
+
+}  // namespace
+
+absl::StatusOr<const v1::TransferPart*> SourceTransfer::DeltaTablePart(uint32_t part_id) {
+  if (manifest_.method() != "delta") {
+    return absl::FailedPreconditionError("key ranges need a delta transfer session");
+  }
+  if (part_id >= static_cast<uint32_t>(manifest_.parts_size()) ||
+      manifest_.parts(static_cast<int>(part_id)).kind() != v1::TransferPart::TABLE_ROWS) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid part_id ", part_id, ": not a table part of the session"));
+  }
+  if (expired_) return absl::CancelledError("transfer session ended");
+  return &manifest_.parts(static_cast<int>(part_id));
+}
+
+absl::Status SourceTransfer::ServeRanges(uint32_t part_id, const std::vector<v1::KeyRange>& ranges,
+                                         const std::function<bool(const v1::DumpChunk&)>& send,
+                                         const std::function<bool()>& cancelled) {
+  RETURN_IF_ERROR(CheckRangeCount(ranges.size()));
+  ASSIGN_OR_RETURN(const v1::TransferPart* part, DeltaTablePart(part_id));
+  PartStarted();
+  absl::Cleanup done = [this] { PartDone(); };
+  std::string sql;
+  {
+    // The key is read on a worker too: information_schema is the same for all of them.
+    ASSIGN_OR_RETURN(std::unique_ptr<DbSession> worker, TakeWorker());
+    absl::StatusOr<TableKey> key = KeyOf(*worker, *part);
+    absl::StatusOr<std::string> where =
+        key.ok() ? RangesCondition(*key, ranges) : absl::StatusOr<std::string>(key.status());
+    ReturnWorker(std::move(worker));
+    RETURN_IF_ERROR(where.status());
+    sql =
+        absl::StrCat(SelectColumnsSql(*part), " WHERE ", *where, " ORDER BY ", KeyColumnList(*key));
+  }
+  return ServeTable(*part, sql, send, cancelled);
+}
+
+absl::StatusOr<v1::DigestChunksReply> SourceTransfer::DigestChunks(
+    uint32_t part_id, const std::vector<v1::KeyRange>& ranges,
+    const std::function<bool()>& cancelled) {
+  RETURN_IF_ERROR(CheckRangeCount(ranges.size()));
+  ASSIGN_OR_RETURN(const v1::TransferPart* part, DeltaTablePart(part_id));
+  PartStarted();
+  absl::Cleanup done = [this] { PartDone(); };
+  ASSIGN_OR_RETURN(std::unique_ptr<DbSession> worker, TakeWorker());
+  v1::DigestChunksReply reply;
+  absl::Status s = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(TableKey key, KeyOf(*worker, *part));
+    const std::string select = SelectColumnsSql(*part);
+    const std::string order = KeyColumnList(key);
+    for (const auto& range : ranges) {
+      if (expired_ || cancelled()) return absl::CancelledError("transfer cancelled");
+      ASSIGN_OR_RETURN(std::string where, RangeCondition(key, range));
+      RowDigest digest;
+      RETURN_IF_ERROR(
+          worker->StreamRows(absl::StrCat(select, " WHERE ", where, " ORDER BY ", order),
+                             [&](const DbSession::RowValues& row) {
+                               digest.Add(row);
+                               return absl::OkStatus();
+                             }));
+      v1::ChunkDigest* c = reply.add_chunks();
+      c->set_sha256(digest.Hex());
+      c->set_rows(digest.rows());
+      c->set_bytes(digest.bytes());
+      Touch();
+    }
+    return absl::OkStatus();
+  }();
+  if (!s.ok()) {
+    // Left mid-result or closed: not reused (as ServeTable).
+    return Annotate(s, absl::StrCat("digesting table ", QuoteIdentifier(part->schema()), ".",
+                                    QuoteIdentifier(part->table())));
+  }
+  ReturnWorker(std::move(worker));
+  return reply;
+}
+
+}  // namespace mmresync::agent
