@@ -72,8 +72,9 @@ absl::Status AgentService::ServeRanges(grpc::ServerContext* context, const v1::F
 absl::StatusOr<v1::ImportResult> AgentService::ImportDeltaFromPeer(const v1::ImportRequest& r,
                                                                    const TargetImportParams& params,
                                                                    int compression) {
-  GrpcTransferPeer peer(deps_.peer_credentials, r.source_agent(), r.source_node(), r.token(),
-                        r.run_id());
+  // The certificate files as they are now (renewed ones included), as for every method.
+  ASSIGN_OR_RETURN(auto creds, PeerCredentials());
+  GrpcTransferPeer peer(creds, r.source_agent(), r.source_node(), r.token(), r.run_id());
   peer.set_compression(compression);
   // One digest request and one fetch at a time, plus a spare.
   const uint32_t workers = std::clamp<uint32_t>(r.workers(), 2, 4);
