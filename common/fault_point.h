@@ -27,7 +27,8 @@
 //
 // Points (kept in README.md, "Fault points"):
 //   agent:       after_drop, after_swap, source_stream:BYTES, target_stream:BYTES
-//   coordinator: step_ran:<step id> (the step ran, its "done" not yet journaled),
+//   coordinator: leases_taken (both leases held, the run not started),
+//                step_ran:<step id> (the step ran, its "done" not yet journaled),
 //                step_done:<step id> (journaled done, the next step not started)
 //
 // Thread-safe.

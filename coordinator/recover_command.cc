@@ -21,8 +21,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/escape.h"
+#include "common/fault_point.h"
 #include "common/subprocess.h"
 #include "coordinator/cluster_session.h"
 #include "coordinator/coordinator_instance.h"
@@ -382,7 +384,12 @@ int RunRecover(const RecoverFlags& flags) {
   // during the run it stops at the next safe point and cancels the stream in flight
   // (the agents kill their dump/import processes, which releases any source lock).
   std::atomic<bool> interrupted{false};
-  std::atomic<bool> run_started{false};
+  // Before the leases nothing has changed: Ctrl-C ends the program at once. While they
+  // are taken it only marks the interruption; the main thread gives back what it took
+  // (an _Exit there would leave a lease live until it expires and block every run).
+  enum class Stage { kBeforeLeases, kTakingLeases, kRunning };
+  absl::Mutex stage_mu;
+  Stage stage = Stage::kBeforeLeases;
   std::atomic<bool> done_signals{false};
   std::atomic<AgentClient*> cancel_a{nullptr}, cancel_b{nullptr};
   std::thread signals([&] {
@@ -393,12 +400,19 @@ int RunRecover(const RecoverFlags& flags) {
     while (!done_signals.load()) {
       timespec ts{0, 200 * 1000 * 1000};
       if (sigtimedwait(&set, nullptr, &ts) <= 0) continue;
-      if (!run_started.load()) {
-        PrintTerminal(stderr,
-                      "\nmmresync: interrupted before the run started; nothing was changed\n");
-        std::_Exit(130);
+      {
+        absl::MutexLock lock(&stage_mu);
+        if (stage == Stage::kBeforeLeases) {
+          PrintTerminal(stderr,
+                        "\nmmresync: interrupted before the run started; nothing was changed\n");
+          std::_Exit(130);
+        }
+        interrupted = true;
+        if (stage == Stage::kTakingLeases) {
+          PrintTerminal(stderr, "\nmmresync: interrupted; giving back the leases\n");
+          continue;
+        }
       }
-      interrupted = true;
       if (AgentClient* c = cancel_a.load()) c->CancelStreams();
       if (AgentClient* c = cancel_b.load()) c->CancelStreams();
     }
@@ -452,6 +466,10 @@ int RunRecover(const RecoverFlags& flags) {
     }
   }
   // One operation per pair: both leases or none.
+  {
+    absl::MutexLock lock(&stage_mu);
+    stage = Stage::kTakingLeases;
+  }
   for (AgentClient* c : {source, target}) {
     auto lease = c->AcquireLease(run_id, holder, kLeaseTtlSeconds, take_over[c]);
     if (!lease.ok()) {
@@ -465,9 +483,24 @@ int RunRecover(const RecoverFlags& flags) {
     }
   }
 
+  MMRESYNC_FAULT_POINT_OR("leases_taken", [&](const absl::Status& s) {
+    for (AgentClient* c : {source, target}) (void)c->ReleaseLease(run_id);
+    Err(absl::StrCat("mmresync: ", s.message()));
+    return kExitFailed;
+  });
+  bool interrupted_while_leasing = false;
+  {
+    absl::MutexLock lock(&stage_mu);
+    interrupted_while_leasing = interrupted.load();
+    if (!interrupted_while_leasing) stage = Stage::kRunning;
+  }
+  if (interrupted_while_leasing) {
+    for (AgentClient* c : {source, target}) (void)c->ReleaseLease(run_id);
+    Err("mmresync: interrupted before the run started; leases given back, nothing was changed");
+    return kExitInterrupted;
+  }
   cancel_a = source;
   cancel_b = target;
-  run_started = true;
   std::mutex mu;
   std::condition_variable cv;
   bool stop_renewal = false;

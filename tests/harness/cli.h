@@ -49,6 +49,8 @@ class CliProcess {
   void Signal(int signal);
   // stdout so far.
   std::string out();
+  // The end of its stderr so far (the Subprocess's bounded tail).
+  std::string err_tail() { return child_.StderrTail(); }
   // The CLI's process id (what the agents' leases name as the coordinator's pid).
   pid_t pid() const { return child_.pid(); }
   // Waits (bounded) for the CLI to exit; DEADLINE_EXCEEDED (and the CLI killed) if it

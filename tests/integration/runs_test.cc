@@ -351,6 +351,46 @@ TEST_F(RunsTest, AfterKill9APlainRecoverIsRefusedAndResumeTakesTheRunOver) {
   EXPECT_TRUE(cluster().keepalived_running(kDb2));
 }
 
+// Ctrl-C after the leases were taken but before the run started: nothing changed, and
+// the leases are given back at once (not left live for up to a minute, refusing every
+// other run), so the next recover starts right away.
+TEST_F(RunsTest, CtrlCWhileTakingTheLeasesGivesThemBackAndChangesNothing) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 910011));
+  const std::string journal_before = ReadFile(cluster().journal_path());
+  FaultPoints faults(cluster().base_dir() + "/faults-ctrlc-leases");
+  auto cli = StartCli({"recover", "--source", "db1", "--yes"}, faults.Env("leases_taken=pause"));
+  ASSERT_OK(cli.status());
+  ASSERT_OK(faults.WaitHit("leases_taken", kTimeout));
+  CliResult held = Cli({"status", "--json"});
+  const google::protobuf::Struct held_json = Json(held.out);
+  for (const auto& node : held_json.fields().at("nodes").list_value().values()) {
+    EXPECT_NE(node.struct_value().fields().at("lease_holder").string_value(), "") << held.out;
+  }
+  (*cli)->Signal(SIGINT);
+  // Taken by the CLI's signal thread while its main thread is paused at the point.
+  ASSERT_OK(WaitUntil(
+      [&] { return absl::StrContains((*cli)->err_tail(), "interrupted; giving back the leases"); },
+      kTimeout, absl::Milliseconds(50), "the CLI to take the Ctrl-C"));
+  ASSERT_OK(faults.Release("leases_taken"));
+  auto interrupted = (*cli)->Wait(kTimeout);
+  ASSERT_OK(interrupted.status());
+  EXPECT_EQ(interrupted->exit_code, 130) << interrupted->Describe();
+  EXPECT_TRUE(absl::StrContains(interrupted->output(), "leases given back, nothing was changed"))
+      << interrupted->Describe();
+  CliResult status = Cli({"status", "--json"});
+  const google::protobuf::Struct status_json = Json(status.out);
+  for (const auto& node : status_json.fields().at("nodes").list_value().values()) {
+    EXPECT_EQ(node.struct_value().fields().at("lease_holder").string_value(), "") << status.out;
+  }
+  EXPECT_EQ(ReadFile(cluster().journal_path()), journal_before) << "a run was journaled";
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+
+  CliResult next = Cli({"recover", "--source", "db1", "--yes"});
+  ASSERT_EQ(next.exit_code, 0) << next.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+}
+
 // Abandoning a killed coordinator's run also lets go of the lease it left on the agents
 // (its process is provably gone), so the next run starts at once instead of being
 // refused until the lease expires; the target stays fenced until that run unfences it.
