@@ -105,6 +105,21 @@ TEST_F(ReplicationFiltersTest, DumpReseedLeavesTheIgnoredSchemaOnBothNodes) {
   RecoverKeepsLocalSchemas("dump", 920201);
 }
 
+// The delta method compares, drops and strips triggers only where replication carries the
+// data: the target's ignored schema keeps its table and its own trigger.
+TEST_F(ReplicationFiltersTest, DeltaRepairLeavesTheIgnoredSchemaAndItsTriggers) {
+  ASSERT_OK(pair().Exec(kDb1, "CREATE TABLE crm.filters_delta (id INT PRIMARY KEY)"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  ASSERT_OK(pair().ExecAll(kDb2, {"SET sql_log_bin = 0",
+                                  "CREATE TRIGGER localdb.t_local BEFORE INSERT ON localdb.t "
+                                  "FOR EACH ROW SET NEW.v = NEW.v"}));
+  RecoverKeepsLocalSchemas("delta", 920401);
+  EXPECT_EQ(Value(kDb2,
+                  "SELECT COUNT(*) FROM information_schema.TRIGGERS "
+                  "WHERE TRIGGER_SCHEMA = 'localdb' AND TRIGGER_NAME = 't_local'"),
+            "1");
+}
+
 // The whole datadir would overwrite the target's localdb: refused before any change.
 TEST_F(ReplicationFiltersTest, PhysicalIsRefusedWithTheReason) {
   ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 920301));
