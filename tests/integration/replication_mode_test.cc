@@ -93,7 +93,7 @@ class GtidSuite : public ModeSuite {
     StartCluster(options);
   }
   void ExpectMode(const GtidMode& mode) {
-    ExpectHealthyOrRepair();  // an earlier failed case stays one failure
+    ExpectHealthyOrRepair();        // an earlier failed case stays one failure
     if (HasFatalFailure()) return;  // no cluster: nothing to read
     ASSERT_EQ(UsingGtid(kDb1), mode.using_gtid);
     ASSERT_EQ(UsingGtid(kDb2), mode.using_gtid);
