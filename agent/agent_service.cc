@@ -6,7 +6,9 @@
 #include <thread>
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
+#include "agent/backup_store.h"
 #include "agent/compressing_sender.h"
 #include "agent/grant_check.h"
 #include "agent/keepalived_report.h"
@@ -356,6 +358,28 @@ grpc::Status AgentService::StartReplica(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+std::string AgentService::ApplyRetention() {
+  const uint32_t keep = deps_.config.backups_keep;
+  auto session = deps_.db->Open();
+  absl::StatusOr<std::vector<std::string>> removed =
+      session.ok() ? agent::PruneBackups(deps_.config.state_dir, **session, keep)
+                   : session.status();
+  // The new backup is written and kept whatever happens here: a failed prune is said, not
+  // turned into a failed backup.
+  if (!removed.ok()) {
+    std::string why = absl::StrCat("WARNING: pruning older backups (agent.backups_keep = ", keep,
+                                   ") failed: ", removed.status().message());
+    log::Warning(why);
+    return why;
+  }
+  if (removed->empty()) return "";
+  std::string what =
+      absl::StrCat("pruned ", removed->size(), " older backup(s) (agent.backups_keep = ", keep,
+                   "): ", absl::StrJoin(*removed, ", "));
+  log::Info(what);
+  return what;
+}
+
 grpc::Status AgentService::BackupLocal(grpc::ServerContext* context, const v1::BackupRequest* r,
                                        grpc::ServerWriter<v1::Progress>* writer) {
   absl::Status s = Authorize(context, &r->run_id());
@@ -389,6 +413,7 @@ grpc::Status AgentService::BackupLocal(grpc::ServerContext* context, const v1::B
   if (!backup.ok()) return Fail("backup", backup.status());
   log::Info("backup written: ", backup->path(), " (", backup->bytes(), " bytes)");
   v1::Progress last;
+  if (deps_.config.backups_keep > 0) last.set_message(ApplyRetention());
   last.set_phase("backup");
   last.set_bytes_done(backup->bytes());
   last.set_bytes_total(backup->bytes());

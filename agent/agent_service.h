@@ -96,6 +96,9 @@ class AgentService final : public v1::Agent::Service {
   absl::Status CheckDestructive(DbSession& session, absl::string_view action,
                                 const std::string& run_id, const std::string& instance_id);
   AccountFilter Accounts() const;
+  // agent.backups_keep after a new backup: what was pruned, or why pruning failed (the
+  // new backup stands either way); empty when nothing was old enough.
+  std::string ApplyRetention();
   // deps_.peer_credentials(), its error naming the [tls] files.
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentials() const;
   // The peer agent's node name, for the transfer RPCs (coordinators are refused).

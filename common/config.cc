@@ -537,8 +537,8 @@ absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::str
   RETURN_IF_ERROR(root.CheckKeys({"agent", "tls", "mariadb", "keepalived", "peer"}));
 
   ASSIGN_OR_RETURN(Section agent, root.SubTable("agent"));
-  RETURN_IF_ERROR(agent.CheckKeys(
-      {"name", "listen", "state_dir", "transfer_stall_seconds", "tls_reload_seconds"}));
+  RETURN_IF_ERROR(agent.CheckKeys({"name", "listen", "state_dir", "transfer_stall_seconds",
+                                   "tls_reload_seconds", "backups_keep"}));
   RETURN_IF_ERROR(agent.String("name", Need::kRequired, &cfg.name));
   RETURN_IF_ERROR(agent.Check("name", NameProblem(cfg.name)));
   RETURN_IF_ERROR(agent.String("listen", Need::kRequired, &cfg.listen));
@@ -546,6 +546,7 @@ absl::StatusOr<AgentConfig> ParseAgentImpl(std::string_view text, const std::str
   RETURN_IF_ERROR(agent.Path("state_dir", Need::kRequired, &cfg.state_dir));
   RETURN_IF_ERROR(agent.Int("transfer_stall_seconds", 5, 600, &cfg.transfer_stall_seconds));
   RETURN_IF_ERROR(agent.Int("tls_reload_seconds", 1, 3600, &cfg.tls_reload_seconds));
+  RETURN_IF_ERROR(agent.Int("backups_keep", 0, 1000, &cfg.backups_keep));
 
   RETURN_IF_ERROR(ReadTls(root, &cfg.tls));
 

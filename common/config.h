@@ -112,6 +112,10 @@ struct AgentConfig {
   // How often the agent re-reads its [tls] files: a renewed certificate (and key, and CA)
   // is served to new connections without a restart.
   uint32_t tls_reload_seconds = 60;
+  // Retention: after a run's new backup of this node, older backups beyond this many
+  // (the new one counted) are pruned as `mmresync backups prune --keep N` would. 0 keeps
+  // every backup.
+  uint32_t backups_keep = 0;
   TlsFiles tls;
   MariadbSettings mariadb;
   KeepalivedSettings keepalived;

@@ -451,6 +451,8 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                        ctx.Note(absl::StrCat(
                            mode == "park" ? "tables parked; restore script " : "backup ",
                            last.backup().path(), " (", HumanBytes(last.backup().bytes()), ")"));
+                       // Retention (agent.backups_keep): what was pruned, or why not.
+                       if (!last.message().empty()) ctx.Note(last.message());
                        return absl::OkStatus();
                      }});
   }

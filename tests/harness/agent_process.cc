@@ -137,6 +137,7 @@ absl::Status AgentProcess::WriteConfig() {
           : absl::StrCat("transfer_stall_seconds = ", o.transfer_stall_seconds),
       o.tls_reload_seconds == 0 ? std::string()
                                 : absl::StrCat("tls_reload_seconds = ", o.tls_reload_seconds),
+      o.backups_keep == 0 ? std::string() : absl::StrCat("backups_keep = ", o.backups_keep),
       "",
       "[tls]",
       absl::StrCat("ca = ", TomlString(o.tls.ca)),

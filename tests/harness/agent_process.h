@@ -52,6 +52,7 @@ struct AgentOptions {
   std::string vip;                      // empty: no vip key written
   uint32_t transfer_stall_seconds = 0;  // 0: not written (the agent's default)
   uint32_t tls_reload_seconds = 0;      // 0: not written (the agent's default)
+  uint32_t backups_keep = 0;            // 0: not written (keep every backup)
 
   // [peer]: the other node (required by the agent).
   std::string peer_name;

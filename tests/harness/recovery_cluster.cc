@@ -131,6 +131,7 @@ absl::StatusOr<std::unique_ptr<RecoveryCluster>> RecoveryCluster::Start(
     a.tls = c->certs_->Agent(a.name);
     a.probe_tls = c->certs_->Coordinator();
     a.transfer_stall_seconds = options.transfer_stall_seconds;
+    a.backups_keep = options.backups_keep;
     if (options.fake_keepalived) {
       RETURN_IF_ERROR(MakeDirs(a.dir, 0700));
       const std::string marker = ShellQuote(a.dir + "/keepalived.running");

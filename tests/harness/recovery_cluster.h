@@ -41,6 +41,8 @@ struct RecoveryClusterOptions {
   bool fake_keepalived = false;
   // [agent] transfer_stall_seconds for both agents; 0 keeps the agent's default.
   uint32_t transfer_stall_seconds = 0;
+  // [agent] backups_keep for both agents; 0 keeps the agent's default (every backup).
+  uint32_t backups_keep = 0;
   // Agents get [mariadb.service] control = "command" with the servers' service scripts
   // (MariadbInstance::WriteServiceScripts), as the physical method needs.
   bool mariadb_service = false;

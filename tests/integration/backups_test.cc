@@ -214,5 +214,40 @@ TEST_F(BackupsTest, PruneRemovesTheOldest) {
   EXPECT_EQ(Cli({"status"}).exit_code, 0);
 }
 
+// Retention: agents with backups_keep = 2 prune what is older than their two newest
+// backups right after a run's new backup, and say so in the run's output.
+class BackupRetentionTest : public ClusterSuite {
+ protected:
+  static void SetUpTestSuite() {
+    RecoveryClusterOptions options;
+    options.fake_keepalived = true;
+    options.backups_keep = 2;
+    StartCluster(options);
+  }
+};
+
+TEST_F(BackupRetentionTest, ARunsNewBackupPrunesThoseBeyondTheNewestKept) {
+  std::vector<std::string> runs;
+  std::vector<std::string> outputs;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 930001 + i));
+    CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+    runs.push_back(cluster().LastJournalRunId());
+    outputs.push_back(r.output());
+  }
+  EXPECT_FALSE(absl::StrContains(outputs[1], "pruned")) << outputs[1];
+  EXPECT_TRUE(absl::StrContains(outputs[2], absl::StrCat("pruned 1 older backup(s) "
+                                                         "(agent.backups_keep = 2): ",
+                                                         runs[0])))
+      << outputs[2];
+  CliResult list = Cli({"backups", "list", "--node", "db2"});
+  EXPECT_TRUE(absl::StrContains(list.out, "db2: 2 backup(s)")) << list.Describe();
+  EXPECT_FALSE(absl::StrContains(list.out, runs[0])) << list.Describe();
+  EXPECT_TRUE(absl::StrContains(list.out, runs[1])) << list.Describe();
+  EXPECT_TRUE(absl::StrContains(list.out, runs[2])) << list.Describe();
+  ASSERT_OK(cluster().CheckHealthy(absl::Seconds(120)));
+}
+
 }  // namespace
 }  // namespace mmresync::testing

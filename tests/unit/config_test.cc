@@ -547,6 +547,25 @@ TEST(AgentConfigTest, TlsReloadSecondsIsBounded) {
   EXPECT_FALSE(with("tls_reload_seconds = 3601").ok());
 }
 
+TEST(AgentConfigTest, BackupsKeepDefaultsToEveryBackupAndIsBounded) {
+  const std::string base(kMinimalAgent);
+  const std::string at = "state_dir = \"state\"\n";
+  auto with = [&](const std::string& line) {
+    std::string text = base;
+    text.replace(text.find(at), at.size(), at + line + "\n");
+    return ParseAgentConfig(text, "/etc/x/agent.toml");
+  };
+  auto none = with("");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->backups_keep, 0u);
+  auto three = with("backups_keep = 3");
+  ASSERT_TRUE(three.ok()) << three.status();
+  EXPECT_EQ(three->backups_keep, 3u);
+  EXPECT_FALSE(with("backups_keep = -1").ok());
+  EXPECT_FALSE(with("backups_keep = 1001").ok());
+  EXPECT_FALSE(with("backups_keep = \"2\"").ok());
+}
+
 // [peer] is required: an old agent.toml without it does not start (the agent could not
 // tell its peer from any server a caller names), and its keys are checked strictly.
 TEST(AgentConfigTest, PeerTableIsRequiredAndStrict) {
