@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "common/fault_point.h"
 #include "common/files.h"
 #include "common/version.h"
 #include "gtest/gtest.h"
@@ -56,8 +57,11 @@ std::string RunShell(const std::string& command) {
 }
 
 TEST_F(OperatorTest, BothBinariesPrintTheVersion) {
-  EXPECT_EQ(RunShell(absl::StrCat(MMRESYNC_CLI_BIN, " --version")), VersionText() + "\n");
-  EXPECT_EQ(RunShell(absl::StrCat(MMRESYNC_AGENT_BIN, " --version")), VersionText() + "\n");
+  // A test build says that it has fault points (a release build prints the version alone;
+  // package_test checks that).
+  const std::string expected = absl::StrCat(VersionText(), fault::BuildNote(), "\n");
+  EXPECT_EQ(RunShell(absl::StrCat(MMRESYNC_CLI_BIN, " --version")), expected);
+  EXPECT_EQ(RunShell(absl::StrCat(MMRESYNC_AGENT_BIN, " --version")), expected);
   CliResult unknown = Cli({"recovr"});
   EXPECT_EQ(unknown.exit_code, 2) << unknown.Describe();
   EXPECT_TRUE(absl::StrContains(unknown.err, "did you mean recover?")) << unknown.Describe();
