@@ -273,7 +273,11 @@ TEST_F(FaultMatrixTest, ACoordinatorFrozenPastItsLeaseIsRefusedAfterAnotherResum
   auto woke = (*frozen)->Wait(kTimeout);
   ASSERT_OK(woke.status());
   EXPECT_NE(woke->exit_code, 0) << woke->Describe();
-  EXPECT_THAT(woke->output(), HasSubstr("lease")) << woke->Describe();
+  // Refused by the agents for its lost lease, or, when an agent dropped the connection
+  // the frozen process never answered, failed on the transport: either way it changed
+  // nothing (the checks below).
+  EXPECT_THAT(woke->output(), ::testing::AnyOf(HasSubstr("lease"), HasSubstr("Socket closed")))
+      << woke->Describe();
   CliResult status = Cli({"status"});
   EXPECT_EQ(status.exit_code, 0) << status.Describe();
   EXPECT_THAT(status.out, ::testing::Not(HasSubstr("UNFINISHED"))) << status.Describe();
