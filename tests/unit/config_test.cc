@@ -532,38 +532,32 @@ TEST(AgentConfigTest, AppliesDefaults) {
   EXPECT_EQ(cfg->tls_reload_seconds, 60u);
 }
 
-TEST(AgentConfigTest, TlsReloadSecondsIsBounded) {
-  const std::string base(kMinimalAgent);
+// The minimal agent config with `line` added to its [agent] table.
+absl::StatusOr<AgentConfig> MinimalAgentWith(const std::string& line) {
+  std::string text(kMinimalAgent);
   const std::string at = "state_dir = \"state\"\n";
-  auto with = [&](const std::string& line) {
-    std::string text = base;
-    text.replace(text.find(at), at.size(), at + line + "\n");
-    return ParseAgentConfig(text, "/etc/x/agent.toml");
-  };
-  auto five = with("tls_reload_seconds = 5");
+  text.replace(text.find(at), at.size(), at + line + "\n");
+  return ParseAgentConfig(text, "/etc/x/agent.toml");
+}
+
+TEST(AgentConfigTest, TlsReloadSecondsIsBounded) {
+  auto five = MinimalAgentWith("tls_reload_seconds = 5");
   ASSERT_TRUE(five.ok()) << five.status();
   EXPECT_EQ(five->tls_reload_seconds, 5u);
-  EXPECT_FALSE(with("tls_reload_seconds = 0").ok());
-  EXPECT_FALSE(with("tls_reload_seconds = 3601").ok());
+  EXPECT_FALSE(MinimalAgentWith("tls_reload_seconds = 0").ok());
+  EXPECT_FALSE(MinimalAgentWith("tls_reload_seconds = 3601").ok());
 }
 
 TEST(AgentConfigTest, BackupsKeepDefaultsToEveryBackupAndIsBounded) {
-  const std::string base(kMinimalAgent);
-  const std::string at = "state_dir = \"state\"\n";
-  auto with = [&](const std::string& line) {
-    std::string text = base;
-    text.replace(text.find(at), at.size(), at + line + "\n");
-    return ParseAgentConfig(text, "/etc/x/agent.toml");
-  };
-  auto none = with("");
+  auto none = MinimalAgentWith("");
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_EQ(none->backups_keep, 0u);
-  auto three = with("backups_keep = 3");
+  auto three = MinimalAgentWith("backups_keep = 3");
   ASSERT_TRUE(three.ok()) << three.status();
   EXPECT_EQ(three->backups_keep, 3u);
-  EXPECT_FALSE(with("backups_keep = -1").ok());
-  EXPECT_FALSE(with("backups_keep = 1001").ok());
-  EXPECT_FALSE(with("backups_keep = \"2\"").ok());
+  EXPECT_FALSE(MinimalAgentWith("backups_keep = -1").ok());
+  EXPECT_FALSE(MinimalAgentWith("backups_keep = 1001").ok());
+  EXPECT_FALSE(MinimalAgentWith("backups_keep = \"2\"").ok());
 }
 
 // [peer] is required: an old agent.toml without it does not start (the agent could not
