@@ -483,8 +483,11 @@ int RunRecover(const RecoverFlags& flags) {
     }
   }
 
-  MMRESYNC_FAULT_POINT_OR("leases_taken", [&](const absl::Status& s) {
+  auto give_back_leases = [&] {
     for (AgentClient* c : {source, target}) (void)c->ReleaseLease(run_id);
+  };
+  MMRESYNC_FAULT_POINT_OR("leases_taken", [&](const absl::Status& s) {
+    give_back_leases();
     Err(absl::StrCat("mmresync: ", s.message()));
     return kExitFailed;
   });
@@ -495,7 +498,7 @@ int RunRecover(const RecoverFlags& flags) {
     if (!interrupted_while_leasing) stage = Stage::kRunning;
   }
   if (interrupted_while_leasing) {
-    for (AgentClient* c : {source, target}) (void)c->ReleaseLease(run_id);
+    give_back_leases();
     Err("mmresync: interrupted before the run started; leases given back, nothing was changed");
     return kExitInterrupted;
   }
