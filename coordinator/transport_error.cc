@@ -13,8 +13,17 @@ TransportFailure ClassifyTransportFailure(absl::string_view grpc_message, bool d
       has("certificate has expired")) {
     return TransportFailure::kTlsVerify;
   }
-  if (has("handshake") || has("ssl_error") || has("tlsv1 alert") || has("socket closed")) {
+  if (has("handshake") || has("ssl_error") || has("tlsv1 alert")) {
     return TransportFailure::kTlsRejected;
+  }
+  // gRPC says "Socket closed" both when the agent ends the TLS handshake (then while
+  // connecting: "failed to connect to all addresses") and when an established connection
+  // is cut under a call; only the first is about certificates.
+  const bool connecting = has("failed to connect");
+  if (has("socket closed") && connecting) return TransportFailure::kTlsRejected;
+  if (has("socket closed") || has("broken pipe") || has("connection reset") ||
+      has("end of tcp stream")) {
+    return TransportFailure::kDropped;
   }
   if (has("connection refused")) return TransportFailure::kRefused;
   if (has("dns resolution failed") || has("name or service not known") ||
@@ -60,6 +69,13 @@ std::string ExplainTransportFailure(absl::string_view grpc_message, bool deadlin
                           tls.cert,
                           " (issued by a CA other than the agent's tls.ca, or expired), or "
                           "something other than mmresync-agent listens there");
+      break;
+    case TransportFailure::kDropped:
+      text = absl::StrCat("the connection to the agent at ", at,
+                          " was cut during the call (the agent restarted or exited, the network "
+                          "dropped it, or this process was suspended long enough for it to "
+                          "be closed); whether the call took effect on ",
+                          node.name, " is unknown: check with mmresync status");
       break;
     case TransportFailure::kOther:
       text = absl::StrCat("no usable answer from the agent at ", at);

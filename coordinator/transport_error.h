@@ -20,6 +20,7 @@ enum class TransportFailure {
   kTlsVerify,    // the agent's certificate does not chain to our CA (or expired)
   kTlsRejected,  // the agent closed the handshake: it did not accept our certificate
   kNameLookup,   // the agent's host name does not resolve
+  kDropped,      // a connection that worked was cut mid-call (agent restarted, network)
   kOther,
 };
 

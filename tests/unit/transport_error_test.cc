@@ -22,6 +22,13 @@ constexpr char kClosed[] =
     "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127.0.0.1:7443: Socket "
     "closed";
 
+// An established connection cut under a call (the agent killed, or this process
+// suspended past the agent's idle timeout): the same "Socket closed" without the
+// connecting prefix, or the kernel's words for a write to a closed socket.
+constexpr char kCutSocketClosed[] = "Socket closed";
+constexpr char kCutBrokenPipe[] = "Broken pipe";
+constexpr char kCutReset[] = "Connection reset by peer";
+
 NodeEntry Db2() {
   NodeEntry n;
   n.name = "db2";
@@ -39,6 +46,19 @@ TEST(TransportErrorTest, Classifies) {
   EXPECT_EQ(ClassifyTransportFailure("DNS resolution failed for nohost:1", false),
             TransportFailure::kNameLookup);
   EXPECT_EQ(ClassifyTransportFailure("something new", false), TransportFailure::kOther);
+  EXPECT_EQ(ClassifyTransportFailure(kCutSocketClosed, false), TransportFailure::kDropped);
+  EXPECT_EQ(ClassifyTransportFailure(kCutBrokenPipe, false), TransportFailure::kDropped);
+  EXPECT_EQ(ClassifyTransportFailure(kCutReset, false), TransportFailure::kDropped);
+}
+
+TEST(TransportErrorTest, ACutConnectionIsNotBlamedOnCertificates) {
+  for (const char* cut : {kCutSocketClosed, kCutBrokenPipe, kCutReset}) {
+    std::string text = ExplainTransportFailure(cut, false, Db2(), "w", Tls());
+    EXPECT_THAT(text, HasSubstr("the connection to the agent at 127.0.0.1:7443 (w) was cut"))
+        << cut;
+    EXPECT_THAT(text, HasSubstr("whether the call took effect on db2 is unknown")) << cut;
+    EXPECT_THAT(text, Not(HasSubstr("TLS"))) << cut;
+  }
 }
 
 TEST(TransportErrorTest, StoppedAgentSaysWhereItWasDialled) {
