@@ -626,6 +626,10 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
 
   auto id = RandomHex(16);
   if (!id.ok()) return Fail("begin transfer", id.status());
+  // What the target asked for if this agent knows it, else SHA-256 (every agent's).
+  const v1::PartChecksum checksum = r->part_checksum() == v1::PART_CHECKSUM_XXH3_128
+                                        ? v1::PART_CHECKSUM_XXH3_128
+                                        : v1::PART_CHECKSUM_SHA256;
   if (r->method() == "physical") {
     PhysicalSourceParams pp;
     pp.db = deps_.db.get();
@@ -633,6 +637,7 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
     pp.state_dir = deps_.config.state_dir;
     pp.parallel = r->workers();
     pp.agent_account = r->agent_account();
+    pp.part_checksum = checksum;
     auto physical = PhysicalSourceTransfer::Begin(pp, *id);
     if (!physical.ok()) return Fail("begin transfer", physical.status());
     *reply = (*physical)->manifest();
@@ -651,6 +656,7 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
   params.dump_command = deps_.config.mariadb.dump_command;
   params.accounts = Accounts();
   params.delta = r->method() == "delta";
+  params.part_checksum = checksum;
   // No more snapshot connections than this host can keep busy.
   params.workers = std::min<uint32_t>(
       r->workers(), std::max<uint32_t>(2, 2 * std::thread::hardware_concurrency()));

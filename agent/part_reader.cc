@@ -12,7 +12,10 @@ namespace mmresync::agent {
 
 PartReader::PartReader(DumpStream& stream, std::string what,
                        std::function<void(size_t, size_t)> on_bytes)
-    : stream_(stream), what_(std::move(what)), on_bytes_(std::move(on_bytes)) {}
+    : stream_(stream),
+      what_(std::move(what)),
+      on_bytes_(std::move(on_bytes)),
+      checksum_(stream.checksum()) {}
 
 absl::StatusOr<absl::string_view> PartReader::NextChunk() {
   while (!done_) {
@@ -34,10 +37,11 @@ absl::StatusOr<absl::string_view> PartReader::NextChunk() {
         return absl::DataLossError(absl::StrCat(what_, ": source sent ", trailer_.bytes(),
                                                 " bytes, received ", received_));
       }
-      if (trailer_.sha256() != sha_.HexDigest()) {
-        return absl::DataLossError(absl::StrCat(
-            what_,
-            ": checksum mismatch (SHA-256 of the received bytes differs from the source's)"));
+      if (checksum_.Claimed(trailer_) != checksum_.HexDigest()) {
+        return absl::DataLossError(absl::StrCat(what_, ": checksum mismatch (",
+                                                PartChecksum::Name(checksum_.kind()),
+                                                " of the received bytes differs from the "
+                                                "source's)"));
       }
       done_ = true;
       break;
@@ -51,7 +55,7 @@ absl::StatusOr<absl::string_view> PartReader::NextChunk() {
       }
       *current_.mutable_data() = std::move(*raw);
     }
-    sha_.Update(current_.data());
+    checksum_.Update(current_.data());
     received_ += current_.data().size();
     MMRESYNC_FAULT_POINT_BYTES("target_stream", current_.data().size());
     on_bytes_(current_.data().size(), wire);

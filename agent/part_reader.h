@@ -1,7 +1,8 @@
 #pragma once
 
 // Reads one transfer part from a stream of chunks and checks it: offsets contiguous from
-// 0, then a trailer whose byte count and SHA-256 match what arrived. A part that ends
+// 0, then a trailer whose byte count and checksum (the stream's PartChecksum) match what
+// arrived. A part that ends
 // without its trailer, or with a different checksum, is an error (DATA_LOSS), never a
 // short part. Compressed chunks (one zstd frame each) are inflated here, so every check
 // is on the bytes the source read.
@@ -14,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "agent/target_import.h"
-#include "common/sha256.h"
+#include "common/part_checksum.h"
 
 namespace mmresync::agent {
 
@@ -39,7 +40,7 @@ class PartReader {
   DumpStream& stream_;
   std::string what_;
   std::function<void(size_t, size_t)> on_bytes_;
-  Sha256 sha_;
+  PartChecksum checksum_;
   uint64_t received_ = 0;
   v1::DumpChunk current_;
   size_t pos_ = 0;

@@ -1,15 +1,15 @@
 #pragma once
 
 // The source side of a transfer part's framing, the mirror of PartReader: chunks with
-// the offset of their first byte and a running SHA-256, then a trailer with the byte
-// count and the digest. Used by every method's parts.
+// the offset of their first byte and a running checksum (the session's PartChecksum),
+// then a trailer with the byte count and the digest. Used by every method's parts.
 
 #include <functional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "common/fault_point.h"
-#include "common/sha256.h"
+#include "common/part_checksum.h"
 #include "mmresync/v1/agent.pb.h"
 
 namespace mmresync::agent {
@@ -17,26 +17,32 @@ namespace mmresync::agent {
 class PartWriter {
  public:
   // `send` returns false when the receiving agent is gone; it must outlive the writer.
-  explicit PartWriter(const std::function<bool(const v1::DumpChunk&)>& send) : send_(send) {}
+  PartWriter(const std::function<bool(const v1::DumpChunk&)>& send, v1::PartChecksum checksum)
+      : send_(send), checksum_(checksum) {}
 
-  absl::Status Write(std::string data) {
-    v1::DumpChunk chunk;
-    chunk.set_offset(offset_);
-    sha_.Update(data);
+  // Takes `data`'s bytes and hands the string back emptied but with its capacity, so a
+  // caller refilling it does not grow a fresh one through reallocations (each a copy).
+  absl::Status Write(std::string& data) {
+    chunk_.set_offset(offset_);
+    checksum_.Update(data);
     offset_ += data.size();
-    *chunk.mutable_data() = std::move(data);
-    if (!send_(chunk)) return absl::CancelledError("the receiving agent went away");
-    MMRESYNC_FAULT_POINT_BYTES("source_stream", chunk.data().size());
+    chunk_.mutable_data()->swap(data);
+    const bool sent = send_(chunk_);
+    const size_t bytes = chunk_.data().size();
+    chunk_.mutable_data()->swap(data);
+    data.clear();
+    if (!sent) return absl::CancelledError("the receiving agent went away");
+    MMRESYNC_FAULT_POINT_BYTES("source_stream", bytes);
     return absl::OkStatus();
   }
 
   // `trailer` carries the method's own facts (rows, exit status, ...); bytes and
-  // sha256 are filled in here.
+  // the checksum are filled in here.
   absl::Status Finish(v1::DumpTrailer trailer) {
     v1::DumpChunk last;
     last.set_offset(offset_);
     trailer.set_bytes(offset_);
-    trailer.set_sha256(sha_.HexDigest());
+    checksum_.Sign(trailer);
     *last.mutable_trailer() = std::move(trailer);
     if (!send_(last)) return absl::CancelledError("the receiving agent went away");
     return absl::OkStatus();
@@ -46,7 +52,8 @@ class PartWriter {
 
  private:
   const std::function<bool(const v1::DumpChunk&)>& send_;
-  Sha256 sha_;
+  PartChecksum checksum_;
+  v1::DumpChunk chunk_;
   uint64_t offset_ = 0;
 };
 

@@ -4,6 +4,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/part_checksum.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
 
@@ -136,10 +137,12 @@ absl::StatusOr<std::unique_ptr<DumpStream>> GrpcTransferPeer::FetchRanges(
   request.set_part_id(part_id);
   request.set_zstd_level(compression_);
   for (const auto& r : ranges) *request.add_ranges() = r;
-  return std::unique_ptr<DumpStream>(PeerDumpStream::Start(
+  std::unique_ptr<PeerDumpStream> stream = PeerDumpStream::Start(
       channel_, source_node_, [request](v1::Agent::Stub& stub, grpc::ClientContext& context) {
         return stub.FetchPart(&context, request);
-      }));
+      });
+  stream->set_checksum(part_checksum_);
+  return std::unique_ptr<DumpStream>(std::move(stream));
 }
 
 absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginRequest(
@@ -150,11 +153,19 @@ absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginRequest(
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
   request.set_token(token_);
   request.set_run_id(run_id_);
+  request.set_part_checksum(v1::PART_CHECKSUM_XXH3_128);
   v1::BeginTransferReply reply;
   grpc::Status status = stub_->BeginTransfer(&context, request, &reply);
   if (!status.ok()) return Annotate(FromGrpc(status), absl::StrCat("source agent ", source_node_));
   if (absl::Status s = CheckIdentity(context); !s.ok()) return s;
+  if (!PartChecksum::Known(reply.part_checksum())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("source agent ", source_node_, " checks parts with an unknown algorithm (",
+                     static_cast<int>(reply.part_checksum()),
+                     "): run the same mmresync-agent version on both nodes"));
+  }
   session_id_ = reply.session_id();
+  part_checksum_ = reply.part_checksum();
   return reply;
 }
 

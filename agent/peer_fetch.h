@@ -32,10 +32,13 @@ class PeerDumpStream : public DumpStream {
 
   absl::StatusOr<std::optional<v1::DumpChunk>> Next() override;
   void Cancel() override;
+  v1::PartChecksum checksum() const override { return checksum_; }
+  void set_checksum(v1::PartChecksum checksum) { checksum_ = checksum; }
 
  private:
   PeerDumpStream() = default;
   std::string source_node_;
+  v1::PartChecksum checksum_ = v1::PART_CHECKSUM_SHA256;
   bool identity_checked_ = false;
   bool finished_ = false;
   std::shared_ptr<grpc::Channel> channel_;
@@ -99,7 +102,8 @@ class GrpcTransferPeer : public TransferPeer {
   std::string token_;
   std::string run_id_;
   std::string session_id_;
-  int compression_ = -1;  // kCompressionAuto
+  v1::PartChecksum part_checksum_ = v1::PART_CHECKSUM_SHA256;  // the session's, from Begin
+  int compression_ = -1;                                       // kCompressionAuto
 };
 
 }  // namespace mmresync::agent

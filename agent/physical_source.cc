@@ -219,6 +219,7 @@ absl::StatusOr<std::unique_ptr<PhysicalSourceTransfer>> PhysicalSourceTransfer::
   const uint64_t bytes = size.total;
 
   t->manifest_.set_method("physical");
+  t->manifest_.set_part_checksum(params.part_checksum);
   t->manifest_.set_server_version(version);
   t->manifest_.set_datadir_bytes(bytes);
   t->manifest_.set_workers(std::max<uint32_t>(1, params.parallel));
@@ -284,9 +285,19 @@ absl::Status PhysicalSourceTransfer::RunBackup(
   log::Info("physical session ", manifest_.session_id(), ": ", absl::StrJoin(argv, " "));
   RETURN_IF_ERROR(child.Start(argv, options));
 
-  PartWriter out(send);
-  std::string buf;
-  buf.reserve(params_.chunk_bytes + (64 << 10));
+  PartWriter out(send, params_.part_checksum);
+  // mariadb-backup's output is read straight into the chunk that is sent (kept at full
+  // size; `filled` of it is data): each copy saved is a pass over the whole datadir on
+  // a host whose cores also run mariadb-backup.
+  std::string buf(params_.chunk_bytes, '\0');
+  size_t filled = 0;
+  auto flush = [&]() -> absl::Status {
+    buf.resize(filled);
+    absl::Status s = out.Write(buf);
+    buf.resize(params_.chunk_bytes);
+    filled = 0;
+    return s;
+  };
   absl::Time last_output = absl::Now();
   auto fail = [&](absl::Status s) {
     // SIGKILL: its server connections close, so mariadb-backup's BACKUP STAGE locks go.
@@ -303,7 +314,7 @@ absl::Status PhysicalSourceTransfer::RunBackup(
       }
       return fail(absl::CancelledError(absl::StrCat("backup stream stopped: ", why)));
     }
-    auto data = child.ReadStdoutWithin(params_.chunk_bytes, absl::Seconds(1));
+    auto data = child.ReadStdoutInto(buf.data() + filled, buf.size() - filled, absl::Seconds(1));
     if (!data.ok() && absl::IsDeadlineExceeded(data.status())) {
       if (absl::Now() - last_output > params_.quiet_limit) {
         return fail(absl::DeadlineExceededError(
@@ -314,17 +325,16 @@ absl::Status PhysicalSourceTransfer::RunBackup(
       continue;
     }
     if (!data.ok()) return fail(Annotate(data.status(), "reading mariadb-backup's output"));
-    if (data->empty()) break;
+    if (*data == 0) break;
     last_output = absl::Now();
-    buf += *data;
-    if (buf.size() >= params_.chunk_bytes) {
-      if (absl::Status s = out.Write(std::move(buf)); !s.ok()) return fail(s);
-      buf.clear();
+    filled += *data;
+    if (filled == buf.size()) {
+      if (absl::Status s = flush(); !s.ok()) return fail(s);
       Touch();
     }
   }
-  if (!buf.empty()) {
-    if (absl::Status s = out.Write(std::move(buf)); !s.ok()) return fail(s);
+  if (filled > 0) {
+    if (absl::Status s = flush(); !s.ok()) return fail(s);
   }
   ASSIGN_OR_RETURN(int exit_code, child.Wait());
   v1::DumpTrailer trailer;

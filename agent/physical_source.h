@@ -32,6 +32,8 @@ namespace mmresync::agent {
 
 struct PhysicalSourceParams {
   DbSessionFactory* db = nullptr;
+  // The check on every part's bytes, as agreed in BeginTransfer (the manifest says it).
+  v1::PartChecksum part_checksum = v1::PART_CHECKSUM_SHA256;
   DbConnectParams connect;  // for the defaults file (never argv)
   std::string state_dir;
   std::string backup_command = "mariadb-backup";

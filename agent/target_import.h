@@ -23,6 +23,8 @@ class DumpStream {
   // The next message; nullopt when the stream ended cleanly; an error when it failed.
   virtual absl::StatusOr<std::optional<v1::DumpChunk>> Next() = 0;
   virtual void Cancel() = 0;
+  // The check its trailer carries (agreed in BeginTransfer; the dump method's: SHA-256).
+  virtual v1::PartChecksum checksum() const { return v1::PART_CHECKSUM_SHA256; }
 };
 
 struct TargetImportParams {

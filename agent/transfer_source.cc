@@ -237,6 +237,7 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
   t->manifest_.set_schemas(static_cast<uint32_t>(schemas.size()));
   t->manifest_.set_accounts(static_cast<uint32_t>(accounts.accounts));
   t->manifest_.set_method(params.delta ? "delta" : "logical");
+  t->manifest_.set_part_checksum(params.part_checksum);
   uint32_t id = 0;
   auto add = [&](v1::TransferPart part, uint64_t bytes) {
     part.set_id(id++);
@@ -340,10 +341,11 @@ v1::DumpTrailer LogicalTrailer(uint64_t rows) {
 absl::Status SourceTransfer::ServeText(const std::string& text,
                                        const std::function<bool(const v1::DumpChunk&)>& send,
                                        const std::function<bool()>& cancelled) {
-  PartWriter out(send);
+  PartWriter out(send, params_.part_checksum);
   for (size_t pos = 0; pos < text.size(); pos += params_.chunk_bytes) {
     if (cancelled() || expired_) return absl::CancelledError("transfer cancelled");
-    RETURN_IF_ERROR(out.Write(text.substr(pos, params_.chunk_bytes)));
+    std::string piece = text.substr(pos, params_.chunk_bytes);
+    RETURN_IF_ERROR(out.Write(piece));
     Touch();
   }
   return out.Finish(LogicalTrailer(0));
@@ -353,7 +355,7 @@ absl::Status SourceTransfer::ServeTable(const v1::TransferPart& part, const std:
                                         const std::function<bool(const v1::DumpChunk&)>& send,
                                         const std::function<bool()>& cancelled) {
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> worker, TakeWorker());
-  PartWriter out(send);
+  PartWriter out(send, params_.part_checksum);
   std::string buf;
   buf.reserve(params_.chunk_bytes + (64 << 10));
   uint64_t rows = 0;
@@ -362,12 +364,11 @@ absl::Status SourceTransfer::ServeTable(const v1::TransferPart& part, const std:
     ++rows;
     if (buf.size() < params_.chunk_bytes) return absl::OkStatus();
     if (expired_ || cancelled()) return absl::CancelledError("transfer cancelled");
-    absl::Status w = out.Write(std::move(buf));
-    buf.clear();
+    absl::Status w = out.Write(buf);  // hands buf back empty, its capacity kept
     Touch();
     return w;
   });
-  if (s.ok() && !buf.empty()) s = out.Write(std::move(buf));
+  if (s.ok() && !buf.empty()) s = out.Write(buf);
   if (s.ok()) s = out.Finish(LogicalTrailer(rows));
   const std::string name =
       absl::StrCat(QuoteIdentifier(part.schema()), ".", QuoteIdentifier(part.table()));

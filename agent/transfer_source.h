@@ -37,6 +37,8 @@ namespace mmresync::agent {
 
 struct TransferSourceParams {
   DbSessionFactory* db = nullptr;
+  // The check on every part's bytes, as agreed in BeginTransfer (the manifest says it).
+  v1::PartChecksum part_checksum = v1::PART_CHECKSUM_SHA256;
   DbConnectParams connect;  // for the defaults file of the schema-only mariadb-dump runs
   std::string state_dir;
   std::string dump_command;

@@ -326,6 +326,21 @@ absl::StatusOr<std::string> Subprocess::ReadStdoutWithin(size_t max, absl::Durat
   return ReadStdout(max);
 }
 
+absl::StatusOr<size_t> Subprocess::ReadStdoutInto(char* dst, size_t max, absl::Duration timeout) {
+  if (stdout_fd_ < 0) return 0;
+  pollfd pfd{stdout_fd_, POLLIN, 0};
+  int ms = static_cast<int>(std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)));
+  int r = ::poll(&pfd, 1, ms);
+  if (r < 0 && errno != EINTR) return ErrnoStatus(absl::StrCat(name_, ": poll stdout"));
+  if (r <= 0) return absl::DeadlineExceededError(absl::StrCat(name_, ": no output yet"));
+  for (;;) {
+    ssize_t n = ::read(stdout_fd_, dst, max);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(absl::StrCat(name_, ": read stdout"));
+    return static_cast<size_t>(n);
+  }
+}
+
 std::vector<std::string> ShellCommand(const std::string& command_line) {
   return {"/bin/sh", "-c", command_line};
 }

@@ -48,6 +48,10 @@ class Subprocess {
   absl::StatusOr<std::string> ReadStdout(size_t max);
   // Like ReadStdout, but DEADLINE_EXCEEDED when nothing arrives within `timeout`.
   absl::StatusOr<std::string> ReadStdoutWithin(size_t max, absl::Duration timeout);
+  // Reads up to `max` bytes straight into `dst` (no intermediate string; for data
+  // streams): the count, 0 at end of output, DEADLINE_EXCEEDED when nothing arrives
+  // within `timeout`.
+  absl::StatusOr<size_t> ReadStdoutInto(char* dst, size_t max, absl::Duration timeout);
 
   // Waits for the child to exit and returns its exit status (128+signal if killed).
   // Drains and discards stdout still pending so the child cannot block on it.

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libmariadb-dev libssl-dev libgtest-dev libgmock-dev
-  libtomlplusplus-dev libcli11-dev libzstd-dev
+  libtomlplusplus-dev libcli11-dev libzstd-dev libxxhash-dev
   mariadb-server mariadb-client mariadb-backup keepalived iproute2 openssl procps
   file  # CPack's DEB generator (deploy/build-packages.sh)
 )

@@ -43,6 +43,9 @@
 #   METHODS="dump logical physical"   mmresync methods to run (default "dump logical");
 #              a binary without --method runs the first one without it ("n/a"); for
 #              physical the agents get [mariadb.service] commands (DIR/nodeN/svc.sh)
+#   PEERS="manual pipe mydumper mariabackup"   the other tools' rows to run (default all;
+#              for quick iterations on one method, e.g. PEERS=mariabackup METHODS=physical)
+#   SKIP_BACKUP_ROW=0   leave out the --skip-backup row
 #   MMRESYNC_BIN=DIR   use built binaries (default build/bin; built when missing)
 #   ROW_TIMEOUT=S      bound for each tool run (default 1800 s); every wait is bounded
 #   MYDUMPER_OPTS, MYLOADER_OPTS   extra options (e.g. "--rows 100000", "-q 50")
@@ -711,7 +714,13 @@ restart_agents() {
   done
 }
 
-ROWS=(manual pipe mydumper mariabackup)
+ROWS=()
+for r in ${PEERS:-manual pipe mydumper mariabackup}; do
+  case $r in
+    manual | pipe | mydumper | mariabackup) ROWS+=("$r") ;;
+    *) log "PEERS: unknown row '$r' (manual pipe mydumper mariabackup)"; exit 2 ;;
+  esac
+done
 declare -A LABEL NOTE SKIP PHYSICAL ARGS
 LABEL[manual]="seed runbook (FTWRL held through the dump, file, import)"
 LABEL[pipe]="mariadb-dump --single-transaction \\| mariadb"
@@ -737,7 +746,7 @@ for m in $METHODS; do
     SKIP[$name]=1
   fi
 done
-ROWS+=(mmresync-skip-backup)
+[ "${SKIP_BACKUP_ROW:-1}" = 0 ] || ROWS+=(mmresync-skip-backup)
 LABEL[mmresync-skip-backup]="mmresync recover --skip-backup (default method)"
 ARGS[mmresync-skip-backup]="--skip-backup"
 
