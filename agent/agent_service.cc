@@ -605,8 +605,13 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportPhysicalFromPeer(
 
 absl::StatusOr<std::string> AgentService::AgentPeer(grpc::ServerContext* context) {
   ASSIGN_OR_RETURN(PeerRole role, PeerRoleOf(*context));
-  if (role.kind != PeerRole::Kind::kAgent) {
-    return absl::PermissionDeniedError("the data stream accepts only a peer agent");
+  // The peer's role, not any agent's: a certificate for another node (this one's own
+  // included) gets nothing from the stream, whatever token or session id it brings.
+  if (role.kind != PeerRole::Kind::kAgent || role.node != deps_.config.peer.name) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the data stream accepts only the peer agent (", deps_.config.peer.name, "), not ",
+        role.kind == PeerRole::Kind::kAgent ? "agent " + EscapeUntrusted(role.node)
+                                            : std::string("the coordinator")));
   }
   return role.node;
 }
@@ -730,21 +735,18 @@ grpc::Status AgentService::EndTransfer(grpc::ServerContext* context,
 
 grpc::Status AgentService::FetchDump(grpc::ServerContext* context, const v1::FetchDumpRequest* r,
                                      grpc::ServerWriter<v1::DumpChunk>* writer) {
-  auto role = PeerRoleOf(*context);
-  absl::Status s = role.status();
-  if (s.ok() && role->kind != PeerRole::Kind::kAgent) {
-    s = absl::PermissionDeniedError("the data stream accepts only a peer agent");
-  }
+  auto peer = AgentPeer(context);
+  absl::Status s = peer.status();
   if (s.ok()) s = ValidateToken(r->token());
   if (s.ok()) s = ValidateRunId(r->run_id());
   if (!s.ok()) return Fail("fetch dump", s);
   // The slot before the token: a refused fetch leaves the one-time token usable.
   auto slot = slot_.TryAcquire(OperationSlot::Kind::kDump, r->run_id());
   if (!slot.ok()) return Fail("fetch dump", slot.status());
-  s = tokens_.Consume(r->token(), role->node, r->run_id());
+  s = tokens_.Consume(r->token(), *peer, r->run_id());
   if (!s.ok()) return Fail("fetch dump", s);
 
-  log::Info("streaming dump to agent ", role->node);
+  log::Info("streaming dump to agent ", *peer);
   SourceDumpParams params;
   params.db = deps_.db.get();
   params.connect = deps_.connect;
@@ -763,10 +765,10 @@ grpc::Status AgentService::FetchDump(grpc::ServerContext* context, const v1::Fet
   });
   if (!s.ok()) {
     const std::string why = guard.reason();
-    if (!why.empty()) log::Warning("dump for agent ", role->node, " ended: ", why);
+    if (!why.empty()) log::Warning("dump for agent ", *peer, " ended: ", why);
     return Fail("fetch dump", why.empty() ? s : Annotate(s, absl::StrCat("ended because ", why)));
   }
-  log::Info("dump streamed to agent ", role->node);
+  log::Info("dump streamed to agent ", *peer);
   return grpc::Status::OK;
 }
 

@@ -101,7 +101,8 @@ class AgentService final : public v1::Agent::Service {
   std::string ApplyRetention();
   // deps_.peer_credentials(), its error naming the [tls] files.
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> PeerCredentials() const;
-  // The peer agent's node name, for the transfer RPCs (coordinators are refused).
+  // The peer agent's node name, for the transfer RPCs: PermissionDenied for the
+  // coordinator and for any agent but the pinned peer ([peer] name).
   absl::StatusOr<std::string> AgentPeer(grpc::ServerContext* context);
   // The dump method's import (one mariadb-dump stream piped into the mariadb client).
   absl::StatusOr<v1::ImportResult> ImportDump(const v1::ImportRequest& r,

@@ -284,6 +284,10 @@ absl::Status AddSubjectAltName(X509* cert, const IssueOptions& options) {
   if (names == nullptr) return OpenSslError("subjectAltName");
   absl::Status status = AddGeneralName(names.get(), GEN_URI, options.role_uri);
   if (!status.ok()) return status;
+  for (const std::string& uri : options.extra_uris_for_tests) {
+    status = AddGeneralName(names.get(), GEN_URI, uri);
+    if (!status.ok()) return status;
+  }
   for (const std::string& dns : options.dns_names) {
     status = ValidateDnsName(dns);
     if (!status.ok()) return status;
@@ -376,6 +380,9 @@ absl::Status IssueCertificate(const IssueOptions& options) {
       (!options.dns_names.empty() || !options.ip_addresses.empty())) {
     return absl::InvalidArgumentError(
         "a coordinator certificate carries no DNS names or IP addresses (it is never a server)");
+  }
+  if (!options.extra_uris_for_tests.empty() && !options.any_profile_for_tests) {
+    return absl::InvalidArgumentError("a certificate carries one role URI");
   }
   if (!options.overwrite_key) {
     struct stat st;

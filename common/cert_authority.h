@@ -39,6 +39,9 @@ struct IssueOptions {
   // Tests only: issue the role URI with both extended key usages and any names (the
   // hostile certificates the security tests need, e.g. a coordinator posing as an agent).
   bool any_profile_for_tests = false;
+  // Tests only (needs any_profile_for_tests): more URI SANs after role_uri, e.g. a second
+  // role or a corporate PKI's own URI, for the security matrix.
+  std::vector<std::string> extra_uris_for_tests;
 };
 
 // Issues a leaf certificate (basicConstraints CA:FALSE, authorityKeyIdentifier, a random

@@ -48,9 +48,10 @@ std::string TomlString(const std::string& value) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeTestChannel(const std::string& address,
-                                                               const TlsFiles& tls) {
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> creds, MakeChannelCredentials(tls));
+namespace {
+
+std::shared_ptr<grpc::Channel> TestChannelWith(const std::string& address,
+                                               std::shared_ptr<grpc::ChannelCredentials> creds) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -58,6 +59,22 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeTestChannel(const std::string
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   return grpc::CreateCustomChannel(address, creds, args);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeTestChannel(const std::string& address,
+                                                               const TlsFiles& tls) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> creds, MakeChannelCredentials(tls));
+  return TestChannelWith(address, std::move(creds));
+}
+
+absl::StatusOr<std::unique_ptr<v1::Agent::Stub>> MakeAgentStubWithoutCertificate(
+    const std::string& address, const std::string& ca_path) {
+  ASSIGN_OR_RETURN(std::string ca, ReadFileToString(ca_path));
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca;
+  return v1::Agent::NewStub(TestChannelWith(address, grpc::SslCredentials(options)));
 }
 
 absl::StatusOr<std::unique_ptr<v1::Agent::Stub>> MakeAgentStub(const std::string& address,

@@ -88,6 +88,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeTestChannel(const std::string
                                                                const TlsFiles& tls);
 absl::StatusOr<std::unique_ptr<v1::Agent::Stub>> MakeAgentStub(const std::string& address,
                                                                const TlsFiles& tls);
+// A stub that trusts the CA at `ca_path` but presents no client certificate.
+absl::StatusOr<std::unique_ptr<v1::Agent::Stub>> MakeAgentStubWithoutCertificate(
+    const std::string& address, const std::string& ca_path);
 
 // The coordinator instance id tests present when they call agents directly: leases they
 // take name it (TestInstance()), and ContextWithDeadline() sends it as the

@@ -1,5 +1,7 @@
 #include "tests/harness/cluster_suite.h"
 
+#include <dirent.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +21,18 @@ std::string ReadFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+std::set<std::string> ListDir(const std::string& dir) {
+  std::set<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.insert(name);
+  }
+  closedir(d);
+  return names;
 }
 
 void ClusterSuite::StartCluster(const RecoveryClusterOptions& options) {

@@ -6,6 +6,7 @@
 // gets the rest from here. Nothing here asserts what a case claims: it only reads.
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ inline constexpr int kDb1 = 0;
 inline constexpr int kDb2 = 1;
 
 std::string ReadFile(const std::string& path);
+// The names in `dir` (without . and ..); empty when it cannot be read.
+std::set<std::string> ListDir(const std::string& dir);
 
 class ClusterSuite : public ::testing::Test {
  protected:

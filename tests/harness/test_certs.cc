@@ -27,8 +27,11 @@ absl::Status IssueAgent(const std::string& dir, const std::string& name) {
 }
 
 absl::Status IssueCoordinator(const std::string& ca_dir, const std::string& prefix,
-                              int not_before_offset_days, int days) {
+                              int not_before_offset_days, int days,
+                              const std::vector<std::string>& extra_uris = {}) {
   IssueOptions o;
+  o.any_profile_for_tests = !extra_uris.empty();
+  o.extra_uris_for_tests = extra_uris;
   o.ca_cert_path = ca_dir + "/ca.pem";
   o.ca_key_path = ca_dir + "/ca.key";
   o.cert_path = prefix + ".pem";
@@ -76,13 +79,34 @@ absl::StatusOr<TlsFiles> TestCerts::ForeignCoordinator() const {
   return TlsFiles{ca_cert(), other + "/coordinator.pem", other + "/coordinator.key"};
 }
 
-absl::StatusOr<TlsFiles> TestCerts::ExpiredCoordinator() const {
-  const std::string prefix = dir_ + "/expired-coordinator";
+absl::StatusOr<TlsFiles> TestCerts::CoordinatorVariant(
+    const std::string& file_name, int not_before_offset_days, int days,
+    const std::vector<std::string>& extra_uris) const {
+  const std::string prefix = absl::StrCat(dir_, "/", file_name);
   if (!Exists(prefix + ".pem")) {
-    // Valid for one day, ten days ago.
-    RETURN_IF_ERROR(IssueCoordinator(dir_, prefix, -10, 1));
+    RETURN_IF_ERROR(IssueCoordinator(dir_, prefix, not_before_offset_days, days, extra_uris));
   }
   return TlsFiles{ca_cert(), prefix + ".pem", prefix + ".key"};
+}
+
+absl::StatusOr<TlsFiles> TestCerts::ExpiredCoordinator() const {
+  // Valid for one day, ten days ago.
+  return CoordinatorVariant("expired-coordinator", -10, 1, {});
+}
+
+absl::StatusOr<TlsFiles> TestCerts::NotYetValidCoordinator() const {
+  // Valid for thirty days from a week on (more than any clock skew allowance).
+  return CoordinatorVariant("not-yet-valid-coordinator", 7, 30, {});
+}
+
+absl::StatusOr<TlsFiles> TestCerts::CoordinatorWithUris(
+    const std::string& file_name, const std::vector<std::string>& extra_uris) const {
+  return CoordinatorVariant(file_name, 0, 30, extra_uris);
+}
+
+absl::StatusOr<TlsFiles> TestCerts::AgentCertificate(const std::string& name) const {
+  if (!Exists(absl::StrCat(dir_, "/", name, ".pem"))) RETURN_IF_ERROR(IssueAgent(dir_, name));
+  return Agent(name);
 }
 
 }  // namespace mmresync::testing

@@ -10,6 +10,8 @@
 //   <dir>/other-ca/...                     a second, unrelated CA and a coordinator
 //                                          certificate it issued (ForeignCoordinator)
 //   <dir>/expired-coordinator.pem, .key    issued by the cluster CA, expired
+//   <dir>/not-yet-valid-coordinator...     issued by the cluster CA, valid from next week
+//   <dir>/<file>.pem, .key                 other variants made on first use (below)
 //
 // Not thread-safe; the files stay until the directory is removed.
 
@@ -44,9 +46,23 @@ class TestCerts {
   // A coordinator certificate from the cluster CA whose validity ended days ago
   // (created on first use).
   absl::StatusOr<TlsFiles> ExpiredCoordinator() const;
+  // A coordinator certificate from the cluster CA whose validity starts days from now.
+  absl::StatusOr<TlsFiles> NotYetValidCoordinator() const;
+  // A coordinator certificate from the cluster CA that carries `extra_uris` as further
+  // URI SANs (a second role, a corporate PKI's own URI), in <dir>/<file_name>.pem.
+  absl::StatusOr<TlsFiles> CoordinatorWithUris(const std::string& file_name,
+                                               const std::vector<std::string>& extra_uris) const;
+  // An agent certificate from the cluster CA for `name` (created on first use), e.g. a
+  // node outside the pair.
+  absl::StatusOr<TlsFiles> AgentCertificate(const std::string& name) const;
 
  private:
   explicit TestCerts(std::string dir) : dir_(std::move(dir)) {}
+  // <dir>/<file_name>.pem, .key: a coordinator certificate from the cluster CA, made on
+  // first use with these validity and extra URIs.
+  absl::StatusOr<TlsFiles> CoordinatorVariant(const std::string& file_name,
+                                              int not_before_offset_days, int days,
+                                              const std::vector<std::string>& extra_uris) const;
 
   std::string dir_;
 };

@@ -3,7 +3,6 @@
 // of seconds); each case starts from a healthy pair, breaks it the way production
 // pairs break, recovers it with the CLI, and leaves it healthy again.
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,18 +41,6 @@ constexpr absl::Duration kTimeout = absl::Seconds(120);
 constexpr char kEventStatus[] =
     "SELECT STATUS FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'shop' AND "
     "EVENT_NAME = 'nightly'";
-
-std::set<std::string> ListDir(const std::string& dir) {
-  std::set<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.insert(name);
-  }
-  closedir(d);
-  return names;
-}
 
 bool IsDir(const std::string& path) {
   struct stat st {};

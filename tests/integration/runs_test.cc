@@ -71,18 +71,6 @@ v1::JournalEntry LastRecord(const std::string& path) {
   return j.empty() ? v1::JournalEntry() : j.back();
 }
 
-std::set<std::string> ListDir(const std::string& dir) {
-  std::set<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.insert(name);
-  }
-  closedir(d);
-  return names;
-}
-
 // pid -> parent pid, for every process.
 std::map<pid_t, pid_t> ParentPids() {
   std::map<pid_t, pid_t> out;

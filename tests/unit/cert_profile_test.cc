@@ -80,6 +80,15 @@ TEST_F(CertProfileTest, CoordinatorCertificateIsClientOnlyWithoutHostNames) {
   EXPECT_TRUE(agent_xku & XKU_SSL_SERVER);
 }
 
+TEST_F(CertProfileTest, ASecondRoleUriIsOnlyForTestCertificates) {
+  IssueOptions two = Options("two", kCoordinatorUri);
+  two.extra_uris_for_tests = {absl::StrCat(kAgentUriPrefix, "db1")};
+  EXPECT_EQ(IssueCertificate(two).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(dir_.Exists("two.key"));
+  two.any_profile_for_tests = true;
+  ASSERT_TRUE(IssueCertificate(two).ok());
+}
+
 TEST_F(CertProfileTest, WildcardNamesAreRefused) {
   for (const char* name : {"*.example.org", "db*.example.org", "*"}) {
     IssueOptions o = Options("w", absl::StrCat(kAgentUriPrefix, "db1"));
