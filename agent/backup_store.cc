@@ -70,6 +70,26 @@ void AddOldDatadirs(DbSession& session, std::vector<v1::BackupInfo>* out) {
   }
 }
 
+// A delta repair's backup (delta_backup.h): <backups>/<run>.delta/<attempt ms>/, the rows
+// and definitions it replaced with a restore.sql each. Listed so that it is seen (and
+// not mistaken for nothing); restoring it is by hand (README, "Delta repair").
+constexpr char kDeltaSuffix[] = ".delta";
+
+void AddDeltaBackup(const std::string& backups, const std::string& name, absl::string_view run,
+                    std::vector<v1::BackupInfo>* out) {
+  if (!ValidateRunId(run).ok()) return;
+  const std::string path = absl::StrCat(backups, "/", name);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  v1::BackupInfo info;
+  info.set_run_id(std::string(run));
+  info.set_kind("delta");
+  info.set_created_unix_ms(MtimeMs(st));
+  info.set_path(path);
+  info.set_restorable(false);
+  out->push_back(std::move(info));
+}
+
 // Up to `max` bytes from `offset` (negative: from the end).
 std::string ReadPart(const std::string& path, long offset, size_t max) {
   std::string out;
@@ -118,6 +138,10 @@ absl::StatusOr<std::vector<v1::BackupInfo>> ListBackups(const std::string& state
   }
   for (const std::string& name : names) {
     absl::string_view run = name;
+    if (absl::ConsumeSuffix(&run, kDeltaSuffix)) {
+      AddDeltaBackup(dir, name, run, &out);
+      continue;
+    }
     if (!absl::ConsumeSuffix(&run, ".sql") || !ValidateRunId(run).ok()) continue;
     const std::string path = absl::StrCat(dir, "/", name);
     struct stat st;
@@ -188,7 +212,7 @@ absl::StatusOr<std::vector<std::string>> PruneBackups(const std::string& state_d
   ASSIGN_OR_RETURN(std::vector<v1::BackupInfo> all, ListBackups(state_dir, &session));
   std::vector<const v1::BackupInfo*> scripts;
   for (const v1::BackupInfo& b : all) {
-    if (b.kind() != "physical") scripts.push_back(&b);
+    if (b.kind() == "park" || b.kind() == "dump") scripts.push_back(&b);
   }
   std::vector<std::string> removed;
   if (scripts.size() <= keep) return removed;
