@@ -41,6 +41,22 @@ absl::StatusOr<std::vector<std::string>> DirEntries(const std::string& dir) {
   return names;
 }
 
+// A backup that is a directory (a physical re-seed's old datadir, a delta repair's saved
+// rows): listed, not restored or pruned through the agent. Ignored unless `run` is a
+// valid run id and `path` a directory.
+void AddDirectoryBackup(const std::string& path, absl::string_view run, const char* kind,
+                        std::vector<v1::BackupInfo>* out) {
+  struct stat st;
+  if (!ValidateRunId(run).ok() || ::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  v1::BackupInfo info;
+  info.set_run_id(std::string(run));
+  info.set_kind(kind);
+  info.set_created_unix_ms(MtimeMs(st));
+  info.set_path(path);
+  info.set_restorable(false);
+  out->push_back(std::move(info));
+}
+
 void AddOldDatadirs(DbSession& session, std::vector<v1::BackupInfo>* out) {
   auto datadir = session.Query("SELECT @@datadir");
   if (!datadir.ok() || datadir->empty() || !datadir->rows[0][0].has_value()) return;
@@ -56,19 +72,14 @@ void AddOldDatadirs(DbSession& session, std::vector<v1::BackupInfo>* out) {
     absl::string_view run = name;
     // "<datadir>.mmresync-new-<run>" is a copy being built, not a backup.
     if (!absl::ConsumePrefix(&run, prefix) || absl::StartsWith(run, "new-")) continue;
-    if (!ValidateRunId(run).ok()) continue;
-    struct stat st;
-    const std::string path = absl::StrCat(parent, "/", name);
-    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    v1::BackupInfo info;
-    info.set_run_id(std::string(run));
-    info.set_kind("physical");
-    info.set_created_unix_ms(MtimeMs(st));
-    info.set_path(path);
-    info.set_restorable(false);
-    out->push_back(std::move(info));
+    AddDirectoryBackup(absl::StrCat(parent, "/", name), run, "physical", out);
   }
 }
+
+// A delta repair's backup (delta_backup.h): <backups>/<run>.delta/<attempt ms>/, the rows
+// and definitions it replaced with a restore.sql each. Listed so that it is seen;
+// restoring it is by hand (README, "Backup of what changes").
+constexpr char kDeltaSuffix[] = ".delta";
 
 // Up to `max` bytes from `offset` (negative: from the end).
 std::string ReadPart(const std::string& path, long offset, size_t max) {
@@ -118,6 +129,10 @@ absl::StatusOr<std::vector<v1::BackupInfo>> ListBackups(const std::string& state
   }
   for (const std::string& name : names) {
     absl::string_view run = name;
+    if (absl::ConsumeSuffix(&run, kDeltaSuffix)) {
+      AddDirectoryBackup(absl::StrCat(dir, "/", name), run, "delta", &out);
+      continue;
+    }
     if (!absl::ConsumeSuffix(&run, ".sql") || !ValidateRunId(run).ok()) continue;
     const std::string path = absl::StrCat(dir, "/", name);
     struct stat st;
@@ -188,7 +203,7 @@ absl::StatusOr<std::vector<std::string>> PruneBackups(const std::string& state_d
   ASSIGN_OR_RETURN(std::vector<v1::BackupInfo> all, ListBackups(state_dir, &session));
   std::vector<const v1::BackupInfo*> scripts;
   for (const v1::BackupInfo& b : all) {
-    if (b.kind() != "physical") scripts.push_back(&b);
+    if (b.kind() == "park" || b.kind() == "dump") scripts.push_back(&b);
   }
   std::vector<std::string> removed;
   if (scripts.size() <= keep) return removed;

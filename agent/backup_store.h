@@ -4,6 +4,8 @@
 //   <state_dir>/backups/<run>.sql         the restore script of a park or dump backup
 //   mmr_park_* schemas                    the parked tables a park script moves back
 //   <datadir>.mmresync-<run>              the old datadir a physical re-seed kept
+//   <state_dir>/backups/<run>.delta/      what a delta repair replaced (delta_backup.h)
+// Only park and dump backups are restored and pruned here; the others are listed.
 // Run ids come from file names and are validated like any run id; nothing here takes a
 // path or SQL from the caller. Thread-compatible; the service serialises destructive use
 // through its OperationSlot.
@@ -31,8 +33,8 @@ absl::Status RestoreBackup(const std::string& state_dir, const std::string& clie
                            const DbConnectParams& connect, const std::string& run_id);
 
 // Removes all but the newest `keep` park/dump backups: their parked schemas (DROP
-// DATABASE, sql_log_bin=0) and then their script. Old physical datadirs are left alone
-// (listed only). Returns the run ids removed.
+// DATABASE, sql_log_bin=0) and then their script. Old physical datadirs and delta
+// backups are left alone (listed only). Returns the run ids removed.
 absl::StatusOr<std::vector<std::string>> PruneBackups(const std::string& state_dir,
                                                       DbSession& session, size_t keep);
 

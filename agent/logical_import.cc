@@ -15,6 +15,7 @@
 #include "agent/replicated_schemas.h"
 #include "agent/schema_reset.h"
 #include "agent/stream_canceller.h"
+#include "agent/table_statistics.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -143,6 +144,16 @@ v1::Progress MakeProgress(const SharedProgress& shared, uint64_t total, uint32_t
   return p;
 }
 
+// The rows are in and checked: stale statistics only mislead `status`, so a failure here
+// is the operator's to see in the log, not a reason to fail a complete copy.
+void RefreshStatisticsOrWarn(DbSession& session, const v1::TransferPart& part) {
+  if (absl::Status s = RefreshTableStatistics(session, part.schema(), part.table()); !s.ok()) {
+    log::Warning(s.message(),
+                 "; `mmresync status` shows its size as before the load until "
+                 "InnoDB recalculates it");
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& LoaderSessionStatements() {
@@ -248,6 +259,7 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
         const size_t i = next++;
         if (i >= tables.size()) break;
         absl::Status s = LoadTable(*session, peer, *tables[i], stop, canceller, shared);
+        if (s.ok()) RefreshStatisticsOrWarn(*session, *tables[i]);
         if (!s.ok()) {
           absl::MutexLock lock(&mu);
           if (first_error.ok()) first_error = s;

@@ -168,6 +168,35 @@ class RestoreJournal {
   v1::OriginalSettings original_;
 };
 
+// Why `backups restore` does not put `b` back, in the operator's words; empty when it does.
+std::string NotRestorableReason(const v1::BackupInfo& b, const std::string& node) {
+  if (b.restorable()) return "";
+  const std::string what = absl::StrCat("run ", b.run_id(), "'s backup on ", node);
+  if (b.kind() == "physical") {
+    return absl::StrCat(what, " is the old datadir ", b.path(),
+                        " of a physical re-seed, which mmresync does not restore: with mariadbd "
+                        "stopped on ",
+                        node, ", put it in place of the datadir by hand");
+  }
+  if (b.kind() == "delta") {
+    return absl::StrCat(what, " is a delta backup (", b.path(),
+                        ": only what that repair replaced), which mmresync does not restore: "
+                        "run its restore.sql by hand (README, \"Backup of what changes\")");
+  }
+  if (b.kind() == "park") {
+    return absl::StrCat(what, " has no parked schema left (restored already, or dropped)");
+  }
+  return absl::StrCat(what, " (kind ", b.kind(), ") cannot be restored");
+}
+
+// The short form for `backups list`.
+std::string NotRestorableNote(const v1::BackupInfo& b) {
+  if (b.restorable()) return "";
+  if (b.kind() == "physical") return "  (not restorable through mmresync: old datadir)";
+  if (b.kind() == "delta") return "  (not restorable through mmresync: restore.sql by hand)";
+  return "  (not restorable through mmresync)";
+}
+
 std::string Created(int64_t unix_ms) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(unix_ms),
                           absl::UTCTimeZone());
@@ -219,7 +248,7 @@ int RunBackupsList(const BackupsFlags& flags) {
                     b.parked_schemas_size() > 0
                         ? absl::StrCat(", ", b.parked_schemas_size(), " parked schema(s)")
                         : std::string(),
-                    b.restorable() ? "" : "  (not restorable through mmresync)");
+                    NotRestorableNote(b));
     }
   }
   if (flags.json) {
@@ -253,6 +282,26 @@ int RunBackupsRestore(const BackupsFlags& flags) {
   if (status->vip_local()) {
     Err(absl::StrCat("mmresync: refused, nothing was changed: ", N, " holds the VIP ",
                      status->vip(), "; a backup is restored only on the standby"));
+    return kExitRefused;
+  }
+  // A backup that is not there or that restore cannot run is named before anything is
+  // fenced (the agent would refuse it too, but only after the fence).
+  auto backups = node->ListBackups();
+  if (!backups.ok()) {
+    Err(absl::StrCat("mmresync: refused, nothing was changed: ", backups.status().message()));
+    return kExitRefused;
+  }
+  const v1::BackupInfo* backup = nullptr;
+  for (const v1::BackupInfo& b : backups->backups()) {
+    if (b.run_id() == flags.run) backup = &b;
+  }
+  if (backup == nullptr) {
+    Err(absl::StrCat("mmresync: refused, nothing was changed: no backup of run ", flags.run, " on ",
+                     N, " (see mmresync backups list --node ", N, ")"));
+    return kExitRefused;
+  }
+  if (std::string why = NotRestorableReason(*backup, N); !why.empty()) {
+    Err(absl::StrCat("mmresync: refused, nothing was changed: ", why));
     return kExitRefused;
   }
   if (!flags.yes) {

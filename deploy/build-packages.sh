@@ -27,8 +27,9 @@ bash deploy/install-deps.sh
 launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=/usr \
-  -DMMRESYNC_BUILD_TESTS=OFF -DMMRESYNC_FAULT_POINTS=OFF "${launcher[@]}" >/dev/null
-ninja -C "$build" mmresync mmresync-agent
+  -DMMRESYNC_BUILD_TESTS=OFF -DMMRESYNC_FAULT_POINTS=OFF -DMMRESYNC_REQUIRE_MAN_PAGES=ON \
+  "${launcher[@]}" >/dev/null
+ninja -C "$build" mmresync mmresync-agent man-pages
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 (cd "$build" && cpack -G DEB -B "$out" >/dev/null)

@@ -10,6 +10,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev libzstd-dev libxxhash-dev
   mariadb-server mariadb-client mariadb-backup keepalived iproute2 openssl procps
   file  # CPack's DEB generator (deploy/build-packages.sh)
+  help2man  # the packages' man pages, written from --help (deploy/package/man-page.sh)
+  debootstrap  # the clean Debian 12 root of tests/deploy/install_chroot_test.sh
 )
 
 missing=()

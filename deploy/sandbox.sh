@@ -45,18 +45,6 @@ load_env() {
   NS=("" "$NS1" "$NS2")
 }
 
-free_ports() { # count: distinct ports nothing listens on yet
-  local want=$1 got=() p
-  for _ in $(seq 1 400); do
-    [ ${#got[@]} -lt "$want" ] || break
-    p=$((20000 + RANDOM % 20000))
-    [[ " ${got[*]} " != *" $p "* ]] || continue
-    [ -n "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] || got+=("$p")
-  done
-  [ ${#got[@]} -eq "$want" ] || { echo "no free ports found" >&2; return 1; }
-  echo "${got[*]}"
-}
-
 choose_netns_names() {
   local p
   for _ in $(seq 1 20); do

@@ -36,6 +36,18 @@ wait_for() { # description, seconds, command...
   return 1
 }
 
+free_ports() { # count: distinct ports nothing listens on yet
+  local want=$1 got=() p
+  for _ in $(seq 1 400); do
+    [ ${#got[@]} -lt "$want" ] || break
+    p=$((20000 + RANDOM % 20000))
+    [[ " ${got[*]} " != *" $p "* ]] || continue
+    [ -n "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] || got+=("$p")
+  done
+  [ ${#got[@]} -eq "$want" ] || { echo "no free ports found" >&2; return 1; }
+  echo "${got[*]}"
+}
+
 # Kills the process in a PID file and waits for it (bounded), then SIGKILL.
 stop_pidfile() { # pidfile [seconds]
   local f=$1 secs=${2:-30} pid
@@ -253,12 +265,30 @@ load_sample() { # node, rows [extras]
 # Both nodes BACKUP + nopreempt at equal priority: whoever holds the VIP keeps it, so a
 # node coming back (after a recovery's fence) never takes it over. Unicast peers, because
 # the bridge is the only link and multicast would reach nothing else anyway.
-write_keepalived() { # node
-  local n=$1 d="$DIR/node$1" peer=$((3 - $1))
+# With an agent config, `mmresync-agent check` of that agent is the instance's
+# vrrp_script (README, "keepalived health check"): a node that fails it goes to FAULT and
+# never holds the VIP, however its keepalived was started.
+write_keepalived() { # node [agent config for the vrrp_script]
+  local n=$1 d="$DIR/node$1" peer=$((3 - $1)) script="" track="" user=""
+  if [ -n "${2:-}" ]; then
+    user="script_user root"
+    script="vrrp_script mmresync_check {
+  script \"$BIN/mmresync-agent --config $2 check\"
+  interval 1
+  timeout 5
+  fall 1
+  rise 2
+}"
+    track="track_script {
+    mmresync_check
+  }"
+  fi
   cat >"$d/keepalived.conf" <<EOF
 global_defs {
   router_id mmresync_${PAIR_TAG:-pair}_db$n
+  $user
 }
+$script
 vrrp_instance VI_mmr {
   state BACKUP
   nopreempt
@@ -273,6 +303,7 @@ vrrp_instance VI_mmr {
   virtual_ipaddress {
     $VIP/24 dev eth0
   }
+  $track
 }
 EOF
   # The agent's start/stop/status commands (and the callers' own keepalived control). It

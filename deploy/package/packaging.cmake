@@ -23,6 +23,41 @@ install(FILES ${CMAKE_SOURCE_DIR}/README.md
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/examples/cluster.toml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT cli)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT cli)
+install(FILES ${CMAKE_SOURCE_DIR}/deploy/completion/mmresync
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions COMPONENT cli)
+
+# Man pages written from each binary's --help by help2man (deploy/package/man-page.sh), so
+# they cannot drift from the programs. The packages need them: build-packages.sh sets
+# MMRESYNC_REQUIRE_MAN_PAGES; a developer's build without help2man just goes without.
+option(MMRESYNC_REQUIRE_MAN_PAGES "Fail configuring when help2man is missing" OFF)
+find_program(HELP2MAN help2man)
+if(MMRESYNC_REQUIRE_MAN_PAGES AND NOT HELP2MAN)
+  message(FATAL_ERROR "help2man is needed for the man pages (bash deploy/install-deps.sh)")
+endif()
+if(HELP2MAN)
+  set(MMRESYNC_MAN_DIR ${CMAKE_BINARY_DIR}/generated/man)
+  file(MAKE_DIRECTORY ${MMRESYNC_MAN_DIR})
+  set(MMRESYNC_MAN_SCRIPT ${CMAKE_SOURCE_DIR}/deploy/package/man-page.sh)
+  add_custom_command(
+    OUTPUT ${MMRESYNC_MAN_DIR}/mmresync.1.gz
+    COMMAND bash ${MMRESYNC_MAN_SCRIPT} $<TARGET_FILE:mmresync>
+            "repair a broken MariaDB master-master pair" ${MMRESYNC_MAN_DIR}/mmresync.1.gz
+            status plan recover verify history "backups list" "backups restore"
+            "backups prune" "certs init" "certs issue"
+    DEPENDS mmresync ${MMRESYNC_MAN_SCRIPT} VERBATIM)
+  add_custom_command(
+    OUTPUT ${MMRESYNC_MAN_DIR}/mmresync-agent.1.gz
+    COMMAND bash ${MMRESYNC_MAN_SCRIPT} $<TARGET_FILE:mmresync-agent>
+            "mmresync's agent on each database host of the pair"
+            ${MMRESYNC_MAN_DIR}/mmresync-agent.1.gz check
+    DEPENDS mmresync-agent ${MMRESYNC_MAN_SCRIPT} VERBATIM)
+  add_custom_target(man-pages ALL DEPENDS ${MMRESYNC_MAN_DIR}/mmresync.1.gz
+                                          ${MMRESYNC_MAN_DIR}/mmresync-agent.1.gz)
+  install(FILES ${MMRESYNC_MAN_DIR}/mmresync.1.gz DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+          COMPONENT cli)
+  install(FILES ${MMRESYNC_MAN_DIR}/mmresync-agent.1.gz
+          DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT agent)
+endif()
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME mmresync)

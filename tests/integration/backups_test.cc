@@ -4,9 +4,12 @@
 // master; the VIP holder is refused; prune removes the oldest backups and their parked
 // schemas.
 
+#include <unistd.h>
+
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/files.h"
 #include "common/subprocess.h"
 #include "gtest/gtest.h"
@@ -191,6 +194,76 @@ TEST_F(BackupsTest, AgentRefusesRestoreUnlessFencedAndLeased) {
   EXPECT_EQ(hostile.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << hostile.error_message();
   EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
   EXPECT_TRUE(cluster().keepalived_running(kDb2));
+}
+
+// The backups a physical re-seed (the old datadir beside the datadir) and a delta repair
+// (<state_dir>/backups/<run>.delta/) leave, laid out as those methods leave them: listed
+// with their kind, and a restore of either is refused with the reason and how to do it
+// by hand, before anything is fenced. Prune leaves them alone.
+TEST_F(BackupsTest, PhysicalAndDeltaBackupsAreListedAndTheirRestoreRefusedBeforeAnyFence) {
+  std::string datadir = Value(kDb2, "SELECT @@datadir");
+  while (datadir.size() > 1 && datadir.back() == '/') datadir.pop_back();
+  const std::string physical = datadir + ".mmresync-20261130T010000-0a0a0a";
+  const std::string delta =
+      cluster().agent(kDb2).backup_dir() + "/20261130T020000-0b0b0b.delta/1764464400000";
+  ASSERT_OK(MakeDirs(physical + "/shop", 0700));
+  ASSERT_OK(MakeDirs(delta, 0700));
+  ASSERT_OK(WriteFileAtomically(delta + "/restore.sql", "-- delta restore\n", 0600));
+  auto cleanup = absl::MakeCleanup([&] {
+    (void)RunCommand({"rm", "-rf", physical,
+                      cluster().agent(kDb2).backup_dir() + "/20261130T020000-0b0b0b.delta"},
+                     absl::Seconds(30));
+  });
+
+  CliResult list = Cli({"backups", "list", "--node", "db2"});
+  EXPECT_EQ(list.exit_code, 0) << list.Describe();
+  // The line of `run` in the list.
+  auto line_of = [&](const std::string& run) -> std::string {
+    for (absl::string_view line : absl::StrSplit(list.out, '\n')) {
+      if (absl::StrContains(line, run)) return std::string(line);
+    }
+    return "";
+  };
+  EXPECT_TRUE(absl::StrContains(line_of("20261130T010000-0a0a0a"), "physical ")) << list.Describe();
+  EXPECT_TRUE(absl::StrContains(line_of("20261130T010000-0a0a0a"), "old datadir"))
+      << list.Describe();
+  EXPECT_TRUE(absl::StrContains(line_of("20261130T020000-0b0b0b"), "delta ")) << list.Describe();
+  EXPECT_TRUE(absl::StrContains(line_of("20261130T020000-0b0b0b"), "restore.sql by hand"))
+      << list.Describe();
+  CliResult json = Cli({"backups", "list", "--node", "db2", "--json"});
+  EXPECT_TRUE(absl::StrContains(json.out, "\"run\":\"20261130T020000-0b0b0b\",\"kind\":\"delta\""))
+      << json.Describe();
+
+  const std::string position = Position(kDb2);
+  const std::string last_run = cluster().LastJournalRunId();
+  CliResult physical_restore =
+      Cli({"backups", "restore", "20261130T010000-0a0a0a", "--node", "db2", "--yes"});
+  EXPECT_EQ(physical_restore.exit_code, 3) << physical_restore.Describe();
+  EXPECT_TRUE(absl::StrContains(physical_restore.err,
+                                "is the old datadir " + physical + " of a physical re-seed"))
+      << physical_restore.Describe();
+  CliResult delta_restore =
+      Cli({"backups", "restore", "20261130T020000-0b0b0b", "--node", "db2", "--yes"});
+  EXPECT_EQ(delta_restore.exit_code, 3) << delta_restore.Describe();
+  EXPECT_TRUE(absl::StrContains(delta_restore.err, "is a delta backup"))
+      << delta_restore.Describe();
+  EXPECT_TRUE(absl::StrContains(delta_restore.err, "run its restore.sql by hand"))
+      << delta_restore.Describe();
+  CliResult missing =
+      Cli({"backups", "restore", "20261130T030000-0c0c0c", "--node", "db2", "--yes"});
+  EXPECT_EQ(missing.exit_code, 3) << missing.Describe();
+  EXPECT_TRUE(absl::StrContains(missing.err, "no backup of run 20261130T030000-0c0c0c on db2"))
+      << missing.Describe();
+  // Nothing was fenced or changed, and no run was journaled.
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_TRUE(cluster().keepalived_running(kDb2));
+  EXPECT_EQ(Position(kDb2), position);
+  EXPECT_EQ(cluster().LastJournalRunId(), last_run);
+
+  CliResult prune = Cli({"backups", "prune", "--keep", "0", "--node", "db2"});
+  EXPECT_EQ(prune.exit_code, 0) << prune.Describe();
+  EXPECT_EQ(::access(physical.c_str(), F_OK), 0) << physical;
+  EXPECT_EQ(::access((delta + "/restore.sql").c_str(), F_OK), 0) << delta;
 }
 
 TEST_F(BackupsTest, PruneRemovesTheOldest) {

@@ -44,8 +44,12 @@
 #      per node), broken and recovered under a writer: Slave_Pos kept on both, the same
 #      checks.
 #
-# MMRESYNC_NETNS_SCENARIOS="classic cloudpods-shape gtid-slave-pos" selects (default
-# all): "classic" is scenarios 1-9.
+#  12. vrrp-check: keepalived's vrrp_script is `mmresync-agent check`; the VIP does not
+#      move onto a fenced node nor onto a half-imported one, even with keepalived started
+#      there by hand and the VIP's holder gone; it does once the run is resumed.
+#
+# MMRESYNC_NETNS_SCENARIOS="classic vrrp-check cloudpods-shape gtid-slave-pos" selects
+# (default all): "classic" is scenarios 1-9.
 #
 # MMRESYNC_TEST_KEEP_LOGS=DIR copies the logs, samples, CLI outputs and configs there
 # before the test directory is removed (for CI artifacts).
@@ -719,6 +723,84 @@ check "slow-link: replication healthy both ways, the copy equal (verify)" pair_h
 sql 1 "DROP DATABASE bulk"
 wait_for "replication to settle" 60 in_sync
 fi  # classic
+
+# 12. keepalived's vrrp_script is `mmresync-agent check` on db2. A run fences db2
+#     and its coordinator dies (kill -9 after the fence); later a run's import on db2 is
+#     cut (its agent killed right after the drop). Each time keepalived is started on db2
+#     by hand and db1's keepalived stopped, so VRRP alone would move the VIP to db2
+#     within about 3 s: the check keeps db2 in FAULT and the VIP stays off it. Once the
+#     run is resumed to its end, the same failover does move the VIP to db2.
+agent_check() { # node: `mmresync-agent check` of that node's agent, in its namespace
+  ip netns exec "${NS[$1]}" "$BIN/mmresync-agent" --config "$DIR/node$1/agent.toml" check 3>&- 4>&-
+}
+# keepalived started by hand on db2, db1's stopped; the VIP watched for 8 s (more than
+# twice VRRP's master-down interval) must never be on db2.
+vip_kept_off_db2() { # tag
+  local tag=$1
+  ka 2 start >/dev/null
+  start_samplers "$tag"
+  ka 1 stop >/dev/null
+  wait_for "the VIP to leave db1" 10 vip_off 1
+  sleep 8
+  stop_samplers
+  check "$tag: keepalived started by hand on db2 ran throughout" \
+    test "$(count "$DIR/samples-$tag-db2.log" 'keepalived=stopped')" -eq 0
+  check "$tag: with db1's keepalived stopped, the VIP never came to db2 ($(wc -l <"$DIR/samples-$tag-db2.log") samples)" \
+    test "$(count "$DIR/samples-$tag-db2.log" 'vip=1')" -eq 0
+  check "$tag: db2's keepalived ran the check and saw it fail" \
+    grep -q "VRRP_Script(mmresync_check) failed" "$DIR/node2/keepalived.log"
+  ka 1 start >/dev/null
+  wait_for "the VIP back on db1" 30 vip_on 1
+  ka 2 stop >/dev/null
+}
+if want vrrp-check; then
+  log "== scenario vrrp-check"
+  # The check tracks db2 only: on the source a run's stopped replication fails the check
+  # too (a known problem: keepalived there would drop the VIP during the run).
+  write_keepalived 1
+  write_keepalived 2 "$DIR/node2/agent.toml"
+  check "vrrp-check: the check passes on both nodes of the healthy pair" all 'agent_check 1 && agent_check 2'
+  check "vrrp-check: keepalived (db2's with the check) places the VIP on db1 only" vip_to 1
+  mkdir -p "$DIR/faults"
+
+  # Fenced: a forced run on the healthy pair, its coordinator killed right after the fence
+  # (replication still runs, so the fence is the only reason).
+  MMRESYNC_FAULT_POINTS="step_done:fence-target=kill" MMRESYNC_FAULT_DIR="$DIR/faults" \
+    mm recover --yes --force --source db1 >"$DIR/recover-vrrp-fenced.out" 2>&1 || true
+  check "vrrp-check: the coordinator died right after fencing db2" \
+    all "[ -e '$DIR/faults/step_done:fence-target.hit' ] && [ -e '$DIR/node2/state/fenced' ] && ka_stopped 2"
+  check "vrrp-check: check on fenced db2 fails, naming the fence only" \
+    all "! agent_check 2 >'$DIR/check-fenced.out' && grep -q 'must not hold the VIP: fenced by mmresync run' '$DIR/check-fenced.out' &&
+      ! grep -q 'replication\|import' '$DIR/check-fenced.out'"
+  : >"$DIR/node2/keepalived.log"
+  vip_kept_off_db2 vrrp-fenced
+
+  # Half-imported: the resumed run's import on db2 cut right after its drop.
+  export MMRESYNC_FAULT_POINTS="after_drop=kill" MMRESYNC_FAULT_DIR="$DIR/faults"
+  restart_agent 2 "$DIR/node2/agent.toml"
+  unset MMRESYNC_FAULT_POINTS MMRESYNC_FAULT_DIR
+  mm recover --yes --resume >"$DIR/recover-vrrp-import.out" 2>&1 || true
+  check "vrrp-check: db2's agent died right after its drop, the import marker left behind" \
+    all "[ -e '$DIR/faults/after_drop.hit' ] && [ -e '$DIR/node2/state/import-incomplete' ]"
+  check "vrrp-check: check on half-imported db2 fails, naming the unfinished import" \
+    all "! agent_check 2 >'$DIR/check-import.out' && grep -q 'did not finish: the user data may be partial' '$DIR/check-import.out'"
+  : >"$DIR/node2/keepalived.log"
+  vip_kept_off_db2 vrrp-import
+
+  # Repaired, db2 passes the check and the same failover moves the VIP to it.
+  start_agent 2 "$DIR/node2/agent.toml"
+  wait_for "agent db2" 30 agents_answer
+  recover_expect vrrp-resume 0 --resume
+  check "vrrp-check: after the resumed run the check passes on db2" agent_check 2
+  check "vrrp-check: keepalived runs on both with the VIP on db1" both_ok_on 1
+  ka 1 stop >/dev/null
+  check "vrrp-check: with db1's keepalived stopped, the VIP moves to the repaired db2" \
+    wait_for "the VIP on db2" 15 vip_on 2
+  for n in 1 2; do write_keepalived "$n"; done
+  ka 2 stop >/dev/null   # vip_to then restarts both, so both read the config without the check
+  check "vrrp-check: keepalived without the check puts the VIP back on db1" vip_to 1
+  check "vrrp-check: healthy afterwards" pair_healthy
+fi
 
 # 10. The Cloudpods shape (the base pair plus replicate_ignore_db).
 if want cloudpods-shape; then

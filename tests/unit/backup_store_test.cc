@@ -56,6 +56,20 @@ TEST(BackupStoreTest, ListsScriptsWithValidRunIdsOldestFirst) {
   EXPECT_TRUE((*list)[1].restorable());
 }
 
+TEST(BackupStoreTest, ListsDeltaBackupsAsNotRestorable) {
+  const std::string dir = TempDir();
+  ASSERT_TRUE(MakeDirs(dir + "/backups/run-1.delta/1700000000000", 0700).ok());
+  ASSERT_TRUE(MakeDirs(dir + "/backups/bad name.delta", 0700).ok());
+  ASSERT_TRUE(WriteFileAtomically(dir + "/backups/file.delta", "", 0600).ok());
+  auto list = ListBackups(dir, /*session=*/nullptr);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].run_id(), "run-1");
+  EXPECT_EQ((*list)[0].kind(), "delta");
+  EXPECT_EQ((*list)[0].path(), dir + "/backups/run-1.delta");
+  EXPECT_FALSE((*list)[0].restorable());
+}
+
 TEST(BackupStoreTest, RestoreRefusesMissingIncompleteAndHostileRuns) {
   const std::string dir = TempDir();
   ASSERT_TRUE(MakeDirs(dir + "/backups", 0700).ok());
