@@ -6,9 +6,11 @@
 // fenced (read_only, keepalived stopped) or healthy, `recover --resume` completes, every
 // acknowledged row is on both nodes exactly once, and `verify` passes.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -77,10 +79,26 @@ class DatadirOnTmpfs {
     return db_.Restart();
   }
 
+  // Fills the filesystem with a ballast file until `leave` bytes are free.
+  absl::Status Fill(uint64_t leave) {
+    struct statvfs fs;
+    if (::statvfs(db_.data_dir().c_str(), &fs) != 0) {
+      return absl::InternalError(absl::StrCat("statvfs: ", std::strerror(errno)));
+    }
+    const uint64_t free = uint64_t{fs.f_bavail} * fs.f_frsize;
+    if (free <= leave) return absl::OkStatus();
+    const int fd = ::open(Ballast().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return absl::InternalError(absl::StrCat("open ballast: ", std::strerror(errno)));
+    const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(free - leave));
+    ::close(fd);
+    if (rc != 0) return absl::InternalError(absl::StrCat("fallocate: ", std::strerror(rc)));
+    return absl::OkStatus();
+  }
+
   // Room again, as when an operator frees space on the filesystem.
-  absl::Status Grow() {
-    if (::mount("tmpfs", db_.data_dir().c_str(), "tmpfs", MS_REMOUNT, "size=1g,mode=0700") != 0) {
-      return absl::InternalError(absl::StrCat("remount: ", std::strerror(errno)));
+  absl::Status FreeSpace() {
+    if (::unlink(Ballast().c_str()) != 0) {
+      return absl::InternalError(absl::StrCat("rm ballast: ", std::strerror(errno)));
     }
     return absl::OkStatus();
   }
@@ -111,6 +129,8 @@ class DatadirOnTmpfs {
   std::string disk_;
   bool moved_ = false;
   bool mounted_ = false;
+
+  std::string Ballast() const { return db_.data_dir() + "/ballast"; }
 };
 
 // Whether `status --json` shows no lease on either agent.
@@ -354,28 +374,36 @@ TEST_F(FaultMatrixTest, FullDiskDuringTheBackupStopsTheRunNamingNodeAndDisk) {
 }
 
 // The target's datadir fills up during the logical import: db2's mariadbd runs on a
-// tmpfs with 3 MiB free, the copy needs more. The run stops naming db2 and the full
-// table, the target stays fenced, the source keeps taking writes and its data is not
-// touched; with room again the resume completes.
+// tmpfs, which a ballast file fills to 3 MiB free once the pre-flight's disk check has
+// passed (the coordinator paused after the backup); the copy needs more. The run stops
+// naming db2 and the full table, the target stays fenced, the source keeps taking writes
+// and its data is not touched; once the ballast is removed the resume completes.
 TEST_F(FaultMatrixTest, FullDatadirDuringTheImportStopsTheRunAndResumeCompletes) {
   const int case_id = 970008;
   const int first = 75000000;
   DatadirOnTmpfs tmpfs(pair().node(kDb2));
-  // InnoDB's temporary tablespace takes 12 MiB of it at the start.
-  ASSERT_OK(tmpfs.Mount((12 << 20) + (3 << 20)));
+  ASSERT_OK(tmpfs.Mount(uint64_t{64} << 20));
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  FaultPoints faults = Faults("datadir-full");
   auto writer = BreakAndWrite(case_id, first);
   const std::string source_bulk = Rows(kDb1, "CHECKSUM TABLE bulk.filler");
 
-  CliResult failed = Cli({"recover", "--source", "db1", "--yes", "--method", "logical"});
-  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
-  EXPECT_THAT(failed.output(), HasSubstr("db2")) << failed.Describe();
-  EXPECT_THAT(failed.output(), HasSubstr("is full")) << failed.Describe();
-  EXPECT_THAT(failed.output(), HasSubstr("recover --resume")) << failed.Describe();
+  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "logical"},
+                      faults.Env("step_done:backup-target=pause"));
+  ASSERT_OK(cli.status());
+  ASSERT_OK(faults.WaitHit("step_done:backup-target", kTimeout));
+  ASSERT_OK(tmpfs.Fill(3 << 20));
+  ASSERT_OK(faults.Release("step_done:backup-target"));
+  auto failed = (*cli)->Wait(kTimeout);
+  ASSERT_OK(failed.status());
+  EXPECT_EQ(failed->exit_code, 1) << failed->Describe();
+  EXPECT_THAT(failed->output(), HasSubstr("db2: import: loading table")) << failed->Describe();
+  EXPECT_THAT(failed->output(), HasSubstr("is full")) << failed->Describe();
+  EXPECT_THAT(failed->output(), HasSubstr("recover --resume")) << failed->Describe();
   ExpectSourceWritableTargetFenced(*writer);
   EXPECT_EQ(Rows(kDb1, "CHECKSUM TABLE bulk.filler"), source_bulk);
 
-  ASSERT_OK(tmpfs.Grow());
+  ASSERT_OK(tmpfs.FreeSpace());
   CliResult resumed = Cli({"recover", "--resume", "--yes"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
   ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
