@@ -49,6 +49,8 @@
 #      its snapshot within 35 s of the cut (transfer_stall_seconds, default 30), the run
 #      fails naming the import, db2 stays fenced, db1 keeps taking writes; with the link
 #      back `recover --resume` completes and every acknowledged row is on both nodes once.
+#      Then the same two cuts during phase 1 (right after the import): the run fails
+#      naming phase 1 and db2's IO thread, after replica_wait_seconds (20 s here).
 #      Needs a test build (fault points place the cut) and nft.
 #
 # MMRESYNC_NETNS_SCENARIOS="classic cloudpods-shape gtid-slave-pos link-cut" selects
@@ -603,6 +605,56 @@ link_cut() { # reset|drop, break id
     all 'pair_healthy && both_ok_on 1'
 }
 
+# The link cut (`mode`) during phase 1: the coordinator pauses right after the import's
+# "done" record (a fault point), the link is cut, phase 1 starts into it: db2's IO
+# thread cannot reach db1, so phase 1 fails after [cluster] replica_wait_seconds.
+phase1_cut() { # reset|drop, break id
+  local mode=$1 tag="phase1-cut-$1" faults="$DIR/faults-phase1-$1" table="crm.shape_p1_$1"
+  local rc=0 cli acked before point="step_done:stream-import"
+  out="$DIR/recover-$tag.out"
+  log "== scenario $tag: the link between db1 and db2 cut ($mode) during phase 1"
+  check "$tag: the VIP on db1 only, keepalived on both" both_ok_on 1
+  sql 1 "CREATE TABLE $table (id INT PRIMARY KEY, origin INT)"
+  wait_for "replication to settle" 60 in_sync
+  break_replication 2 1 "$2"
+  mkdir -p "$faults"
+  start_writer "p1_$1"
+  wait_for "the writer's first row" 30 test -s "$DIR/writer.acked"
+  MMRESYNC_FAULT_POINTS="$point=pause" MMRESYNC_FAULT_DIR="$faults" \
+    mm recover --yes --method logical >"$out" 2>&1 &
+  cli=$!
+  if ! wait_for "the coordinator to pause after the import" 120 test -e "$faults/$point.hit"; then
+    fail "$tag: the run reached phase 1"; kill "$cli" 2>/dev/null; wait "$cli" || true
+    stop_writer >/dev/null; said "$tag"; return
+  fi
+  cut_link "$mode"
+  touch "$faults/$point.continue"
+  wait "$cli" || rc=$?
+  if [ "$rc" -eq 1 ]; then pass "$tag: recover fails (exit 1)"; else
+    fail "$tag: recover fails (exit 1, got $rc)"
+  fi
+  said "$tag"
+  check "$tag: the failure names phase 1 and db2's replica threads not running" \
+    grep -q 'recover failed at step phase1: db2: replication not running after 20s: IO Connecting' "$out"
+  check "$tag: the report says db2 is fenced and how to resume" \
+    all "grep -q 'db2 (target): fenced' '$out' && grep -q 'mmresync recover --resume' '$out'"
+  check "$tag: db2 stays fenced (keepalived stopped, read_only=ON), the VIP on db1 only" \
+    all 'ka_stopped 2 && [ "$(sql 2 "SELECT @@global.read_only")" = 1 ] && vip_only_on 1'
+  before=$(cat "$DIR/writer.acked")
+  check "$tag: db1 keeps taking writes" \
+    wait_for "db1 to take more writes" 30 all "[ \$(cat '$DIR/writer.acked') -gt $((before + 5)) ]"
+  heal_link
+  recover_expect "$tag-resume" 0 --resume
+  acked=$(stop_writer)
+  wait_for "replication to settle" 60 in_sync
+  for n in 1 2; do
+    check "$tag: db$n has every acknowledged row once ($acked)" \
+      all "[ \"\$(sql $n 'SELECT COUNT(*), COUNT(DISTINCT id) FROM $table WHERE id <= $acked')\" = \"$acked	$acked\" ]"
+  done
+  check "$tag: healthy afterwards (status 0, verify 0), the VIP on db1 only, keepalived on both" \
+    all 'pair_healthy && both_ok_on 1'
+}
+
 # ================================================================
 
 log "test dir $DIR, namespaces $NS_BR ${NS[1]} ${NS[2]}, subnet $NET.0/24, VIP $VIP, VRID $VRID"
@@ -866,6 +918,10 @@ if want link-cut; then
     wait_for "replication to settle" 120 in_sync
     link_cut reset 900012
     link_cut drop 900013
+    # Phase 1 waits for db2's threads this long (default 120 s) before it gives up.
+    sed -i '/^vip_wait_seconds/a replica_wait_seconds = 20' "$DIR/cluster.toml"
+    phase1_cut reset 900014
+    phase1_cut drop 900015
     sql 1 "DROP DATABASE bulk"
     wait_for "replication to settle" 60 in_sync
   fi
