@@ -546,22 +546,52 @@ heal_link() { ip netns exec "${NS[2]}" nft delete table inet mmr_cut; }
 old_trx() { sql "$1" "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_started < NOW() - INTERVAL 2 SECOND"; }
 no_old_trx() { [ "$(old_trx "$1")" = 0 ]; }
 
+# Before a cut: the VIP on db1, a table crm.shape_<name> for the writer, db2 broken, the
+# writer on db1 acknowledged.
+cut_setup() { # tag, writer table name, break id
+  check "$1: the VIP on db1 only, keepalived on both" both_ok_on 1
+  sql 1 "CREATE TABLE crm.shape_$2 (id INT PRIMARY KEY, origin INT)"
+  wait_for "replication to settle" 60 in_sync
+  break_replication 2 1 "$3"
+  start_writer "$2"
+  wait_for "the writer's first row" 30 test -s "$DIR/writer.acked"
+}
+
+# After a run failed on a cut link ($out): db2 fenced, db1 taking writes; then the link
+# back, `recover --resume`, every acknowledged row once on both, the pair healthy.
+cut_aftermath() { # tag, writer table
+  local tag=$1 table=$2 acked before n
+  check "$tag: the report says db2 is fenced and how to resume" \
+    all "grep -q 'db2 (target): fenced' '$out' && grep -q 'mmresync recover --resume' '$out'"
+  check "$tag: db2 stays fenced (keepalived stopped, read_only=ON), the VIP on db1 only" \
+    all 'ka_stopped 2 && [ "$(sql 2 "SELECT @@global.read_only")" = 1 ] && vip_only_on 1'
+  before=$(cat "$DIR/writer.acked")
+  check "$tag: db1 keeps taking writes" \
+    wait_for "db1 to take more writes" 30 all "[ \$(cat '$DIR/writer.acked') -gt $((before + 5)) ]"
+  heal_link
+  restart_agent 1 "$DIR/node1/agent.toml"   # unarmed, if a fault point was armed
+  recover_expect "$tag-resume" 0 --resume
+  acked=$(stop_writer)
+  wait_for "replication to settle" 60 in_sync
+  for n in 1 2; do
+    check "$tag: db$n has every acknowledged row once ($acked)" \
+      all "[ \"\$(sql $n 'SELECT COUNT(*), COUNT(DISTINCT id) FROM $table WHERE id <= $acked')\" = \"$acked	$acked\" ]"
+  done
+  check "$tag: healthy afterwards (status 0, verify 0), the VIP on db1 only, keepalived on both" \
+    all 'pair_healthy && both_ok_on 1'
+}
+
 # The link cut (`mode`) while db1's agent streams the copy to db2: db1's agent pauses at
 # a fault point after 4 MiB sent, the link is cut, the agent goes on into it.
 link_cut() { # reset|drop, break id
   local mode=$1 tag="link-cut-$1" faults="$DIR/faults-$1" table="crm.shape_cut_$1"
-  local rc=0 cli acked before t_cut
+  local rc=0 cli t_cut
   out="$DIR/recover-$tag.out"
   log "== scenario $tag: the link between db1 and db2 cut ($mode) mid-stream"
-  check "$tag: the VIP on db1 only, keepalived on both" both_ok_on 1
-  sql 1 "CREATE TABLE $table (id INT PRIMARY KEY, origin INT)"
-  wait_for "replication to settle" 60 in_sync
-  break_replication 2 1 "$2"
   mkdir -p "$faults"
   MMRESYNC_FAULT_POINTS="source_stream:4194304=pause" MMRESYNC_FAULT_DIR="$faults" \
     restart_agent 1 "$DIR/node1/agent.toml"
-  start_writer "cut_$1"
-  wait_for "the writer's first row" 30 test -s "$DIR/writer.acked"
+  cut_setup "$tag" "cut_$1" "$2"
   mm recover --yes --method logical >"$out" 2>&1 &
   cli=$!
   if ! wait_for "db1's agent to pause after 4 MiB sent" 120 test -e "$faults/source_stream.hit"; then
@@ -585,24 +615,7 @@ link_cut() { # reset|drop, break id
   check "$tag: the failure names db2's import and its connection to db1's agent, not the coordinator's" \
     all "grep -q 'recover failed at step stream-import: db2: import: .*source agent db1: ' '$out' &&
       ! grep -q 'no answer from\|was cut during the call' '$out'"
-  check "$tag: the report says db2 is fenced and how to resume" \
-    all "grep -q 'db2 (target): fenced' '$out' && grep -q 'mmresync recover --resume' '$out'"
-  check "$tag: db2 stays fenced (keepalived stopped, read_only=ON), the VIP on db1 only" \
-    all 'ka_stopped 2 && [ "$(sql 2 "SELECT @@global.read_only")" = 1 ] && vip_only_on 1'
-  before=$(cat "$DIR/writer.acked")
-  check "$tag: db1 keeps taking writes" \
-    wait_for "db1 to take more writes" 30 all "[ \$(cat '$DIR/writer.acked') -gt $((before + 5)) ]"
-  heal_link
-  restart_agent 1 "$DIR/node1/agent.toml"   # unarmed
-  recover_expect "$tag-resume" 0 --resume
-  acked=$(stop_writer)
-  wait_for "replication to settle" 60 in_sync
-  for n in 1 2; do
-    check "$tag: db$n has every acknowledged row once ($acked)" \
-      all "[ \"\$(sql $n 'SELECT COUNT(*), COUNT(DISTINCT id) FROM $table WHERE id <= $acked')\" = \"$acked	$acked\" ]"
-  done
-  check "$tag: healthy afterwards (status 0, verify 0), the VIP on db1 only, keepalived on both" \
-    all 'pair_healthy && both_ok_on 1'
+  cut_aftermath "$tag" "$table"
 }
 
 # The link cut (`mode`) during phase 1: the coordinator pauses right after the import's
@@ -610,16 +623,11 @@ link_cut() { # reset|drop, break id
 # thread cannot reach db1, so phase 1 fails after [cluster] replica_wait_seconds.
 phase1_cut() { # reset|drop, break id
   local mode=$1 tag="phase1-cut-$1" faults="$DIR/faults-phase1-$1" table="crm.shape_p1_$1"
-  local rc=0 cli acked before point="step_done:stream-import"
+  local rc=0 cli point="step_done:stream-import"
   out="$DIR/recover-$tag.out"
   log "== scenario $tag: the link between db1 and db2 cut ($mode) during phase 1"
-  check "$tag: the VIP on db1 only, keepalived on both" both_ok_on 1
-  sql 1 "CREATE TABLE $table (id INT PRIMARY KEY, origin INT)"
-  wait_for "replication to settle" 60 in_sync
-  break_replication 2 1 "$2"
   mkdir -p "$faults"
-  start_writer "p1_$1"
-  wait_for "the writer's first row" 30 test -s "$DIR/writer.acked"
+  cut_setup "$tag" "p1_$1" "$2"
   MMRESYNC_FAULT_POINTS="$point=pause" MMRESYNC_FAULT_DIR="$faults" \
     mm recover --yes --method logical >"$out" 2>&1 &
   cli=$!
@@ -636,23 +644,7 @@ phase1_cut() { # reset|drop, break id
   said "$tag"
   check "$tag: the failure names phase 1 and db2's replica threads not running" \
     grep -q 'recover failed at step phase1: db2: replication not running after 20s: IO Connecting' "$out"
-  check "$tag: the report says db2 is fenced and how to resume" \
-    all "grep -q 'db2 (target): fenced' '$out' && grep -q 'mmresync recover --resume' '$out'"
-  check "$tag: db2 stays fenced (keepalived stopped, read_only=ON), the VIP on db1 only" \
-    all 'ka_stopped 2 && [ "$(sql 2 "SELECT @@global.read_only")" = 1 ] && vip_only_on 1'
-  before=$(cat "$DIR/writer.acked")
-  check "$tag: db1 keeps taking writes" \
-    wait_for "db1 to take more writes" 30 all "[ \$(cat '$DIR/writer.acked') -gt $((before + 5)) ]"
-  heal_link
-  recover_expect "$tag-resume" 0 --resume
-  acked=$(stop_writer)
-  wait_for "replication to settle" 60 in_sync
-  for n in 1 2; do
-    check "$tag: db$n has every acknowledged row once ($acked)" \
-      all "[ \"\$(sql $n 'SELECT COUNT(*), COUNT(DISTINCT id) FROM $table WHERE id <= $acked')\" = \"$acked	$acked\" ]"
-  done
-  check "$tag: healthy afterwards (status 0, verify 0), the VIP on db1 only, keepalived on both" \
-    all 'pair_healthy && both_ok_on 1'
+  cut_aftermath "$tag" "$table"
 }
 
 # ================================================================
