@@ -23,6 +23,7 @@
 #include "agent/peer_pin.h"
 #include "agent/physical_import.h"
 #include "agent/physical_source.h"
+#include "agent/physical_swap.h"
 #include "agent/replication_control.h"
 #include "agent/safety_guard.h"
 #include "agent/source_dump.h"
@@ -584,6 +585,15 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportPhysicalFromPeer(
   if (pp.service->kind() == "none") {
     return absl::FailedPreconditionError(
         "the physical method needs [mariadb.service] control on this node (it is none)");
+  }
+  // This run's swap already happened and was finished (by the import, or by this agent
+  // at its start after it died past the swap): the copy runs; nothing is copied again.
+  ASSIGN_OR_RETURN(std::optional<v1::ImportResult> settled,
+                   SettledSwapResult(deps_.config.state_dir, r.run_id()));
+  if (settled.has_value()) {
+    log::Info("run ", r.run_id(),
+              "'s datadir swap was already finished: mariadbd runs on its copy");
+    return *settled;
   }
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, deps_.db->Open());
   ASSIGN_OR_RETURN(std::string account, CurrentAccount(*session));

@@ -15,6 +15,7 @@
 #include "agent/keepalived_controller.h"
 #include "agent/mariadb_service_controller.h"
 #include "agent/mariadb_session.h"
+#include "agent/physical_swap.h"
 #include "agent/vip.h"
 #include "agent/vip_check.h"
 #include "common/cert_info.h"
@@ -125,6 +126,18 @@ int Run(const std::string& config_flag) {
   if (!deps.ok()) {
     log::Error(deps.status().message());
     return 2;
+  }
+  // An agent killed in the middle of a physical import's datadir swap left mariadbd
+  // down: finish the swap (or undo it) before serving, so the run can be resumed.
+  if (deps->mariadb_service != nullptr) {
+    SwapContext swap;
+    swap.service = deps->mariadb_service.get();
+    swap.db = deps->db.get();
+    swap.agent_user = config->mariadb.user;
+    swap.repl_user = config->mariadb.repl_user;
+    if (absl::Status s = FinishInterruptedSwap(swap, config->state_dir); !s.ok()) {
+      log::Error(s.message());
+    }
   }
   auto creds = MakeReloadingServerCredentials(config->tls, config->tls_reload_seconds);
   if (!creds.ok()) {

@@ -26,6 +26,7 @@
 #include "agent/node_facts.h"
 #include "agent/part_reader.h"
 #include "agent/physical_source.h"
+#include "agent/physical_swap.h"
 #include "agent/replication_control.h"
 #include "agent/schema_reset.h"
 #include "agent/stream_canceller.h"
@@ -95,82 +96,6 @@ absl::Status MatchOwnership(const std::string& dir, uid_t uid, gid_t gid, mode_t
   if (ec) return absl::InternalError(absl::StrCat("walking ", dir, ": ", ec.message()));
   if (::chmod(dir.c_str(), mode & 07777) != 0) return ErrnoError(absl::StrCat("chmod ", dir));
   return absl::OkStatus();
-}
-
-// This node's own agent and replication accounts, as statements that re-create them.
-struct OwnAccounts {
-  std::vector<std::pair<std::string, std::string>> accounts;  // user, host
-  std::vector<std::string> statements;
-};
-
-absl::StatusOr<OwnAccounts> SaveOwnAccounts(DbSession& session, const std::string& agent_user,
-                                            const std::string& repl_user) {
-  OwnAccounts own;
-  ASSIGN_OR_RETURN(ResultSet users,
-                   session.Query(absl::StrCat("SELECT User, Host FROM mysql.user WHERE User IN (",
-                                              QuoteString(session, agent_user), ", ",
-                                              QuoteString(session, repl_user), ") ORDER BY 1, 2")));
-  for (size_t i = 0; i < users.rows.size(); ++i) {
-    const std::string user = users.GetOr(i, "User", "");
-    const std::string host = users.GetOr(i, "Host", "");
-    const std::string name =
-        absl::StrCat(QuoteString(session, user), "@", QuoteString(session, host));
-    ASSIGN_OR_RETURN(ResultSet create, session.Query(absl::StrCat("SHOW CREATE USER ", name)));
-    ASSIGN_OR_RETURN(ResultSet grants, session.Query(absl::StrCat("SHOW GRANTS FOR ", name)));
-    if (create.rows.empty() || create.rows[0].empty() || !create.rows[0][0]) {
-      return absl::InternalError(absl::StrCat("SHOW CREATE USER ", name, " returned nothing"));
-    }
-    std::string sql = *create.rows[0][0];
-    if (absl::StartsWith(sql, "CREATE USER ")) {
-      sql = absl::StrCat("CREATE OR REPLACE USER ", sql.substr(strlen("CREATE USER ")));
-    }
-    own.statements.push_back(std::move(sql));
-    for (const auto& row : grants.rows) {
-      if (!row.empty() && row[0]) own.statements.push_back(*row[0]);
-    }
-    own.accounts.emplace_back(user, host);
-  }
-  return own;
-}
-
-// After the swap: the copy carries the source's accounts of these users; this node's
-// are put back (the others dropped), except the one the agent is logged in as, which
-// the pre-check found identical on both nodes.
-absl::Status RestoreOwnAccounts(DbSession& session, const OwnAccounts& own,
-                                const std::string& agent_user, const std::string& repl_user,
-                                const std::string& current) {
-  RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
-  ASSIGN_OR_RETURN(ResultSet carried,
-                   session.Query(absl::StrCat("SELECT User, Host FROM mysql.user WHERE User IN (",
-                                              QuoteString(session, agent_user), ", ",
-                                              QuoteString(session, repl_user), ")")));
-  for (size_t i = 0; i < carried.rows.size(); ++i) {
-    std::pair<std::string, std::string> account = {carried.GetOr(i, "User", ""),
-                                                   carried.GetOr(i, "Host", "")};
-    if (absl::StrCat(account.first, "@", account.second) == current) continue;
-    bool kept = false;
-    for (const auto& a : own.accounts) kept = kept || a == account;
-    if (kept) continue;
-    RETURN_IF_ERROR(session.Execute(absl::StrCat("DROP USER ", QuoteString(session, account.first),
-                                                 "@", QuoteString(session, account.second))));
-  }
-  for (const std::string& sql : own.statements) {
-    // The current account's own CREATE OR REPLACE would drop the session's account.
-    if (absl::StartsWith(sql, "CREATE OR REPLACE USER ")) {
-      const size_t at = current.rfind('@');
-      const std::string self =
-          absl::StrCat("CREATE OR REPLACE USER ", QuoteIdentifier(current.substr(0, at)), "@",
-                       QuoteIdentifier(current.substr(at + 1)));
-      const std::string self_quoted =
-          absl::StrCat("CREATE OR REPLACE USER ", QuoteString(session, current.substr(0, at)), "@",
-                       QuoteString(session, current.substr(at + 1)));
-      if (absl::StartsWith(sql, self) || absl::StartsWith(sql, self_quoted)) continue;
-    }
-    if (absl::Status s = session.Execute(sql); !s.ok()) {
-      return Annotate(s, "restoring this node's agent/replication accounts");
-    }
-  }
-  return session.Execute("SET SESSION sql_log_bin = 1");
 }
 
 // Runs `argv` to completion, polling `cancelled`; the error quotes its stderr.
@@ -390,31 +315,6 @@ absl::Status CarryOwnBinlog(const std::string& old_dir, const std::string& new_d
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<DbSession>> WaitConnectable(const PhysicalImportParams& params) {
-  const absl::Time deadline = absl::Now() + params.start_wait;
-  absl::Status last;
-  while (absl::Now() < deadline) {
-    auto session = params.base.db->Open();
-    if (session.ok()) return session;
-    last = session.status();
-    if (params.base.cancelled()) return absl::CancelledError("import cancelled");
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return absl::DeadlineExceededError(absl::StrCat("mariadbd did not accept connections within ",
-                                                  absl::FormatDuration(params.start_wait), ": ",
-                                                  last.message()));
-}
-
-// The new server's first statements: read-only before anything else, then its events
-// as a replica would have them, then the scheduler as it was.
-absl::StatusOr<int> SettleNewServer(DbSession& session, const std::string& event_scheduler) {
-  RETURN_IF_ERROR(SetReadOnly(session, true));
-  (void)session.Execute("SET GLOBAL event_scheduler = OFF");  // DISABLED: nothing runs anyway
-  ASSIGN_OR_RETURN(int disabled, DisableEventsOnReplica(session));
-  if (event_scheduler == "ON") RETURN_IF_ERROR(session.Execute("SET GLOBAL event_scheduler = ON"));
-  return disabled;
-}
-
 }  // namespace
 
 std::string PhysicalNewDir(const std::string& datadir, const std::string& run_id) {
@@ -467,7 +367,12 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
   RETURN_IF_ERROR(params.check_fence(*session));
   ASSIGN_OR_RETURN(TargetFacts facts, ReadTargetFacts(*session));
   RETURN_IF_ERROR(PreChecks(params, *session, manifest, facts));
-  ASSIGN_OR_RETURN(OwnAccounts own, SaveOwnAccounts(*session, params.agent_user, params.repl_user));
+  v1::PhysicalSwapRecord record;
+  record.set_run_id(params.run_id);
+  record.set_datadir(facts.datadir);
+  record.set_event_scheduler(facts.event_scheduler);
+  record.set_current_account(facts.current_account);
+  RETURN_IF_ERROR(SaveOwnAccounts(*session, params.agent_user, params.repl_user, record));
   struct stat old_dir;
   if (::stat(facts.datadir.c_str(), &old_dir) != 0) {
     return ErrnoError(absl::StrCat("stat ", facts.datadir));
@@ -480,7 +385,9 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
   if (::mkdir(new_dir.c_str(), 0700) != 0) return ErrnoError(absl::StrCat("mkdir ", new_dir));
   bool swapped = false;
   absl::Cleanup remove_new = [&] {
-    if (!swapped) RemoveTree(new_dir);
+    if (swapped) return;
+    RemoveTree(new_dir);
+    if (absl::Status s = ClearSwapRecord(base.state_dir); !s.ok()) log::Warning(s.message());
   };
   uint64_t bytes = 0;
   uint64_t wire_bytes = 0;
@@ -509,6 +416,19 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
   }
   RETURN_IF_ERROR(CleanCopy(new_dir, facts));
   RETURN_IF_ERROR(MatchOwnership(new_dir, old_dir.st_uid, old_dir.st_gid, old_dir.st_mode));
+
+  v1::ImportResult& result = *record.mutable_result();
+  *result.mutable_source_snapshot() = coordinates;
+  result.set_bytes(bytes);
+  result.set_wire_bytes(wire_bytes);
+  result.set_sha256(trailer.sha256());
+  result.set_source_lock_ms(trailer.lock_ms());
+  result.set_method("physical");
+  result.set_workers(manifest.workers());
+  result.set_backup_path(backup_dir);
+  // Durable before the server goes down: an agent killed from here on finishes the swap,
+  // or undoes it, when it starts again (physical_swap.h).
+  RETURN_IF_ERROR(WriteSwapRecord(base.state_dir, record));
 
   // 5: the swap. The fence is checked once more right before the server goes down.
   RETURN_IF_ERROR(params.check_fence(*session));
@@ -544,51 +464,31 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
 
   // 6: back up on the copy, or back to the old datadir.
   auto roll_back = [&](const absl::Status& why) -> absl::Status {
-    log::Error("physical import failed after the swap: ", why.message(),
-               "; putting the old datadir back");
-    (void)params.service->Stop();
-    const std::string failed = absl::StrCat(new_dir, ".failed");
-    if (::rename(facts.datadir.c_str(), failed.c_str()) != 0 ||
-        ::rename(backup_dir.c_str(), facts.datadir.c_str()) != 0) {
-      return Annotate(why, absl::StrCat("and putting the old datadir back failed (",
-                                        std::strerror(errno), "); it is at ", backup_dir));
-    }
-    absl::Status started = params.service->Start();
-    return Annotate(why, started.ok() ? absl::StrCat("the old datadir is back in place and "
-                                                     "mariadbd runs on it; the copy is at ",
-                                                     failed)
-                                      : absl::StrCat("the old datadir is back in place but "
-                                                     "mariadbd did not start: ",
-                                                     started.message()));
+    absl::Status back = PutOldDatadirBack(*params.service, record, why);
+    if (absl::Status s = ClearSwapRecord(base.state_dir); !s.ok()) log::Warning(s.message());
+    return back;
   };
   // The old datadir is aside and mariadbd is down: the physical method's "after the drop".
   MMRESYNC_FAULT_POINT_OR("after_swap", roll_back);
   base.progress(Phase("swap", bytes, bytes, "starting mariadbd on the copy"));
-  if (absl::Status s = params.service->Start(); !s.ok()) return roll_back(s);
-  auto fresh = WaitConnectable(params);
-  if (!fresh.ok()) return roll_back(fresh.status());
-  auto disabled = SettleNewServer(**fresh, facts.event_scheduler);
-  if (!disabled.ok()) return roll_back(disabled.status());
-  if (absl::Status s = RestoreOwnAccounts(**fresh, own, params.agent_user, params.repl_user,
-                                          facts.current_account);
-      !s.ok()) {
-    return roll_back(s);
+  SwapContext context;
+  context.service = params.service;
+  context.db = base.db;
+  context.agent_user = params.agent_user;
+  context.repl_user = params.repl_user;
+  context.cancelled = base.cancelled;
+  context.start_wait = params.start_wait;
+  auto up = BringUpCopy(context, record);
+  if (!up.ok()) return roll_back(up.status());
+  record.set_settled(true);
+  *record.mutable_result() = *up;
+  if (absl::Status s = WriteSwapRecord(base.state_dir, record); !s.ok()) {
+    // The copy runs and the import is done; only a repeat of this run's import (after a
+    // coordinator died before journaling it) would now be refused as a second swap.
+    log::Warning(s.message(), ": a repeated import of run ", params.run_id,
+                 " will be refused instead of returning this result");
   }
-
-  v1::ImportResult result;
-  *result.mutable_source_snapshot() = coordinates;
-  result.set_bytes(bytes);
-  result.set_wire_bytes(wire_bytes);
-  result.set_sha256(trailer.sha256());
-  result.set_source_lock_ms(trailer.lock_ms());
-  result.set_method("physical");
-  result.set_workers(manifest.workers());
-  result.set_events_disabled(static_cast<uint32_t>(*disabled));
-  result.set_backup_path(backup_dir);
-  if (auto schemas = ListUserSchemas(**fresh); schemas.ok()) {
-    result.set_schemas(static_cast<uint32_t>(schemas->size()));
-  }
-  return result;
+  return *up;
 }
 
 }  // namespace mmresync::agent

@@ -14,7 +14,9 @@
 //      ones the source's mariadb-backup logged;
 //   4. replica state is dropped from the copy (master.info, relay-log.info,
 //      multi-master.info, relay logs), ownership and mode made those of the old datadir;
-//   5. the fence is checked again, mariadbd stopped through the service control, this
+//   5. the swap record is written (physical_swap.h: what an agent killed from here on
+//      needs to finish the swap at its next start), the fence is checked again,
+//      mariadbd stopped through the service control, this
 //      node's own binary log hard-linked into the copy (it stays this node's, as with
 //      the logical methods, and so does its GTID state), the datadir renamed to
 //      <datadir>.mmresync-<run> (the standby's backup: the old data, untouched) and the prepared
@@ -25,6 +27,8 @@
 //      replication accounts restored as they were before the swap (sql_log_bin=0).
 // A failure before the stop leaves the old server running and removes the new
 // directory; a failure after the swap puts the old datadir back and starts it again.
+// A repeated import of a run whose swap was finished returns the recorded result
+// (SettledSwapResult) instead of copying again.
 
 #include <functional>
 #include <string>

@@ -453,13 +453,15 @@ absl::StatusOr<ClusterConfig> ParseClusterImpl(std::string_view text, const std:
   RETURN_IF_ERROR(root.CheckKeys({"cluster", "tls", "node", "hooks"}));
 
   ASSIGN_OR_RETURN(Section cluster, root.SubTable("cluster"));
-  RETURN_IF_ERROR(cluster.CheckKeys({"name", "vip", "state_dir", "vip_wait_seconds"}));
+  RETURN_IF_ERROR(
+      cluster.CheckKeys({"name", "vip", "state_dir", "vip_wait_seconds", "replica_wait_seconds"}));
   RETURN_IF_ERROR(cluster.String("name", Need::kRequired, &cfg.name));
   RETURN_IF_ERROR(cluster.Check("name", NameProblem(cfg.name)));
   RETURN_IF_ERROR(cluster.String("vip", Need::kOptional, &cfg.vip));
   RETURN_IF_ERROR(CheckVip(cluster, cfg.vip));
   RETURN_IF_ERROR(cluster.Path("state_dir", Need::kNonEmptyIfPresent, &cfg.state_dir));
   RETURN_IF_ERROR(cluster.Int("vip_wait_seconds", 1, 600, &cfg.vip_wait_seconds));
+  RETURN_IF_ERROR(cluster.Int("replica_wait_seconds", 5, 3600, &cfg.replica_wait_seconds));
 
   RETURN_IF_ERROR(ReadTls(root, &cfg.tls));
 

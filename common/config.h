@@ -35,6 +35,9 @@ struct ClusterConfig {
   std::string state_dir;  // optional [cluster] state_dir: journals; default below
   // How long fencing and unfencing wait for the VIP to be where it must be (1..600 s).
   uint32_t vip_wait_seconds = 30;
+  // How long phase 1 and 2 wait for a replica's threads to run (5..3600 s); a thread that
+  // stopped with an error fails the phase at once.
+  uint32_t replica_wait_seconds = 120;
   TlsFiles tls;
   std::vector<NodeEntry> nodes;  // exactly two
   std::string pause_hook;        // optional, run with /bin/sh -c on the coordinator's host

@@ -48,7 +48,11 @@ AgentClient::AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredential
 absl::Status AgentClient::Wrap(const grpc::Status& status, absl::string_view what) const {
   if (status.ok()) return absl::OkStatus();
   absl::Status s = FromGrpc(status);
-  // Agents prefix their own node name; add it only for transport-level failures.
+  // Agents prefix their own node name, also to an UNAVAILABLE or DEADLINE_EXCEEDED of their
+  // own (the target's link to the source agent cut mid-stream): those are the agent's
+  // words, not a failure of the connection to it. Only transport-level failures are
+  // explained here.
+  if (absl::StartsWith(s.message(), node_.name + ":")) return s;
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
       status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     const std::string where =
@@ -61,7 +65,6 @@ absl::Status AgentClient::Wrap(const grpc::Status& status, absl::string_view wha
                                          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED,
                                          node_, where, tls_)));
   }
-  if (absl::StartsWith(s.message(), node_.name + ":")) return s;
   return Annotate(s, absl::StrCat(node_.name, ": ", what));
 }
 

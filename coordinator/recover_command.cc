@@ -185,6 +185,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   in.roles = p.roles;
   in.options = p.options;
   in.options.vip_wait = absl::Seconds(p.session.config.vip_wait_seconds);
+  in.options.replica_wait = absl::Seconds(p.session.config.replica_wait_seconds);
   p.steps = BuildRecoveryPlan(in);
   return std::nullopt;
 }
@@ -556,6 +557,7 @@ int RunRecover(const RecoverFlags& flags) {
   ctx.roles = p.roles;
   ctx.options = p.options;
   ctx.options.vip_wait = absl::Seconds(config.vip_wait_seconds);
+  ctx.options.replica_wait = absl::Seconds(config.replica_wait_seconds);
   ctx.sink = sink.get();
   ctx.interrupted = &interrupted;
   std::set<std::string> done;

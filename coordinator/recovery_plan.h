@@ -25,9 +25,9 @@ struct RecoverOptions {
   bool skip_backup = false;
   bool discard_target_writes = false;
   bool resume = false;
-  absl::Duration replica_wait = absl::Seconds(120);
-  absl::Duration vip_wait = absl::Seconds(30);  // [cluster] vip_wait_seconds
-  std::string method = "auto";                  // --method: auto | logical | dump
+  absl::Duration replica_wait = absl::Seconds(120);  // [cluster] replica_wait_seconds
+  absl::Duration vip_wait = absl::Seconds(30);       // [cluster] vip_wait_seconds
+  std::string method = "auto";                       // --method: auto | logical | dump
   uint32_t workers = 0;              // --workers: parallel table streams; 0 = from the cores
   std::string backup = "park";       // --backup: park (tables moved aside, no copy) | dump
   std::string compression = "auto";  // --compression: auto | none | zstd level 1..19

@@ -9,6 +9,7 @@ packages=(
   libabsl-dev libmariadb-dev libssl-dev libgtest-dev libgmock-dev
   libtomlplusplus-dev libcli11-dev libzstd-dev libxxhash-dev
   mariadb-server mariadb-client mariadb-backup keepalived iproute2 openssl procps
+  nftables  # cuts the link between the namespace hosts (tests/netns/vip_test.sh, link-cut)
   file  # CPack's DEB generator (deploy/build-packages.sh)
   help2man  # the packages' man pages, written from --help (deploy/package/man-page.sh)
   debootstrap  # the clean Debian 12 root of tests/deploy/install_chroot_test.sh

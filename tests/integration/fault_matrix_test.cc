@@ -6,14 +6,18 @@
 // fenced (read_only, keepalived stopped) or healthy, `recover --resume` completes, every
 // acknowledged row is on both nodes exactly once, and `verify` passes.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <google/protobuf/struct.pb.h>
@@ -23,6 +27,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/acked_writer.h"
@@ -36,6 +41,97 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kTimeout = absl::Seconds(120);
+
+// Bytes a copy of `dir` takes on a tmpfs (each file rounded up to whole pages).
+uint64_t TmpfsBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += (it->file_size(ec) + 4095) / 4096 * 4096 + 4096;
+  }
+  return total;
+}
+
+// A mariadbd's whole datadir moved onto a tmpfs with `spare` bytes free (the server
+// stopped around the move), so that the disk under it fills; Restore() moves it back.
+class DatadirOnTmpfs {
+ public:
+  explicit DatadirOnTmpfs(MariadbInstance& db) : db_(db), disk_(db.data_dir() + ".disk") {}
+  ~DatadirOnTmpfs() { (void)Restore(); }
+
+  absl::Status Mount(uint64_t spare) {
+    RETURN_IF_ERROR(db_.Stop());
+    const std::string data = db_.data_dir();
+    std::error_code ec;
+    std::filesystem::rename(data, disk_, ec);
+    if (ec) return absl::InternalError(absl::StrCat("rename ", data, ": ", ec.message()));
+    moved_ = true;
+    std::filesystem::create_directory(data, ec);
+    const std::string size = absl::StrCat("size=", TmpfsBytes(disk_) + spare, ",mode=0700");
+    if (ec || ::mount("tmpfs", data.c_str(), "tmpfs", 0, size.c_str()) != 0) {
+      return absl::InternalError(absl::StrCat("mount tmpfs (", size, ") on ", data, ": ",
+                                              ec ? ec.message() : std::strerror(errno)));
+    }
+    mounted_ = true;
+    std::filesystem::copy(disk_, data, std::filesystem::copy_options::recursive, ec);
+    if (ec) return absl::InternalError(absl::StrCat("copying ", disk_, ": ", ec.message()));
+    return db_.Restart();
+  }
+
+  // Fills the filesystem with a ballast file until `leave` bytes are free.
+  absl::Status Fill(uint64_t leave) {
+    struct statvfs fs;
+    if (::statvfs(db_.data_dir().c_str(), &fs) != 0) {
+      return absl::InternalError(absl::StrCat("statvfs: ", std::strerror(errno)));
+    }
+    const uint64_t free = uint64_t{fs.f_bavail} * fs.f_frsize;
+    if (free <= leave) return absl::OkStatus();
+    const int fd = ::open(Ballast().c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return absl::InternalError(absl::StrCat("open ballast: ", std::strerror(errno)));
+    const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(free - leave));
+    ::close(fd);
+    if (rc != 0) return absl::InternalError(absl::StrCat("fallocate: ", std::strerror(rc)));
+    return absl::OkStatus();
+  }
+
+  // Room again, as when an operator frees space on the filesystem.
+  absl::Status FreeSpace() {
+    if (::unlink(Ballast().c_str()) != 0) {
+      return absl::InternalError(absl::StrCat("rm ballast: ", std::strerror(errno)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Restore() {
+    if (!moved_) return absl::OkStatus();
+    RETURN_IF_ERROR(db_.Stop());
+    const std::string data = db_.data_dir();
+    std::error_code ec;
+    if (mounted_) {
+      std::filesystem::remove_all(disk_, ec);
+      std::filesystem::copy(data, disk_, std::filesystem::copy_options::recursive, ec);
+      if (ec) return absl::InternalError(absl::StrCat("copying back ", data, ": ", ec.message()));
+      if (::umount2(data.c_str(), MNT_DETACH) != 0) {
+        return absl::InternalError(absl::StrCat("umount ", data, ": ", std::strerror(errno)));
+      }
+      mounted_ = false;
+    }
+    std::filesystem::remove(data, ec);
+    std::filesystem::rename(disk_, data, ec);
+    if (ec) return absl::InternalError(absl::StrCat("rename ", disk_, ": ", ec.message()));
+    moved_ = false;
+    return db_.Restart();
+  }
+
+ private:
+  MariadbInstance& db_;
+  std::string disk_;
+  bool moved_ = false;
+  bool mounted_ = false;
+
+  std::string Ballast() const { return db_.data_dir() + "/ballast"; }
+};
 
 // Whether `status --json` shows no lease on either agent.
 bool NoLeaseHeld(const std::string& status_json) {
@@ -57,6 +153,7 @@ class FaultMatrixTest : public ClusterSuite {
   static void SetUpTestSuite() {
     RecoveryClusterOptions options;
     options.fake_keepalived = true;
+    options.mariadb_service = true;  // the physical method stops and starts db2's mariadbd
     StartCluster(options);
     if (cluster_ == nullptr) return;
     // ~6 MiB: a stream long enough for a byte fault point to land inside it.
@@ -211,6 +308,39 @@ TEST_F(FaultMatrixTest, TargetAgentKilledRightAfterTheDropThenResumeCompletes) {
   ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
 }
 
+// Physical method: the target's agent dies (kill -9, from its fault point) right after
+// the datadir swap, with mariadbd stopped and the old datadir renamed aside. The target
+// stays down (never up unfenced on data nobody settled), keepalived stopped, the source
+// takes writes. The restarted agent finishes the swap from its swap record (mariadbd up
+// on the prepared copy, read-only, its own accounts back) and the resume goes on from
+// there without copying again.
+TEST_F(FaultMatrixTest, PhysicalTargetAgentKilledAfterTheSwapThenResumeCompletes) {
+  const int case_id = 970007;
+  const int first = 74000000;
+  FaultPoints faults = Faults("after-swap");
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "after_swap=kill"));
+  auto writer = BreakAndWrite(case_id, first);
+
+  CliResult failed = Cli({"recover", "--source", "db1", "--yes", "--method", "physical"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  ASSERT_TRUE(faults.Hit("after_swap")) << failed.Describe();
+  EXPECT_THAT(failed.output(), HasSubstr("recover --resume")) << failed.Describe();
+  EXPECT_THAT(Value(kDb2, "SELECT 1"), HasSubstr("<")) << "db2's mariadbd should be down";
+  EXPECT_FALSE(cluster().keepalived_running(kDb2));
+  EXPECT_EQ(Value(kDb1, "SELECT @@GLOBAL.read_only"), "0");
+
+  const size_t log_from = LogSize(kDb2);
+  ASSERT_OK(cluster().agent(kDb2).Restart());
+  EXPECT_OK(WaitForLog(kDb2, log_from, "finished; mariadbd runs on the copy, read-only",
+                       absl::Seconds(5)));
+  ExpectSourceWritableTargetFenced(*writer);
+
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_OK(WaitForLog(kDb2, log_from, "datadir swap was already finished", absl::Seconds(5)));
+  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+}
+
 // The target's backups directory on a 256 KiB tmpfs: the backup (--backup dump) fails
 // with ENOSPC. The run stops naming the node and the disk, nothing was dropped, the
 // target stays fenced; with room again the resume completes.
@@ -241,6 +371,44 @@ TEST_F(FaultMatrixTest, FullDiskDuringTheBackupStopsTheRunNamingNodeAndDisk) {
   CliResult resumed = Cli({"recover", "--resume", "--yes"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
   ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+}
+
+// The target's datadir fills up during the logical import: db2's mariadbd runs on a
+// tmpfs, which a ballast file fills to 3 MiB free once the pre-flight's disk check has
+// passed (the coordinator paused after the backup); the copy needs more. The run stops
+// naming db2 and the full table, the target stays fenced, the source keeps taking writes
+// and its data is not touched; once the ballast is removed the resume completes.
+TEST_F(FaultMatrixTest, FullDatadirDuringTheImportStopsTheRunAndResumeCompletes) {
+  const int case_id = 970008;
+  const int first = 75000000;
+  DatadirOnTmpfs tmpfs(pair().node(kDb2));
+  ASSERT_OK(tmpfs.Mount(uint64_t{64} << 20));
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  FaultPoints faults = Faults("datadir-full");
+  auto writer = BreakAndWrite(case_id, first);
+  const std::string source_bulk = Rows(kDb1, "CHECKSUM TABLE bulk.filler");
+
+  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "logical"},
+                      faults.Env("step_done:backup-target=pause"));
+  ASSERT_OK(cli.status());
+  ASSERT_OK(faults.WaitHit("step_done:backup-target", kTimeout));
+  ASSERT_OK(tmpfs.Fill(3 << 20));
+  ASSERT_OK(faults.Release("step_done:backup-target"));
+  auto failed = (*cli)->Wait(kTimeout);
+  ASSERT_OK(failed.status());
+  EXPECT_EQ(failed->exit_code, 1) << failed->Describe();
+  EXPECT_THAT(failed->output(), HasSubstr("db2: import: loading table")) << failed->Describe();
+  EXPECT_THAT(failed->output(), HasSubstr("is full")) << failed->Describe();
+  EXPECT_THAT(failed->output(), HasSubstr("recover --resume")) << failed->Describe();
+  ExpectSourceWritableTargetFenced(*writer);
+  EXPECT_EQ(Rows(kDb1, "CHECKSUM TABLE bulk.filler"), source_bulk);
+
+  ASSERT_OK(tmpfs.FreeSpace());
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+  ASSERT_OK(tmpfs.Restore());
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
 }
 
 // The coordinator freezes (SIGSTOP, at the boundary after the backup) past its 60 s

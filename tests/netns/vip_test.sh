@@ -43,12 +43,21 @@
 #  11. gtid-slave-pos: the same pair switched to MASTER_USE_GTID=slave_pos (one domain
 #      per node), broken and recovered under a writer: Slave_Pos kept on both, the same
 #      checks.
+#  12. link-cut: the link between db1 and db2 cut mid-stream (nft in db2's namespace;
+#      the coordinator still reaches both), once with a TCP reset for every packet and
+#      once silently (a half-open connection), with a writer on db1 throughout: db1 ends
+#      its snapshot within 35 s of the cut (transfer_stall_seconds, default 30), the run
+#      fails naming the import, db2 stays fenced, db1 keeps taking writes; with the link
+#      back `recover --resume` completes and every acknowledged row is on both nodes once.
+#      Then the same two cuts during phase 1 (right after the import): the run fails
+#      naming phase 1 and db2's IO thread, after replica_wait_seconds (20 s here).
+#      Needs a test build (fault points place the cut) and nft.
 #
 #  12. vrrp-check: keepalived's vrrp_script is `mmresync-agent check`; the VIP does not
 #      move onto a fenced node nor onto a half-imported one, even with keepalived started
 #      there by hand and the VIP's holder gone; it does once the run is resumed.
 #
-# MMRESYNC_NETNS_SCENARIOS="classic vrrp-check cloudpods-shape gtid-slave-pos" selects
+# MMRESYNC_NETNS_SCENARIOS="classic vrrp-check cloudpods-shape gtid-slave-pos link-cut" selects
 # (default all): "classic" is scenarios 1-9.
 #
 # MMRESYNC_TEST_KEEP_LOGS=DIR copies the logs, samples, CLI outputs and configs there
@@ -516,6 +525,132 @@ shape_recovery() { # tag, break id, mode
   check "$tag: replication healthy both ways (status 0, verify 0)" pair_healthy
 }
 
+# ---------- the link between the two hosts ----------
+
+# Cuts every TCP packet between db2 and db1 (agent to agent, replication) in db2's
+# namespace; the coordinator, in the bridge namespace, still reaches both agents.
+# reset: each packet answered with a TCP reset; drop: nothing answered, neither end
+# sees a change (a half-open connection).
+# The resets themselves pass: a reset answering a packet db2 sends is delivered to db2's
+# own socket, one answering a packet from db1 goes out to db1.
+cut_link() { # reset|drop
+  local match="meta l4proto tcp drop"
+  [ "$1" = reset ] && match="tcp flags & rst == 0 reject with tcp reset"
+  ip netns exec "${NS[2]}" nft -f - <<EOF
+table inet mmr_cut {
+  chain out { type filter hook output priority 0; ip daddr ${IP[1]} $match; }
+  chain in { type filter hook input priority 0; ip saddr ${IP[1]} $match; }
+}
+EOF
+}
+heal_link() { ip netns exec "${NS[2]}" nft delete table inet mmr_cut; }
+
+# Transactions on `node` open for more than 2 s (the copy's snapshot connections; the
+# writer's inserts take milliseconds).
+old_trx() { sql "$1" "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_started < NOW() - INTERVAL 2 SECOND"; }
+no_old_trx() { [ "$(old_trx "$1")" = 0 ]; }
+
+# Before a cut: the VIP on db1, a table crm.shape_<name> for the writer, db2 broken, the
+# writer on db1 acknowledged.
+cut_setup() { # tag, writer table name, break id
+  check "$1: the VIP on db1 only, keepalived on both" both_ok_on 1
+  sql 1 "CREATE TABLE crm.shape_$2 (id INT PRIMARY KEY, origin INT)"
+  wait_for "replication to settle" 60 in_sync
+  break_replication 2 1 "$3"
+  start_writer "$2"
+  wait_for "the writer's first row" 30 test -s "$DIR/writer.acked"
+}
+
+# After a run failed on a cut link ($out): db2 fenced, db1 taking writes; then the link
+# back, `recover --resume`, every acknowledged row once on both, the pair healthy.
+cut_aftermath() { # tag, writer table
+  local tag=$1 table=$2 acked before n
+  check "$tag: the report says db2 is fenced and how to resume" \
+    all "grep -q 'db2 (target): fenced' '$out' && grep -q 'mmresync recover --resume' '$out'"
+  check "$tag: db2 stays fenced (keepalived stopped, read_only=ON), the VIP on db1 only" \
+    all 'ka_stopped 2 && [ "$(sql 2 "SELECT @@global.read_only")" = 1 ] && vip_only_on 1'
+  before=$(cat "$DIR/writer.acked")
+  check "$tag: db1 keeps taking writes" \
+    wait_for "db1 to take more writes" 30 all "[ \$(cat '$DIR/writer.acked') -gt $((before + 5)) ]"
+  heal_link
+  restart_agent 1 "$DIR/node1/agent.toml"   # unarmed, if a fault point was armed
+  recover_expect "$tag-resume" 0 --resume
+  acked=$(stop_writer)
+  wait_for "replication to settle" 60 in_sync
+  for n in 1 2; do
+    check "$tag: db$n has every acknowledged row once ($acked)" \
+      all "[ \"\$(sql $n 'SELECT COUNT(*), COUNT(DISTINCT id) FROM $table WHERE id <= $acked')\" = \"$acked	$acked\" ]"
+  done
+  check "$tag: healthy afterwards (status 0, verify 0), the VIP on db1 only, keepalived on both" \
+    all 'pair_healthy && both_ok_on 1'
+}
+
+# The link cut (`mode`) while db1's agent streams the copy to db2: db1's agent pauses at
+# a fault point after 4 MiB sent, the link is cut, the agent goes on into it.
+link_cut() { # reset|drop, break id
+  local mode=$1 tag="link-cut-$1" faults="$DIR/faults-$1" table="crm.shape_cut_$1"
+  local rc=0 cli t_cut
+  out="$DIR/recover-$tag.out"
+  log "== scenario $tag: the link between db1 and db2 cut ($mode) mid-stream"
+  mkdir -p "$faults"
+  MMRESYNC_FAULT_POINTS="source_stream:4194304=pause" MMRESYNC_FAULT_DIR="$faults" \
+    restart_agent 1 "$DIR/node1/agent.toml"
+  cut_setup "$tag" "cut_$1" "$2"
+  mm recover --yes --method logical >"$out" 2>&1 &
+  cli=$!
+  if ! wait_for "db1's agent to pause after 4 MiB sent" 120 test -e "$faults/source_stream.hit"; then
+    fail "$tag: the stream reached 4 MiB"; kill "$cli" 2>/dev/null; wait "$cli" || true
+    stop_writer >/dev/null; said "$tag"; return
+  fi
+  check "$tag: db1 holds the copy's snapshot (open over 2 s) while its agent is paused" \
+    wait_for "db1's snapshot to be 2 s old" 10 all '[ "$(old_trx 1)" -gt 0 ]'
+  cut_link "$mode"
+  t_cut=$(date +%s)
+  touch "$faults/source_stream.continue"
+  check "$tag: db1 ended the snapshot within 35 s of the cut" \
+    wait_for "db1 to end the copy's snapshot" 35 no_old_trx 1
+  log "$tag: db1's snapshot ended $(($(date +%s) - t_cut)) s after the cut"
+  wait "$cli" || rc=$?
+  log "$tag: recover ended $(($(date +%s) - t_cut)) s after the cut"
+  if [ "$rc" -eq 1 ]; then pass "$tag: recover fails (exit 1)"; else
+    fail "$tag: recover fails (exit 1, got $rc)"
+  fi
+  said "$tag"
+  check "$tag: the failure names db2's import and its connection to db1's agent, not the coordinator's" \
+    all "grep -q 'recover failed at step stream-import: db2: import: .*source agent db1: ' '$out' &&
+      ! grep -q 'no answer from\|was cut during the call' '$out'"
+  cut_aftermath "$tag" "$table"
+}
+
+# The link cut (`mode`) during phase 1: the coordinator pauses right after the import's
+# "done" record (a fault point), the link is cut, phase 1 starts into it: db2's IO
+# thread cannot reach db1, so phase 1 fails after [cluster] replica_wait_seconds.
+phase1_cut() { # reset|drop, break id
+  local mode=$1 tag="phase1-cut-$1" faults="$DIR/faults-phase1-$1" table="crm.shape_p1_$1"
+  local rc=0 cli point="step_done:stream-import"
+  out="$DIR/recover-$tag.out"
+  log "== scenario $tag: the link between db1 and db2 cut ($mode) during phase 1"
+  mkdir -p "$faults"
+  cut_setup "$tag" "p1_$1" "$2"
+  MMRESYNC_FAULT_POINTS="$point=pause" MMRESYNC_FAULT_DIR="$faults" \
+    mm recover --yes --method logical >"$out" 2>&1 &
+  cli=$!
+  if ! wait_for "the coordinator to pause after the import" 120 test -e "$faults/$point.hit"; then
+    fail "$tag: the run reached phase 1"; kill "$cli" 2>/dev/null; wait "$cli" || true
+    stop_writer >/dev/null; said "$tag"; return
+  fi
+  cut_link "$mode"
+  touch "$faults/$point.continue"
+  wait "$cli" || rc=$?
+  if [ "$rc" -eq 1 ]; then pass "$tag: recover fails (exit 1)"; else
+    fail "$tag: recover fails (exit 1, got $rc)"
+  fi
+  said "$tag"
+  check "$tag: the failure names phase 1 and db2's replica threads not running" \
+    grep -q 'recover failed at step phase1: db2: replication not running after 20s: IO Connecting' "$out"
+  cut_aftermath "$tag" "$table"
+}
+
 # ================================================================
 
 log "test dir $DIR, namespaces $NS_BR ${NS[1]} ${NS[2]}, subnet $NET.0/24, VIP $VIP, VRID $VRID"
@@ -841,6 +976,29 @@ if want gtid-slave-pos; then
   check "gtid-slave-pos: both nodes replicate with Slave_Pos" \
     all "slave_status 1 | matches 'Using_Gtid: Slave_Pos' && slave_status 2 | matches 'Using_Gtid: Slave_Pos'"
   shape_recovery gtid-slave-pos 900011 "Using_Gtid: Slave_Pos"
+fi
+
+# 12. The link cut mid-stream: a reset, then a silent half-open.
+if want link-cut; then
+  if ! "$BIN/mmresync-agent" --version | grep -q 'fault points compiled in'; then
+    log "SKIPPED link-cut: $BIN is not a test build (no fault points)"
+  elif ! command -v nft >/dev/null 2>&1; then
+    fail "link-cut: nft is not installed (deploy/install-deps.sh installs nftables)"
+  else
+    vip_to 1 >/dev/null || true
+    sql 1 "CREATE DATABASE IF NOT EXISTS bulk; CREATE TABLE bulk.cut (id INT PRIMARY KEY,
+      body VARCHAR(200)) ENGINE=InnoDB; INSERT INTO bulk.cut SELECT seq,
+      CONCAT(MD5(seq), SHA1(seq), MD5(-seq), SHA1(-seq)) FROM bulk.seq_1_to_150000"
+    wait_for "replication to settle" 120 in_sync
+    link_cut reset 900012
+    link_cut drop 900013
+    # Phase 1 waits for db2's threads this long (default 120 s) before it gives up.
+    sed -i '/^vip_wait_seconds/a replica_wait_seconds = 20' "$DIR/cluster.toml"
+    phase1_cut reset 900014
+    phase1_cut drop 900015
+    sql 1 "DROP DATABASE bulk"
+    wait_for "replication to settle" 60 in_sync
+  fi
 fi
 
 log "done in $(($(date +%s) - T0)) s"

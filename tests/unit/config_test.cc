@@ -901,6 +901,24 @@ TEST(ClusterConfigTest, VipWaitSeconds) {
   }
 }
 
+TEST(ClusterConfigTest, ReplicaWaitSeconds) {
+  absl::StatusOr<ClusterConfig> d = ParseClusterConfig(kCluster, "c.toml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->replica_wait_seconds, 120u);
+  std::string text = Replace(kCluster, "state_dir = \"/srv/mmresync\"",
+                             "state_dir = \"/srv/mmresync\"\nreplica_wait_seconds = 20");
+  absl::StatusOr<ClusterConfig> c = ParseClusterConfig(text, "c.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->replica_wait_seconds, 20u);
+  for (const char* bad : {"0", "4", "3601", "\"20\""}) {
+    std::string t =
+        Replace(kCluster, "state_dir = \"/srv/mmresync\"",
+                absl::StrCat("state_dir = \"/srv/mmresync\"\nreplica_wait_seconds = ", bad));
+    absl::Status s = ParseClusterConfig(t, "c.toml").status();
+    EXPECT_THAT(Msg(s), HasSubstr("cluster.replica_wait_seconds")) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace mmresync
 
