@@ -298,6 +298,10 @@ grpc::Status AgentService::StopReplica(grpc::ServerContext* context,
       if (r->reset()) {
         s = CheckDestructive(**session, "RESET SLAVE", r->run_id(), InstanceIdOf(*context));
       }
+      // Before the stop: `check` must never see the run's own stop as broken replication
+      // (on the VIP holder that would hand the VIP away for the rest of the run).
+      if (s.ok())
+        s = SetMarker(deps_.config.state_dir, NodeMarker::kReplicationStopped, r->run_id());
       if (s.ok()) s = agent::StopReplica(**session, r->reset());
     }
   }
@@ -354,6 +358,11 @@ grpc::Status AgentService::StartReplica(grpc::ServerContext* context,
     if (s.ok()) s = session.ok() ? agent::StartReplica(**session) : session.status();
   }
   if (!s.ok()) return Fail("start replica", s);
+  if (absl::Status cleared = ClearMarker(deps_.config.state_dir, NodeMarker::kReplicationStopped);
+      !cleared.ok()) {
+    // Only `check` reads it, and it still fails on a thread stopped with an error.
+    log::Warning("replication started, but its marker stays: ", cleared.message());
+  }
   reply->set_detail("START SLAVE");
   log::Info(reply->detail());
   return grpc::Status::OK;

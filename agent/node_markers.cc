@@ -14,8 +14,15 @@ namespace mmresync::agent {
 namespace {
 
 std::string MarkerPath(const std::string& state_dir, NodeMarker marker) {
-  return absl::StrCat(state_dir, "/",
-                      marker == NodeMarker::kFenced ? "fenced" : "import-incomplete");
+  switch (marker) {
+    case NodeMarker::kFenced:
+      return absl::StrCat(state_dir, "/fenced");
+    case NodeMarker::kImportIncomplete:
+      return absl::StrCat(state_dir, "/import-incomplete");
+    case NodeMarker::kReplicationStopped:
+      break;
+  }
+  return absl::StrCat(state_dir, "/replication-stopped");
 }
 
 }  // namespace

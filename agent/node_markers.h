@@ -6,6 +6,10 @@
 //                                  just before a run starts keepalived again
 //   <state_dir>/import-incomplete  an import began replacing the user data (run id
 //                                  inside); removed when it finished
+//   <state_dir>/replication-stopped  a run stopped this node's replication threads (run
+//                                  id inside); removed when replication is started again.
+//                                  On the source (the VIP holder) that stop is part of
+//                                  the run, not a reason to give the VIP away
 // Written crash-safely; a marker that cannot be written fails the RPC that needs it.
 
 #include <optional>
@@ -15,7 +19,7 @@
 
 namespace mmresync::agent {
 
-enum class NodeMarker { kFenced, kImportIncomplete };
+enum class NodeMarker { kFenced, kImportIncomplete, kReplicationStopped };
 
 absl::Status SetMarker(const std::string& state_dir, NodeMarker marker, const std::string& run_id);
 // OK when it was not there.

@@ -52,11 +52,22 @@ VipCheck CheckVipFitness(DbSessionFactory& db, const std::string& state_dir) {
     check.reasons.push_back(absl::StrCat("SHOW SLAVE STATUS failed: ", replica.status().message()));
     return check;
   }
-  for (std::string& p : ReplicationProblems(*replica)) check.reasons.push_back(std::move(p));
   check.facts = replica->configured()
                     ? absl::StrCat("database up, replication IO ", replica->io_running(), ", SQL ",
                                    replica->sql_running())
                     : "database up, no replication configured";
+  // Threads a run stopped cleanly are the run's business (on the source, which keeps the
+  // VIP throughout); a thread that stopped on an error is a reason whoever stopped it.
+  auto stopped_by = ReadMarker(state_dir, NodeMarker::kReplicationStopped);
+  if (!stopped_by.ok()) {
+    check.reasons.push_back(absl::StrCat("cannot tell whether a run stopped replication here: ",
+                                         stopped_by.status().message()));
+  } else if (stopped_by->has_value() && replica->last_sql_errno() == 0 &&
+             replica->last_io_errno() == 0) {
+    absl::StrAppend(&check.facts, " (stopped by mmresync run ", **stopped_by, ")");
+    return check;
+  }
+  for (std::string& p : ReplicationProblems(*replica)) check.reasons.push_back(std::move(p));
   return check;
 }
 

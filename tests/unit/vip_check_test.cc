@@ -41,9 +41,11 @@ TEST(VipCheckTest, AStoppedThreadIsAReasonWithItsError) {
 
 class VipCheckMarkersTest : public ::testing::Test {
  protected:
-  VipCheck Check() {
-    script_.OnQuery("SHOW SLAVE STATUS",
-                    Rows({"Slave_IO_Running", "Slave_SQL_Running"}, {{"Yes", "Yes"}}));
+  VipCheck Check(const std::string& io = "Yes", const std::string& sql = "Yes",
+                 const std::string& sql_errno = "0") {
+    script_.OnQuery(
+        "SHOW SLAVE STATUS",
+        Rows({"Slave_IO_Running", "Slave_SQL_Running", "Last_SQL_Errno"}, {{io, sql, sql_errno}}));
     FakeDbSessionFactory db(&script_);
     return CheckVipFitness(db, dir_.path());
   }
@@ -68,6 +70,24 @@ TEST_F(VipCheckMarkersTest, AFenceAndAnUnfinishedImportAreReasonsUntilCleared) {
   ASSERT_TRUE(ClearMarker(dir_.path(), NodeMarker::kImportIncomplete).ok());
   ASSERT_TRUE(ClearMarker(dir_.path(), NodeMarker::kImportIncomplete).ok());  // gone: fine
   EXPECT_TRUE(Check().ok());
+}
+
+// The source's replication is stopped by the run's "stop replication" step and started
+// again in phase 2: in between, the VIP holder must keep passing its check.
+TEST_F(VipCheckMarkersTest, ReplicationARunStoppedCleanlyIsNotAReason) {
+  EXPECT_FALSE(Check("No", "No").ok()) << "stopped, no run: a reason";
+  ASSERT_TRUE(SetMarker(dir_.path(), NodeMarker::kReplicationStopped, "run-7").ok());
+  VipCheck c = Check("No", "No");
+  EXPECT_TRUE(c.ok()) << absl::StrJoin(c.reasons, "; ");
+  EXPECT_THAT(c.facts, HasSubstr("stopped by mmresync run run-7"));
+  ASSERT_TRUE(ClearMarker(dir_.path(), NodeMarker::kReplicationStopped).ok());
+  EXPECT_FALSE(Check("No", "No").ok());
+}
+
+TEST_F(VipCheckMarkersTest, ReplicationStoppedOnAnErrorIsAReasonEvenDuringARun) {
+  ASSERT_TRUE(SetMarker(dir_.path(), NodeMarker::kReplicationStopped, "run-7").ok());
+  VipCheck c = Check("Yes", "No", "1062");
+  EXPECT_THAT(c.reasons, ElementsAre(HasSubstr("replication SQL thread is No (error 1062")));
 }
 
 TEST_F(VipCheckMarkersTest, ADatabaseThatDoesNotAnswerIsAReason) {
