@@ -306,7 +306,7 @@ grpc::Status AgentService::StopReplica(grpc::ServerContext* context,
     }
   }
   if (!s.ok()) return Fail("stop replica", s);
-  reply->set_detail(r->reset() ? "STOP SLAVE; RESET SLAVE" : "STOP SLAVE");
+  reply->set_detail(JoinStatements(StopReplicaStatements(r->reset())));
   log::Info(reply->detail());
   return grpc::Status::OK;
 }
@@ -314,14 +314,7 @@ grpc::Status AgentService::StopReplica(grpc::ServerContext* context,
 grpc::Status AgentService::ChangeMaster(grpc::ServerContext* context,
                                         const v1::ChangeMasterRequest* r, v1::ActionReply* reply) {
   absl::Status s = Authorize(context, &r->run_id());
-  ChangeMasterTarget target;
-  target.host = r->master_host();
-  target.port = r->master_port();
-  target.user = deps_.config.mariadb.repl_user;
-  target.log_file = r->coordinates().file();
-  target.log_pos = r->coordinates().position();
-  target.use_gtid = r->use_gtid();
-  target.gtid_slave_pos = r->gtid_slave_pos();
+  ChangeMasterTarget target = ChangeMasterTargetOf(*r, deps_.config.mariadb.repl_user);
   if (s.ok()) s = ValidateChangeMaster(target);
   if (s.ok()) s = CheckMasterIsPeer(deps_.config.peer, target.host, target.port);
   if (s.ok()) {
@@ -363,7 +356,7 @@ grpc::Status AgentService::StartReplica(grpc::ServerContext* context,
     // Only `check` reads it, and it still fails on a thread stopped with an error.
     log::Warning("replication started, but its marker stays: ", cleared.message());
   }
-  reply->set_detail("START SLAVE");
+  reply->set_detail(std::string(kStartReplicaStatement));
   log::Info(reply->detail());
   return grpc::Status::OK;
 }

@@ -9,43 +9,6 @@
 
 namespace mmresync::agent {
 
-std::vector<std::string> DumpArgv(const DumpSpec& spec) {
-  std::vector<std::string> argv = {
-      spec.dump_command,
-      absl::StrCat("--defaults-file=", spec.defaults_file),
-      "--default-character-set=utf8mb4",
-      "--hex-blob",
-      "--quick",
-      "--max-allowed-packet=1G",
-      "--skip-dump-date",
-  };
-  switch (spec.content) {
-    case DumpContent::kEverything:
-      argv.insert(argv.end(), {"--routines", "--events", "--triggers"});
-      if (spec.mode == SnapshotMode::kSingleTransaction) {
-        argv.push_back("--single-transaction");
-      } else {
-        argv.push_back("--lock-all-tables");
-      }
-      if (spec.with_coordinates) argv.push_back("--master-data=2");
-      break;
-    case DumpContent::kSchemaPreData:
-      argv.insert(argv.end(), {"--no-data", "--routines", "--skip-events", "--skip-triggers",
-                               "--skip-lock-tables", "--no-tablespaces"});
-      break;
-    case DumpContent::kSchemaPostData:
-      argv.insert(argv.end(),
-                  {"--no-data", "--no-create-info", "--no-create-db", "--triggers", "--events",
-                   "--skip-routines", "--skip-lock-tables", "--no-tablespaces"});
-      break;
-  }
-  argv.push_back("--databases");
-  // Schema names come from the server; "--" keeps one that starts with '-' a name.
-  argv.push_back("--");
-  for (const auto& s : spec.schemas) argv.push_back(s);
-  return argv;
-}
-
 absl::StatusOr<std::string> DumpSchemaText(const std::string& dump_command,
                                            const std::string& state_dir,
                                            const DbConnectParams& connect,
@@ -106,18 +69,6 @@ absl::Status DumpProcess::Finish() {
 void DumpProcess::Abort() {
   child_.Kill(SIGKILL);
   (void)child_.Wait();
-}
-
-std::vector<std::string> ImportArgv(const std::string& client_command,
-                                    const std::string& defaults_file) {
-  return {client_command,
-          absl::StrCat("--defaults-file=", defaults_file),
-          "--default-character-set=utf8mb4",
-          "--batch",
-          "--binary-mode",
-          "--skip-reconnect",
-          "--max-allowed-packet=1G",
-          "--init-command=SET SESSION sql_log_bin=0"};
 }
 
 absl::Status ImportProcess::Start(const std::string& client_command,

@@ -11,36 +11,9 @@
 #include "agent/db_session.h"
 #include "agent/dump_scanner.h"
 #include "common/subprocess.h"
+#include "common/tool_argv.h"
 
 namespace mmresync::agent {
-
-enum class SnapshotMode {
-  // All-InnoDB: one consistent transaction; MariaDB's binlog_snapshot_* status gives the
-  // matching coordinates, so no global lock is taken at all.
-  kSingleTransaction,
-  // Non-transactional tables present: a global read lock for the whole dump.
-  kGlobalReadLock,
-};
-
-// What a mariadb-dump run writes.
-enum class DumpContent {
-  kEverything,      // schemas, data, routines, events, triggers (the dump method, backups)
-  kSchemaPreData,   // CREATE DATABASE/TABLE/VIEW and routines: what table data needs first
-  kSchemaPostData,  // triggers and events: after the data, so they never fire on the load
-};
-
-struct DumpSpec {
-  std::string dump_command;   // mariadb-dump or mysqldump
-  std::string defaults_file;  // --defaults-file (first argument)
-  std::vector<std::string> schemas;
-  SnapshotMode mode = SnapshotMode::kSingleTransaction;
-  bool with_coordinates = true;  // --master-data=2
-  // Schema-only contents take no lock of their own: the logical method runs them while
-  // it holds BACKUP STAGE BLOCK_DDL, and mode/with_coordinates are ignored.
-  DumpContent content = DumpContent::kEverything;
-};
-
-std::vector<std::string> DumpArgv(const DumpSpec& spec);
 
 // A schema-only mariadb-dump (kSchemaPreData or kSchemaPostData) of `schemas`, read whole
 // into memory (refused above `max_bytes`), its footer checked. The password reaches it
@@ -67,12 +40,7 @@ class DumpProcess {
   DumpScanner scanner_;
 };
 
-// The mariadb client importing SQL from its stdin into the local server, with
-// sql_log_bin=0 (nothing of the import reaches the binlog) and without --force (the
-// first SQL error stops it).
-std::vector<std::string> ImportArgv(const std::string& client_command,
-                                    const std::string& defaults_file);
-
+// The mariadb client importing SQL from its stdin (ImportArgv), sql_log_bin=0.
 class ImportProcess {
  public:
   absl::Status Start(const std::string& client_command, const std::string& defaults_file);

@@ -1,5 +1,7 @@
 #include "agent/physical_import.h"
 
+#include "common/tool_argv.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -222,7 +224,7 @@ absl::StatusOr<v1::DumpTrailer> Extract(const PhysicalImportParams& params, Tran
   Subprocess mbstream;
   SubprocessOptions options;
   options.pipe_stdin = true;
-  RETURN_IF_ERROR(mbstream.Start({params.mbstream_command, "-x", "-C", dir}, options));
+  RETURN_IF_ERROR(mbstream.Start(ExtractArgv(params.mbstream_command, dir), options));
   const uint64_t total = manifest.parts(0).estimated_bytes();
   absl::Time last_report = absl::InfinitePast();
   PartReader reader(*stream, "backup stream", [&](size_t raw, size_t wire) {
@@ -401,10 +403,7 @@ absl::StatusOr<v1::ImportResult> ImportPhysical(const PhysicalImportParams& para
             absl::FormatDuration(absl::Now() - stream_start));
 
   base.progress(Phase("prepare", bytes, bytes, "mariadb-backup --prepare"));
-  RETURN_IF_ERROR(
-      RunChild({params.backup_command, absl::StrCat("--defaults-file=", new_dir, "/backup-my.cnf"),
-                "--prepare", absl::StrCat("--target-dir=", new_dir)},
-               base.cancelled));
+  RETURN_IF_ERROR(RunChild(PrepareArgv(params.backup_command, new_dir), base.cancelled));
   ASSIGN_OR_RETURN(v1::BinlogCoordinates coordinates, ReadBackupBinlogInfo(new_dir));
   if (trailer.has_snapshot() && !trailer.snapshot().file().empty() &&
       (trailer.snapshot().file() != coordinates.file() ||

@@ -37,6 +37,7 @@
 #include "agent/mariadb_service_controller.h"
 #include "agent/peer_fetch.h"
 #include "agent/target_import.h"
+#include "common/tool_argv.h"
 
 namespace mmresync::agent {
 
@@ -48,8 +49,8 @@ struct PhysicalImportParams {
   std::string run_id;
   std::string agent_user;  // accounts of these users are this node's own: restored
   std::string repl_user;
-  std::string mbstream_command = "mbstream";
-  std::string backup_command = "mariadb-backup";
+  std::string mbstream_command = kMbstreamCommand;
+  std::string backup_command = kMariadbBackupCommand;
   // How long the restarted server may take to accept connections.
   absl::Duration start_wait = absl::Minutes(10);
 };

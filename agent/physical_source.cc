@@ -173,19 +173,6 @@ std::optional<absl::Duration> BackupLogWatcher::commit_block() const {
   return *block_end_ - *block_start_;
 }
 
-std::vector<std::string> BackupArgv(const std::string& backup_command,
-                                    const std::string& defaults_file, uint32_t parallel,
-                                    const std::string& target_dir, const std::string& datadir) {
-  // --defaults-file must come first, or the system's option files are read as well.
-  return {backup_command,
-          absl::StrCat("--defaults-file=", defaults_file),
-          "--backup",
-          "--stream=mbstream",
-          absl::StrCat("--parallel=", std::max<uint32_t>(1, parallel)),
-          absl::StrCat("--target-dir=", target_dir),
-          absl::StrCat("--datadir=", datadir)};
-}
-
 absl::StatusOr<std::unique_ptr<PhysicalSourceTransfer>> PhysicalSourceTransfer::Begin(
     const PhysicalSourceParams& params, std::string session_id) {
   std::unique_ptr<PhysicalSourceTransfer> t(new PhysicalSourceTransfer);

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "agent/db_session.h"
 #include "agent/transfer_session.h"
+#include "common/tool_argv.h"
 
 namespace mmresync::agent {
 
@@ -36,7 +37,7 @@ struct PhysicalSourceParams {
   v1::PartChecksum part_checksum = v1::PART_CHECKSUM_SHA256;
   DbConnectParams connect;  // for the defaults file (never argv)
   std::string state_dir;
-  std::string backup_command = "mariadb-backup";
+  std::string backup_command = kMariadbBackupCommand;
   uint32_t parallel = 2;
   std::string agent_account;  // the target agent's "user@host", for the digest
   size_t chunk_bytes = 1 << 20;
@@ -78,11 +79,6 @@ class BackupLogWatcher {
   std::optional<v1::BinlogCoordinates> coordinates_;
   bool completed_ok_ = false;
 };
-
-// "mariadb-backup --backup ..." as run, for plan/logs (the defaults file by path only).
-std::vector<std::string> BackupArgv(const std::string& backup_command,
-                                    const std::string& defaults_file, uint32_t parallel,
-                                    const std::string& target_dir, const std::string& datadir);
 
 class PhysicalSourceTransfer : public TransferSession {
  public:

@@ -9,30 +9,6 @@
 #include "common/validate.h"
 
 namespace mmresync::agent {
-namespace {
-
-std::string Build(const ChangeMasterTarget& t, absl::string_view password_literal) {
-  // File/position (MASTER_USE_GTID=no) works on every pair (5.5-era ones included); a pair
-  // that replicated by GTID keeps doing so, from the @@gtid_slave_pos set just before
-  // (MariaDB takes no file/position together with a GTID mode).
-  std::string position =
-      UsesGtid(t) ? absl::StrCat(", MASTER_USE_GTID=", t.use_gtid)
-                  : absl::StrCat(", MASTER_LOG_FILE='", t.log_file, "', MASTER_LOG_POS=", t.log_pos,
-                                 ", MASTER_USE_GTID=no");
-  return absl::StrCat("CHANGE MASTER TO MASTER_HOST='", t.host, "', MASTER_PORT=", t.port,
-                      ", MASTER_USER='", t.user, "', MASTER_PASSWORD=", password_literal, position,
-                      ", MASTER_CONNECT_RETRY=5");
-}
-
-std::string SetSlavePos(const ChangeMasterTarget& t) {
-  return absl::StrCat("SET GLOBAL gtid_slave_pos = '", t.gtid_slave_pos, "'");
-}
-
-}  // namespace
-
-bool UsesGtid(const ChangeMasterTarget& t) {
-  return t.use_gtid == "slave_pos" || t.use_gtid == "current_pos";
-}
 
 absl::Status ValidateChangeMaster(const ChangeMasterTarget& t) {
   RETURN_IF_ERROR(ValidateHost("master_host", t.host));
@@ -61,26 +37,26 @@ absl::Status ValidateChangeMaster(const ChangeMasterTarget& t) {
   return absl::OkStatus();
 }
 
-std::string DescribeChangeMaster(const ChangeMasterTarget& target) {
-  return UsesGtid(target) ? absl::StrCat(SetSlavePos(target), "; ", Build(target, "'***'"))
-                          : Build(target, "'***'");
-}
-
 absl::Status StopReplica(DbSession& session, bool reset) {
-  RETURN_IF_ERROR(session.Execute("STOP SLAVE"));
-  if (reset) RETURN_IF_ERROR(session.Execute("RESET SLAVE"));
+  for (const std::string& statement : StopReplicaStatements(reset)) {
+    RETURN_IF_ERROR(session.Execute(statement));
+  }
   return absl::OkStatus();
 }
 
-absl::Status StartReplica(DbSession& session) { return session.Execute("START SLAVE"); }
+absl::Status StartReplica(DbSession& session) {
+  return session.Execute(std::string(kStartReplicaStatement));
+}
 
 absl::Status ChangeMaster(DbSession& session, const ChangeMasterTarget& target) {
   RETURN_IF_ERROR(ValidateChangeMaster(target));
-  RETURN_IF_ERROR(session.Execute("STOP SLAVE"));
-  if (UsesGtid(target)) {
+  const ChangeMasterStatements sql =
+      BuildChangeMaster(target, QuoteString(session, target.password));
+  RETURN_IF_ERROR(session.Execute(sql.stop));
+  if (sql.set_gtid_pos) {
     // Validated above (digits, '-' and ',' only). Stored in mysql.gtid_slave_pos, not the
     // binlog, so sql_log_bin does not matter.
-    if (absl::Status s = session.Execute(SetSlavePos(target)); !s.ok()) {
+    if (absl::Status s = session.Execute(*sql.set_gtid_pos); !s.ok()) {
       return Annotate(s, absl::StrCat("SET GLOBAL gtid_slave_pos = '", target.gtid_slave_pos,
                                       "' (MASTER_USE_GTID=", target.use_gtid, ")"));
     }
@@ -99,7 +75,7 @@ absl::Status ChangeMaster(DbSession& session, const ChangeMasterTarget& target) 
       break;
     }
   }
-  absl::Status changed = session.Execute(Build(target, QuoteString(session, target.password)));
+  absl::Status changed = session.Execute(sql.change);
   if (!slow_log_variable.empty()) {
     (void)session.Execute(absl::StrCat("SET SESSION ", slow_log_variable, " = DEFAULT"));
   }
@@ -142,7 +118,7 @@ absl::StatusOr<std::string> ChangeMasterNotBehindOwnBinlog(DbSession& session,
 }
 
 absl::Status SetReadOnly(DbSession& session, bool read_only) {
-  return session.Execute(read_only ? "SET GLOBAL read_only = ON" : "SET GLOBAL read_only = OFF");
+  return session.Execute(SetReadOnlyStatement(read_only));
 }
 
 }  // namespace mmresync::agent

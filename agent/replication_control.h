@@ -1,38 +1,19 @@
 #pragma once
 
-// Replication and server-state changes as typed operations. SQL is built here from
-// validated values only; the text shown to humans (plan, logs) comes from the same
-// builders with the password masked.
+// Replication and server-state changes as typed operations. The SQL comes from
+// common/replication_sql (the builders `plan` prints from, password masked) and is run
+// here on validated values only.
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "agent/db_session.h"
+#include "common/replication_sql.h"
 
 namespace mmresync::agent {
 
-struct ChangeMasterTarget {
-  std::string host;
-  uint32_t port = 3306;
-  std::string user;
-  std::string password;  // never logged; masked in DescribeChangeMaster
-  std::string log_file;
-  uint64_t log_pos = 0;
-  // "no" (or empty): file/position. "slave_pos" | "current_pos": @@gtid_slave_pos is set
-  // to gtid_slave_pos first and the server finds the position itself (file/position unused).
-  std::string use_gtid;
-  std::string gtid_slave_pos;
-};
-
-// Whether `target` replicates by GTID (use_gtid slave_pos or current_pos).
-bool UsesGtid(const ChangeMasterTarget& target);
-
 // Validates every field (host, port, user, mode, and file + position or the GTID list).
 absl::Status ValidateChangeMaster(const ChangeMasterTarget& target);
-
-// "CHANGE MASTER TO MASTER_HOST='…', …, MASTER_PASSWORD='***', …" for plans and logs
-// (preceded by "SET GLOBAL gtid_slave_pos = '…'; " in GTID mode).
-std::string DescribeChangeMaster(const ChangeMasterTarget& target);
 
 absl::Status StopReplica(DbSession& session, bool reset);
 absl::Status StartReplica(DbSession& session);

@@ -205,83 +205,39 @@ absl::Status AgentClient::ReleaseLease(const std::string& run_id) {
   return Finish(ctx, stub_->ReleaseLease(&ctx, req, &reply), "release lease");
 }
 
-absl::StatusOr<std::string> AgentClient::SetReadOnly(const std::string& run_id, bool read_only) {
+absl::StatusOr<v1::ActionReply> AgentClient::Send(const v1::SetReadOnlyRequest& req) {
   RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
-  v1::SetReadOnlyRequest req;
-  req.set_run_id(run_id);
-  req.set_read_only(read_only);
   v1::ActionReply reply;
   grpc::Status s = stub_->SetReadOnly(&ctx, req, &reply);
   RETURN_IF_ERROR(Finish(ctx, s, "set read_only"));
-  return reply.detail();
+  return reply;
 }
 
-absl::StatusOr<std::string> AgentClient::Keepalived(const std::string& run_id, bool start) {
+absl::StatusOr<v1::ActionReply> AgentClient::Send(const v1::KeepalivedRequest& req) {
   RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, absl::Seconds(90));
-  v1::KeepalivedRequest req;
-  req.set_run_id(run_id);
-  req.set_action(start ? v1::KeepalivedRequest::START : v1::KeepalivedRequest::STOP);
   v1::ActionReply reply;
   grpc::Status s = stub_->ControlKeepalived(&ctx, req, &reply);
-  RETURN_IF_ERROR(Finish(ctx, s, start ? "keepalived start" : "keepalived stop"));
-  return reply.detail();
+  RETURN_IF_ERROR(Finish(
+      ctx, s,
+      req.action() == v1::KeepalivedRequest::START ? "keepalived start" : "keepalived stop"));
+  return reply;
 }
 
-absl::StatusOr<std::string> AgentClient::StopReplica(const std::string& run_id, bool reset) {
+absl::StatusOr<v1::ActionReply> AgentClient::Send(const v1::StopReplicaRequest& req) {
   RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kReplicationDeadline);
-  v1::StopReplicaRequest req;
-  req.set_run_id(run_id);
-  req.set_reset(reset);
   v1::ActionReply reply;
   grpc::Status s = stub_->StopReplica(&ctx, req, &reply);
   RETURN_IF_ERROR(Finish(ctx, s, "stop replica"));
-  return reply.detail();
+  return reply;
 }
 
-namespace {
-
-v1::ChangeMasterRequest ChangeMasterRequestFor(const std::string& run_id, const std::string& host,
-                                               uint32_t port, const std::string& use_gtid,
-                                               const std::string& gtid_slave_pos) {
-  v1::ChangeMasterRequest req;
-  req.set_run_id(run_id);
-  req.set_master_host(host);
-  req.set_master_port(port);
-  req.set_use_gtid(use_gtid);
-  req.set_gtid_slave_pos(gtid_slave_pos);
-  return req;
-}
-
-}  // namespace
-
-absl::StatusOr<std::string> AgentClient::ChangeMaster(const std::string& run_id,
-                                                      const std::string& host, uint32_t port,
-                                                      const v1::BinlogCoordinates& coords,
-                                                      const std::string& use_gtid,
-                                                      const std::string& gtid_slave_pos) {
-  v1::ChangeMasterRequest req =
-      ChangeMasterRequestFor(run_id, host, port, use_gtid, gtid_slave_pos);
-  *req.mutable_coordinates() = coords;
-  ASSIGN_OR_RETURN(v1::ActionReply reply, SendChangeMaster(req));
-  return reply.detail();
-}
-
-absl::StatusOr<v1::ActionReply> AgentClient::ChangeMasterNotBehindOwnBinlog(
-    const std::string& run_id, const std::string& host, uint32_t port, const std::string& use_gtid,
-    const std::string& gtid_slave_pos) {
-  v1::ChangeMasterRequest req =
-      ChangeMasterRequestFor(run_id, host, port, use_gtid, gtid_slave_pos);
-  req.set_gtid_not_behind_own_binlog(true);
-  return SendChangeMaster(req);
-}
-
-absl::StatusOr<v1::ActionReply> AgentClient::SendChangeMaster(const v1::ChangeMasterRequest& req) {
+absl::StatusOr<v1::ActionReply> AgentClient::Send(const v1::ChangeMasterRequest& req) {
   RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kReplicationDeadline);
@@ -291,32 +247,24 @@ absl::StatusOr<v1::ActionReply> AgentClient::SendChangeMaster(const v1::ChangeMa
   return reply;
 }
 
-absl::StatusOr<std::string> AgentClient::StartReplica(const std::string& run_id) {
+absl::StatusOr<v1::ActionReply> AgentClient::Send(const v1::StartReplicaRequest& req) {
   RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kReplicationDeadline);
-  v1::StartReplicaRequest req;
-  req.set_run_id(run_id);
   v1::ActionReply reply;
   grpc::Status s = stub_->StartReplica(&ctx, req, &reply);
   RETURN_IF_ERROR(Finish(ctx, s, "start replica"));
-  return reply.detail();
+  return reply;
 }
 
-absl::StatusOr<std::string> AgentClient::AuthorizeTransfer(const std::string& run_id,
-                                                           const std::string& token,
-                                                           const std::string& peer_node) {
+absl::StatusOr<v1::ActionReply> AgentClient::Send(const v1::AuthorizeTransferRequest& req) {
   RETURN_IF_ERROR(EnsureIdentity());
   grpc::ClientContext ctx;
   SetDeadline(&ctx, kUnaryDeadline);
-  v1::AuthorizeTransferRequest req;
-  req.set_run_id(run_id);
-  req.set_token(token);
-  req.set_peer_node(peer_node);
   v1::ActionReply reply;
   grpc::Status s = stub_->AuthorizeTransfer(&ctx, req, &reply);
   RETURN_IF_ERROR(Finish(ctx, s, "authorize transfer"));
-  return reply.detail();
+  return reply;
 }
 
 absl::StatusOr<v1::ChecksumReply> AgentClient::TableChecksums() {
@@ -391,17 +339,14 @@ absl::StatusOr<v1::Progress> AgentClient::RunStream(
   return last;
 }
 
-absl::StatusOr<v1::Progress> AgentClient::Backup(const std::string& run_id, const std::string& mode,
+absl::StatusOr<v1::Progress> AgentClient::Stream(const v1::BackupRequest& req,
                                                  const ProgressFn& progress) {
   RETURN_IF_ERROR(EnsureIdentity());
-  v1::BackupRequest req;
-  req.set_run_id(run_id);
-  req.set_mode(mode);
   return RunStream([&](grpc::ClientContext* ctx) { return stub_->BackupLocal(ctx, req); }, progress,
                    "backup");
 }
 
-absl::StatusOr<v1::Progress> AgentClient::Import(const v1::ImportRequest& request,
+absl::StatusOr<v1::Progress> AgentClient::Stream(const v1::ImportRequest& request,
                                                  const ProgressFn& progress) {
   RETURN_IF_ERROR(EnsureIdentity());
   return RunStream([&](grpc::ClientContext* ctx) { return stub_->ImportFromPeer(ctx, request); },

@@ -16,18 +16,19 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/config.h"
+#include "coordinator/agent_api.h"
 #include "mmresync/v1/agent.grpc.pb.h"
 
 namespace mmresync::coordinator {
 
-class AgentClient {
+class AgentClient : public AgentApi {
  public:
   // `config_path`: the cluster file `node` comes from, for the messages that name it.
   // `tls`: the coordinator's [tls] files, named when a handshake fails.
   AgentClient(NodeEntry node, std::shared_ptr<grpc::ChannelCredentials> creds,
               std::string config_path = "", TlsFiles tls = {});
 
-  const NodeEntry& node() const { return node_; }
+  const NodeEntry& node() const override { return node_; }
 
   // Mutual identity: the agent at node().agent must be node().name. Its certificate (the
   // one the call's own connection was made with) must carry urn:mmresync:agent:<name>
@@ -41,11 +42,11 @@ class AgentClient {
   std::optional<absl::Time> presented_cert_not_after() const;
 
   // `brief`: VIP, keepalived and lease only (StatusRequest.brief), for polling.
-  absl::StatusOr<v1::NodeStatus> GetStatus(bool brief = false);
+  absl::StatusOr<v1::NodeStatus> GetStatus(bool brief = false) override;
   // The database's variables, binlog position and replica state without table metadata
   // (StatusRequest.replication_only): what the replication waits poll, cheap at any
   // number of tables.
-  absl::StatusOr<v1::NodeStatus> GetReplicationStatus();
+  absl::StatusOr<v1::NodeStatus> GetReplicationStatus() override;
   // As ThisInstance(); `take_over_from`: the id of a holder of this run's lease that
   // TakeOverFrom() found provably gone.
   absl::StatusOr<v1::LeaseReply> AcquireLease(const std::string& run_id, const std::string& holder,
@@ -53,25 +54,12 @@ class AgentClient {
                                               const std::string& take_over_from = "");
   absl::StatusOr<v1::LeaseReply> RenewLease(const std::string& run_id, int ttl_seconds);
   absl::Status ReleaseLease(const std::string& run_id);
-  absl::StatusOr<std::string> SetReadOnly(const std::string& run_id, bool read_only);
-  absl::StatusOr<std::string> Keepalived(const std::string& run_id, bool start);
-  absl::StatusOr<std::string> StopReplica(const std::string& run_id, bool reset);
-  // `use_gtid` "no" (or empty): `coords` file/position; "slave_pos" | "current_pos": the
-  // replica's gtid_slave_pos is set to `gtid_slave_pos` and the server finds the position.
-  absl::StatusOr<std::string> ChangeMaster(const std::string& run_id, const std::string& host,
-                                           uint32_t port, const v1::BinlogCoordinates& coords,
-                                           const std::string& use_gtid = "",
-                                           const std::string& gtid_slave_pos = "");
-  // ChangeMaster in GTID mode `use_gtid` with the agent raising `gtid_slave_pos` to its own
-  // newest GTIDs (gtid_strict_mode); the reply carries the position it set.
-  absl::StatusOr<v1::ActionReply> ChangeMasterNotBehindOwnBinlog(const std::string& run_id,
-                                                                 const std::string& host,
-                                                                 uint32_t port,
-                                                                 const std::string& use_gtid,
-                                                                 const std::string& gtid_slave_pos);
-  absl::StatusOr<std::string> StartReplica(const std::string& run_id);
-  absl::StatusOr<std::string> AuthorizeTransfer(const std::string& run_id, const std::string& token,
-                                                const std::string& peer_node);
+  absl::StatusOr<v1::ActionReply> Send(const v1::SetReadOnlyRequest& request) override;
+  absl::StatusOr<v1::ActionReply> Send(const v1::KeepalivedRequest& request) override;
+  absl::StatusOr<v1::ActionReply> Send(const v1::StopReplicaRequest& request) override;
+  absl::StatusOr<v1::ActionReply> Send(const v1::ChangeMasterRequest& request) override;
+  absl::StatusOr<v1::ActionReply> Send(const v1::StartReplicaRequest& request) override;
+  absl::StatusOr<v1::ActionReply> Send(const v1::AuthorizeTransferRequest& request) override;
   absl::StatusOr<v1::ChecksumReply> TableChecksums();
   // Backups of earlier runs on this node (mmresync backups).
   absl::StatusOr<v1::ListBackupsReply> ListBackups();
@@ -79,18 +67,15 @@ class AgentClient {
                                             const std::string& backup_run_id);
   absl::StatusOr<v1::PruneBackupsReply> PruneBackups(const std::string& run_id, uint32_t keep);
 
-  using ProgressFn = std::function<void(const v1::Progress&)>;
-  // Streams; the last Progress (with backup / result) is returned.
-  // `mode`: "park" | "dump" (BackupRequest.mode).
-  absl::StatusOr<v1::Progress> Backup(const std::string& run_id, const std::string& mode,
-                                      const ProgressFn& progress);
-  absl::StatusOr<v1::Progress> Import(const v1::ImportRequest& request, const ProgressFn& progress);
+  absl::StatusOr<v1::Progress> Stream(const v1::BackupRequest& request,
+                                      const ProgressFn& progress) override;
+  absl::StatusOr<v1::Progress> Stream(const v1::ImportRequest& request,
+                                      const ProgressFn& progress) override;
 
   // Cancels the streaming call in flight, if any (Ctrl-C).
   void CancelStreams();
 
  private:
-  absl::StatusOr<v1::ActionReply> SendChangeMaster(const v1::ChangeMasterRequest& req);
   absl::Status Wrap(const grpc::Status& status, absl::string_view what) const;
   // Wrap(), then the identity of the server that answered (see VerifyIdentity()).
   absl::Status Finish(const grpc::ClientContext& context, const grpc::Status& status,

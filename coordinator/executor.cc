@@ -41,7 +41,9 @@ ExecutionOutcome ExecutePlan(std::vector<Step>& steps, RunContext& ctx, Journal&
     }
     ctx.sink->StepStarted(ctx.current);
     absl::Time began = absl::Now();
-    absl::Status status = step.run(ctx);
+    // A precondition that fails is the step failing: journaled as such, nothing sent.
+    absl::Status status = step.precondition ? step.precondition(ctx) : absl::OkStatus();
+    if (status.ok()) status = step.run(ctx);
     if (status.ok() && ctx.interrupted != nullptr && ctx.interrupted->load()) {
       // The step finished, but the operator asked to stop: record it as done and stop.
       outcome.completed.push_back(step.id);

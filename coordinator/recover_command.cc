@@ -186,6 +186,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   in.options = p.options;
   in.options.vip_wait = absl::Seconds(p.session.config.vip_wait_seconds);
   in.options.replica_wait = absl::Seconds(p.session.config.replica_wait_seconds);
+  if (p.resume_run) in.original = p.resume_run->original;
   p.steps = BuildRecoveryPlan(in);
   return std::nullopt;
 }

@@ -8,16 +8,18 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "common/config.h"
-#include "coordinator/agent_client.h"
+#include "coordinator/agent_api.h"
 #include "coordinator/diagnosis.h"
 #include "coordinator/progress.h"
 #include "coordinator/transfer_method.h"
+#include "mmresync/v1/journal.pb.h"
 
 namespace mmresync::coordinator {
 
@@ -39,8 +41,8 @@ struct RecoverOptions {
 struct RunContext {
   std::string run_id;
   const ClusterConfig* config = nullptr;
-  AgentClient* source = nullptr;
-  AgentClient* target = nullptr;
+  AgentApi* source = nullptr;
+  AgentApi* target = nullptr;
   PairView view;  // as discovered before the run
   Roles roles;
   RecoverOptions options;
@@ -56,6 +58,8 @@ struct RunContext {
   void Note(const std::string& text) { sink->StepNote(current, text); }
 };
 
+// One step of a recovery. `actions` (what `plan` prints) is built from the same request
+// values `run` sends (agent_requests.h), the SQL/argv from the builders the agent runs.
 struct Step {
   std::string id;                    // stable, journaled: "fence-target"
   std::string title;                 // for people: "fence target"
@@ -67,6 +71,26 @@ struct Step {
   // it undid or built on this step's effect (stop-replication's RESET SLAVE once the
   // import is done would throw away the position of a replica phase1 may have started).
   std::vector<std::string> superseded_by = {};
+  // Checked (after the step's start is journaled) before `run`, on every run and resume:
+  // what earlier steps must have recorded. Empty: none.
+  std::function<absl::Status(const RunContext&)> precondition = {};
+};
+
+// The facts the steps' requests and descriptions are built from, derived from PlanInputs.
+struct PairFacts {
+  NodeEntry source;
+  NodeEntry target;
+  // MASTER_USE_GTID each node is pointed at its peer with (recover takes it from the run's
+  // first journal record; the same rule).
+  std::string target_use_gtid = "no";
+  std::string source_use_gtid = "no";
+  bool source_strict = false;
+  bool vip = false;  // a VIP is configured
+  // Each replica's agent.toml repl_user (from its status's repl_privileges accounts), its
+  // CHANGE MASTER's MASTER_USER; a placeholder when the node did not say.
+  std::string source_repl_user = "<repl_user>";
+  std::string target_repl_user = "<repl_user>";
+  bool target_read_only = false;  // before the run: what unfence restores
 };
 
 struct PlanInputs {
@@ -74,41 +98,16 @@ struct PlanInputs {
   PairView view;
   Roles roles;
   RecoverOptions options;
-  std::string repl_user = "<repl_user>";
   MethodChoice method;  // from ChooseMethod
+  // A resumed run's settings from its first journal record (modes, read_only).
+  std::optional<v1::OriginalSettings> original;
 };
+
+PairFacts FactsOf(const PlanInputs& in);
 
 std::vector<Step> BuildRecoveryPlan(const PlanInputs& in);
 
-// What phase1 does with the target's replica, which an interrupted phase1 may already
-// have pointed at the source and run: pointing it at the snapshot again would re-apply
-// what it applied since.
-enum class Phase1Start {
-  kPoint,    // not pointed yet (or at another master): CHANGE MASTER to the snapshot
-  kRestart,  // pointed and at or past the snapshot without an error: START SLAVE only
-  kBroken,   // applied past the snapshot and stopped on an error: needs a new re-seed
-};
-Phase1Start DecidePhase1(const v1::ReplicaStatus& replica, const NodeEntry& source,
-                         const v1::BinlogCoordinates& snapshot);
-
 // Whether --resume skips `step`, given the ids the interrupted run finished.
 bool SkippedOnResume(const Step& step, const std::set<std::string>& done);
-
-// Bounded wait until `client`'s replica has both threads running; fails early with the
-// server's own error when the SQL thread stops.
-absl::Status WaitReplicaRunning(RunContext& ctx, AgentClient& client, absl::Duration timeout);
-// Waits (bounded) until `master` can serve a replica starting at GTID list `position`
-// (GtidsNotYetServed): the source's raised position in phase 2 names its own newest
-// GTIDs, which the target binlogs as it replicates them. Fails at once when `master`'s
-// own replication stopped on an error.
-absl::Status WaitGtidServed(RunContext& ctx, AgentClient& master, const std::string& position,
-                            absl::Duration timeout);
-// Phase 2's START SLAVE on the source, waited for. With MASTER_USE_GTID=current_pos the
-// source asks the target, at every connect, for its own newest GTIDs; while it takes
-// writes the target may not have binlogged them yet and answers 1236 ("not in the
-// master's binlog"). Then: wait until the target serves what the source had at that
-// moment and connect again, at most kCurrentPosConnectAttempts times.
-inline constexpr int kCurrentPosConnectAttempts = 30;
-absl::Status StartSourceReplica(RunContext& ctx, bool current_pos);
 
 }  // namespace mmresync::coordinator

@@ -131,7 +131,8 @@ TEST_F(GtidPairTest, StatusAndPlanShowTheGtidMode) {
   ASSERT_EQ(plan.exit_code, 0) << plan.output();
   EXPECT_THAT(plan.output(), HasSubstr("replication mode kept: db1 GTID slave_pos (domain 1), "
                                        "db2 GTID slave_pos (domain 2)"));
-  EXPECT_THAT(plan.output(), HasSubstr("db2: SET GLOBAL gtid_slave_pos = '<snapshot gtid>'"));
+  EXPECT_THAT(plan.output(),
+              HasSubstr("db2: STOP SLAVE; SET GLOBAL gtid_slave_pos = '<snapshot gtid>'"));
   EXPECT_THAT(plan.output(), HasSubstr("MASTER_USE_GTID=slave_pos"));
   // Repair for the next case.
   CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force"});

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/pair_fixture.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -19,14 +20,7 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
-NodeEntry Entry(const std::string& name, const std::string& host) {
-  NodeEntry e;
-  e.name = name;
-  e.agent = host + ":7443";
-  e.mariadb_host = host;
-  e.mariadb_port = 3306;
-  return e;
-}
+using testing_util::Entry;
 
 v1::NodeStatus HealthyStatus(const std::string& name, uint32_t server_id,
                              const std::string& peer_host, bool vip_local) {

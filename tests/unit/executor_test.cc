@@ -157,6 +157,26 @@ TEST_F(ExecutorTest, StopsAtTheFirstFailure) {
   EXPECT_THAT(sink_.events, ::testing::Contains("failed:b:mariadb exited 1"));
 }
 
+// A step's precondition is checked after its start is journaled and before it runs, on
+// every run: failing, the step fails as if it had run and failed, and does not run.
+TEST_F(ExecutorTest, AFailedPreconditionFailsTheStepWithoutRunningIt) {
+  std::vector<Step> steps = {MakeStep("a"), MakeStep("b"), MakeStep("c")};
+  steps[1].precondition = [](const RunContext& ctx) -> absl::Status {
+    if (ctx.records.count("a_key")) {
+      return absl::FailedPreconditionError("no snapshot coordinates recorded");
+    }
+    return absl::OkStatus();
+  };
+  ExecutionOutcome out = ExecutePlan(steps, ctx_, journal_, {});
+  EXPECT_TRUE(absl::IsFailedPrecondition(out.status)) << out.status;
+  EXPECT_EQ(out.failed_step, "b");
+  EXPECT_THAT(ran_, ElementsAre("a"));
+  std::vector<v1::JournalEntry> j = ReadJournal(journal_.path());
+  EXPECT_THAT(Events(j),
+              ElementsAre("step-start a", "step-done a", "step-start b", "step-failed b"));
+  EXPECT_EQ(j[3].detail(), "no snapshot coordinates recorded");
+}
+
 TEST_F(ExecutorTest, ReadLastRunReconstructsDoneStepsAndRecords) {
   StartRun("new");
   std::vector<Step> steps = {MakeStep("a"), MakeStep("b"),

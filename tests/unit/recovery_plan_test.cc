@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "coordinator/replication_steps.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/pair_fixture.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -18,41 +20,13 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-NodeEntry Entry(const std::string& name, const std::string& host) {
-  NodeEntry e;
-  e.name = name;
-  e.agent = host + ":7443";
-  e.mariadb_host = host;
-  e.mariadb_port = 3306;
-  return e;
-}
-
-v1::NodeStatus Status(const std::string& name, bool vip_local, const std::string& schema) {
-  v1::NodeStatus s;
-  s.set_node(name);
-  s.set_log_bin(true);
-  s.set_vip_configured(true);
-  s.set_vip_local(vip_local);
-  s.set_vip("10.0.0.100");
-  auto* sc = s.add_schemas();
-  sc->set_name(schema);
-  sc->set_bytes(1 << 20);
-  return s;
-}
+using testing_util::PairInputs;
 
 class RecoveryPlanTest : public ::testing::Test {
  protected:
-  RecoveryPlanTest() {
-    config_.name = "pair1";
-    config_.nodes = {Entry("db1", "10.0.0.1"), Entry("db2", "10.0.0.2")};
-    in_.config = &config_;
-    in_.view.nodes[0].entry = config_.nodes[0];
-    in_.view.nodes[1].entry = config_.nodes[1];
-    in_.view.nodes[0].status = Status("db1", true, "shop");
-    in_.view.nodes[1].status = Status("db2", false, "shop_stale");
-    in_.roles = Roles{0, 1, "holds the VIP"};
-    in_.repl_user = "repl";
+  RecoveryPlanTest() : in_(PairInputs(config_)) {
+    in_.view.nodes[0].status->mutable_repl_privileges()->add_accounts("repl@%");
+    in_.view.nodes[1].status->mutable_repl_privileges()->add_accounts("repl@%");
   }
 
   static std::vector<std::string> Ids(const std::vector<Step>& steps) {
@@ -193,11 +167,12 @@ TEST_F(RecoveryPlanTest, GtidPairIsPointedByGtidInBothPhases) {
   std::vector<Step> steps = BuildRecoveryPlan(in_);
   EXPECT_THAT(
       Find(steps, "phase1").actions,
-      Contains(AllOf(StartsWith("db2: SET GLOBAL gtid_slave_pos = '<snapshot gtid>'"),
+      Contains(AllOf(StartsWith("db2: STOP SLAVE; SET GLOBAL gtid_slave_pos = '<snapshot gtid>'"),
                      HasSubstr("MASTER_USE_GTID=slave_pos"), Not(HasSubstr("MASTER_LOG_FILE")))));
-  EXPECT_THAT(Find(steps, "phase2").actions,
-              Contains(AllOf(StartsWith("db1: SET GLOBAL gtid_slave_pos = '<target gtid"),
-                             HasSubstr("MASTER_USE_GTID=current_pos"))));
+  EXPECT_THAT(
+      Find(steps, "phase2").actions,
+      Contains(AllOf(StartsWith("db1: STOP SLAVE; SET GLOBAL gtid_slave_pos = '<target gtid"),
+                     HasSubstr("MASTER_USE_GTID=current_pos"))));
 }
 
 TEST_F(RecoveryPlanTest, ChangeMasterLinesMaskThePassword) {
@@ -213,11 +188,11 @@ TEST_F(RecoveryPlanTest, ChangeMasterLinesMaskThePassword) {
   EXPECT_EQ(change_master_lines, 2);
   // Phase 1: the target follows the source; phase 2: the source follows the target.
   EXPECT_THAT(Find(steps, "phase1").actions,
-              Contains(AllOf(StartsWith("db2: CHANGE MASTER"), HasSubstr("MASTER_HOST='10.0.0.1'"),
-                             HasSubstr("<snapshot file>"))));
+              Contains(AllOf(StartsWith("db2: STOP SLAVE; CHANGE MASTER"),
+                             HasSubstr("MASTER_HOST='10.0.0.1'"), HasSubstr("<snapshot file>"))));
   EXPECT_THAT(Find(steps, "phase2").actions,
-              Contains(AllOf(StartsWith("db1: CHANGE MASTER"), HasSubstr("MASTER_HOST='10.0.0.2'"),
-                             HasSubstr("<target file>"))));
+              Contains(AllOf(StartsWith("db1: STOP SLAVE; CHANGE MASTER"),
+                             HasSubstr("MASTER_HOST='10.0.0.2'"), HasSubstr("<target file>"))));
 }
 
 TEST_F(RecoveryPlanTest, NoSecretsInActions) {

@@ -37,10 +37,11 @@ ChangeMasterTarget Good() {
 
 TEST(DescribeChangeMasterTest, MasksThePassword) {
   std::string text = DescribeChangeMaster(Good());
-  EXPECT_EQ(text,
-            "CHANGE MASTER TO MASTER_HOST='10.0.0.1', MASTER_PORT=3306, MASTER_USER='repl', "
-            "MASTER_PASSWORD='***', MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1234, "
-            "MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=5");
+  EXPECT_EQ(
+      text,
+      "STOP SLAVE; CHANGE MASTER TO MASTER_HOST='10.0.0.1', MASTER_PORT=3306, MASTER_USER='repl', "
+      "MASTER_PASSWORD='***', MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1234, "
+      "MASTER_USE_GTID=no, MASTER_CONNECT_RETRY=5");
   EXPECT_THAT(text, Not(HasSubstr("s3cr")));
 }
 
@@ -169,7 +170,8 @@ TEST(ChangeMasterTest, GtidModeSetsSlavePosThenUsesGtid) {
                     "SET SESSION log_slow_query = DEFAULT", "SET SESSION sql_log_off = DEFAULT"))
         << mode;
     EXPECT_EQ(DescribeChangeMaster(GoodGtid(mode)),
-              absl::StrCat("SET GLOBAL gtid_slave_pos = '0-1-100,2-2-7'; CHANGE MASTER TO "
+              absl::StrCat("STOP SLAVE; SET GLOBAL gtid_slave_pos = '0-1-100,2-2-7'; "
+                           "CHANGE MASTER TO "
                            "MASTER_HOST='10.0.0.1', MASTER_PORT=3306, MASTER_USER='repl', "
                            "MASTER_PASSWORD='***', MASTER_USE_GTID=",
                            mode, ", MASTER_CONNECT_RETRY=5"));

@@ -1,0 +1,66 @@
+#pragma once
+
+// The argv of the client tools an agent runs (mariadb-dump, mariadb, mariadb-backup,
+// mbstream), built in one place: the agent runs them, and the coordinator's `plan`
+// prints them with placeholders for what only the agent knows (its 0600 defaults file,
+// its datadir). Passwords never appear in an argv: they reach the tools through the
+// defaults file.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mmresync {
+
+// The physical method's tools as the agent runs them (found on its PATH).
+inline constexpr char kMariadbBackupCommand[] = "mariadb-backup";
+inline constexpr char kMbstreamCommand[] = "mbstream";
+
+enum class SnapshotMode {
+  // All-InnoDB: one consistent transaction; MariaDB's binlog_snapshot_* status gives the
+  // matching coordinates, so no global lock is taken at all.
+  kSingleTransaction,
+  // Non-transactional tables present: a global read lock for the whole dump.
+  kGlobalReadLock,
+};
+
+// What a mariadb-dump run writes.
+enum class DumpContent {
+  kEverything,      // schemas, data, routines, events, triggers (the dump method, backups)
+  kSchemaPreData,   // CREATE DATABASE/TABLE/VIEW and routines: what table data needs first
+  kSchemaPostData,  // triggers and events: after the data, so they never fire on the load
+};
+
+struct DumpSpec {
+  std::string dump_command;   // mariadb-dump or mysqldump
+  std::string defaults_file;  // --defaults-file (first argument)
+  std::vector<std::string> schemas;
+  SnapshotMode mode = SnapshotMode::kSingleTransaction;
+  bool with_coordinates = true;  // --master-data=2
+  // Schema-only contents take no lock of their own: the logical method runs them while
+  // it holds BACKUP STAGE BLOCK_DDL, and mode/with_coordinates are ignored.
+  DumpContent content = DumpContent::kEverything;
+};
+
+std::vector<std::string> DumpArgv(const DumpSpec& spec);
+
+// The mariadb client importing SQL from its stdin into the local server, with
+// sql_log_bin=0 (nothing of the import reaches the binlog) and without --force (the
+// first SQL error stops it).
+std::vector<std::string> ImportArgv(const std::string& client_command,
+                                    const std::string& defaults_file);
+
+// mariadb-backup --backup streaming mbstream to stdout (the physical method's source).
+std::vector<std::string> BackupArgv(const std::string& backup_command,
+                                    const std::string& defaults_file, uint32_t parallel,
+                                    const std::string& target_dir, const std::string& datadir);
+// mariadb-backup --prepare of an extracted copy (the physical method's target).
+std::vector<std::string> PrepareArgv(const std::string& backup_command, const std::string& dir);
+// mbstream extracting its stdin into `dir`.
+std::vector<std::string> ExtractArgv(const std::string& mbstream_command, const std::string& dir);
+
+// An argv as one line for plans and logs; an argument a shell would split or expand is
+// single-quoted.
+std::string ArgvText(const std::vector<std::string>& argv);
+
+}  // namespace mmresync

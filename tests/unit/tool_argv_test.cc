@@ -1,0 +1,20 @@
+#include "common/tool_argv.h"
+
+#include "gtest/gtest.h"
+
+namespace mmresync {
+namespace {
+
+// The plan's argv lines: placeholders as they are, anything a shell would split or expand
+// single-quoted, a quote inside closed and escaped.
+TEST(ArgvTextTest, QuotesWhatAShellWouldReadDifferently) {
+  EXPECT_EQ(ArgvText({"mbstream", "-x", "-C", "<datadir>.mmresync-new-<run>"}),
+            "mbstream -x -C <datadir>.mmresync-new-<run>");
+  EXPECT_EQ(ArgvText({"mariadb", "--init-command=SET SESSION sql_log_bin=0"}),
+            "mariadb '--init-command=SET SESSION sql_log_bin=0'");
+  EXPECT_EQ(ArgvText({"/bin/sh", "-c", "echo it's; rm x"}), "/bin/sh -c 'echo it'\\''s; rm x'");
+  EXPECT_EQ(ArgvText({"a", ""}), "a ''");
+}
+
+}  // namespace
+}  // namespace mmresync
