@@ -35,6 +35,9 @@ struct ClusterConfig {
   std::string state_dir;  // optional [cluster] state_dir: journals; default below
   // How long fencing and unfencing wait for the VIP to be where it must be (1..600 s).
   uint32_t vip_wait_seconds = 30;
+  // [cluster] auto_delta: whether `--method auto` may repair in place (delta) when the
+  // target holds the source's tables; false keeps auto on the logical re-seed.
+  bool auto_delta = true;
   TlsFiles tls;
   std::vector<NodeEntry> nodes;  // exactly two
   std::string pause_hook;        // optional, run with /bin/sh -c on the coordinator's host

@@ -255,6 +255,19 @@ int RunBackupsRestore(const BackupsFlags& flags) {
                      status->vip(), "; a backup is restored only on the standby"));
     return kExitRefused;
   }
+  // Before the node is fenced: a delta backup is restored by hand (backup_store.h). If
+  // the list cannot be read, the agent's RestoreBackup refuses it later all the same.
+  if (auto list = node->ListBackups(); list.ok()) {
+    for (const v1::BackupInfo& b : list->backups()) {
+      if (b.run_id() == flags.run && b.kind() == "delta") {
+        Err(absl::StrCat("mmresync: refused, nothing was changed: the backup of run ", flags.run,
+                         " on ", N, " is a delta backup (", b.path(),
+                         "), which mmresync does not restore: restore it by hand with its "
+                         "restore.sql (README, \"Backup of what changes\")"));
+        return kExitRefused;
+      }
+    }
+  }
   if (!flags.yes) {
     if (!::isatty(STDIN_FILENO)) {
       Err("mmresync: backups restore replaces the node's user data; not a terminal, so pass "
