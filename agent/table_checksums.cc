@@ -16,30 +16,6 @@
 namespace mmresync::agent {
 namespace {
 
-using TableName = std::pair<std::string, std::string>;
-
-// The stored columns of each table that has a VIRTUAL column, as the expressions
-// StoredRowsSum sums.
-absl::StatusOr<std::map<TableName, std::vector<std::string>>> TablesWithVirtualColumns(
-    DbSession& session) {
-  ASSIGN_OR_RETURN(
-      ResultSet columns,
-      session.Query("SELECT TABLE_SCHEMA AS S, TABLE_NAME AS N, COLUMN_NAME AS C, DATA_TYPE AS T, "
-                    "EXTRA AS E FROM information_schema.COLUMNS WHERE (TABLE_SCHEMA, TABLE_NAME) "
-                    "IN (SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.COLUMNS WHERE "
-                    "EXTRA LIKE '%VIRTUAL%') ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION"));
-  std::map<TableName, std::vector<std::string>> out;
-  for (size_t i = 0; i < columns.rows.size(); ++i) {
-    std::vector<std::string>& cols = out[{columns.GetOr(i, "S", ""), columns.GetOr(i, "N", "")}];
-    if (absl::StrContains(columns.GetOr(i, "E", ""), "VIRTUAL")) continue;
-    std::string value = QuoteIdentifier(columns.GetOr(i, "C", ""));
-    // A FLOAT's own text has 6 significant digits.
-    if (columns.GetOr(i, "T", "") == "float") value = absl::StrCat("CAST(", value, " AS DOUBLE)");
-    cols.push_back(absl::StrCat("IFNULL(HEX(CAST(", value, " AS BINARY)), 'N')"));
-  }
-  return out;
-}
-
 absl::StatusOr<std::optional<std::string>> StoredRowsSum(DbSession& session,
                                                          const std::string& name,
                                                          const std::vector<std::string>& columns) {
@@ -54,6 +30,37 @@ absl::StatusOr<std::optional<std::string>> StoredRowsSum(DbSession& session,
 }
 
 }  // namespace
+
+absl::StatusOr<VirtualColumnTables> TablesWithVirtualColumns(DbSession& session) {
+  ASSIGN_OR_RETURN(
+      ResultSet columns,
+      session.Query("SELECT TABLE_SCHEMA AS S, TABLE_NAME AS N, COLUMN_NAME AS C, DATA_TYPE AS T, "
+                    "EXTRA AS E FROM information_schema.COLUMNS WHERE (TABLE_SCHEMA, TABLE_NAME) "
+                    "IN (SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.COLUMNS WHERE "
+                    "EXTRA LIKE '%VIRTUAL%') ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION"));
+  VirtualColumnTables out;
+  for (size_t i = 0; i < columns.rows.size(); ++i) {
+    std::vector<std::string>& cols = out[{columns.GetOr(i, "S", ""), columns.GetOr(i, "N", "")}];
+    if (absl::StrContains(columns.GetOr(i, "E", ""), "VIRTUAL")) continue;
+    std::string value = QuoteIdentifier(columns.GetOr(i, "C", ""));
+    // A FLOAT's own text has 6 significant digits.
+    if (columns.GetOr(i, "T", "") == "float") value = absl::StrCat("CAST(", value, " AS DOUBLE)");
+    cols.push_back(absl::StrCat("IFNULL(HEX(CAST(", value, " AS BINARY)), 'N')"));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> TableChecksum(DbSession& session,
+                                                         const VirtualColumnTables& with_virtual,
+                                                         const std::string& schema,
+                                                         const std::string& table) {
+  const std::string name = absl::StrCat(QuoteIdentifier(schema), ".", QuoteIdentifier(table));
+  if (auto v = with_virtual.find({schema, table}); v != with_virtual.end()) {
+    return StoredRowsSum(session, name, v->second);
+  }
+  ASSIGN_OR_RETURN(ResultSet sum, session.Query(absl::StrCat("CHECKSUM TABLE ", name)));
+  return sum.Get(0, "Checksum");
+}
 
 absl::StatusOr<v1::ChecksumReply> ComputeTableChecksums(DbSession& session) {
   v1::ChecksumReply reply;
@@ -73,13 +80,8 @@ absl::StatusOr<v1::ChecksumReply> ComputeTableChecksums(DbSession& session) {
     v1::TableChecksum* t = reply.add_tables();
     t->set_schema(schema);
     t->set_table(table);
-    std::optional<std::string> value;
-    if (auto v = with_virtual.find({schema, table}); v != with_virtual.end()) {
-      ASSIGN_OR_RETURN(value, StoredRowsSum(session, name, v->second));
-    } else {
-      ASSIGN_OR_RETURN(ResultSet sum, session.Query(absl::StrCat("CHECKSUM TABLE ", name)));
-      value = sum.Get(0, "Checksum");
-    }
+    ASSIGN_OR_RETURN(std::optional<std::string> value,
+                     TableChecksum(session, with_virtual, schema, table));
     uint64_t checksum = 0;
     if (!value.has_value() || !absl::SimpleAtoi(*value, &checksum)) {
       t->set_checksum_null(true);

@@ -7,6 +7,12 @@
 // first 60 bits of a SHA-256 over each value's bytes (NULL marked, FLOAT as DOUBLE), added
 // up modulo 2^64 (a sum, not a XOR: two equal rows do not cancel out).
 
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/status/statusor.h"
 #include "agent/db_session.h"
 #include "mmresync/v1/agent.pb.h"
@@ -14,5 +20,15 @@
 namespace mmresync::agent {
 
 absl::StatusOr<v1::ChecksumReply> ComputeTableChecksums(DbSession& session);
+
+// (schema, table) -> the expressions summed for each of its stored columns.
+using VirtualColumnTables = std::map<std::pair<std::string, std::string>, std::vector<std::string>>;
+// Every table that has a VIRTUAL column.
+absl::StatusOr<VirtualColumnTables> TablesWithVirtualColumns(DbSession& session);
+// One table's checksum as text (nullopt: NULL), CHECKSUM TABLE or the stored-columns sum.
+absl::StatusOr<std::optional<std::string>> TableChecksum(DbSession& session,
+                                                         const VirtualColumnTables& with_virtual,
+                                                         const std::string& schema,
+                                                         const std::string& table);
 
 }  // namespace mmresync::agent
