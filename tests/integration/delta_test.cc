@@ -248,7 +248,7 @@ TEST_F(DeltaTest, ViewsRoutinesTriggersAndEventsThatDifferAreReplacedByTheSource
        // A routine's body, another's sql_mode only.
        "DROP FUNCTION delta_obj.f",
        "CREATE FUNCTION delta_obj.f(x INT) RETURNS INT DETERMINISTIC RETURN x + 2",
-       "SET SESSION sql_mode = 'ANSI_QUOTES'", "DROP PROCEDURE delta_obj.p",
+       "SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'", "DROP PROCEDURE delta_obj.p",
        "CREATE PROCEDURE delta_obj.p() SELECT 1 AS one", "SET SESSION sql_mode = DEFAULT",
        // A trigger's body, an event's body.
        "DROP TRIGGER delta_obj.tr",
