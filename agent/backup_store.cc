@@ -81,6 +81,23 @@ void AddOldDatadirs(DbSession& session, std::vector<v1::BackupInfo>* out) {
 // restoring it is by hand (README, "Backup of what changes").
 constexpr char kDeltaSuffix[] = ".delta";
 
+// The bytes of the regular files in `dir` and one level below (a delta backup's
+// attempts).
+uint64_t TreeBytes(const std::string& dir, int depth) {
+  uint64_t total = 0;
+  auto names = DirEntries(dir);
+  if (!names.ok()) return 0;
+  for (const std::string& name : *names) {
+    if (name == "." || name == "..") continue;
+    const std::string path = absl::StrCat(dir, "/", name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISREG(st.st_mode)) total += static_cast<uint64_t>(st.st_size);
+    if (S_ISDIR(st.st_mode) && depth > 0) total += TreeBytes(path, depth - 1);
+  }
+  return total;
+}
+
 // Up to `max` bytes from `offset` (negative: from the end).
 std::string ReadPart(const std::string& path, long offset, size_t max) {
   std::string out;
@@ -98,6 +115,15 @@ std::string ReadPart(const std::string& path, long offset, size_t max) {
 }
 
 }  // namespace
+
+std::string DeltaRestoreRefusal(const std::string& run_id, const std::string& path) {
+  return absl::StrCat(
+      "the backup of run ", run_id, " is a delta backup (", path,
+      "): mmresync does not restore it, as it cannot do so exactly (the repair replaced the "
+      "node's triggers and events with the source's, and a resumed repair keeps one directory "
+      "per attempt, to be restored newest first); restore it by hand on the fenced node with "
+      "the restore.sql of each attempt (README, \"Backup of what changes\")");
+}
 
 std::vector<std::string> ParkedSchemasOf(const std::string& script) {
   static const std::regex kParked("^-- `[^`\\n]*` is parked in `(mmr_park_[0-9a-f]+_[0-9]+)`$",
@@ -130,7 +156,10 @@ absl::StatusOr<std::vector<v1::BackupInfo>> ListBackups(const std::string& state
   for (const std::string& name : names) {
     absl::string_view run = name;
     if (absl::ConsumeSuffix(&run, kDeltaSuffix)) {
-      AddDirectoryBackup(absl::StrCat(dir, "/", name), run, "delta", &out);
+      const std::string path = absl::StrCat(dir, "/", name);
+      const size_t listed = out.size();
+      AddDirectoryBackup(path, run, "delta", &out);
+      if (out.size() > listed) out.back().set_bytes(TreeBytes(path, 1));
       continue;
     }
     if (!absl::ConsumeSuffix(&run, ".sql") || !ValidateRunId(run).ok()) continue;
@@ -171,6 +200,10 @@ absl::Status RestoreBackup(const std::string& state_dir, const std::string& clie
                            const DbConnectParams& connect, const std::string& run_id) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   const std::string path = BackupPath(state_dir, run_id);
+  const std::string delta = absl::StrCat(state_dir, "/backups/", run_id, kDeltaSuffix);
+  if (::access(path.c_str(), R_OK) != 0 && ::access(delta.c_str(), F_OK) == 0) {
+    return absl::FailedPreconditionError(DeltaRestoreRefusal(run_id, delta));
+  }
   if (::access(path.c_str(), R_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("no backup of run ", run_id, " on this node (", path,
                                             "): see mmresync backups list"));

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 
@@ -59,6 +60,13 @@ std::string QuoteIdentifier(absl::string_view name) {
 
 std::string QuoteString(DbSession& session, absl::string_view value) {
   return absl::StrCat("'", session.EscapeString(value), "'");
+}
+
+std::string QuoteStringList(DbSession& session, const std::vector<std::string>& values) {
+  if (values.empty()) return "NULL";
+  std::vector<std::string> quoted;
+  for (const auto& v : values) quoted.push_back(QuoteString(session, v));
+  return absl::StrJoin(quoted, ",");
 }
 
 }  // namespace mmresync::agent

@@ -82,5 +82,7 @@ class DbSessionFactory {
 std::string QuoteIdentifier(absl::string_view name);
 // 'x' with the session's escaping.
 std::string QuoteString(DbSession& session, absl::string_view value);
+// 'a','b' for `IN (...)`; NULL (matches nothing) when `values` is empty.
+std::string QuoteStringList(DbSession& session, const std::vector<std::string>& values);
 
 }  // namespace mmresync::agent

@@ -1,7 +1,10 @@
 #include "agent/delta_import.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
+#include <tuple>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
@@ -13,6 +16,7 @@
 #include "agent/dump_process.h"
 #include "agent/key_range.h"
 #include "agent/node_facts.h"
+#include "agent/object_definitions.h"
 #include "agent/replicated_schemas.h"
 #include "agent/schema_reset.h"
 #include "agent/table_definition.h"
@@ -112,6 +116,9 @@ class DeltaRun {
   absl::Status ReplaceRanges(const TablePlan& t);
   absl::Status CopyTable(const TablePlan& t);
   absl::Status DropTable(const TablePlan& t);
+  absl::Status DropObjects();
+  absl::Status CreateObjects();
+  absl::Status CheckObjectsEqual(const std::vector<std::string>& schemas);
   void Report(const std::string& phase, const std::string& message);
 
   const DeltaImportParams& params_;
@@ -121,9 +128,12 @@ class DeltaRun {
   StreamCanceller canceller_;
   SharedProgress shared_;
   v1::DeltaStats stats_;
-  std::unique_ptr<DbSession> reader_;  // SET NAMES binary: row values as stored
-  std::unique_ptr<DbSession> meta_;    // SET NAMES utf8mb4: definitions as the source reads them
-  std::unique_ptr<DbSession> writer_;  // a loader session: sql_log_bin=0, local_infile
+  std::unique_ptr<DbSession> reader_;   // SET NAMES binary: row values as stored
+  std::unique_ptr<DbSession> meta_;     // SET NAMES utf8mb4: definitions as the source reads them
+  std::unique_ptr<DbSession> writer_;   // a loader session: sql_log_bin=0, local_infile
+  std::unique_ptr<DbSession> objects_;  // sql_log_bin=0 with the server's defaults otherwise:
+                                        // each object's own settings are set on it
+  ObjectChanges object_changes_;        // views and routines to replace
   std::optional<DeltaBackup> backup_;
 };
 
@@ -221,6 +231,79 @@ absl::Status DeltaRun::DropTable(const TablePlan& t) {
   return absl::OkStatus();
 }
 
+absl::Status DeltaRun::DropObjects() {
+  std::set<std::tuple<std::string, std::string, std::string>> had;
+  for (const auto& old : object_changes_.drop) {
+    had.insert({old.schema(), old.name(), old.kind()});
+    ASSIGN_OR_RETURN(std::string script, CreateObjectScript(old));
+    RETURN_IF_ERROR(backup_->SaveSql(absl::StrCat("the target's ", ObjectLabel(old)),
+                                     absl::StrCat(DropObjectSql(old), ";\n", script),
+                                     /*last=*/true));
+  }
+  for (const auto& created : object_changes_.create) {
+    if (had.contains({created.schema(), created.name(), created.kind()})) continue;
+    RETURN_IF_ERROR(backup_->SaveSql(
+        absl::StrCat("the source's ", ObjectLabel(created), " (not on the target before)"),
+        absl::StrCat(DropObjectSql(created), ";\n"), /*last=*/true));
+  }
+  for (const auto& old : object_changes_.drop) {
+    RETURN_IF_ERROR(Annotate(objects_->Execute(DropObjectSql(old)),
+                             absl::StrCat("dropping the target's ", ObjectLabel(old))));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeltaRun::CreateObjects() {
+  // Routines first (a view may call a function); a view on a view not created yet
+  // fails and is tried again after the others, as long as each pass creates one.
+  std::vector<const v1::ObjectDefinition*> pending;
+  for (const auto& o : object_changes_.create) {
+    if (o.kind() != "VIEW") pending.push_back(&o);
+  }
+  for (const auto& o : object_changes_.create) {
+    if (o.kind() == "VIEW") pending.push_back(&o);
+  }
+  while (!pending.empty()) {
+    std::vector<const v1::ObjectDefinition*> failed;
+    absl::Status first_error;
+    for (const v1::ObjectDefinition* o : pending) {
+      ASSIGN_OR_RETURN(std::vector<std::string> statements, CreateObjectStatements(*o));
+      absl::Status s;
+      for (const auto& sql : statements) {
+        s = objects_->Execute(sql);
+        if (!s.ok()) break;
+      }
+      if (s.ok()) {
+        stats_.set_objects_replaced(stats_.objects_replaced() + 1);
+        continue;
+      }
+      if (o->kind() != "VIEW") {
+        return Annotate(s, absl::StrCat("creating the source's ", ObjectLabel(*o)));
+      }
+      if (first_error.ok()) {
+        first_error = Annotate(s, absl::StrCat("creating the source's ", ObjectLabel(*o)));
+      }
+      failed.push_back(o);
+    }
+    if (failed.size() == pending.size()) return first_error;
+    pending = std::move(failed);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeltaRun::CheckObjectsEqual(const std::vector<std::string>& schemas) {
+  ASSIGN_OR_RETURN(ObjectList now, ListObjectDefinitions(*meta_, schemas));
+  ObjectList source(manifest_.objects().begin(), manifest_.objects().end());
+  ObjectChanges left = DiffObjects(source, now);
+  if (left.empty()) return absl::OkStatus();
+  std::vector<std::string> names;
+  for (const auto& o : left.create) names.push_back(ObjectLabel(o));
+  for (const auto& o : left.drop) names.push_back(ObjectLabel(o));
+  return absl::InternalError(
+      absl::StrCat("after the repair the target's ", absl::StrJoin(names, ", "),
+                   " still differ from the source's (the target stays fenced)"));
+}
+
 absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
                              const std::vector<std::string>& schemas) {
   RETURN_IF_ERROR(WithNote(base_.fence_check(*writer_), "nothing was changed"));
@@ -236,6 +319,8 @@ absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
   ASSIGN_OR_RETURN(int dropped, DropTriggersAndEvents(*writer_));
   Report("apply", absl::StrCat("dropped the target's ", dropped,
                                " trigger(s) and event(s); the source's follow the rows"));
+  // Before the tables: a view the target has where the source has a table goes first.
+  RETURN_IF_ERROR(DropObjects());
   for (const auto& t : plans) {
     if (base_.cancelled()) return absl::CancelledError("import cancelled");
     switch (t.action) {
@@ -258,7 +343,15 @@ absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
       post.push_back(&part);
     }
   }
-  return RunSqlParts(params_.logical, peer_, post, canceller_, shared_);
+  RETURN_IF_ERROR(CreateObjects());
+  if (!object_changes_.empty()) {
+    Report("apply", absl::StrCat("replaced ", stats_.objects_replaced(),
+                                 " view(s) and routine(s), "
+                                 "dropped ",
+                                 object_changes_.drop.size()));
+  }
+  RETURN_IF_ERROR(RunSqlParts(params_.logical, peer_, post, canceller_, shared_));
+  return CheckObjectsEqual(schemas);
 }
 
 absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
@@ -285,6 +378,10 @@ absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
   ASSIGN_OR_RETURN(meta_, base_.db->Open());
   RETURN_IF_ERROR(meta_->Execute("SET NAMES utf8mb4"));
   ASSIGN_OR_RETURN(writer_, params_.logical.loaders->Open());
+  ASSIGN_OR_RETURN(objects_, params_.logical.loaders->Open());
+  for (const char* sql : {"SET SESSION sql_log_bin = 0", "SET NAMES utf8mb4"}) {
+    RETURN_IF_ERROR(objects_->Execute(sql));
+  }
   for (const auto& sql : LoaderSessionStatements()) RETURN_IF_ERROR(writer_->Execute(sql));
   // Rows go into tables that keep other rows: duplicates must fail, not slip in.
   RETURN_IF_ERROR(writer_->Execute("SET SESSION unique_checks = 1"));
@@ -295,12 +392,21 @@ absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
   ASSIGN_OR_RETURN(std::string definitions, DefinitionsDigest(*meta_, schemas));
   std::vector<std::string> differ =
       DifferingDefinitions(manifest_.definitions_digest(), definitions);
-  if (!differ.empty()) {
+  // Views and routines are compared one by one below; schemas are not repaired.
+  if (std::find(differ.begin(), differ.end(), "schemas") != differ.end()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("the target's ", absl::StrJoin(differ, ", "),
-                     " differ from the source's; the delta method repairs tables, triggers, "
-                     "events and accounts only: use --method logical (nothing was changed)"));
+        "the target's user schemas (names, character sets, collations) differ from the "
+        "source's; the delta method does not create or drop schemas: use --method logical "
+        "(nothing was changed)");
   }
+  ASSIGN_OR_RETURN(ObjectList target_objects, ListObjectDefinitions(*meta_, schemas));
+  for (const auto& o : manifest_.objects()) {
+    if (absl::Status s = CreateObjectStatements(o).status(); !s.ok()) {
+      return WithNote(Annotate(s, "the source's manifest"), "nothing was changed");
+    }
+  }
+  object_changes_ = DiffObjects(ObjectList(manifest_.objects().begin(), manifest_.objects().end()),
+                                target_objects);
   ASSIGN_OR_RETURN(std::vector<TablePlan> plans, PlanTables(*meta_, schemas, manifest_));
   RETURN_IF_ERROR(Compare(plans));
   RETURN_IF_ERROR(Apply(plans, schemas));

@@ -5,9 +5,10 @@
 // and adds each table's definition, a digest of its views and routines, DigestChunks
 // and FetchPart by key ranges. The target is fenced with replication stopped, so it
 // does not change while it is compared. In order:
-//   1. Compare (read-only on both sides). The views and routines (and the set of user
-//      schemas) must be the same, else nothing is changed and the operator is told to
-//      use the logical method. Each table of the source's is then
+//   1. Compare (read-only on both sides). The user schemas must be the same, else
+//      nothing is changed and the operator is told to use the logical method. The views
+//      and routines are compared one by one (object_definitions.h). Each table of the
+//      source's is then
 //        compared   when the target has it with the same definition (SHOW CREATE TABLE
 //                   without AUTO_INCREMENT=n) and a usable key (key_range.h): chunk
 //                   digests, bisection (delta_compare.h);
@@ -17,11 +18,13 @@
 //      and a table only the target has is dropped.
 //   2. Apply, after the fence is checked again: every change is saved first
 //      (delta_backup.h); the target's triggers and events are dropped (none fires on
-//      the repair); per compared table one transaction deletes the differing ranges and
-//      loads the source's rows of them (sql_log_bin=0, unique checks on, the rows
-//      loaded must equal the rows sent, no warning); copied and dropped tables; then the
-//      source's triggers and events and accounts (the logical method's POST_SQL and
-//      ACCOUNTS_SQL parts, replayed as it does), events DISABLE ON SLAVE.
+//      the repair); so are its views and routines that differ from the source's or that
+//      the source does not have; per compared table one transaction deletes the differing ranges
+//      and loads the source's rows of them (sql_log_bin=0, unique checks on, the rows loaded must
+//      equal the rows sent, no warning); copied and dropped tables; the source's routines and views
+//      that differ; then the source's triggers and events and accounts (the logical method's
+//      POST_SQL and ACCOUNTS_SQL parts, replayed as it does), events DISABLE ON SLAVE.
+// The views and routines are read again at the end: any that still differ fail the run.
 // Afterwards the target's rows equal the source's at Q, and replication starts at Q as
 // after a re-seed. A failure part way leaves the target fenced; running the repair
 // again (recover --resume) compares again and finishes it.

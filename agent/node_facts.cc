@@ -165,18 +165,54 @@ absl::Status CollectReplicationFacts(DbSession& session, v1::NodeStatus* status)
   return absl::OkStatus();
 }
 
+namespace {
+
+// Each base table's column definitions as a digest, for `--method auto` (does a delta
+// repair fit?). One query over information_schema.COLUMNS for all user schemas.
+absl::Status CollectTableShapes(
+    DbSession& session, const std::vector<std::string>& user_schemas,
+    const std::map<std::pair<std::string, std::string>, uint64_t>& base_tables,
+    std::map<std::string, v1::SchemaSize>& sizes) {
+  if (user_schemas.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(
+      ResultSet columns,
+      session.Query(absl::StrCat(
+          "SELECT TABLE_SCHEMA AS S, TABLE_NAME AS N, LEFT(SHA2(GROUP_CONCAT(CONCAT_WS(0x1f, "
+          "COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, IFNULL(COLLATION_NAME, ''), COLUMN_KEY, "
+          "IFNULL(COLUMN_DEFAULT, 0x00), EXTRA, IFNULL(GENERATION_EXPRESSION, '')) ORDER BY "
+          "ORDINAL_POSITION SEPARATOR 0x1e), 256), 16) AS D, MAX(COLUMN_KEY = 'PRI') AS K "
+          "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (",
+          QuoteStringList(session, user_schemas), ") GROUP BY TABLE_SCHEMA, TABLE_NAME")));
+  for (size_t i = 0; i < columns.rows.size(); ++i) {
+    const std::string schema = columns.GetOr(i, "S", "");
+    const std::string table = columns.GetOr(i, "N", "");
+    auto base = base_tables.find({schema, table});
+    auto size = sizes.find(schema);
+    if (base == base_tables.end() || size == sizes.end()) continue;  // a view
+    v1::TableShape* shape = size->second.add_table_shapes();
+    shape->set_name(table);
+    shape->set_definition(columns.GetOr(i, "D", ""));
+    shape->set_keyed(columns.GetOr(i, "K", "0") == "1");
+    shape->set_bytes(base->second);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
   RETURN_IF_ERROR(CollectReplicationFacts(session, status));
 
   // Sizes per user schema, from table metadata: an estimate of what the dump carries.
   ASSIGN_OR_RETURN(ResultSet schemas,
-                   session.Query("SELECT TABLE_SCHEMA, ENGINE, TABLE_TYPE, "
+                   session.Query("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_TYPE, "
                                  "COALESCE(DATA_LENGTH,0) + COALESCE(INDEX_LENGTH,0) AS BYTES "
                                  "FROM information_schema.TABLES"));
   ASSIGN_OR_RETURN(std::vector<std::string> user_schemas, ListUserSchemas(session));
   std::map<std::string, v1::SchemaSize> sizes;
   for (const auto& name : user_schemas) sizes[name].set_name(name);
   std::set<std::string> engines;
+  std::map<std::pair<std::string, std::string>, uint64_t> base_tables;  // -> bytes
   for (size_t i = 0; i < schemas.rows.size(); ++i) {
     std::string schema = schemas.GetOr(i, "TABLE_SCHEMA", "");
     auto it = sizes.find(schema);
@@ -184,12 +220,14 @@ absl::Status CollectDatabaseFacts(DbSession& session, v1::NodeStatus* status) {
     if (schemas.GetOr(i, "TABLE_TYPE", "") != "BASE TABLE") continue;
     std::string engine = schemas.GetOr(i, "ENGINE", "");
     it->second.set_bytes(it->second.bytes() + ToU64(schemas.Get(i, "BYTES")));
+    base_tables[{schema, schemas.GetOr(i, "TABLE_NAME", "")}] = ToU64(schemas.Get(i, "BYTES"));
     it->second.set_tables(it->second.tables() + 1);
     if (absl::AsciiStrToLower(engine) != "innodb") {
       it->second.set_non_transactional_tables(it->second.non_transactional_tables() + 1);
     }
     if (!engine.empty()) engines.insert(engine);
   }
+  RETURN_IF_ERROR(CollectTableShapes(session, user_schemas, base_tables, sizes));
   for (auto& [name, size] : sizes) *status->add_schemas() = size;
   for (const auto& e : engines) status->add_engines(e);
 

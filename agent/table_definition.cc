@@ -50,9 +50,7 @@ std::string ComparableCreateTable(const std::string& create_table) {
 
 absl::StatusOr<std::string> DefinitionsDigest(DbSession& session,
                                               const std::vector<std::string>& schemas) {
-  std::vector<std::string> quoted;
-  for (const auto& s : schemas) quoted.push_back(QuoteString(session, s));
-  const std::string in = quoted.empty() ? "NULL" : absl::StrJoin(quoted, ",");
+  const std::string in = QuoteStringList(session, schemas);
   ASSIGN_OR_RETURN(std::string schema_digest,
                    DigestOf(session, absl::StrCat("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, "
                                                   "DEFAULT_COLLATION_NAME FROM "

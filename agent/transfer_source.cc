@@ -12,6 +12,7 @@
 #include "agent/dump_process.h"
 #include "agent/load_data_format.h"
 #include "agent/node_facts.h"
+#include "agent/object_definitions.h"
 #include "agent/part_writer.h"
 #include "agent/replicated_schemas.h"
 #include "agent/table_definition.h"
@@ -20,12 +21,6 @@
 
 namespace mmresync::agent {
 namespace {
-
-std::string InList(DbSession& session, const std::vector<std::string>& values) {
-  std::vector<std::string> quoted;
-  for (const auto& v : values) quoted.push_back(QuoteString(session, v));
-  return absl::StrJoin(quoted, ",");
-}
 
 // What the logical method cannot carry exactly: rows of non-transactional tables are
 // not in the snapshot, sequences and system-versioned tables need their own statements.
@@ -36,7 +31,7 @@ absl::Status CheckSupported(DbSession& session, const std::vector<std::string>& 
       session.Query(absl::StrCat(
           "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, COALESCE(ENGINE, '') AS ENGINE FROM "
           "information_schema.TABLES WHERE TABLE_SCHEMA IN (",
-          InList(session, schemas),
+          QuoteStringList(session, schemas),
           ") AND (TABLE_TYPE IN ('SEQUENCE', 'SYSTEM VERSIONED') OR (TABLE_TYPE = 'BASE TABLE' "
           "AND ENGINE <> 'InnoDB')) ORDER BY 1, 2 LIMIT 6")));
   if (rs.empty()) return absl::OkStatus();
@@ -80,12 +75,12 @@ absl::StatusOr<std::vector<v1::TransferPart>> ListTableParts(
                        "SELECT TABLE_SCHEMA, TABLE_NAME, COALESCE(DATA_LENGTH, 0) + "
                        "COALESCE(INDEX_LENGTH, 0) AS BYTES FROM information_schema.TABLES "
                        "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN (",
-                       InList(session, schemas), ") ORDER BY 1, 2")));
+                       QuoteStringList(session, schemas), ") ORDER BY 1, 2")));
   ASSIGN_OR_RETURN(ResultSet columns,
                    session.Query(absl::StrCat(
                        "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE, IS_GENERATED "
                        "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (",
-                       InList(session, schemas), ") ORDER BY 1, 2, ORDINAL_POSITION")));
+                       QuoteStringList(session, schemas), ") ORDER BY 1, 2, ORDINAL_POSITION")));
   std::map<std::pair<std::string, std::string>, v1::TransferPart> by_name;
   for (size_t i = 0; i < tables.rows.size(); ++i) {
     v1::TransferPart part;
@@ -202,6 +197,8 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
     }
     ASSIGN_OR_RETURN(std::string definitions, DefinitionsDigest(*meta, schemas));
     t->manifest_.set_definitions_digest(std::move(definitions));
+    ASSIGN_OR_RETURN(ObjectList objects, ListObjectDefinitions(*meta, schemas));
+    for (auto& o : objects) *t->manifest_.add_objects() = std::move(o);
   }
   if (!schemas.empty()) {
     ASSIGN_OR_RETURN(t->schema_sql_,

@@ -380,6 +380,17 @@ class Section {
     return absl::OkStatus();
   }
 
+  // An optional boolean.
+  absl::Status Bool(std::string_view key, bool* out) const {
+    const toml::node* n = Find(key);
+    if (n == nullptr) return absl::OkStatus();
+    if (!n->is_boolean()) {
+      return Fail(key, absl::StrCat("must be true or false, not ", TypeName(n->type())));
+    }
+    *out = n->as_boolean()->get();
+    return absl::OkStatus();
+  }
+
   // An optional integer in [min, max].
   absl::Status Int(std::string_view key, int64_t min, int64_t max, uint32_t* out) const {
     const toml::node* n = Find(key);
@@ -454,7 +465,8 @@ absl::StatusOr<ClusterConfig> ParseClusterImpl(std::string_view text, const std:
 
   ASSIGN_OR_RETURN(Section cluster, root.SubTable("cluster"));
   RETURN_IF_ERROR(
-      cluster.CheckKeys({"name", "vip", "state_dir", "vip_wait_seconds", "replica_wait_seconds"}));
+      cluster.CheckKeys({"name", "vip", "state_dir", "vip_wait_seconds", "replica_wait_seconds",
+                         "auto_delta"}));
   RETURN_IF_ERROR(cluster.String("name", Need::kRequired, &cfg.name));
   RETURN_IF_ERROR(cluster.Check("name", NameProblem(cfg.name)));
   RETURN_IF_ERROR(cluster.String("vip", Need::kOptional, &cfg.vip));
@@ -462,6 +474,7 @@ absl::StatusOr<ClusterConfig> ParseClusterImpl(std::string_view text, const std:
   RETURN_IF_ERROR(cluster.Path("state_dir", Need::kNonEmptyIfPresent, &cfg.state_dir));
   RETURN_IF_ERROR(cluster.Int("vip_wait_seconds", 1, 600, &cfg.vip_wait_seconds));
   RETURN_IF_ERROR(cluster.Int("replica_wait_seconds", 5, 3600, &cfg.replica_wait_seconds));
+  RETURN_IF_ERROR(cluster.Bool("auto_delta", &cfg.auto_delta));
 
   RETURN_IF_ERROR(ReadTls(root, &cfg.tls));
 

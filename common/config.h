@@ -38,6 +38,9 @@ struct ClusterConfig {
   // How long phase 1 and 2 wait for a replica's threads to run (5..3600 s); a thread that
   // stopped with an error fails the phase at once.
   uint32_t replica_wait_seconds = 120;
+  // [cluster] auto_delta: whether `--method auto` may repair in place (delta) when the
+  // target holds the source's tables; false keeps auto on the logical re-seed.
+  bool auto_delta = true;
   TlsFiles tls;
   std::vector<NodeEntry> nodes;  // exactly two
   std::string pause_hook;        // optional, run with /bin/sh -c on the coordinator's host

@@ -30,7 +30,9 @@ std::string RenderPlanJson(const PlanSummary& summary, const std::vector<Step>& 
       ",\"cluster\":", JsonQuote(summary.cluster), ",\"source\":", JsonQuote(summary.source),
       ",\"target\":", JsonQuote(summary.target), ",\"reason\":", JsonQuote(summary.reason),
       ",\"method\":", JsonQuote(summary.method), ",\"resume_run\":", JsonQuote(summary.resume_run),
-      ",\"steps\":[", absl::StrJoin(items, ","), "]}\n");
+      ",\"method_chosen\":", JsonQuote(summary.method_chosen),
+      ",\"method_reason\":", JsonQuote(summary.method_reason), ",\"steps\":[",
+      absl::StrJoin(items, ","), "]}\n");
 }
 
 }  // namespace mmresync::coordinator

@@ -16,10 +16,13 @@ struct PlanSummary {
   std::string target;
   std::string reason;  // why this source
   std::string method;
-  std::string resume_run;  // "" unless --resume
+  std::string resume_run;     // "" unless --resume
+  std::string method_chosen;  // what runs: delta | logical | dump | physical
+  std::string method_reason;  // why (for auto: what it found)
 };
 
 // {"version", "cluster", "source", "target", "reason", "method", "resume_run",
+//  "method_chosen", "method_reason",
 //  "steps": [{"index", "id", "title", "node", "nodes": [...], "actions": [...],
 //             "skipped_on_resume"}]}
 std::string RenderPlanJson(const PlanSummary& summary, const std::vector<Step>& steps,

@@ -66,6 +66,7 @@ struct Prepared {
   Inheritance inherited;
   std::vector<Step> steps;
   std::vector<PreflightCheck> checks;  // the configuration checks, for plan and recover
+  MethodChoice method;                 // the transfer method and why
 };
 
 bool HolderGone(const v1::CoordinatorInstance& holder) {
@@ -164,7 +165,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     return kExitRefused;
   }
   auto method = ChooseMethod(p.options.method, *p.view.nodes[p.roles.source].status,
-                             *p.view.nodes[p.roles.target].status);
+                             *p.view.nodes[p.roles.target].status, p.session.config.auto_delta);
   if (!method.ok()) {
     Err(absl::StrCat("mmresync: ", absl::IsInvalidArgument(method.status()) ? "" : "refused: ",
                      method.status().message(),
@@ -180,6 +181,7 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
   }
   PlanInputs in;
   in.method = *method;
+  p.method = *method;
   in.config = &p.session.config;
   in.view = p.view;
   in.roles = p.roles;
@@ -345,7 +347,9 @@ int RunPlan(const RecoverFlags& flags) {
                         p.view.nodes[p.roles.target].entry.name,
                         p.roles.reason,
                         p.options.method,
-                        p.resume_run ? p.resume_run->run_id : std::string()};
+                        p.resume_run ? p.resume_run->run_id : std::string(),
+                        p.method.expected,
+                        p.method.reason};
     WriteTerminal(stdout, RenderPlanJson(summary, p.steps, skipped));
     return kExitOk;
   }
@@ -601,6 +605,7 @@ int RunRecover(const RecoverFlags& flags) {
                             p.resume_run ? " (resumed)" : ""));
   sink->Header(RoleLine(p));
   sink->Header(ModeLine(p));
+  sink->Header(MethodLine(p.method));
   for (const PreflightCheck& c : p.checks) {
     if (c.result == CheckResult::kWarn) {
       sink->Header(absl::StrCat("pre-flight warning: ", c.name, ": ", c.detail));

@@ -1,5 +1,8 @@
 #include "coordinator/transfer_method.h"
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -40,6 +43,64 @@ std::string MajorMinor(const std::string& version) {
 
 }  // namespace
 
+std::string MethodLine(const MethodChoice& choice) {
+  return absl::StrCat("method ", choice.expected, " (", choice.requested, ": ", choice.reason, ")");
+}
+
+DeltaFit JudgeDeltaFit(const v1::NodeStatus& source, const v1::NodeStatus& target) {
+  std::map<std::string, const v1::SchemaSize*> theirs;
+  uint32_t target_tables = 0;
+  for (const auto& s : target.schemas()) {
+    theirs[s.name()] = &s;
+    target_tables += s.tables();
+  }
+  if (target_tables == 0) {
+    return {false, absl::StrCat("the target ", target.node(),
+                                " holds no user tables: there is nothing to compare")};
+  }
+  for (const auto& s : source.schemas()) {
+    if (!theirs.contains(s.name())) {
+      return {false, absl::StrCat("schema ", s.name(), " is on the source only")};
+    }
+  }
+  for (const auto& [name, s] : theirs) {
+    if (std::none_of(source.schemas().begin(), source.schemas().end(),
+                     [&](const v1::SchemaSize& mine) { return mine.name() == name; })) {
+      return {false, absl::StrCat("schema ", name, " is on the target only")};
+    }
+  }
+  // Weighed by size (at least 1 per table, so that empty tables count too).
+  uint64_t total = 0, comparable = 0;
+  uint32_t tables = 0, comparable_tables = 0;
+  for (const auto& s : source.schemas()) {
+    if (s.tables() != 0 && s.table_shapes_size() == 0) {
+      return {false, absl::StrCat("the source's agent does not report the definitions of the "
+                                  "tables of ",
+                                  s.name())};
+    }
+    std::map<std::string, const v1::TableShape*> target_shapes;
+    for (const auto& t : theirs[s.name()]->table_shapes()) target_shapes[t.name()] = &t;
+    for (const auto& t : s.table_shapes()) {
+      const uint64_t weight = std::max<uint64_t>(1, t.bytes());
+      total += weight;
+      ++tables;
+      auto it = target_shapes.find(t.name());
+      if (it == target_shapes.end() || !t.keyed() || it->second->definition() != t.definition()) {
+        continue;
+      }
+      comparable += weight;
+      ++comparable_tables;
+    }
+  }
+  const uint64_t percent = total == 0 ? 100 : comparable * 100 / total;
+  const std::string counts =
+      absl::StrCat(comparable_tables, " of the source's ", tables, " table(s) (", percent,
+                   "% of its data) with the same definition and a key");
+  // Below half, most of the data would be copied whole anyway, table by table.
+  if (comparable * 2 < total) return {false, absl::StrCat("the target has only ", counts)};
+  return {true, absl::StrCat("the target has ", counts, ": only what differs moves")};
+}
+
 std::string PhysicalBlocker(const v1::NodeStatus& source, const v1::NodeStatus& target) {
   const v1::MariadbServiceState& svc = target.mariadb_service();
   if (!svc.managed()) {
@@ -67,7 +128,7 @@ std::string PhysicalBlocker(const v1::NodeStatus& source, const v1::NodeStatus& 
 
 absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,
                                           const v1::NodeStatus& source,
-                                          const v1::NodeStatus& target) {
+                                          const v1::NodeStatus& target, bool auto_delta) {
   MethodChoice c;
   c.requested = requested.empty() ? "auto" : requested;
   if (c.requested != "auto" && c.requested != "logical" && c.requested != "dump" &&
@@ -108,9 +169,20 @@ absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,
     c.method = c.expected = "logical";
     c.reason = "asked for with --method logical";
   } else {
-    c.method = "auto";
-    c.expected = blocker.empty() ? "logical" : "dump";
-    c.reason = blocker.empty() ? "MariaDB 10.5+ and all tables InnoDB" : blocker;
+    if (!blocker.empty()) {
+      c.method = "auto";
+      c.expected = "dump";
+      c.reason = blocker;
+      return c;
+    }
+    const DeltaFit fit = auto_delta ? JudgeDeltaFit(source, target)
+                                    : DeltaFit{false, "[cluster] auto_delta = false"};
+    // Delta runs as itself; a re-seed stays "auto" so that the agent may still fall
+    // back to dump before anything is dropped.
+    c.method = fit.fits ? "delta" : "auto";
+    c.expected = fit.fits ? "delta" : "logical";
+    c.reason =
+        fit.fits ? fit.reason : absl::StrCat(fit.reason, "; MariaDB 10.5+ and all tables InnoDB");
   }
   return c;
 }

@@ -6,11 +6,13 @@
 //   logical  parallel tables from one consistent snapshot (MariaDB >= 10.5, all InnoDB)
 //   dump     one mariadb-dump stream into the mariadb client (any server; global read
 //            lock for the whole dump when there are non-transactional tables)
-//   auto     logical where it applies, else dump (the agent also falls back, before
-//            anything is dropped, when the source finds tables it cannot snapshot)
+//   auto     delta where the logical method applies and the target's data is there
+//            to compare (JudgeDeltaFit), else logical where it applies, else dump (the
+//            agent also falls back, before anything is dropped, when the source finds
+//            tables it cannot snapshot)
 //   delta    the logical method's snapshot session, but only the key ranges whose
 //            digests differ are replaced on the target (tables it cannot compare are
-//            copied whole); never chosen by auto yet
+//            copied whole)
 //   physical mariadb-backup streamed into a new datadir beside the target's, swapped in
 //            with the target's mariadbd stopped through [mariadb.service]; never chosen
 //            by auto (it restarts the target's server)
@@ -34,9 +36,24 @@ struct MethodChoice {
 // `logical` or `delta` is asked of a source that cannot take it, or
 // `physical` of a pair that cannot (no [mariadb.service] control on the target,
 // different MariaDB major.minor, encryption on the source, too little disk).
+// `auto_delta` false ([cluster] auto_delta = false) keeps auto off the delta method.
 absl::StatusOr<MethodChoice> ChooseMethod(const std::string& requested,
                                           const v1::NodeStatus& source,
-                                          const v1::NodeStatus& target = v1::NodeStatus());
+                                          const v1::NodeStatus& target = v1::NodeStatus(),
+                                          bool auto_delta = true);
+
+// "method delta (auto: <reason>)": the choice and why, for plan and recover.
+std::string MethodLine(const MethodChoice& choice);
+
+// Whether `--method auto` repairs in place: the target holds user tables, the same
+// user schemas as the source, and at least half of the source's data (by size, each
+// table counting at least 1 byte) is in tables the target has with the same column
+// definitions and a key. `reason` says why, or why not, with the figures.
+struct DeltaFit {
+  bool fits = false;
+  std::string reason;
+};
+DeltaFit JudgeDeltaFit(const v1::NodeStatus& source, const v1::NodeStatus& target);
 
 // Why the physical method cannot re-seed `target` from `source`; empty when it can.
 std::string PhysicalBlocker(const v1::NodeStatus& source, const v1::NodeStatus& target);

@@ -24,14 +24,14 @@ absl::StatusOr<std::string> NewToken() { return RandomHex(32); }
 // "method delta: 3 table(s) compared, 41 chunk(s) compared, 4 differing, 4 row(s)
 // moved (3 deleted), ...".
 std::string DeltaSummary(const v1::DeltaStats& d) {
-  return absl::StrCat("method delta: ", d.tables_compared(), " table(s) compared, ",
-                      d.chunks_compared(), " chunk(s) compared, ", d.chunks_differing(),
-                      " differing, ", d.rows_moved(), " row(s) moved (", d.rows_deleted(),
-                      " deleted), ", d.tables_copied(), " table(s) copied whole, ",
-                      d.tables_dropped(), " dropped; read ", HumanBytes(d.source_bytes_read()),
-                      " on the source, ", HumanBytes(d.target_bytes_read()), " on the target; ",
-                      HumanBytes(d.bytes_moved()),
-                      " moved; backup of what changed: ", d.backup_dir());
+  return absl::StrCat(
+      "method delta: ", d.tables_compared(), " table(s) compared, ", d.chunks_compared(),
+      " chunk(s) compared, ", d.chunks_differing(), " differing, ", d.rows_moved(),
+      " row(s) moved (", d.rows_deleted(), " deleted), ", d.tables_copied(),
+      " table(s) copied whole, ", d.tables_dropped(), " dropped, ", d.objects_replaced(),
+      " view(s) and routine(s) replaced; read ", HumanBytes(d.source_bytes_read()),
+      " on the source, ", HumanBytes(d.target_bytes_read()), " on the target; ",
+      HumanBytes(d.bytes_moved()), " moved; backup of what changed: ", d.backup_dir());
 }
 
 // What only the agent knows, as the plan names it: the 0600 client defaults file it
@@ -139,7 +139,7 @@ Step StreamImportStep(const PlanInputs& in) {
                                        ? std::string("workers from the cores of both hosts")
                                        : absl::StrCat(workers, " workers");
   transfer_actions.push_back(
-      absl::StrCat("method ", method.expected, " (", method.requested, ": ", method.reason, ")"));
+      MethodLine(method));
   if (method.expected == "physical") {
     transfer_actions.push_back(absl::StrCat(
         T.name, ": check: [mariadb.service] control, same MariaDB major.minor as ", S.name,
@@ -185,11 +185,13 @@ Step StreamImportStep(const PlanInputs& in) {
         ": the logical method's snapshot session (BACKUP STAGE BLOCK_DDL, SHOW CREATE TABLE of "
         "every table of ",
         ListText(source_schemas),
-        ", digest of views and routines; BLOCK_COMMIT; START TRANSACTION WITH CONSISTENT "
-        "SNAPSHOT; BACKUP STAGE END)"));
+        ", SHOW CREATE of every view and routine; BLOCK_COMMIT; START TRANSACTION WITH "
+        "CONSISTENT SNAPSHOT; BACKUP STAGE END)"));
     transfer_actions.push_back(
-        absl::StrCat(T.name, ": refuse unless its schemas, views and routines equal ", S.name,
-                     "'s (nothing changed; use --method logical)"));
+        absl::StrCat(T.name, ": refuse unless its user schemas equal ", S.name,
+                     "'s (nothing changed; use --method logical); compare its views and routines "
+                     "with ",
+                     S.name, "'s by definition and settings"));
     transfer_actions.push_back(absl::StrCat(
         "compare: every table of both nodes with the same definition and a primary key (or a "
         "NOT NULL unique key), ~",
@@ -199,15 +201,17 @@ Step StreamImportStep(const PlanInputs& in) {
     transfer_actions.push_back(absl::StrCat(
         T.name,
         ": re-check the fence; save what changes (rows of differing ranges, tables dropped or "
-        "re-created, triggers and events) zstd-compressed in <state_dir>/backups/<run>.delta/"));
+        "re-created, views and routines replaced, triggers and events) zstd-compressed in "
+        "<state_dir>/backups/<run>.delta/"));
     transfer_actions.push_back(absl::StrCat(
         T.name,
-        ": drop its triggers and events; per table one transaction: DELETE the differing "
-        "ranges, LOAD DATA LOCAL INFILE of ",
+        ": drop its triggers and events, and its views and routines that differ; per table one "
+        "transaction: DELETE the differing ranges, LOAD DATA LOCAL INFILE of ",
         S.name, "'s rows in them (sql_log_bin=0); tables only on ", S.name,
         ", with another definition or without a usable key: re-created and copied whole; "
         "tables only on ",
-        T.name, ": dropped; then triggers, events, accounts"));
+        T.name, ": dropped; then ", S.name,
+        "'s routines and views that differed, triggers, events, accounts"));
   } else if (method.expected == "logical") {
     transfer_actions.push_back(
         absl::StrCat(S.name, ": BACKUP STAGE START; BACKUP STAGE BLOCK_DDL; ",

@@ -40,7 +40,9 @@
 #   --size N   InnoDB data (data + indexes) to generate, in MiB or with an M/G suffix
 #              (default 1G); --quick is --size 100M
 #   --keep     leave the pair running and its directory in place at the end
-#   METHODS="dump logical physical"   mmresync methods to run (default "dump logical");
+#   METHODS="dump logical physical delta"   mmresync methods to run (default "dump logical");
+#              the delta row starts from the same breakage plus 3 divergent rows on db2
+#              (one changed, one missing, one extra) and notes the bytes it moved;
 #              a binary without --method runs the first one without it ("n/a"); for
 #              physical the agents get [mariadb.service] commands (DIR/nodeN/svc.sh)
 #   PEERS="manual pipe mydumper mariabackup"   the other tools' rows to run (default all;
@@ -621,6 +623,18 @@ row_mmresync() { # name [recover args...]
     return 1
   fi
   result "$name" wall "$(sub "$t1" "$t0")"
+  # The delta method's own figures: what crossed the link and what it read.
+  local moved
+  moved=$(grep -o -m1 'read [0-9.]* [KMGT]*i*B on the source, [0-9.]* [KMGT]*i*B on the target; [0-9.]* [KMGT]*i*B moved' "$DIR/$name.out" || true)
+  [ -z "$moved" ] || result "$name" note "$moved"
+}
+
+# The delta row's divergence beyond the duplicate key: 3 rows on db2 only.
+diverge_standby() {
+  sql 2 "SET sql_log_bin = 0; UPDATE bench.orders SET note = 'drift' ORDER BY id LIMIT 1;
+    DELETE FROM bench.events ORDER BY id DESC LIMIT 1;
+    INSERT INTO bench.customers (id, name, email, country, created, profile)
+      SELECT MAX(id) + 1000000, 'extra', 'x@example.com', 'XX', NOW(), NULL FROM bench.customers"
 }
 
 # Runs a row function in a subshell with errexit, in the background so that this shell's
@@ -765,6 +779,7 @@ for r in "${ROWS[@]}"; do
   [ -z "${SKIP[$r]:-}" ] || continue
   log "row $r: breaking db2 (duplicate key), then re-seeding it"
   bash deploy/sandbox.sh break "$DIR" dup >/dev/null
+  [ "$r" != mmresync-delta ] || diverge_standby
   rm -f "$DIR/result-$r"
   args=()
   case "$r" in

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/table_checksums.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "tests/harness/wait.h"
@@ -224,18 +225,22 @@ absl::StatusOr<std::map<std::string, std::string>> MasterMasterPair::TableChecks
                          " AND TABLE_SCHEMA NOT LIKE 'mmr\\_park\\_%'"
                          " ORDER BY TABLE_SCHEMA, TABLE_NAME"));
   ASSIGN_OR_RETURN(auto session, nodes_[node]->Connect());
+  // The agent's own per-table checksum: CHECKSUM TABLE is not stable on tables with
+  // VIRTUAL columns (table_checksums.h).
+  auto with_virtual = agent::TablesWithVirtualColumns(*session);
+  if (!with_virtual.ok()) return Annotate(with_virtual.status(), nodes_[node]->describe());
   std::map<std::string, std::string> checksums;
   for (size_t i = 0; i < tables.rows.size(); ++i) {
     const std::string schema = tables.GetOr(i, "TABLE_SCHEMA", "");
     const std::string table = tables.GetOr(i, "TABLE_NAME", "");
     const std::string quoted =
         absl::StrCat(agent::QuoteIdentifier(schema), ".", agent::QuoteIdentifier(table));
-    auto checksum = session->Query(absl::StrCat("CHECKSUM TABLE ", quoted));
+    auto checksum = agent::TableChecksum(*session, *with_virtual, schema, table);
     if (!checksum.ok()) return Annotate(checksum.status(), nodes_[node]->describe());
     auto count = session->Query(absl::StrCat("SELECT COUNT(*) FROM ", quoted));
     if (!count.ok()) return Annotate(count.status(), nodes_[node]->describe());
     checksums[absl::StrCat(schema, ".", table)] =
-        absl::StrCat(checksum->GetOr(0, "Checksum", "NULL"), "/",
+        absl::StrCat(checksum->value_or("NULL"), "/",
                      count->rows.empty() ? "?" : count->rows[0][0].value_or("NULL"));
   }
   return checksums;

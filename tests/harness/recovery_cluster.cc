@@ -191,6 +191,7 @@ absl::Status RecoveryCluster::WriteClusterConfig() {
       "[cluster]",
       absl::StrCat("name = ", TomlString(kClusterName)),
       absl::StrCat("state_dir = ", TomlString(coordinator_state_dir())),
+      absl::StrCat("auto_delta = ", options_.auto_delta ? "true" : "false"),
       "",
       "[tls]",
       absl::StrCat("ca = ", TomlString(tls.ca)),

@@ -48,6 +48,10 @@ struct RecoveryClusterOptions {
   bool mariadb_service = false;
   // MasterMasterOptions::use_gtid: how the pair replicates ("no", "slave_pos", ...).
   std::string use_gtid = "no";
+  // [cluster] auto_delta. The suites written for the re-seed (parks, import faults,
+  // stream-import gates) keep `--method auto` on it; the delta suite sets true, the
+  // product's default.
+  bool auto_delta = false;
 };
 
 class RecoveryCluster {

@@ -84,5 +84,29 @@ TEST(BackupStoreTest, RestoreRefusesMissingIncompleteAndHostileRuns) {
   EXPECT_TRUE(absl::IsInvalidArgument(hostile)) << hostile;
 }
 
+TEST(BackupStoreTest, DeltaBackupsAreListedAndRefusedByRestore) {
+  const std::string dir = TempDir();
+  const std::string delta = dir + "/backups/d-run.delta";
+  ASSERT_TRUE(MakeDirs(delta + "/1700000000000", 0700).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(delta + "/1700000000000/restore.sql", "-- 12345678\n", 0600).ok());
+  ASSERT_TRUE(WriteFileAtomically(delta + "/1700000000000/0000.tsv.zst", "1234", 0600).ok());
+  ASSERT_TRUE(MakeDirs(dir + "/backups/bad name.delta", 0700).ok());
+
+  auto list = ListBackups(dir, /*session=*/nullptr);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].run_id(), "d-run");
+  EXPECT_EQ((*list)[0].kind(), "delta");
+  EXPECT_EQ((*list)[0].bytes(), 16u);
+  EXPECT_EQ((*list)[0].path(), delta);
+  EXPECT_FALSE((*list)[0].restorable());
+
+  absl::Status restore = RestoreBackup(dir, "/bin/false", DbConnectParams(), "d-run");
+  EXPECT_TRUE(absl::IsFailedPrecondition(restore)) << restore;
+  EXPECT_THAT(std::string(restore.message()), HasSubstr("is a delta backup"));
+  EXPECT_THAT(std::string(restore.message()), HasSubstr("restore.sql"));
+}
+
 }  // namespace
 }  // namespace mmresync::agent

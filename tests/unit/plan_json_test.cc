@@ -18,13 +18,19 @@ TEST(PlanJsonTest, StepsAsObjectsWithNodesApart) {
   steps[1].id = "stream-import";
   steps[1].title = "snapshot+stream+import";
   steps[1].node = "db1 → db2";
-  std::string json = RenderPlanJson({"itest", "db1", "db2", "holds the VIP", "auto", "r1"}, steps,
-                                    {"fence-target"});
+  std::string json = RenderPlanJson({"itest", "db1", "db2", "holds the VIP", "auto", "r1", "delta",
+                                     "the target has 2 of the source's 3 table(s)"},
+                                    steps, {"fence-target"});
   google::protobuf::Struct parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
   EXPECT_EQ(parsed.fields().at("source").string_value(), "db1");
   EXPECT_EQ(parsed.fields().at("target").string_value(), "db2");
   EXPECT_EQ(parsed.fields().at("resume_run").string_value(), "r1");
+  // What auto chose, and why.
+  EXPECT_EQ(parsed.fields().at("method").string_value(), "auto");
+  EXPECT_EQ(parsed.fields().at("method_chosen").string_value(), "delta");
+  EXPECT_EQ(parsed.fields().at("method_reason").string_value(),
+            "the target has 2 of the source's 3 table(s)");
   EXPECT_FALSE(parsed.fields().at("version").string_value().empty());
   EXPECT_EQ(parsed.fields().at("schema_version").number_value(), kJsonSchemaVersion);
   const auto& list = parsed.fields().at("steps").list_value().values();

@@ -218,14 +218,14 @@ TEST(ChooseMethodTest, LogicalOnASourceThatCannotTakeItIsRefused) {
   EXPECT_THAT(std::string(c.status().message()), HasSubstr("--method dump"));
 }
 
-TEST(ChooseMethodTest, DeltaIsChosenOnlyWhenAskedForAndOnlyWhereTheSnapshotCovers) {
+TEST(ChooseMethodTest, DeltaIsRefusedWhereTheSnapshotDoesNotCover) {
   auto delta = coordinator::ChooseMethod("delta", Source("10.11.6-MariaDB", 0));
   ASSERT_TRUE(delta.ok()) << delta.status();
   EXPECT_EQ(delta->method, "delta");
   EXPECT_EQ(delta->expected, "delta");
   auto refused = coordinator::ChooseMethod("delta", Source("10.11.6-MariaDB", 1));
   EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
-  // auto stays the logical re-seed.
+  // auto with nothing to compare on the target: the logical re-seed (auto_method_test).
   auto chosen = coordinator::ChooseMethod("auto", Source("10.11.6-MariaDB", 0));
   ASSERT_TRUE(chosen.ok());
   EXPECT_EQ(chosen->expected, "logical");
