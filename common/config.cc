@@ -464,9 +464,8 @@ absl::StatusOr<ClusterConfig> ParseClusterImpl(std::string_view text, const std:
   RETURN_IF_ERROR(root.CheckKeys({"cluster", "tls", "node", "hooks"}));
 
   ASSIGN_OR_RETURN(Section cluster, root.SubTable("cluster"));
-  RETURN_IF_ERROR(
-      cluster.CheckKeys({"name", "vip", "state_dir", "vip_wait_seconds", "replica_wait_seconds",
-                         "auto_delta"}));
+  RETURN_IF_ERROR(cluster.CheckKeys(
+      {"name", "vip", "state_dir", "vip_wait_seconds", "replica_wait_seconds", "auto_delta"}));
   RETURN_IF_ERROR(cluster.String("name", Need::kRequired, &cfg.name));
   RETURN_IF_ERROR(cluster.Check("name", NameProblem(cfg.name)));
   RETURN_IF_ERROR(cluster.String("vip", Need::kOptional, &cfg.vip));

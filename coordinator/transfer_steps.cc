@@ -138,8 +138,7 @@ Step StreamImportStep(const PlanInputs& in) {
   const std::string workers_text = workers == 0
                                        ? std::string("workers from the cores of both hosts")
                                        : absl::StrCat(workers, " workers");
-  transfer_actions.push_back(
-      MethodLine(method));
+  transfer_actions.push_back(MethodLine(method));
   if (method.expected == "physical") {
     transfer_actions.push_back(absl::StrCat(
         T.name, ": check: [mariadb.service] control, same MariaDB major.minor as ", S.name,
