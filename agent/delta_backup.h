@@ -3,7 +3,7 @@
 // What a delta repair saves of the target before it changes it: only the rows of the
 // ranges it replaces and the tables it drops or re-creates, plus the target's triggers
 // and events (dropped and replayed from the source). One directory per attempt:
-//   <state_dir>/backups/<run>-delta/<unix ms>/
+//   <state_dir>/backups/<run>.delta/<unix ms>/
 //     NNNN.tsv.zst   rows in the LOAD DATA text format (load_data_format.h), zstd frames
 //     NNNN.sql.zst   SQL (a table's old definition, the old triggers and events)
 //     restore.sql    what puts them back: for each entry the DELETE of the rows the
