@@ -863,12 +863,14 @@ sql 1 "DROP DATABASE bulk"
 wait_for "replication to settle" 60 in_sync
 fi  # classic
 
-# 12. keepalived's vrrp_script is `mmresync-agent check` on db2. A run fences db2
+# 13. keepalived's vrrp_script is `mmresync-agent check` on both nodes. A run fences db2
 #     and its coordinator dies (kill -9 after the fence); later a run's import on db2 is
 #     cut (its agent killed right after the drop). Each time keepalived is started on db2
 #     by hand and db1's keepalived stopped, so VRRP alone would move the VIP to db2
 #     within about 3 s: the check keeps db2 in FAULT and the VIP stays off it. Once the
-#     run is resumed to its end, the same failover does move the VIP to db2.
+#     run is resumed to its end, the same failover does move the VIP to db2. Throughout,
+#     db1 (the source, whose replication the run stopped) passes its own check and keeps
+#     the VIP.
 agent_check() { # node: `mmresync-agent check` of that node's agent, in its namespace
   ip netns exec "${NS[$1]}" "$BIN/mmresync-agent" --config "$DIR/node$1/agent.toml" check 3>&- 4>&-
 }
@@ -892,14 +894,16 @@ vip_kept_off_db2() { # tag
   wait_for "the VIP back on db1" 30 vip_on 1
   ka 2 stop >/dev/null
 }
+vip_stays_on() { # node: the VIP on it at every sample for 5 s
+  local i
+  for i in $(seq 1 25); do vip_on "$1" || return 1; sleep 0.2; done
+}
 if want vrrp-check; then
   log "== scenario vrrp-check"
-  # The check tracks db2 only: on the source a run's stopped replication fails the check
-  # too (a known problem: keepalived there would drop the VIP during the run).
-  write_keepalived 1
+  write_keepalived 1 "$DIR/node1/agent.toml"
   write_keepalived 2 "$DIR/node2/agent.toml"
   check "vrrp-check: the check passes on both nodes of the healthy pair" all 'agent_check 1 && agent_check 2'
-  check "vrrp-check: keepalived (db2's with the check) places the VIP on db1 only" vip_to 1
+  check "vrrp-check: keepalived (with the check on both) places the VIP on db1 only" vip_to 1
   mkdir -p "$DIR/faults"
 
   # Fenced: a forced run on the healthy pair, its coordinator killed right after the fence
@@ -923,6 +927,14 @@ if want vrrp-check; then
     all "[ -e '$DIR/faults/after_drop.hit' ] && [ -e '$DIR/node2/state/import-incomplete' ]"
   check "vrrp-check: check on half-imported db2 fails, naming the unfinished import" \
     all "! agent_check 2 >'$DIR/check-import.out' && grep -q 'did not finish: the user data may be partial' '$DIR/check-import.out'"
+  # db1's replication was stopped by the run (its step 2), which the run left unfinished:
+  # the source still passes its check, so its keepalived keeps the VIP.
+  check "vrrp-check: check on db1 passes, its replication stopped by the run" \
+    all "agent_check 1 >'$DIR/check-source.out' && grep -q 'stopped by mmresync run' '$DIR/check-source.out'"
+  : >"$DIR/node1/keepalived.log"
+  check "vrrp-check: db1 keeps the VIP for 5 s with its check running" vip_stays_on 1
+  check "vrrp-check: db1's keepalived saw no check failure" \
+    all '! grep -q "VRRP_Script(mmresync_check) failed" "$DIR/node1/keepalived.log"'
   : >"$DIR/node2/keepalived.log"
   vip_kept_off_db2 vrrp-import
 
