@@ -435,6 +435,7 @@ vip_wait_seconds = ${VIP_WAIT_SECONDS:-30}"
 name = "$1"
 $vip_line
 state_dir = "coordinator-state"
+auto_delta = ${AUTO_DELTA:-true}
 
 [tls]
 ca = "certs/ca.pem"

@@ -118,6 +118,8 @@ export MMRESYNC_BIN=$BIN
 
 # ---------- the run's directory, its processes, cleanup ----------
 
+# The rows compare re-seeds: the default-method row must not turn into a delta repair.
+export AUTO_DELTA=${AUTO_DELTA:-false}
 DIR=$(mktemp -d /tmp/mmresync-bench.XXXXXX)
 mkdir "$DIR/pids"
 # Every background process this script starts is registered in $DIR/pids (a file per

@@ -138,6 +138,10 @@ all() { eval "$1"; }   # check "..." all 'cond && cond': conditions on shell fun
 # pipefail the writer's SIGPIPE would turn a match into a failure).
 matches() { grep "$@" >/dev/null; }
 
+# The scenarios place faults in the re-seed (after the drop, mid-stream): --method auto
+# stays on it here; delta has its own tests (delta_test).
+export AUTO_DELTA=false
+
 exec 3>&1 4>&2   # the cleanup writes here even when a signal lands inside a redirection
 cleanup() {
   local rc=$?
