@@ -163,6 +163,20 @@ absl::StatusOr<TargetFacts> ReadTargetFacts(DbSession& session) {
   return f;
 }
 
+}  // namespace
+
+absl::Status CheckNoReplicationFilters(DbSession& session) {
+  ASSIGN_OR_RETURN(std::vector<std::string> filters, ReplicationFilters(session));
+  if (filters.empty()) return absl::OkStatus();
+  return Refuse(absl::StrCat(
+      "this node replicates with filters (", absl::StrJoin(filters, ", "),
+      "): they keep schemas local to each node, and a physical copy replaces the whole "
+      "datadir, those schemas included; use --method logical, which copies only what "
+      "replication carries"));
+}
+
+namespace {
+
 absl::Status PreChecks(const PhysicalImportParams& params, DbSession& session,
                        const v1::BeginTransferReply& manifest, const TargetFacts& f) {
   if (params.service == nullptr || params.service->kind() == "none") {
@@ -179,6 +193,7 @@ absl::Status PreChecks(const PhysicalImportParams& params, DbSession& session,
                                ", this node ", f.version,
                                "; a physical copy needs the same major.minor"));
   }
+  RETURN_IF_ERROR(CheckNoReplicationFilters(session));
   RETURN_IF_ERROR(CheckSelfContainedDatadir(session, f.datadir));
   struct stat dir, parent;
   if (::stat(f.datadir.c_str(), &dir) != 0) return ErrnoError(absl::StrCat("stat ", f.datadir));

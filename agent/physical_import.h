@@ -7,6 +7,7 @@
 //      source; a self-contained datadir that is not a mount point; free space beside it
 //      for a second copy; the agent's own account defined identically on the source
 //      (the copy brings the source's mysql schema: the agent must still log in after);
+//      no replication filters on this node (CheckNoReplicationFilters);
 //   2. `mbstream -x -C <datadir>.mmresync-new-<run>` fed from the part's stream (offsets,
 //      SHA-256, trailer checked) while the old mariadbd keeps running, fenced;
 //   3. `mariadb-backup --prepare` of that directory; the coordinates come from its
@@ -65,6 +66,11 @@ std::string PhysicalBackupDir(const std::string& datadir, const std::string& run
 // are the target's relay-log / log-bin basenames (file name part only; may be empty).
 bool IsReplicaStateFile(const std::string& name, const std::string& relay_base,
                         const std::string& binlog_base);
+
+// A physical copy replaces the whole datadir, so with replication filters the schemas
+// the pair keeps apart (each node's local data) would be overwritten by the source's:
+// refused here whatever the coordinator decided (FailedPrecondition naming the filters).
+absl::Status CheckNoReplicationFilters(DbSession& session);
 
 // The user's account ("user@host" of CURRENT_USER()) of `session`.
 absl::StatusOr<std::string> CurrentAccount(DbSession& session);

@@ -19,6 +19,7 @@
 #include "coordinator/transfer_method.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/fake_db_session.h"
 #include "tests/unit/temp_dir.h"
 
 namespace mmresync {
@@ -376,6 +377,31 @@ TEST(ChoosePhysicalTest, RefusedWithTheReason) {
   small.set_datadir_free_bytes(50 << 20);
   auto disk = coordinator::ChooseMethod("physical", Node("db1", "10.11.6-MariaDB", true), small);
   EXPECT_THAT(Msg(disk.status()), HasSubstr("MiB free beside its datadir"));
+}
+
+// Replication filters keep schemas local to each node; a physical copy would overwrite
+// them. The target's agent refuses it itself, whatever the coordinator chose.
+TEST(PhysicalFiltersTest, ATargetWithReplicationFiltersRefusesTheWholeDatadirCopy) {
+  agent::fakes::FakeDbScript filtered;
+  filtered.OnQuery(
+      "SHOW GLOBAL VARIABLES LIKE 'replicate\\_%'",
+      agent::fakes::Rows({"Variable_name", "Value"},
+                         {{"replicate_ignore_db", "localdb"}, {"replicate_do_db", ""}}));
+  filtered.OnQuery("SHOW MASTER STATUS",
+                   agent::fakes::Rows({"File", "Position"}, {{"bin.000001", "4"}}));
+  agent::fakes::FakeDbSession with_filters(&filtered);
+  absl::Status refused = agent::CheckNoReplicationFilters(with_filters);
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("replicate_ignore_db=localdb"));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("use --method logical"));
+
+  agent::fakes::FakeDbScript plain;
+  plain.OnQuery("SHOW GLOBAL VARIABLES LIKE 'replicate\\_%'",
+                agent::fakes::Rows({"Variable_name", "Value"}, {{"replicate_do_db", ""}}));
+  plain.OnQuery("SHOW MASTER STATUS",
+                agent::fakes::Rows({"File", "Position"}, {{"bin.000001", "4"}}));
+  agent::fakes::FakeDbSession without(&plain);
+  EXPECT_TRUE(agent::CheckNoReplicationFilters(without).ok());
 }
 
 }  // namespace
