@@ -21,6 +21,7 @@
 #include "agent/schema_reset.h"
 #include "agent/table_definition.h"
 #include "agent/transfer_source.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 
@@ -335,6 +336,7 @@ absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
         break;
     }
     Report("apply", absl::StrCat("repaired ", Name(t.name)));
+    MMRESYNC_FAULT_POINT("delta_table_applied");
   }
   std::vector<const v1::TransferPart*> post;
   for (const auto& part : manifest_.parts()) {
@@ -409,6 +411,7 @@ absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
                                 target_objects);
   ASSIGN_OR_RETURN(std::vector<TablePlan> plans, PlanTables(*meta_, schemas, manifest_));
   RETURN_IF_ERROR(Compare(plans));
+  MMRESYNC_FAULT_POINT("delta_compared");
   RETURN_IF_ERROR(Apply(plans, schemas));
   ASSIGN_OR_RETURN(int disabled, DisableEventsOnReplica(*writer_));
   if (absl::Status s = peer_.End(); !s.ok()) {

@@ -308,6 +308,42 @@ TEST_F(FaultMatrixTest, TargetAgentKilledRightAfterTheDropThenResumeCompletes) {
   ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
 }
 
+// Delta method: the target's agent dies (kill -9, from its fault point) after comparing
+// (nothing replaced yet) or after repairing its first table (the repair half done). The
+// run fails, the target stays fenced, and the resume repairs what is still different.
+class DeltaAgentKillTest : public FaultMatrixTest,
+                           public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(DeltaAgentKillTest, TargetAgentKilledThenResumeRepairsTheRest) {
+  static int case_number = 0;
+  const int case_id = 975000 + ++case_number;
+  const int first = 80000000 + case_number * 1000000;
+  const std::string point = GetParam();
+  FaultPoints faults = Faults(absl::StrCat("delta-", point));
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), point + "=kill"));
+  auto writer = BreakAndWrite(case_id, first);
+
+  CliResult failed = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  ASSERT_TRUE(faults.Hit(point)) << failed.Describe();
+  EXPECT_THAT(failed.output(), HasSubstr("recover --resume")) << failed.Describe();
+  ExpectSourceWritableTargetFenced(*writer);
+  if (point == "delta_compared") {
+    EXPECT_NE(Value(kDb2, absl::StrCat("SELECT name FROM shop.customers WHERE id = ", case_id)),
+              "from master")
+        << "nothing is replaced before the compare is done";
+  }
+
+  ASSERT_OK(cluster().agent(kDb2).Restart());
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_THAT(resumed.output(), HasSubstr("method delta")) << resumed.Describe();
+  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+}
+
+INSTANTIATE_TEST_SUITE_P(CompareAndApply, DeltaAgentKillTest,
+                         ::testing::Values("delta_compared", "delta_table_applied"));
+
 // Physical method: the target's agent dies (kill -9, from its fault point) right after
 // the datadir swap, with mariadbd stopped and the old datadir renamed aside. The target
 // stays down (never up unfenced on data nobody settled), keepalived stopped, the source
