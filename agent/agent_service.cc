@@ -38,6 +38,7 @@
 #include "common/grpc_status.h"
 #include "common/instance_metadata.h"
 #include "common/log.h"
+#include "common/part_checksum.h"
 #include "common/random_id.h"
 #include "common/status_macros.h"
 #include "common/tls.h"
@@ -659,7 +660,8 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
     if (!physical.ok()) return Fail("begin transfer", physical.status());
     *reply = (*physical)->manifest();
     log::Info("physical transfer session ", *id, " for agent ", *peer, ": ~",
-              reply->datadir_bytes(), " bytes, mariadb-backup --parallel=", reply->workers());
+              reply->datadir_bytes(), " bytes, mariadb-backup --parallel=", reply->workers(),
+              ", parts checked with ", PartChecksum::Name(reply->part_checksum()));
     transfers_.Add(std::shared_ptr<TransferSession>(std::move(*physical)), *peer, r->run_id());
     return grpc::Status::OK;
   }
@@ -688,7 +690,8 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
   *reply = (*session)->manifest();
   log::Info("transfer session ", *id, " for agent ", *peer, ": ", reply->parts_size(), " parts, ",
             reply->workers(), " snapshot connections, commits blocked ", reply->commit_block_ms(),
-            " ms, snapshot ", reply->snapshot().file(), ":", reply->snapshot().position());
+            " ms, snapshot ", reply->snapshot().file(), ":", reply->snapshot().position(),
+            ", parts checked with ", PartChecksum::Name(reply->part_checksum()));
   transfers_.Add(std::shared_ptr<SourceTransfer>(std::move(*session)), *peer, r->run_id());
   return grpc::Status::OK;
 }

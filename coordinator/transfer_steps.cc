@@ -155,11 +155,11 @@ Step StreamImportStep(const PlanInputs& in) {
                                             HumanBytes(source_bytes),
                                             " of user data; its own BACKUP STAGE locks, "
                                             "BLOCK_COMMIT reported)"));
-    transfer_actions.push_back(absl::StrCat(
-        S.name, " → ", T.name,
-        ": transfer session, one BACKUP_STREAM part, mutual TLS, one-time token, SHA-256, "
-        "compression ",
-        compression_text));
+    transfer_actions.push_back(absl::StrCat(S.name, " → ", T.name,
+                                            ": transfer session, one BACKUP_STREAM part, mutual "
+                                            "TLS, one-time token, XXH3-128 checksum, "
+                                            "compression ",
+                                            compression_text));
     transfer_actions.push_back(
         absl::StrCat(T.name, ": ", ArgvText(ExtractArgv(kMbstreamCommand, "<new>")),
                      " < stream  (<new>: <datadir>.mmresync-new-<run>; the old mariadbd keeps "
@@ -221,7 +221,7 @@ Step StreamImportStep(const PlanInputs& in) {
                      "BACKUP STAGE END"));
     transfer_actions.push_back(absl::StrCat(
         S.name, " → ", T.name, ": transfer session, one stream per table part (", workers_text,
-        "), mutual TLS, one-time token, SHA-256 and row count per part, compression ",
+        "), mutual TLS, one-time token, XXH3-128 checksum and row count per part, compression ",
         compression_text, "  (~", HumanBytes(source_bytes), ")"));
     transfer_actions.push_back(absl::StrCat(T.name, ": re-check the fence, then DROP DATABASE ",
                                             ListText(target_schemas), "  (sql_log_bin=0)"));

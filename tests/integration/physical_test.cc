@@ -147,6 +147,9 @@ TEST_F(PhysicalTest, RecoversABrokenPairAndKeepsTheOldDatadirAsTheBackup) {
               r.output().c_str());
   EXPECT_TRUE(absl::StrContains(r.output(), "method physical")) << r.Describe();
   EXPECT_TRUE(absl::StrContains(r.output(), "BLOCK_COMMIT")) << r.Describe();
+  // Both agents are this build: the backup stream is checked with XXH3-128.
+  EXPECT_TRUE(
+      absl::StrContains(ReadFile(cluster().agent(kDb1).log_path()), "parts checked with XXH3-128"));
 
   // db2 runs on the copy: a new server process, the source's rows, not its own.
   EXPECT_NE(pair().node(kDb2).adopted_pid(), -1);

@@ -155,6 +155,8 @@ TEST_F(TransferTest, LogicalCopiesEveryColumnTypeAndObjectExactly) {
   CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"});
   ASSERT_EQ(r.exit_code, 0) << r.output();
   EXPECT_THAT(r.output(), HasSubstr("method logical:"));
+  // Both agents are this build: they agree on XXH3-128 for the parts' checks.
+  EXPECT_THAT(ReadFile(cluster().agent(kDb1).log_path()), HasSubstr("parts checked with XXH3-128"));
   ASSERT_OK(pair().WaitInSync(kTimeout));
 
   EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
