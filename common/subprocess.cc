@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 
 extern char** environ;
 
@@ -199,12 +200,26 @@ absl::StatusOr<std::string> Subprocess::ReadStdout(size_t max) {
   // One scratch buffer per child: a fresh zero-filled `max` per read cost a 1 MiB memset
   // for every 64 KiB a pipe delivered (most of an agent's CPU on a backup stream).
   if (read_scratch_.size() < max) read_scratch_.resize(max);
+  ASSIGN_OR_RETURN(size_t n, ReadStdoutRaw(read_scratch_.data(), max));
+  return std::string(read_scratch_.data(), n);
+}
+
+absl::StatusOr<size_t> Subprocess::ReadStdoutRaw(char* dst, size_t max) {
   for (;;) {
-    ssize_t n = ::read(stdout_fd_, read_scratch_.data(), max);
+    ssize_t n = ::read(stdout_fd_, dst, max);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus(absl::StrCat(name_, ": read stdout"));
-    return std::string(read_scratch_.data(), static_cast<size_t>(n));
+    return static_cast<size_t>(n);
   }
+}
+
+absl::Status Subprocess::WaitStdout(absl::Duration timeout) {
+  pollfd pfd{stdout_fd_, POLLIN, 0};
+  int ms = static_cast<int>(std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)));
+  int r = ::poll(&pfd, 1, ms);
+  if (r < 0 && errno != EINTR) return ErrnoStatus(absl::StrCat(name_, ": poll stdout"));
+  if (r <= 0) return absl::DeadlineExceededError(absl::StrCat(name_, ": no output yet"));
+  return absl::OkStatus();
 }
 
 void Subprocess::CollectExit(int wait_status) {
@@ -318,27 +333,14 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
 
 absl::StatusOr<std::string> Subprocess::ReadStdoutWithin(size_t max, absl::Duration timeout) {
   if (stdout_fd_ < 0) return std::string();
-  pollfd pfd{stdout_fd_, POLLIN, 0};
-  int ms = static_cast<int>(std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)));
-  int r = ::poll(&pfd, 1, ms);
-  if (r < 0 && errno != EINTR) return ErrnoStatus(absl::StrCat(name_, ": poll stdout"));
-  if (r <= 0) return absl::DeadlineExceededError(absl::StrCat(name_, ": no output yet"));
+  RETURN_IF_ERROR(WaitStdout(timeout));
   return ReadStdout(max);
 }
 
 absl::StatusOr<size_t> Subprocess::ReadStdoutInto(char* dst, size_t max, absl::Duration timeout) {
   if (stdout_fd_ < 0) return 0;
-  pollfd pfd{stdout_fd_, POLLIN, 0};
-  int ms = static_cast<int>(std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)));
-  int r = ::poll(&pfd, 1, ms);
-  if (r < 0 && errno != EINTR) return ErrnoStatus(absl::StrCat(name_, ": poll stdout"));
-  if (r <= 0) return absl::DeadlineExceededError(absl::StrCat(name_, ": no output yet"));
-  for (;;) {
-    ssize_t n = ::read(stdout_fd_, dst, max);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(absl::StrCat(name_, ": read stdout"));
-    return static_cast<size_t>(n);
-  }
+  RETURN_IF_ERROR(WaitStdout(timeout));
+  return ReadStdoutRaw(dst, max);
 }
 
 std::vector<std::string> ShellCommand(const std::string& command_line) {

@@ -70,6 +70,9 @@ class Subprocess {
   const std::string& name() const { return name_; }
 
  private:
+  // Readable within `timeout`, else DEADLINE_EXCEEDED.
+  absl::Status WaitStdout(absl::Duration timeout);
+  absl::StatusOr<size_t> ReadStdoutRaw(char* dst, size_t max);
   void StartStderrReader(std::function<void(absl::string_view)> on_stderr);
   void CollectExit(int wait_status);
 
