@@ -1,17 +1,34 @@
 #include "agent/delta_compare.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "agent/load_data_format.h"
 #include "agent/row_digest.h"
+#include "agent/source_digester.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
 namespace {
 
-std::vector<std::string> KeyOfRow(const DbSession::RowValues& row) {
-  std::vector<std::string> key;
-  for (const auto& v : row) key.emplace_back(v.value_or(""));  // key columns are NOT NULL
-  return key;
+// Where each key column is among the columns the part selects. Key columns are NOT
+// NULL and selected as they are (only FLOAT/DOUBLE are cast, and they are never keys).
+absl::StatusOr<std::vector<size_t>> KeyPositions(const v1::TransferPart& part,
+                                                 const TableKey& key) {
+  std::vector<size_t> at;
+  for (const auto& k : key.columns) {
+    int found = -1;
+    for (int i = 0; i < part.columns_size(); ++i) {
+      if (part.columns(i).name() == k.name && !part.columns(i).as_double()) found = i;
+    }
+    if (found < 0) {
+      return absl::InternalError(absl::StrCat("key column ", QuoteIdentifier(k.name), " of ",
+                                              QuoteIdentifier(part.table()),
+                                              " is not among the columns the source sends"));
+    }
+    at.push_back(static_cast<size_t>(found));
+  }
+  return at;
 }
 
 class TableOracle : public RangeOracle {
@@ -87,22 +104,48 @@ absl::StatusOr<std::vector<RangeSummary>> LocalDigests(DbSession& reader,
 
 absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& peer,
                                              const v1::TransferPart& part, const TableKey& key,
-                                             uint64_t chunk_rows, uint64_t leaf_rows) {
-  // The first cut: every chunk_rows-th key of the target's, in key order.
-  std::vector<std::vector<std::string>> boundaries;
-  uint64_t n = 0;
-  const std::string columns = KeyColumnList(key);
-  RETURN_IF_ERROR(
-      reader.StreamRows(absl::StrCat("SELECT ", columns, " FROM ", QuoteIdentifier(part.schema()),
-                                     ".", QuoteIdentifier(part.table()), " ORDER BY ", columns),
-                        [&](const DbSession::RowValues& row) {
-                          if (++n % chunk_rows == 0) boundaries.push_back(KeyOfRow(row));
-                          return absl::OkStatus();
-                        }));
+                                             const CompareLimits& limits) {
+  if (limits.chunk_rows == 0 || limits.chunk_bytes == 0) {
+    return absl::InvalidArgumentError("chunk_rows and chunk_bytes must be at least 1");
+  }
+  ASSIGN_OR_RETURN(std::vector<size_t> key_at, KeyPositions(part, key));
+  // One pass over the target's table in key order digests it and cuts it into chunks;
+  // the source digests each chunk as soon as it is cut.
+  DigestedRanges first;
+  SourceDigester source(peer, part.id());
+  v1::KeyRange current;
+  std::optional<RowDigest> digest;
+  digest.emplace();
+  auto close = [&](const DbSession::RowValues* last) -> absl::Status {
+    if (last != nullptr) {
+      for (size_t i : key_at) *current.add_upper() = std::string((*last)[i].value_or(""));
+    }
+    first.target.push_back({digest->Hex(), digest->rows(), digest->bytes()});
+    first.ranges.push_back(current);
+    RETURN_IF_ERROR(source.Add(current));
+    current.clear_lower();
+    current.mutable_lower()->Swap(current.mutable_upper());
+    digest.emplace();
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(reader.StreamRows(
+      absl::StrCat(SelectColumnsSql(part), " ORDER BY ", KeyColumnList(key)),
+      [&](const DbSession::RowValues& row) -> absl::Status {
+        digest->Add(row);
+        if (digest->rows() < limits.chunk_rows && digest->bytes() < limits.chunk_bytes) {
+          return absl::OkStatus();
+        }
+        if (limits.cancelled && limits.cancelled()) {
+          return absl::CancelledError("import cancelled");
+        }
+        return close(&row);
+      }));
+  RETURN_IF_ERROR(close(nullptr));  // (last key, +inf): the source's rows past the target's
+  ASSIGN_OR_RETURN(first.source, source.Finish());
   TableOracle oracle(reader, peer, part, key);
   TableComparison out;
   ASSIGN_OR_RETURN(out.differing,
-                   FindDifferingRanges(RangesBetween(boundaries), oracle, leaf_rows, &out.stats));
+                   NarrowDifferingRanges(std::move(first), oracle, limits.leaf_rows, &out.stats));
   return out;
 }
 

@@ -1,11 +1,15 @@
 #pragma once
 
 // Compares one table between the source's snapshot (through the delta session) and the
-// fenced target (`reader`: SET NAMES binary, time_zone '+00:00'): the target's keys cut
-// the table into chunks of `chunk_rows`, and range_bisection narrows the chunks that
-// differ. Read-only on both sides.
+// fenced target (`reader`: SET NAMES binary, time_zone '+00:00'). One pass over the
+// target's rows in key order digests them and cuts chunks of `chunk_rows` rows or
+// `chunk_bytes` value bytes, whichever comes first; the source digests each chunk while
+// the target reads the next (source_digester.h), and range_bisection narrows the chunks
+// that differ. Each side reads the table once, both at the same time. Read-only on both
+// sides.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,9 +25,16 @@ struct TableComparison {
   BisectionStats stats;
 };
 
+struct CompareLimits {
+  uint64_t chunk_rows = 8192;
+  uint64_t chunk_bytes = 8 << 20;
+  uint64_t leaf_rows = 1;
+  std::function<bool()> cancelled;  // checked at each chunk of the pass
+};
+
 absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& peer,
                                              const v1::TransferPart& part, const TableKey& key,
-                                             uint64_t chunk_rows, uint64_t leaf_rows);
+                                             const CompareLimits& limits);
 
 // The digests of `ranges` of `part`'s table on `reader`: what the source computes for
 // DigestChunks, on this side.

@@ -1,15 +1,18 @@
 #include "agent/delta_import.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "agent/delta_backup.h"
 #include "agent/delta_compare.h"
@@ -31,6 +34,8 @@ namespace {
 // Ranges one DELETE and one fetch carry: keeps the statement and the request small.
 constexpr size_t kRangesPerApply = 512;
 constexpr size_t kMaxSchemaBytes = 64 << 20;
+// Tables compared at once, each on its own reader here and snapshot connection there.
+constexpr size_t kMaxCompareLanes = 4;
 
 using TableName = std::pair<std::string, std::string>;
 
@@ -112,6 +117,7 @@ class DeltaRun {
   absl::StatusOr<v1::ImportResult> Run();
 
  private:
+  absl::StatusOr<std::unique_ptr<DbSession>> OpenReader();
   absl::Status Compare(std::vector<TablePlan>& plans);
   absl::Status Apply(std::vector<TablePlan>& plans, const std::vector<std::string>& schemas);
   absl::Status ReplaceRanges(const TablePlan& t);
@@ -150,24 +156,74 @@ void DeltaRun::Report(const std::string& phase, const std::string& message) {
   base_.progress(p);
 }
 
-absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
-  for (auto& t : plans) {
-    if (t.action != TablePlan::Action::kCompare) continue;
-    if (base_.cancelled()) return absl::CancelledError("import cancelled");
-    const absl::Time start = absl::Now();
-    ASSIGN_OR_RETURN(TableComparison c, CompareTable(*reader_, peer_, *t.source, *t.key,
-                                                     params_.chunk_rows, params_.leaf_rows));
-    t.differing = std::move(c.differing);
-    stats_.set_tables_compared(stats_.tables_compared() + 1);
-    stats_.set_chunks_compared(stats_.chunks_compared() + c.stats.compared);
-    stats_.set_source_bytes_read(stats_.source_bytes_read() + c.stats.source_bytes);
-    stats_.set_target_bytes_read(stats_.target_bytes_read() + c.stats.target_bytes);
-    log::Info("delta: compared ", Name(t.name), " in ", absl::FormatDuration(absl::Now() - start),
-              ": ", c.stats.compared, " chunk(s) in ", c.stats.rounds, " round(s), ",
-              t.differing.size(), " range(s) differ");
-    Report("compare",
-           absl::StrCat("compared ", Name(t.name), ": ", t.differing.size(), " range(s) differ"));
+absl::StatusOr<std::unique_ptr<DbSession>> DeltaRun::OpenReader() {
+  ASSIGN_OR_RETURN(std::unique_ptr<DbSession> reader, base_.db->Open());
+  for (const char* sql : {"SET NAMES binary", "SET SESSION time_zone = '+00:00'"}) {
+    RETURN_IF_ERROR(reader->Execute(sql));
   }
+  return reader;
+}
+
+absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
+  std::vector<TablePlan*> tables;
+  for (auto& t : plans) {
+    if (t.action == TablePlan::Action::kCompare) tables.push_back(&t);
+  }
+  // Largest first, so that the lanes finish together.
+  std::stable_sort(tables.begin(), tables.end(), [](const TablePlan* a, const TablePlan* b) {
+    return a->source->estimated_bytes() > b->source->estimated_bytes();
+  });
+  // A lane holds one reader here and, while it digests, one of the source's snapshot
+  // connections: no more lanes than the source has.
+  const size_t lanes = std::min<size_t>(
+      {std::max<uint32_t>(1, manifest_.workers()), kMaxCompareLanes, tables.size()});
+  std::vector<std::unique_ptr<DbSession>> readers;
+  for (size_t i = 1; i < lanes; ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<DbSession> reader, OpenReader());
+    readers.push_back(std::move(reader));
+  }
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  absl::Mutex mu;
+  absl::Status first_error;
+  CompareLimits limits;
+  limits.chunk_rows = params_.chunk_rows;
+  limits.chunk_bytes = params_.chunk_bytes;
+  limits.leaf_rows = params_.leaf_rows;
+  limits.cancelled = [this, &failed] { return failed.load() || base_.cancelled(); };
+  auto lane = [&](DbSession& reader) {
+    for (size_t i; !limits.cancelled() && (i = next++) < tables.size();) {
+      TablePlan& t = *tables[i];
+      const absl::Time start = absl::Now();
+      absl::StatusOr<TableComparison> c = CompareTable(reader, peer_, *t.source, *t.key, limits);
+      absl::MutexLock lock(&mu);
+      if (!c.ok()) {
+        if (first_error.ok()) {
+          first_error = Annotate(c.status(), absl::StrCat("comparing ", Name(t.name)));
+        }
+        failed = true;
+        return;
+      }
+      t.differing = std::move(c->differing);
+      stats_.set_tables_compared(stats_.tables_compared() + 1);
+      stats_.set_chunks_compared(stats_.chunks_compared() + c->stats.compared);
+      stats_.set_source_bytes_read(stats_.source_bytes_read() + c->stats.source_bytes);
+      stats_.set_target_bytes_read(stats_.target_bytes_read() + c->stats.target_bytes);
+      log::Info("delta: compared ", Name(t.name), " in ", absl::FormatDuration(absl::Now() - start),
+                ": ", c->stats.compared, " chunk(s) in ", c->stats.rounds, " round(s), ",
+                t.differing.size(), " range(s) differ");
+      Report("compare",
+             absl::StrCat("compared ", Name(t.name), ": ", t.differing.size(), " range(s) differ"));
+    }
+  };
+  std::vector<std::thread> threads;
+  for (auto& reader : readers) {
+    threads.emplace_back([&lane, r = reader.get()] { lane(*r); });
+  }
+  lane(*reader_);
+  for (auto& th : threads) th.join();
+  if (failed) return first_error;
+  if (base_.cancelled()) return absl::CancelledError("import cancelled");
   return absl::OkStatus();
 }
 
@@ -373,10 +429,7 @@ absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
   if (!base_.fence_check) {
     return absl::InternalError("import without a fence check (nothing was changed)");
   }
-  ASSIGN_OR_RETURN(reader_, base_.db->Open());
-  for (const char* sql : {"SET NAMES binary", "SET SESSION time_zone = '+00:00'"}) {
-    RETURN_IF_ERROR(reader_->Execute(sql));
-  }
+  ASSIGN_OR_RETURN(reader_, OpenReader());
   ASSIGN_OR_RETURN(meta_, base_.db->Open());
   RETURN_IF_ERROR(meta_->Execute("SET NAMES utf8mb4"));
   ASSIGN_OR_RETURN(writer_, params_.logical.loaders->Open());

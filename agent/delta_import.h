@@ -41,7 +41,11 @@ struct DeltaImportParams {
   LogicalImportParams logical;  // base (db, fence, progress, ...), loaders
   std::string run_id;
   std::string dump_command;  // the target's own triggers and events, for the backup
-  uint64_t chunk_rows = 1000;
+  // The first cut of a table: chunks of this many rows or value bytes, whichever comes
+  // first. Few statements per table on each side; a differing chunk is then bisected
+  // down to leaf_rows in log2(chunk_rows) rounds of small reads.
+  uint64_t chunk_rows = 8192;
+  uint64_t chunk_bytes = 8 << 20;
   uint64_t leaf_rows = 1;
 };
 

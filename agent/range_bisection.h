@@ -49,6 +49,20 @@ absl::StatusOr<std::vector<v1::KeyRange>> FindDifferingRanges(
     const std::vector<v1::KeyRange>& initial, RangeOracle& oracle, uint64_t leaf_rows,
     BisectionStats* stats);
 
+// Ranges whose digests on both sides are already known (a first round read some other
+// way, e.g. in one pass over the target's table).
+struct DigestedRanges {
+  std::vector<v1::KeyRange> ranges;
+  std::vector<RangeSummary> source;
+  std::vector<RangeSummary> target;
+};
+
+// As FindDifferingRanges, with the first round's digests given instead of asked for.
+absl::StatusOr<std::vector<v1::KeyRange>> NarrowDifferingRanges(DigestedRanges first,
+                                                                RangeOracle& oracle,
+                                                                uint64_t leaf_rows,
+                                                                BisectionStats* stats);
+
 // Ranges covering the whole key space, cut at `boundaries` (keys in ascending order):
 // (-inf, b1], (b1, b2], ..., (bn, +inf).
 std::vector<v1::KeyRange> RangesBetween(const std::vector<std::vector<std::string>>& boundaries);

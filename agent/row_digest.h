@@ -21,14 +21,16 @@ void AppendCanonicalRow(const DbSession::RowValues& row, std::string* out);
 class RowDigest {
  public:
   void Add(const DbSession::RowValues& row);
-  // Lowercase hex SHA-256 of the rows added so far.
-  std::string Hex() const { return sha_.HexDigest(); }
+  // Lowercase hex SHA-256 of the rows added so far (more may be added afterwards).
+  std::string Hex();
   uint64_t rows() const { return rows_; }
   uint64_t bytes() const { return bytes_; }  // value bytes (not the encoding's overhead)
 
  private:
+  void Flush();
+
   Sha256 sha_;
-  std::string buf_;
+  std::string buf_;  // encoded rows not hashed yet
   uint64_t rows_ = 0;
   uint64_t bytes_ = 0;
 };
