@@ -18,22 +18,12 @@
 #include "agent/source_digester.h"
 #include "fake_db_session.h"
 #include "gtest/gtest.h"
+#include "int_key_table.h"
 
 namespace mmresync::agent {
 namespace {
 
-using Table = std::map<int, std::string>;  // id -> v
-
-int KeyOf(const std::string& s) {
-  int k = 0;
-  EXPECT_TRUE(absl::SimpleAtoi(s, &k)) << s;
-  return k;
-}
-
-bool InRange(int key, const v1::KeyRange& r) {
-  return (r.lower().empty() || key > KeyOf(r.lower(0))) &&
-         (r.upper().empty() || key <= KeyOf(r.upper(0)));
-}
+using Table = fakes::IntKeyTable;  // id -> v
 
 // The source's side of the session: digests of an in-memory table.
 class FakeSource : public TransferPeer {
@@ -55,17 +45,11 @@ class FakeSource : public TransferPeer {
       return absl::UnavailableError("source agent db1: connection reset");
     }
     v1::DigestChunksReply reply;
-    for (const auto& r : ranges) {
-      RowDigest d;
-      for (const auto& [k, v] : rows_) {
-        if (!InRange(k, r)) continue;
-        const std::string key = absl::StrCat(k);
-        d.Add({absl::string_view(key), absl::string_view(v)});
-      }
+    for (const auto& d : fakes::IntKeySummaries(rows_, ranges)) {
       v1::ChunkDigest* c = reply.add_chunks();
-      c->set_sha256(d.Hex());
-      c->set_rows(d.rows());
-      c->set_bytes(d.bytes());
+      c->set_sha256(d.sha256);
+      c->set_rows(d.rows);
+      c->set_bytes(d.bytes);
     }
     return reply;
   }

@@ -10,57 +10,34 @@
 #include "absl/strings/str_cat.h"
 #include "agent/row_digest.h"
 #include "gtest/gtest.h"
+#include "int_key_table.h"
 
 namespace mmresync::agent {
 namespace {
 
-using Table = std::map<int, std::string>;  // key -> the row's other value
-
-int KeyOf(const std::string& s) {
-  int k = 0;
-  EXPECT_TRUE(absl::SimpleAtoi(s, &k)) << s;
-  return k;
-}
-
-bool InRange(int key, const v1::KeyRange& r) {
-  return (r.lower().empty() || key > KeyOf(r.lower(0))) &&
-         (r.upper().empty() || key <= KeyOf(r.upper(0)));
-}
+using Table = fakes::IntKeyTable;
+using fakes::InIntRange;
 
 class FakeOracle : public RangeOracle {
  public:
   FakeOracle(const Table& source, const Table& target) : source_(source), target_(target) {}
   absl::StatusOr<std::vector<RangeSummary>> Source(
       const std::vector<v1::KeyRange>& ranges) override {
-    return Summaries(source_, ranges);
+    return fakes::IntKeySummaries(source_, ranges);
   }
   absl::StatusOr<std::vector<RangeSummary>> Target(
       const std::vector<v1::KeyRange>& ranges) override {
-    return Summaries(target_, ranges);
+    return fakes::IntKeySummaries(target_, ranges);
   }
   absl::StatusOr<std::vector<std::string>> TargetKeyAt(const v1::KeyRange& range,
                                                        uint64_t n) override {
     for (const auto& [k, v] : target_) {
-      if (InRange(k, range) && --n == 0) return std::vector<std::string>{absl::StrCat(k)};
+      if (InIntRange(k, range) && --n == 0) return std::vector<std::string>{absl::StrCat(k)};
     }
     return absl::InternalError("no such row");
   }
 
  private:
-  static std::vector<RangeSummary> Summaries(const Table& t,
-                                             const std::vector<v1::KeyRange>& ranges) {
-    std::vector<RangeSummary> out;
-    for (const auto& r : ranges) {
-      RowDigest d;
-      for (const auto& [k, v] : t) {
-        if (!InRange(k, r)) continue;
-        const std::string key = absl::StrCat(k);
-        d.Add({absl::string_view(key), absl::string_view(v)});
-      }
-      out.push_back({d.Hex(), d.rows(), d.bytes()});
-    }
-    return out;
-  }
   const Table& source_;
   const Table& target_;
 };
@@ -84,7 +61,7 @@ std::vector<v1::KeyRange> Chunks(const Table& target, int every) {
 int RowsIn(const Table& t, const std::vector<v1::KeyRange>& ranges) {
   int n = 0;
   for (const auto& [k, v] : t) {
-    for (const auto& r : ranges) n += InRange(k, r) ? 1 : 0;
+    for (const auto& r : ranges) n += InIntRange(k, r) ? 1 : 0;
   }
   return n;
 }
@@ -114,7 +91,7 @@ TEST(RangeBisectionTest, AFewDivergentRowsBecomeAFewSmallRanges) {
   // Every divergent key is in some range...
   for (int key : {1000, 5000, 5001, 99999, 39998}) {
     bool covered = false;
-    for (const auto& r : *ranges) covered = covered || InRange(key, r);
+    for (const auto& r : *ranges) covered = covered || InIntRange(key, r);
     EXPECT_TRUE(covered) << key;
   }
   // ...and the ranges hold few rows: at most one target row each.
