@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/poll_backoff.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -79,6 +80,7 @@ absl::Status AwaitState(KeepalivedController& controller, absl::string_view acti
                         const KeepalivedTiming& timing) {
   const std::string context = absl::StrCat("keepalived ", action);
   const absl::Time deadline = absl::Now() + timing.settle;
+  PollBackoff backoff(timing.poll_interval);
   while (true) {
     absl::StatusOr<KeepalivedStatus> status = controller.Status();
     if (!status.ok()) {
@@ -97,7 +99,7 @@ absl::Status AwaitState(KeepalivedController& controller, absl::string_view acti
       log::Error(message);
       return absl::FailedPreconditionError(message);
     }
-    absl::SleepFor(std::min(timing.poll_interval, left));
+    absl::SleepFor(backoff.Next(left));
   }
 }
 

@@ -59,6 +59,8 @@ struct KeepalivedTiming {
   // After a start/stop command exits 0, how long Status may take to agree with it
   // (a `kill` returns before keepalived has removed its addresses and exited).
   absl::Duration settle = absl::Seconds(10);
+  // The longest sleep between status checks; they start at 20 ms and double up to it
+  // (common/poll_backoff.h): a state reached at once is seen at once.
   absl::Duration poll_interval = absl::Milliseconds(250);
 };
 

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/poll_backoff.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -67,6 +68,7 @@ absl::Status AwaitState(MariadbServiceController& controller, absl::string_view 
                         const MariadbServiceTiming& timing) {
   const std::string context = absl::StrCat("mariadb ", action);
   const absl::Time deadline = absl::Now() + timing.settle;
+  PollBackoff backoff(timing.poll_interval);
   while (true) {
     absl::StatusOr<MariadbServiceStatus> status = controller.Status();
     if (!status.ok()) {
@@ -85,7 +87,7 @@ absl::Status AwaitState(MariadbServiceController& controller, absl::string_view 
       log::Error(message);
       return absl::FailedPreconditionError(message);
     }
-    absl::SleepFor(std::min(timing.poll_interval, left));
+    absl::SleepFor(backoff.Next(left));
   }
 }
 

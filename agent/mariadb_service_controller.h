@@ -47,6 +47,8 @@ struct MariadbServiceTiming {
   absl::Duration command_timeout = absl::Minutes(10);
   absl::Duration status_timeout = absl::Seconds(30);
   absl::Duration settle = absl::Minutes(5);
+  // The longest sleep between status checks; they start at 20 ms and double up to it
+  // (common/poll_backoff.h): a state reached at once is seen at once.
   absl::Duration poll_interval = absl::Milliseconds(200);
 };
 

@@ -15,6 +15,7 @@
 #include "agent/schema_reset.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/poll_backoff.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -32,12 +33,13 @@ absl::Status ErrnoError(absl::string_view what) {
 absl::StatusOr<std::unique_ptr<DbSession>> WaitConnectable(const SwapContext& context) {
   const absl::Time deadline = absl::Now() + context.start_wait;
   absl::Status last;
+  PollBackoff backoff(absl::Milliseconds(200));
   while (absl::Now() < deadline) {
     auto session = context.db->Open();
     if (session.ok()) return session;
     last = session.status();
     if (context.cancelled()) return absl::CancelledError("import cancelled");
-    absl::SleepFor(absl::Milliseconds(200));
+    absl::SleepFor(backoff.Next(deadline - absl::Now()));
   }
   return absl::DeadlineExceededError(absl::StrCat("mariadbd did not accept connections within ",
                                                   absl::FormatDuration(context.start_wait), ": ",

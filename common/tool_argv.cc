@@ -68,6 +68,7 @@ std::vector<std::string> BackupArgv(const std::string& backup_command,
           "--backup",
           "--stream=mbstream",
           absl::StrCat("--parallel=", std::max<uint32_t>(1, parallel)),
+          absl::StrCat("--log-copy-interval=", kBackupLogCopyIntervalMs),
           absl::StrCat("--target-dir=", target_dir),
           absl::StrCat("--datadir=", datadir)};
 }

@@ -50,6 +50,12 @@ std::vector<std::string> DumpArgv(const DumpSpec& spec);
 std::vector<std::string> ImportArgv(const std::string& client_command,
                                     const std::string& defaults_file);
 
+// How often mariadb-backup's redo copier looks for new redo, in ms (its default: 1000).
+// At the end of a backup the source's commits stay blocked (BACKUP STAGE BLOCK_COMMIT)
+// until the copier's next look: with a writer on the source, the default held commits
+// ~0.93 s and made each backup ~1.5 s longer than 100 ms did (measured on 10.11).
+inline constexpr int kBackupLogCopyIntervalMs = 100;
+
 // mariadb-backup --backup streaming mbstream to stdout (the physical method's source).
 std::vector<std::string> BackupArgv(const std::string& backup_command,
                                     const std::string& defaults_file, uint32_t parallel,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/gtid_list.h"
+#include "common/poll_backoff.h"
 #include "common/status_macros.h"
 #include "coordinator/agent_requests.h"
 #include "coordinator/replication_error.h"
@@ -226,7 +227,8 @@ Step Phase2Step(const PairFacts& f) {
 absl::Status WaitReplicaRunning(RunContext& ctx, AgentApi& client, absl::Duration timeout) {
   absl::Time deadline = absl::Now() + timeout;
   std::string last;
-  absl::Duration poll = absl::Milliseconds(50);
+  // The threads are usually up within tens of ms of START SLAVE.
+  PollBackoff backoff(absl::Milliseconds(400), absl::Milliseconds(10));
   while (true) {
     if (ctx.interrupted != nullptr && ctx.interrupted->load()) {
       return absl::CancelledError("interrupted");
@@ -250,9 +252,7 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentApi& client, absl::Duratio
                                                       absl::FormatDuration(timeout), ": ", last));
     }
     ctx.Note(absl::StrCat("waiting for replication threads: ", last));
-    // The threads are usually up within a few hundred ms: poll fast first, then back off.
-    absl::SleepFor(poll);
-    poll = std::min(poll * 2, absl::Milliseconds(400));
+    absl::SleepFor(backoff.Next(deadline - absl::Now()));
   }
 }
 
@@ -260,7 +260,7 @@ absl::Status WaitGtidServed(RunContext& ctx, AgentApi& master, const std::string
                             absl::Duration timeout) {
   ASSIGN_OR_RETURN(std::vector<Gtid> wanted, ParseGtidList(position));
   absl::Time deadline = absl::Now() + timeout;
-  absl::Duration poll = absl::Milliseconds(50);
+  PollBackoff backoff(absl::Milliseconds(400), absl::Milliseconds(10));
   while (true) {
     if (ctx.interrupted != nullptr && ctx.interrupted->load()) {
       return absl::CancelledError("interrupted");
@@ -278,8 +278,7 @@ absl::Status WaitGtidServed(RunContext& ctx, AgentApi& master, const std::string
           absl::FormatDuration(timeout), " (its gtid_binlog_state is ", st.gtid_binlog_state(),
           "); the replica would ask it for GTIDs it does not have"));
     }
-    absl::SleepFor(poll);
-    poll = std::min(poll * 2, absl::Milliseconds(400));
+    absl::SleepFor(backoff.Next(deadline - absl::Now()));
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/poll_backoff.h"
 #include "coordinator/vrrp_prediction.h"
 
 namespace mmresync::coordinator {
@@ -12,6 +13,8 @@ absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeou
   if (!ctx.source_status().vip_configured()) return absl::OkStatus();
   absl::Time deadline = absl::Now() + timeout;
   std::string last;
+  // keepalived drops or takes the address within moments of its stop or start.
+  PollBackoff backoff(absl::Milliseconds(500));
   while (true) {
     auto s = ctx.source->GetStatus(/*brief=*/true);
     auto t = ctx.target->GetStatus(/*brief=*/true);
@@ -29,7 +32,7 @@ absl::Status WaitVip(RunContext& ctx, bool want_on_source, absl::Duration timeou
                                                         absl::FormatDuration(timeout), ": ", last));
     }
     ctx.Note(absl::StrCat("waiting for the VIP: ", last));
-    absl::SleepFor(absl::Milliseconds(500));
+    absl::SleepFor(backoff.Next(deadline - absl::Now()));
   }
 }
 

@@ -51,6 +51,8 @@
 #   MMRESYNC_BIN=DIR   use built binaries (default build/bin; built when missing)
 #   ROW_TIMEOUT=S      bound for each tool run (default 1800 s); every wait is bounded
 #   MYDUMPER_OPTS, MYLOADER_OPTS   extra options (e.g. "--rows 100000", "-q 50")
+#   MARIABACKUP_OPTS   extra options of the bare mariadb-backup --backup (e.g.
+#              "--log-copy-interval=100", what mmresync's physical method passes)
 #
 # Loopback only. Everything it starts is stopped by PID, and its directory removed, on
 # every exit (Ctrl-C included). Prints a markdown table to paste into the README.
@@ -574,11 +576,13 @@ row_mariabackup() {
   t0=$(now)
   rm -rf "$new" "$DIR/mb-tmp"
   mkdir -p "$new" "$DIR/mb-tmp"
+  local mbopts
+  read -r -a mbopts <<<"${MARIABACKUP_OPTS:-}"
   # shellcheck disable=SC2016 # expanded by the inner bash
   bounded bash -c 'set -o pipefail
     mariadb-backup --defaults-file="$1/node1/my.cnf" --backup --stream=mbstream --parallel=2 \
-      --user=root --socket="$1/node1/mysqld.sock" --target-dir="$1/mb-tmp" 2>"$1/mb-backup.log" |
-      mbstream -x -C "$2"' _ "$DIR" "$new"
+      --user=root --socket="$1/node1/mysqld.sock" --target-dir="$1/mb-tmp" "${@:3}" 2>"$1/mb-backup.log" |
+      mbstream -x -C "$2"' _ "$DIR" "$new" ${mbopts[@]+"${mbopts[@]}"}
   bounded mariadb-backup --prepare --target-dir="$new" >"$DIR/mb-prepare.log" 2>&1
   bash "$DIR/node2/svc.sh" stop
   mv "$DIR/node2/data" "$DIR/node2/data.old"
@@ -588,6 +592,7 @@ row_mariabackup() {
   stop_writer mariabackup
   result mariabackup stall "$STALL"
   result mariabackup wall "$(sub "$t1" "$t0")"
+  [ -z "${MARIABACKUP_OPTS:-}" ] || result mariabackup note "mariadb-backup $MARIABACKUP_OPTS"
   rm -rf "$DIR/node2/data.old" "$DIR/mb-tmp"
   # The copy carries db1's accounts: db2's agent gets its own password back.
   sql 2 "SET sql_log_bin = 0; ALTER USER 'mmresync_agent'@'localhost' IDENTIFIED BY '$(cat "$DIR/node2/agent-password")'"

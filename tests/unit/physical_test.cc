@@ -311,9 +311,10 @@ TEST(BackupLogWatcherTest, NoCompletionWithoutTheLine) {
 TEST(BackupArgvTest, DefaultsFileFirstAndNoPassword) {
   auto argv =
       BackupArgv("mariadb-backup", "/s/client-defaults-1", 4, "/s/physical-x", "/var/lib/mysql/");
-  EXPECT_THAT(argv, ElementsAre("mariadb-backup", "--defaults-file=/s/client-defaults-1",
-                                "--backup", "--stream=mbstream", "--parallel=4",
-                                "--target-dir=/s/physical-x", "--datadir=/var/lib/mysql/"));
+  EXPECT_THAT(argv,
+              ElementsAre("mariadb-backup", "--defaults-file=/s/client-defaults-1", "--backup",
+                          "--stream=mbstream", "--parallel=4", "--log-copy-interval=100",
+                          "--target-dir=/s/physical-x", "--datadir=/var/lib/mysql/"));
 }
 
 // ---------- the copy's replica state ----------
