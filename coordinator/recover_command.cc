@@ -590,6 +590,8 @@ int RunRecover(const RecoverFlags& flags) {
     // gtid_strict_mode on the source: its replica position must not be behind its own
     // binlog (phase 2 raises it and waits for the target to serve it).
     ctx.records["source_gtid_strict"] = original->source_mode().gtid_strict_mode() ? "1" : "0";
+    // And on the target, whose replica position phase 1 sets (raised the same way).
+    ctx.records["target_gtid_strict"] = original->target_mode().gtid_strict_mode() ? "1" : "0";
     if (!p.inherited.backup_path.empty()) ctx.records["backup_path"] = p.inherited.backup_path;
     if (!original->carried_from_run().empty()) {
       carried_notes.push_back(absl::StrCat(

@@ -66,6 +66,7 @@ PairFacts FactsOf(const PlanInputs& in) {
     f.target_use_gtid = UseGtidFor(tm, sm);
     f.source_use_gtid = UseGtidFor(sm, tm);
     f.source_strict = sm.gtid_strict_mode();
+    f.target_strict = tm.gtid_strict_mode();
   }
   // A resumed run goes on with the settings of its first journal record (recover puts them
   // in the run's records): the plan describes those.
@@ -75,6 +76,7 @@ PairFacts FactsOf(const PlanInputs& in) {
     f.target_use_gtid = UseGtidFor(o.target_mode(), o.source_mode());
     f.source_use_gtid = UseGtidFor(o.source_mode(), o.target_mode());
     f.source_strict = o.source_mode().gtid_strict_mode();
+    f.target_strict = o.target_mode().gtid_strict_mode();
   }
   return f;
 }

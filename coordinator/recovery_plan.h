@@ -85,6 +85,7 @@ struct PairFacts {
   std::string target_use_gtid = "no";
   std::string source_use_gtid = "no";
   bool source_strict = false;
+  bool target_strict = false;
   bool vip = false;  // a VIP is configured
   // Each replica's agent.toml repl_user (from its status's repl_privileges accounts), its
   // CHANGE MASTER's MASTER_USER; a placeholder when the node did not say.

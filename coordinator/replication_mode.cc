@@ -1,5 +1,7 @@
 #include "coordinator/replication_mode.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -43,6 +45,10 @@ absl::StatusOr<std::vector<std::string>> GtidsNotYetServed(const v1::NodeStatus&
       served |= have.domain == want.domain && have.server == want.server && have.seq >= want.seq;
     }
     for (const Gtid& have : *slave) served |= have == want;
+    if (!served && !node.log_slave_updates() && want.domain != node.gtid_domain_id()) {
+      served = std::none_of(binlog->begin(), binlog->end(),
+                            [&](const Gtid& have) { return have.domain == want.domain; });
+    }
     if (!served) missing.push_back(FormatGtidList({want}));
   }
   return missing;

@@ -31,8 +31,10 @@ bool IsGtid(const std::string& use_gtid);
 // served when the node's binlog holds that server's GTIDs in its domain up to it
 // (@@gtid_binlog_state), or when it is exactly the node's own replica position in that
 // domain (MariaDB starts a replica there even if the node never binlogged it: the
-// snapshot's GTID, which a re-seeded node holds in its data only). An unreadable state
-// list is an error naming the node.
+// snapshot's GTID, which a re-seeded node holds in its data only), or when the node does
+// not log what it applies (log_slave_updates OFF) and its binlog has nothing in that
+// domain, which is not its own: it never will, and MariaDB starts a replica on such an
+// empty domain. An unreadable state list is an error naming the node.
 absl::StatusOr<std::vector<std::string>> GtidsNotYetServed(const v1::NodeStatus& node,
                                                            const std::vector<Gtid>& position);
 

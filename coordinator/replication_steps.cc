@@ -46,11 +46,14 @@ bool RaiseToOwnBinlog(const std::string& use_gtid, bool source_strict) {
 v1::ChangeMasterRequest Phase1ChangeMaster(const std::string& run_id, const NodeEntry& source,
                                            const v1::BinlogCoordinates& snapshot,
                                            const std::string& use_gtid,
-                                           const std::string& snapshot_gtid) {
+                                           const std::string& snapshot_gtid, bool raise) {
   // GTID: the snapshot's GTID position, so that the target neither re-applies nor skips a
-  // transaction of the source's.
+  // transaction of the source's. Raised, in the target's own domains only, to its own
+  // newest GTIDs: those it would skip anyway (its own server_id), and gtid_strict_mode
+  // refuses a position behind or missing a domain of the node's own binlog (a source
+  // without log_slave_updates has none of the target's domains in its snapshot).
   return ChangeMasterRequestFor(run_id, source.mariadb_host, source.mariadb_port, snapshot,
-                                use_gtid, IsGtid(use_gtid) ? snapshot_gtid : "");
+                                use_gtid, IsGtid(use_gtid) ? snapshot_gtid : "", raise);
 }
 
 v1::ChangeMasterRequest Phase2ChangeMaster(const std::string& run_id, const NodeEntry& target,
@@ -93,11 +96,17 @@ Step Phase1Step(const PairFacts& f) {
   step.id = "phase1";
   step.title = "phase 1: target replicates";
   step.node = T;
-  step.actions = {absl::StrCat(T, ": ",
-                               RequestText(Phase1ChangeMaster("", f.source, placeholder,
-                                                              f.target_use_gtid, "<snapshot gtid>"),
-                                           f.target_repl_user, "<snapshot pos>")),
-                  absl::StrCat(T, ": ", RequestText(StartReplicaRequestFor("")), kWaitRunning)};
+  step.actions = {
+      absl::StrCat(
+          T, ": ",
+          RequestText(Phase1ChangeMaster("", f.source, placeholder, f.target_use_gtid,
+                                         RaiseToOwnBinlog(f.target_use_gtid, f.target_strict)
+                                             ? absl::StrCat("<snapshot gtid, raised to ", T,
+                                                            "'s own newest GTIDs>")
+                                             : "<snapshot gtid>",
+                                         RaiseToOwnBinlog(f.target_use_gtid, f.target_strict)),
+                      f.target_repl_user, "<snapshot pos>")),
+      absl::StrCat(T, ": ", RequestText(StartReplicaRequestFor("")), kWaitRunning)};
   if (IsGtid(f.target_use_gtid)) {
     step.actions.insert(
         step.actions.begin() + 1,
@@ -140,8 +149,10 @@ Step Phase1Step(const PairFacts& f) {
               " carries no GTID position; not pointing the replica (it would re-apply ", s.name,
               "'s whole binlog)"));
         }
-        ASSIGN_OR_RETURN(v1::ActionReply done,
-                         ctx.target->Send(Phase1ChangeMaster(ctx.run_id, s, snap, use_gtid, gtid)));
+        const bool raise =
+            RaiseToOwnBinlog(use_gtid, Recorded(ctx.records, "target_gtid_strict", "0") == "1");
+        ASSIGN_OR_RETURN(v1::ActionReply done, ctx.target->Send(Phase1ChangeMaster(
+                                                   ctx.run_id, s, snap, use_gtid, gtid, raise)));
         ctx.Note(done.detail());
         break;
       }

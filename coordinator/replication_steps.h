@@ -25,11 +25,12 @@ Step Phase1Step(const PairFacts& facts);
 Step Phase2Step(const PairFacts& facts);
 
 // Phase 1's CHANGE MASTER on the target: at `snapshot` (use_gtid "no") or at
-// `snapshot_gtid` (a GTID mode).
+// `snapshot_gtid` (a GTID mode); with `raise`, the agent raises it to the target's own
+// newest GTIDs (RaiseToOwnBinlog with the target's gtid_strict_mode).
 v1::ChangeMasterRequest Phase1ChangeMaster(const std::string& run_id, const NodeEntry& source,
                                            const v1::BinlogCoordinates& snapshot,
                                            const std::string& use_gtid,
-                                           const std::string& snapshot_gtid);
+                                           const std::string& snapshot_gtid, bool raise);
 // Phase 2's CHANGE MASTER on the source: at the target's `position` (use_gtid "no") or
 // `target_gtid`; with `raise`, the agent raises it to the source's own newest GTIDs.
 v1::ChangeMasterRequest Phase2ChangeMaster(const std::string& run_id, const NodeEntry& target,

@@ -193,6 +193,28 @@ TEST_F(GtidStrictPhysicalTest, PhysicalRecoveryUnderAWriterInStrictMode) {
   ExpectGtidModeKept(kSlavePos, RecoverWithWritesOnBothSides("physical", 900551));
 }
 
+// The same with log_slave_updates=OFF on both nodes: neither binlogs what it applies, so
+// the re-seeded target's binary log never holds the source's domain, and the source asks
+// it for a position in a domain it does not serve (phase 2 waited 2 minutes for the
+// target to binlog it, then failed).
+class GtidStrictPhysicalNoLogSlaveUpdatesTest : public GtidStrictPairTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartGtidCluster(kSlavePos, {"gtid_strict_mode=ON", "log_slave_updates=OFF"},
+                     /*mariadb_service=*/true);
+  }
+};
+
+TEST_F(GtidStrictPhysicalNoLogSlaveUpdatesTest, PhysicalRecoveryUnderAWriter) {
+  ASSERT_EQ(Value(kDb2, "SELECT @@log_slave_updates"), "0");
+  ExpectGtidModeKept(kSlavePos, RecoverWithWritesOnBothSides("physical", 900571));
+}
+
+TEST_F(GtidStrictPhysicalNoLogSlaveUpdatesTest, LogicalRecoveryUnderAWriter) {
+  ASSERT_EQ(Value(kDb2, "SELECT @@log_slave_updates"), "0");
+  ExpectGtidModeKept(kSlavePos, RecoverWithWritesOnBothSides("logical", 900581));
+}
+
 // No writer at all: the source's newest own GTID is the snapshot's, which the target has
 // in its data but not in its binlog.
 TEST_F(GtidStrictPairTest, RecoveryWithoutWritesInStrictMode) {

@@ -85,6 +85,35 @@ TEST(GtidsNotYetServedTest, BinlogUpToItOrExactlyTheReplicaPosition) {
   EXPECT_THAT(*missing, ::testing::ElementsAre("1-1-600"));
 }
 
+// A node that does not log what it applies never binlogs its peer's domain: a replica
+// asking it for that domain starts on an empty domain (MariaDB's own rule), so there is
+// nothing to wait for. It still must have binlogged its own domain, and a domain it has
+// binlogged something in (before log_slave_updates was turned off) is checked as usual.
+TEST(GtidsNotYetServedTest, APeersDomainNeverBinloggedWithoutLogSlaveUpdates) {
+  const std::vector<Gtid> want = {{1, 1, 980}, {2, 2, 50}};
+  v1::NodeStatus node = Served("2-2-50", "1-1-385");
+  node.set_gtid_domain_id(2);
+  node.set_log_slave_updates(false);
+  auto missing = GtidsNotYetServed(node, want);
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_TRUE(missing->empty());
+  // With log_slave_updates ON it will binlog domain 1 as it applies it: wait for that.
+  node.set_log_slave_updates(true);
+  missing = GtidsNotYetServed(node, want);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_THAT(*missing, ::testing::ElementsAre("1-1-980"));
+  // Its own domain is never excused.
+  node.set_log_slave_updates(false);
+  missing = GtidsNotYetServed(node, {{2, 2, 51}});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_THAT(*missing, ::testing::ElementsAre("2-2-51"));
+  // Nor a domain its binlog already holds.
+  node.set_gtid_binlog_state("1-1-100,2-2-50");
+  missing = GtidsNotYetServed(node, want);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_THAT(*missing, ::testing::ElementsAre("1-1-980"));
+}
+
 TEST(GtidsNotYetServedTest, UnreadableStateIsAnErrorNamingTheNode) {
   auto missing = GtidsNotYetServed(Served("1-1-x", ""), {{1, 1, 1}});
   EXPECT_TRUE(absl::IsInvalidArgument(missing.status()));

@@ -85,9 +85,11 @@ class StepRequestsTest : public ::testing::Test {
       r->set_using_gtid("Slave_Pos");
     }
     in_.view.nodes[0].status->set_gtid_strict_mode(strict);
+    in_.view.nodes[1].status->set_gtid_strict_mode(strict);
     ctx_.records["target_use_gtid"] = "slave_pos";
     ctx_.records["source_use_gtid"] = "slave_pos";
     ctx_.records["source_gtid_strict"] = strict ? "1" : "0";
+    ctx_.records["target_gtid_strict"] = strict ? "1" : "0";
   }
 
   void Snapshot() {
@@ -168,6 +170,20 @@ TEST_F(StepRequestsTest, Phase1OfAGtidPairPointsAtTheSnapshotGtid) {
   EXPECT_EQ(cm.use_gtid(), "slave_pos");
   EXPECT_EQ(cm.gtid_slave_pos(), "0-1-100");
   EXPECT_FALSE(cm.gtid_not_behind_own_binlog());
+}
+
+// A strict target refuses a replica position missing or behind a domain of its own binlog
+// (a source without log_slave_updates has none of the target's GTIDs in its snapshot).
+TEST_F(StepRequestsTest, Phase1OfAStrictGtidTargetAsksTheAgentToRaiseThePosition) {
+  GtidPair(/*strict=*/true);
+  Snapshot();
+  Step phase1 = Phase1Step(FactsOf(in_));
+  ASSERT_TRUE(phase1.run(ctx_).ok());
+  v1::ChangeMasterRequest cm = target_.Sent<v1::ChangeMasterRequest>().at(0);
+  EXPECT_EQ(cm.gtid_slave_pos(), "0-1-100");
+  EXPECT_TRUE(cm.gtid_not_behind_own_binlog());
+  EXPECT_THAT(PlanLine(phase1, "CHANGE MASTER", {}),
+              ::testing::HasSubstr("raised to db2's own newest"));
 }
 
 TEST_F(StepRequestsTest, Phase1AlreadyPastTheSnapshotOnlyStarts) {
