@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<PeerDumpStream>> PeerDumpStream::Open(
   v1::FetchDumpRequest request;
   request.set_token(token);
   request.set_run_id(run_id);
-  return Start(MakeChannel(source_agent, std::move(creds)), source_node,
+  return Start(MakeBulkDataChannel(source_agent, std::move(creds)), source_node,
                [request](v1::Agent::Stub& stub, grpc::ClientContext& context) {
                  return stub.FetchDump(&context, request);
                });
@@ -78,7 +78,7 @@ void PeerDumpStream::Cancel() { context_.TryCancel(); }
 GrpcTransferPeer::GrpcTransferPeer(std::shared_ptr<grpc::ChannelCredentials> creds,
                                    const std::string& source_agent, std::string source_node,
                                    std::string token, std::string run_id)
-    : channel_(MakeChannel(source_agent, std::move(creds))),
+    : channel_(MakeBulkDataChannel(source_agent, std::move(creds))),
       stub_(v1::Agent::NewStub(channel_)),
       source_node_(std::move(source_node)),
       token_(std::move(token)),

@@ -175,8 +175,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 
 namespace {
 
-grpc::ChannelArguments ChannelSettings() {
+grpc::ChannelArguments ChannelSettings(bool bdp_probe = true) {
   grpc::ChannelArguments args;
+  if (!bdp_probe) args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
@@ -191,6 +192,11 @@ grpc::ChannelArguments ChannelSettings() {
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            std::shared_ptr<grpc::ChannelCredentials> creds) {
   return grpc::CreateCustomChannel(target, std::move(creds), ChannelSettings());
+}
+
+std::shared_ptr<grpc::Channel> MakeBulkDataChannel(
+    const std::string& target, std::shared_ptr<grpc::ChannelCredentials> creds) {
+  return grpc::CreateCustomChannel(target, std::move(creds), ChannelSettings(/*bdp_probe=*/false));
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(

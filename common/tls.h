@@ -52,7 +52,15 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 // half-open connection is noticed; messages up to kMaxMessageBytes are accepted.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            std::shared_ptr<grpc::ChannelCredentials> creds);
-// The same, with client interceptors (the coordinator's instance metadata).
+// An agent's channel to its peer for the copy's data streams: the same, with HTTP/2's BDP
+// probing off. With it on, gRPC widened the connection's receive window to tens of MB
+// whenever the target wrote more slowly than the source read (mbstream, LOAD DATA), and
+// held that much in the target agent's memory (peak RSS 62-139 MB on a physical copy of
+// 0.8 GiB, against 35 MB with it off, at the same speed). Without it each message the
+// target asks for still opens the window by its whole size: one round trip per message.
+std::shared_ptr<grpc::Channel> MakeBulkDataChannel(const std::string& target,
+                                                   std::shared_ptr<grpc::ChannelCredentials> creds);
+// The same as MakeChannel, with client interceptors (the coordinator's instance metadata).
 std::shared_ptr<grpc::Channel> MakeChannel(
     const std::string& target, std::shared_ptr<grpc::ChannelCredentials> creds,
     std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
