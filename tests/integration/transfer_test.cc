@@ -435,6 +435,30 @@ TEST_F(TransferTest, CompressedStreamsCarryTheSameRowsInFewerBytes) {
   EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
 }
 
+// One row larger than a gRPC message (8 MiB) and than the target's inflate bound: the
+// source used to send it as one chunk, which failed the part ("a compressed chunk claims
+// 12000006 bytes, more than the 8388608 allowed"; uncompressed, gRPC's own limit). Its
+// bytes now go in pieces, compressed or not.
+TEST_F(TransferTest, ARowLargerThanAMessageIsCopiedInPieces) {
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"CREATE DATABASE IF NOT EXISTS wide",
+             "CREATE TABLE wide.rows (id INT PRIMARY KEY, a LONGBLOB, b LONGBLOB) ENGINE=InnoDB",
+             "INSERT INTO wide.rows VALUES (1, REPEAT('a', 6000000), REPEAT('b', 6000000)), "
+             "(2, 'small', NULL)"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  for (const char* compression : {"none", "1"}) {
+    ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0", "DELETE FROM wide.rows"}));
+    CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical",
+                       "--compression", compression});
+    ASSERT_EQ(r.exit_code, 0) << compression << ": " << r.output();
+    ASSERT_OK(pair().WaitInSync(kTimeout));
+    EXPECT_EQ(Checksums(kDb1), Checksums(kDb2)) << compression;
+    EXPECT_EQ(Value(kDb2, "SELECT LENGTH(a) + LENGTH(b) FROM wide.rows WHERE id = 1"), "12000000");
+  }
+  ASSERT_OK(pair().ExecAll(kDb1, {"DROP DATABASE wide"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
 TEST_F(TransferTest, ParkedBackupIsInstantAndItsScriptRestoresTheOldData) {
   // The standby holds its own (diverged) data, a trigger and a routine of its own.
   ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0",
