@@ -462,10 +462,13 @@ TEST_F(TransferTest, ARowLargerThanAMessageIsCopiedInPieces) {
 // BINLOG_GTID_POS is NULL once the source's binlog holds an event larger than
 // max_allowed_packet (an UPDATE of a 12 MB row logs 24 MB under a 16 MiB limit). The dump
 // method used to fail on it after the target's tables were parked; a file/position pair
-// needs no GTID, and now copies.
+// needs no GTID, and now copies. A MyISAM table makes it the dump under a global read lock:
+// with --single-transaction, mariadb-dump 10.11 itself crashes there (README, Known limits).
 TEST_F(TransferTest, ADumpAfterABinlogEventOverMaxAllowedPacketStillCopies) {
   ASSERT_OK(pair().ExecAll(
       kDb1, {"CREATE DATABASE IF NOT EXISTS wide",
+             "CREATE TABLE wide.legacy (id INT PRIMARY KEY) ENGINE=MyISAM",
+             "INSERT INTO wide.legacy VALUES (1), (2)",
              "CREATE TABLE wide.big (id INT PRIMARY KEY, a LONGBLOB, b LONGBLOB) ENGINE=InnoDB",
              "INSERT INTO wide.big VALUES (1, REPEAT('a', 6000000), REPEAT('b', 6000000))",
              "UPDATE wide.big SET a = REPEAT('c', 6000000) WHERE id = 1",

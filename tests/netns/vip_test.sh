@@ -70,7 +70,8 @@
 #      non-innodb   (d) MyISAM and Aria tables with data: the dump method under a global
 #                   read lock, stated by plan; the writer's worst stall within the lock
 #                   time the run reports.
-#      many-tables  (g) 5,000 small tables.
+#      many-tables  (g) 5,000 small tables (recovered with --skip-backup: their park
+#                   alone took minutes here).
 #
 # MMRESYNC_NETNS_SCENARIOS="classic vrrp-check cloudpods-shape gtid-slave-pos link-cut
 # same-offset big-row definer gtid-strict non-innodb many-tables" selects (default all):
