@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "agent/client_defaults.h"
 #include "agent/dump_process.h"
@@ -35,6 +36,42 @@ std::string PartName(const v1::TransferPart& part) {
                           QuoteIdentifier(part.table()));
   }
 }
+
+// While it lives, fetches `part` (a small SQL part) again every few seconds and drains
+// it. The source ends a session in which no part was fetched for 30 s (its idle bound,
+// which also ends its snapshot); dropping thousands of tables takes longer than that
+// (5,000 took over 30 s), and the import must still find the session afterwards.
+class SessionKeepalive {
+ public:
+  SessionKeepalive(TransferPeer& peer, const v1::TransferPart* part) {
+    if (part == nullptr) return;
+    thread_ = std::thread([this, &peer, part] {
+      while (!done_.WaitForNotificationWithTimeout(absl::Seconds(5))) {
+        absl::Status s = Drain(peer, *part);
+        if (!s.ok()) log::Warning("keeping the transfer session alive: ", s.message());
+      }
+    });
+  }
+  ~SessionKeepalive() {
+    done_.Notify();
+    if (thread_.joinable()) thread_.join();
+  }
+  SessionKeepalive(const SessionKeepalive&) = delete;
+  SessionKeepalive& operator=(const SessionKeepalive&) = delete;
+
+ private:
+  static absl::Status Drain(TransferPeer& peer, const v1::TransferPart& part) {
+    ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> stream, peer.Fetch(part.id()));
+    PartReader reader(*stream, PartName(part));
+    while (true) {
+      ASSIGN_OR_RETURN(absl::string_view data, reader.NextChunk());
+      if (data.empty()) return absl::OkStatus();
+    }
+  }
+
+  absl::Notification done_;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -232,7 +269,12 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
                        filter.Describe(), "); nothing was dropped"));
     }
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
+  absl::StatusOr<std::vector<std::string>> dropped_or;
+  {
+    SessionKeepalive keepalive(peer, pre.empty() ? nullptr : pre.front());
+    dropped_or = DropUserSchemas(*session);
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> dropped, std::move(dropped_or));
   v1::Progress drop =
       MakeProgress(shared, total, parts_total,
                    absl::StrCat("dropped ", dropped.size(), " user schema(s)",
