@@ -39,8 +39,9 @@ std::string PartName(const v1::TransferPart& part) {
 
 // While it lives, fetches `part` (a small SQL part) again every few seconds and drains
 // it. The source ends a session in which no part was fetched for 30 s (its idle bound,
-// which also ends its snapshot); dropping thousands of tables takes longer than that
-// (5,000 took over 30 s), and the import must still find the session afterwards.
+// which also ends its snapshot); dropping thousands of tables, and creating them again
+// from the schema part, takes longer than that (5,000: minutes on a loaded host), and
+// the table loads must still find the session afterwards.
 class SessionKeepalive {
  public:
   SessionKeepalive(TransferPeer& peer, const v1::TransferPart* part) {
@@ -269,23 +270,21 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
                        filter.Describe(), "); nothing was dropped"));
     }
   }
-  absl::StatusOr<std::vector<std::string>> dropped_or;
-  {
-    SessionKeepalive keepalive(peer, pre.empty() ? nullptr : pre.front());
-    dropped_or = DropUserSchemas(*session);
-  }
-  ASSIGN_OR_RETURN(std::vector<std::string> dropped, std::move(dropped_or));
-  v1::Progress drop =
-      MakeProgress(shared, total, parts_total,
-                   absl::StrCat("dropped ", dropped.size(), " user schema(s)",
-                                dropped.empty() ? "" : ": ", absl::StrJoin(dropped, ", ")));
-  drop.set_phase("drop");
-  base.progress(drop);
-
   std::atomic<bool> failed{false};
   auto stop = [&] { return failed.load() || base.cancelled(); };
   StreamCanceller canceller(stop);
-  RETURN_IF_ERROR(RunSqlParts(params, peer, pre, canceller, shared));
+  {
+    // The drop and the schema's CREATEs fetch nothing for as long as they run.
+    SessionKeepalive keepalive(peer, pre.empty() ? nullptr : pre.front());
+    ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
+    v1::Progress drop =
+        MakeProgress(shared, total, parts_total,
+                     absl::StrCat("dropped ", dropped.size(), " user schema(s)",
+                                  dropped.empty() ? "" : ": ", absl::StrJoin(dropped, ", ")));
+    drop.set_phase("drop");
+    base.progress(drop);
+    RETURN_IF_ERROR(RunSqlParts(params, peer, pre, canceller, shared));
+  }
   // The drop and the schema may have waited on metadata locks: the fence again.
   RETURN_IF_ERROR(base.fence_check(*session));
 
