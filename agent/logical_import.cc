@@ -37,6 +37,43 @@ std::string PartName(const v1::TransferPart& part) {
   }
 }
 
+// While it lives, fetches `part` (a small SQL part) again every few seconds and drains
+// it. The source ends a session in which no part was fetched for 30 s (its idle bound,
+// which also ends its snapshot); dropping thousands of tables, and creating them again
+// from the schema part, takes longer than that (5,000: minutes on a loaded host), and
+// the table loads must still find the session afterwards.
+class SessionKeepalive {
+ public:
+  SessionKeepalive(TransferPeer& peer, const v1::TransferPart* part) {
+    if (part == nullptr) return;
+    thread_ = std::thread([this, &peer, part] {
+      while (!done_.WaitForNotificationWithTimeout(absl::Seconds(5))) {
+        absl::Status s = Drain(peer, *part);
+        if (!s.ok()) log::Warning("keeping the transfer session alive: ", s.message());
+      }
+    });
+  }
+  ~SessionKeepalive() {
+    done_.Notify();
+    if (thread_.joinable()) thread_.join();
+  }
+  SessionKeepalive(const SessionKeepalive&) = delete;
+  SessionKeepalive& operator=(const SessionKeepalive&) = delete;
+
+ private:
+  static absl::Status Drain(TransferPeer& peer, const v1::TransferPart& part) {
+    ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> stream, peer.Fetch(part.id()));
+    PartReader reader(*stream, PartName(part));
+    while (true) {
+      ASSIGN_OR_RETURN(absl::string_view data, reader.NextChunk());
+      if (data.empty()) return absl::OkStatus();
+    }
+  }
+
+  absl::Notification done_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 absl::Status RunSqlParts(const LogicalImportParams& params, TransferPeer& peer,
@@ -233,18 +270,21 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
                        filter.Describe(), "); nothing was dropped"));
     }
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
-  v1::Progress drop =
-      MakeProgress(shared, total, parts_total,
-                   absl::StrCat("dropped ", dropped.size(), " user schema(s)",
-                                dropped.empty() ? "" : ": ", absl::StrJoin(dropped, ", ")));
-  drop.set_phase("drop");
-  base.progress(drop);
-
   std::atomic<bool> failed{false};
   auto stop = [&] { return failed.load() || base.cancelled(); };
   StreamCanceller canceller(stop);
-  RETURN_IF_ERROR(RunSqlParts(params, peer, pre, canceller, shared));
+  {
+    // The drop and the schema's CREATEs fetch nothing for as long as they run.
+    SessionKeepalive keepalive(peer, pre.empty() ? nullptr : pre.front());
+    ASSIGN_OR_RETURN(std::vector<std::string> dropped, DropUserSchemas(*session));
+    v1::Progress drop =
+        MakeProgress(shared, total, parts_total,
+                     absl::StrCat("dropped ", dropped.size(), " user schema(s)",
+                                  dropped.empty() ? "" : ": ", absl::StrJoin(dropped, ", ")));
+    drop.set_phase("drop");
+    base.progress(drop);
+    RETURN_IF_ERROR(RunSqlParts(params, peer, pre, canceller, shared));
+  }
   // The drop and the schema may have waited on metadata locks: the fence again.
   RETURN_IF_ERROR(base.fence_check(*session));
 

@@ -36,6 +36,22 @@ class PartWriter {
     return absl::OkStatus();
   }
 
+  // Write, in chunks of at most `max_bytes`: a buffer filled row by row can outgrow a
+  // chunk by a whole row, and one row can exceed gRPC's message limit (kMaxMessageBytes)
+  // and the receiver's inflate bound (five 14 MB LONGBLOBs make a 70 MB row even under a
+  // 16 MiB max_allowed_packet). The receiver reads a part as one byte stream, so a row
+  // may span chunks. Hands `data` back emptied, as Write does.
+  absl::Status WriteBounded(std::string& data, size_t max_bytes) {
+    if (data.size() <= max_bytes) return Write(data);
+    std::string piece;
+    for (size_t pos = 0; pos < data.size(); pos += max_bytes) {
+      piece.assign(data, pos, max_bytes);
+      if (absl::Status s = Write(piece); !s.ok()) return s;
+    }
+    data.clear();
+    return absl::OkStatus();
+  }
+
   // `trailer` carries the method's own facts (rows, exit status, ...); bytes and
   // the checksum are filled in here.
   absl::Status Finish(v1::DumpTrailer trailer) {

@@ -136,9 +136,19 @@ absl::Status StreamSourceDump(const SourceDumpParams& params,
     trailer.mutable_snapshot()->set_file(coords->file);
     trailer.mutable_snapshot()->set_position(coords->position);
     // The same point as a GTID position, as mariadb-dump --gtid computes it: a pair that
-    // replicates by GTID is pointed there.
-    ASSIGN_OR_RETURN(std::string gtid, GtidAtPosition(*session, coords->file, coords->position));
-    trailer.mutable_snapshot()->set_gtid(std::move(gtid));
+    // replicates by GTID is pointed there. BINLOG_GTID_POS is NULL when the binlog before
+    // the point holds an event larger than this session's max_allowed_packet (an UPDATE
+    // of a big row logs it twice): a file/position pair does not need the GTID, so the
+    // copy goes on without it, and phase 1 of a GTID pair refuses an empty one.
+    auto gtid = GtidAtPosition(*session, coords->file, coords->position);
+    if (gtid.ok()) {
+      trailer.mutable_snapshot()->set_gtid(std::move(*gtid));
+    } else {
+      log::Warning("the snapshot has no GTID position (", gtid.status().message(),
+                   "; an event in the binary log before it may exceed max_allowed_packet: "
+                   "raise it on this node for a GTID pair); file/position replication is "
+                   "unaffected");
+    }
   }
 
   ASSIGN_OR_RETURN(AccountExport accounts, ExportAccounts(*session, params.accounts));

@@ -361,11 +361,12 @@ absl::Status SourceTransfer::ServeTable(const v1::TransferPart& part, const std:
     ++rows;
     if (buf.size() < params_.chunk_bytes) return absl::OkStatus();
     if (expired_ || cancelled()) return absl::CancelledError("transfer cancelled");
-    absl::Status w = out.Write(buf);  // hands buf back empty, its capacity kept
+    // Hands buf back empty, its capacity kept.
+    absl::Status w = out.WriteBounded(buf, params_.chunk_bytes);
     Touch();
     return w;
   });
-  if (s.ok() && !buf.empty()) s = out.Write(buf);
+  if (s.ok() && !buf.empty()) s = out.WriteBounded(buf, params_.chunk_bytes);
   if (s.ok()) s = out.Finish(LogicalTrailer(rows));
   const std::string name =
       absl::StrCat(QuoteIdentifier(part.schema()), ".", QuoteIdentifier(part.table()));

@@ -43,6 +43,23 @@ std::string MajorMinor(const std::string& version) {
 
 }  // namespace
 
+std::string NonTransactionalLockLine(const v1::NodeStatus& source, uint64_t source_bytes) {
+  uint32_t non_tx = 0;
+  for (const auto& s : source.schemas()) non_tx += s.non_transactional_tables();
+  if (non_tx == 0) return "";
+  std::vector<std::string> engines;
+  for (const std::string& e : source.engines()) {
+    if (e != "InnoDB") engines.push_back(e);
+  }
+  return absl::StrCat(
+      source.node(), " has ", non_tx, " non-InnoDB table(s) (",
+      engines.empty() ? std::string("engine not reported") : absl::StrJoin(engines, ", "),
+      "): no snapshot covers them without a lock, so ", source.node(),
+      " holds a global read lock (--lock-all-tables) for the whole dump (~",
+      HumanBytes(source_bytes), "): writes to ", source.node(),
+      " wait until it has streamed to the target; the run reports how long");
+}
+
 std::string MethodLine(const MethodChoice& choice) {
   return absl::StrCat("method ", choice.expected, " (", choice.requested, ": ", choice.reason, ")");
 }

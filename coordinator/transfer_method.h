@@ -55,6 +55,13 @@ struct DeltaFit {
 };
 DeltaFit JudgeDeltaFit(const v1::NodeStatus& source, const v1::NodeStatus& target);
 
+// The snapshot rule for the source's non-transactional (non-InnoDB) tables, for plan when
+// the dump method runs: no consistent snapshot covers them without a lock, so the source
+// holds a global read lock (--lock-all-tables) for the whole dump and its writers wait
+// that long. Names the tables' count, their engines and the data to dump; empty when all
+// user tables are InnoDB.
+std::string NonTransactionalLockLine(const v1::NodeStatus& source, uint64_t source_bytes);
+
 // Why the physical method cannot re-seed `target` from `source`; empty when it can.
 std::string PhysicalBlocker(const v1::NodeStatus& source, const v1::NodeStatus& target);
 

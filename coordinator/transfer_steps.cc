@@ -239,6 +239,11 @@ Step StreamImportStep(const PlanInputs& in) {
         S.name, ": ", DumpText(source_schemas, DumpContent::kEverything, true), "  (~",
         HumanBytes(source_bytes),
         "; --lock-all-tables instead of --single-transaction when it has non-InnoDB tables)"));
+    if (in.view.nodes[in.roles.source].status.ok()) {
+      const std::string lock_line =
+          NonTransactionalLockLine(*in.view.nodes[in.roles.source].status, source_bytes);
+      if (!lock_line.empty()) transfer_actions.push_back(lock_line);
+    }
     transfer_actions.push_back(
         absl::StrCat(S.name, " → ", T.name,
                      ": agent-to-agent stream, mutual TLS, one-time token, SHA-256 checked"));

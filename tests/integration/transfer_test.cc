@@ -435,6 +435,55 @@ TEST_F(TransferTest, CompressedStreamsCarryTheSameRowsInFewerBytes) {
   EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
 }
 
+// One row larger than a gRPC message (8 MiB) and than the target's inflate bound: the
+// source used to send it as one chunk, which failed the part ("a compressed chunk claims
+// 12000006 bytes, more than the 8388608 allowed"; uncompressed, gRPC's own limit). Its
+// bytes now go in pieces, compressed or not.
+TEST_F(TransferTest, ARowLargerThanAMessageIsCopiedInPieces) {
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"CREATE DATABASE IF NOT EXISTS wide",
+             "CREATE TABLE wide.rows (id INT PRIMARY KEY, a LONGBLOB, b LONGBLOB) ENGINE=InnoDB",
+             "INSERT INTO wide.rows VALUES (1, REPEAT('a', 6000000), REPEAT('b', 6000000)), "
+             "(2, 'small', NULL)"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  for (const char* compression : {"none", "1"}) {
+    ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0", "DELETE FROM wide.rows"}));
+    CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical",
+                       "--compression", compression});
+    ASSERT_EQ(r.exit_code, 0) << compression << ": " << r.output();
+    ASSERT_OK(pair().WaitInSync(kTimeout));
+    EXPECT_EQ(Checksums(kDb1), Checksums(kDb2)) << compression;
+    EXPECT_EQ(Value(kDb2, "SELECT LENGTH(a) + LENGTH(b) FROM wide.rows WHERE id = 1"), "12000000");
+  }
+  ASSERT_OK(pair().ExecAll(kDb1, {"DROP DATABASE wide"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
+// BINLOG_GTID_POS is NULL once the source's binlog holds an event larger than
+// max_allowed_packet (an UPDATE of a 12 MB row logs 24 MB under a 16 MiB limit). The dump
+// method used to fail on it after the target's tables were parked; a file/position pair
+// needs no GTID, and now copies. A MyISAM table makes it the dump under a global read lock:
+// with --single-transaction, mariadb-dump 10.11 itself crashes there (README, Known limits).
+TEST_F(TransferTest, ADumpAfterABinlogEventOverMaxAllowedPacketStillCopies) {
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"CREATE DATABASE IF NOT EXISTS wide",
+             "CREATE TABLE wide.legacy (id INT PRIMARY KEY) ENGINE=MyISAM",
+             "INSERT INTO wide.legacy VALUES (1), (2)",
+             "CREATE TABLE wide.big (id INT PRIMARY KEY, a LONGBLOB, b LONGBLOB) ENGINE=InnoDB",
+             "INSERT INTO wide.big VALUES (1, REPEAT('a', 6000000), REPEAT('b', 6000000))",
+             "UPDATE wide.big SET a = REPEAT('c', 6000000) WHERE id = 1",
+             "SET GLOBAL max_allowed_packet = 16777216"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0", "DELETE FROM wide.big"}));
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "dump"});
+  ASSERT_OK(pair().ExecAll(kDb1, {"SET GLOBAL max_allowed_packet = 67108864"}));
+  ASSERT_EQ(r.exit_code, 0) << r.output();
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  ASSERT_OK(pair().ExecAll(kDb1, {"DROP DATABASE wide"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
 TEST_F(TransferTest, ParkedBackupIsInstantAndItsScriptRestoresTheOldData) {
   // The standby holds its own (diverged) data, a trigger and a routine of its own.
   ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0",

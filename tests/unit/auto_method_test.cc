@@ -84,6 +84,20 @@ TEST(AutoMethodTest, DumpStaysTheAnswerForSourcesTheSnapshotCannotCover) {
   EXPECT_EQ(c->expected, "dump");
 }
 
+// Plan states the snapshot rule for MyISAM/Aria tables: the global read lock, on which
+// node, for what size; nothing for an all-InnoDB source.
+TEST(AutoMethodTest, PlanStatesTheGlobalReadLockForNonInnodbTables) {
+  v1::NodeStatus source = Node("db1", kTables);
+  EXPECT_EQ(NonTransactionalLockLine(source, 3 << 20), "");
+  source.mutable_schemas(0)->set_non_transactional_tables(2);
+  for (const char* e : {"Aria", "InnoDB", "MyISAM"}) source.add_engines(e);
+  const std::string line = NonTransactionalLockLine(source, 3 << 20);
+  EXPECT_THAT(line, HasSubstr("db1 has 2 non-InnoDB table(s) (Aria, MyISAM)"));
+  EXPECT_THAT(line, HasSubstr("db1 holds a global read lock (--lock-all-tables) for the whole "
+                              "dump (~3.0 MiB)"));
+  EXPECT_THAT(line, HasSubstr("writes to db1 wait"));
+}
+
 TEST(AutoMethodTest, ClusterConfigCanKeepAutoOnTheReseed) {
   auto kept = ChooseMethod("auto", Node("db1", kTables), Node("db2", kTables),
                            /*auto_delta=*/false);

@@ -69,6 +69,28 @@ std::string Digest(v1::PartChecksum kind, const std::vector<absl::string_view>& 
   return c.HexDigest();
 }
 
+// A buffer larger than a chunk (one big row) goes as chunks of at most the bound, which
+// the reader puts back together and verifies.
+TEST(PartChecksumTest, WriteBoundedSplitsABufferLargerThanAChunk) {
+  RecordedStream stream(v1::PART_CHECKSUM_XXH3_128);
+  const std::function<bool(const v1::DumpChunk&)> send = [&](const v1::DumpChunk& c) {
+    stream.chunks.push_back(c);
+    return true;
+  };
+  agent::PartWriter writer(send, v1::PART_CHECKSUM_XXH3_128);
+  std::string row(2500, 'r'), whole = row;
+  ASSERT_TRUE(writer.WriteBounded(row, 1000).ok());
+  EXPECT_TRUE(row.empty());
+  std::string small = "tail";
+  ASSERT_TRUE(writer.WriteBounded(small, 1000).ok());
+  ASSERT_TRUE(writer.Finish(v1::DumpTrailer()).ok());
+  ASSERT_EQ(stream.chunks.size(), 5u);  // 1000, 1000, 500, "tail", the trailer
+  for (const auto& c : stream.chunks) EXPECT_LE(c.data().size(), 1000u);
+  auto received = Receive(stream);
+  ASSERT_TRUE(received.ok()) << received.status();
+  EXPECT_EQ(*received, whole + "tail");
+}
+
 TEST(PartChecksumTest, KnownAnswers) {
   // xxHash's and FIPS 180-2's published values.
   EXPECT_EQ(Digest(v1::PART_CHECKSUM_XXH3_128, {}), "99aa06d3014798d86001c324468d497f");
