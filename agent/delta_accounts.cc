@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -17,39 +18,55 @@ using AccountKey = std::tuple<std::string, std::string, bool>;  // user, host, i
 AccountKey KeyOf(const v1::AccountDefinition& a) { return {a.user(), a.host(), a.is_role()}; }
 AccountKey RoleKey(const std::string& role) { return {role, "", true}; }
 
-bool SameDefinition(const v1::AccountDefinition& a, const v1::AccountDefinition& b) {
-  if (a.create_sql() != b.create_sql()) return false;
-  // The server lists grants in an order of its own (hash order for some kinds).
-  std::multiset<std::string> mine(a.grants().begin(), a.grants().end());
-  std::multiset<std::string> theirs(b.grants().begin(), b.grants().end());
-  return mine == theirs;
+// The name in backticks right after `prefix` at the start of `line`, when `follow`
+// comes after it (the server doubles a backtick inside a name).
+std::optional<std::string> QuotedNameAfter(const std::string& line, absl::string_view prefix,
+                                           absl::string_view follow) {
+  if (!absl::StartsWith(line, prefix)) return std::nullopt;
+  std::string name;
+  for (size_t i = prefix.size(); i < line.size(); ++i) {
+    if (line[i] != '`') {
+      name += line[i];
+    } else if (i + 1 < line.size() && line[i + 1] == '`') {
+      name += '`';
+      ++i;
+    } else {
+      if (absl::string_view(line).substr(i + 1, follow.size()) != follow) return std::nullopt;
+      return name;
+    }
+  }
+  return std::nullopt;
 }
 
-// The roles `a` holds: its grants "GRANT `role` TO ..." (the server quotes with
-// backticks and doubles a backtick inside).
+// The roles `a` holds: its grants "GRANT `role` TO ...".
 std::set<std::string> HeldRoles(const v1::AccountDefinition& a) {
   std::set<std::string> roles;
   for (const std::string& grant : a.grants()) {
-    if (!absl::StartsWith(grant, "GRANT `")) continue;
-    std::string role;
-    size_t i = 7;
-    bool closed = false;
-    while (i < grant.size()) {
-      if (grant[i] == '`') {
-        if (i + 1 < grant.size() && grant[i + 1] == '`') {
-          role += '`';
-          i += 2;
-          continue;
-        }
-        closed = true;
-        ++i;
-        break;
-      }
-      role += grant[i++];
-    }
-    if (closed && grant.compare(i, 4, " TO ") == 0) roles.insert(role);
+    if (auto role = QuotedNameAfter(grant, "GRANT `", " TO ")) roles.insert(*role);
   }
   return roles;
+}
+
+// `a`'s grants without a default role it does not hold: a DROP ROLE leaves the default
+// behind, and no statement can set it again (SET DEFAULT ROLE needs the role granted).
+std::vector<std::string> UsableGrants(const v1::AccountDefinition& a) {
+  const std::set<std::string> held = HeldRoles(a);
+  std::vector<std::string> out;
+  for (const std::string& grant : a.grants()) {
+    auto role = QuotedNameAfter(grant, "SET DEFAULT ROLE `", " FOR ");
+    if (role && !held.contains(*role)) continue;
+    out.push_back(grant);
+  }
+  return out;
+}
+
+bool SameDefinition(const v1::AccountDefinition& a, const v1::AccountDefinition& b) {
+  if (a.create_sql() != b.create_sql()) return false;
+  // The server lists grants in an order of its own (hash order for some kinds).
+  std::vector<std::string> mine = UsableGrants(a), theirs = UsableGrants(b);
+  std::sort(mine.begin(), mine.end());
+  std::sort(theirs.begin(), theirs.end());
+  return mine == theirs;
 }
 
 }  // namespace
@@ -129,12 +146,12 @@ std::vector<AccountStatement> CreateAccountStatements(DbSession& session,
   }
   for (const auto& a : accounts) {
     if (!a.is_role()) continue;
-    for (const auto& grant : a.grants()) sql.push_back({&a, grant});
+    for (auto& grant : UsableGrants(a)) sql.push_back({&a, std::move(grant)});
   }
   for (const auto& a : accounts) {
     if (a.is_role()) continue;
     sql.push_back({&a, a.create_sql()});
-    for (const auto& grant : a.grants()) sql.push_back({&a, grant});
+    for (auto& grant : UsableGrants(a)) sql.push_back({&a, std::move(grant)});
   }
   return sql;
 }

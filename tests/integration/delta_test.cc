@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -351,7 +352,7 @@ TEST_F(DeltaTest, AccountsAndRolesThatDifferAreReplacedByTheSourcesOwn) {
   const char* const kAccounts[] = {"'delta_app'@'%'", "'delta_ro'@'%'", "delta_reader",
                                    "delta_auditor"};
   EXPECT_NE(SortedGrants(kDb2, kAccounts[0]), SortedGrants(kDb1, kAccounts[0]));
-  EXPECT_EQ(SortedGrants(kDb2, kAccounts[3]), "<error>");
+  EXPECT_THAT(SortedGrants(kDb2, kAccounts[3]), HasSubstr("no such grant"));
   const std::string agent_grants = SortedGrants(kDb2, agent_account);
   const std::string repl_grants = SortedGrants(kDb2, "'repl'@'localhost'");
   ASSERT_NE(agent_grants, SortedGrants(kDb1, agent_account));
@@ -366,14 +367,23 @@ TEST_F(DeltaTest, AccountsAndRolesThatDifferAreReplacedByTheSourcesOwn) {
 
   for (const char* account : kAccounts) {
     EXPECT_EQ(SortedGrants(kDb2, account), SortedGrants(kDb1, account)) << account;
-    EXPECT_NE(SortedGrants(kDb2, account), "<error>") << account;
+    EXPECT_THAT(SortedGrants(kDb2, account), ::testing::StartsWith("GRANT ")) << account;
   }
   for (const char* account : {"'delta_app'@'%'", "'delta_ro'@'%'"}) {
     EXPECT_EQ(Value(kDb2, absl::StrCat("SHOW CREATE USER ", account)),
               Value(kDb1, absl::StrCat("SHOW CREATE USER ", account)));
   }
   EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM mysql.user WHERE User = 'delta_extra'"), "0");
-  EXPECT_EQ(SortedGrants(kDb2, agent_account), agent_grants);
+  // The agent's own account keeps what it had; it only becomes admin of the roles it
+  // created (as MariaDB makes a role's creator).
+  std::string agent_after;
+  for (absl::string_view line : absl::StrSplit(SortedGrants(kDb2, agent_account), '\n')) {
+    if (absl::StartsWith(line, "GRANT `delta_") && absl::EndsWith(line, "WITH ADMIN OPTION")) {
+      continue;
+    }
+    absl::StrAppend(&agent_after, agent_after.empty() ? "" : "\n", line);
+  }
+  EXPECT_EQ(agent_after, agent_grants);
   EXPECT_EQ(SortedGrants(kDb2, "'repl'@'localhost'"), repl_grants);
 
   // The target's old accounts are in the delta backup, and put back by it.
@@ -396,7 +406,7 @@ TEST_F(DeltaTest, AccountsAndRolesThatDifferAreReplacedByTheSourcesOwn) {
   ASSERT_EQ(restored->exit_code, 0) << restored->stderr_text;
   EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM mysql.user WHERE User = 'delta_extra'"), "1");
   EXPECT_THAT(SortedGrants(kDb2, "'delta_app'@'%'"), HasSubstr("GRANT DELETE ON `delta_acc`"));
-  EXPECT_EQ(SortedGrants(kDb2, "delta_auditor"), "<error>");
+  EXPECT_THAT(SortedGrants(kDb2, "delta_auditor"), HasSubstr("no such grant"));
 
   ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0", "DROP USER 'delta_extra'@'%'",
                                   "REVOKE SELECT ON delta_acc.t FROM " + agent_account}));
@@ -443,7 +453,13 @@ TEST_F(DeltaTest, BackupsRestorePutsBackWhatADeltaRepairReplaced) {
       "SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS"
       " WHERE TRIGGER_SCHEMA = 'delta_undo'",
       "SELECT User, Host FROM mysql.user WHERE User LIKE 'delta\\_undo%'"};
-  const auto before = Checksums(kDb2);
+  // The pair's heartbeat table changes on its own.
+  auto user_tables = [](int node) {
+    auto sums = Checksums(node);
+    sums.erase("mmr_health.pings");
+    return sums;
+  };
+  const auto before = user_tables(kDb2);
   std::vector<std::string> definitions_before;
   for (const char* q : kDefinitions) definitions_before.push_back(Rows(kDb2, q));
 
@@ -452,8 +468,8 @@ TEST_F(DeltaTest, BackupsRestorePutsBackWhatADeltaRepairReplaced) {
   const std::string run = cluster().LastJournalRunId();
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
   ASSERT_OK(pair().WaitInSync(kTimeout));
-  ASSERT_EQ(Checksums(kDb2), Checksums(kDb1));
-  ASSERT_NE(Checksums(kDb2), before);
+  ASSERT_EQ(user_tables(kDb2), user_tables(kDb1));
+  ASSERT_NE(user_tables(kDb2), before);
 
   CliResult restored = Cli({"backups", "restore", run, "--node", "db2", "--yes"});
   ASSERT_EQ(restored.exit_code, 0) << restored.Describe();
@@ -461,14 +477,15 @@ TEST_F(DeltaTest, BackupsRestorePutsBackWhatADeltaRepairReplaced) {
   EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
   // Exactly the standby's old rows, tables, trigger and account; the table the repair
   // created is gone.
-  EXPECT_EQ(Checksums(kDb2), before);
+  EXPECT_EQ(user_tables(kDb2), before);
   for (size_t i = 0; i < std::size(kDefinitions); ++i) {
     EXPECT_EQ(Rows(kDb2, kDefinitions[i]), definitions_before[i]) << kDefinitions[i];
   }
   EXPECT_EQ(Value(kDb2, "SELECT v FROM delta_undo.t WHERE id = 10"), "standby");
   EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM delta_undo.t WHERE id = 77"), "0");
-  // The restore fired no trigger on the rows it put back.
-  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM delta_undo.log"), "0");
+  // The restore fired no trigger on the rows it put back: the log holds only the row
+  // the source's trigger wrote for the standby's extra row.
+  EXPECT_EQ(Rows(kDb2, "SELECT n FROM delta_undo.log"), "5000");
 
   // The standby stays fenced; the next recover repairs it again.
   CliResult again = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
