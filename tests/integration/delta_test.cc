@@ -57,6 +57,34 @@ class DeltaTest : public ClusterSuite {
     ClusterSuite::SetUp();
     ExpectHealthyOrRepair();
   }
+
+  // The directory of the delta backup a recover's output names, or "".
+  static std::string BackupDirOf(const std::string& output) {
+    std::smatch dir;
+    if (!std::regex_search(output, dir, std::regex("backup of what changed: (\\S+)"))) return "";
+    return dir[1].str();
+  }
+
+  // Runs on db2 (sql_log_bin=0) the saved SQL of the restore.sql entry "-- <what> from
+  // NNNN.sql.zst" of `backup_dir`.
+  static absl::Status RunSavedSql(const std::string& backup_dir, const std::string& what) {
+    const std::string restore = ReadFile(backup_dir + "/restore.sql");
+    const std::string head = absl::StrCat("-- ", what, " from ");
+    const size_t at = restore.find(head);
+    if (at == std::string::npos) {
+      return absl::NotFoundError(absl::StrCat("no entry \"", what, "\" in:\n", restore));
+    }
+    const size_t from = at + head.size();
+    const std::string file = restore.substr(from, restore.find('\n', from) - from);
+    auto ran = RunCommand(
+        ShellCommand(absl::StrCat("zstd -dc ", backup_dir, "/", file,
+                                  " | mariadb --init-command='SET sql_log_bin=0' -uroot --socket=",
+                                  pair().node(kDb2).socket())),
+        kTimeout);
+    if (!ran.ok()) return ran.status();
+    if (ran->exit_code != 0) return absl::InternalError(ran->stderr_text);
+    return absl::OkStatus();
+  }
 };
 
 // Replicated to both nodes before the break.
@@ -292,24 +320,12 @@ TEST_F(DeltaTest, ViewsRoutinesTriggersAndEventsThatDifferAreReplacedByTheSource
   EXPECT_THAT(list.out, ::testing::Not(HasSubstr("not restorable")));
 
   // The target's old definitions are in the delta backup, each restorable by itself.
-  std::smatch dir;
-  const std::string out = r.output();
-  ASSERT_TRUE(std::regex_search(out, dir, std::regex("backup of what changed: (\\S+)"))) << out;
-  const std::string restore = ReadFile(dir[1].str() + "/restore.sql");
-  std::smatch file;
-  ASSERT_TRUE(std::regex_search(
-      restore, file, std::regex("-- the target's view `delta_obj`.`v` from ([0-9]+\\.sql)")))
-      << restore;
+  const std::string dir = BackupDirOf(r.output());
+  ASSERT_FALSE(dir.empty()) << r.output();
+  const std::string restore = ReadFile(dir + "/restore.sql");
   EXPECT_THAT(restore, HasSubstr("the target's procedure `delta_obj`.`only_target_p`"));
   EXPECT_THAT(restore, HasSubstr("the source's function `delta_obj`.`g` (not on the target"));
-  auto restored =
-      RunCommand(ShellCommand(absl::StrCat(
-                     "zstd -dc ", dir[1].str(), "/", file[1].str(),
-                     ".zst | mariadb --init-command='SET sql_log_bin=0' -uroot --socket=",
-                     pair().node(kDb2).socket())),
-                 kTimeout);
-  ASSERT_OK(restored.status());
-  ASSERT_EQ(restored->exit_code, 0) << restored->stderr_text;
+  ASSERT_OK(RunSavedSql(dir, "the target's view `delta_obj`.`v`"));
   EXPECT_EQ(Rows(kDb2, "SELECT * FROM delta_obj.v ORDER BY id"), "1|1\n2|2");
 
   ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE delta_obj"));
@@ -387,23 +403,9 @@ TEST_F(DeltaTest, AccountsAndRolesThatDifferAreReplacedByTheSourcesOwn) {
   EXPECT_EQ(SortedGrants(kDb2, "'repl'@'localhost'"), repl_grants);
 
   // The target's old accounts are in the delta backup, and put back by it.
-  std::smatch dir;
-  const std::string out = r.output();
-  ASSERT_TRUE(std::regex_search(out, dir, std::regex("backup of what changed: (\\S+)"))) << out;
-  const std::string restore = ReadFile(dir[1].str() + "/restore.sql");
-  std::smatch file;
-  ASSERT_TRUE(std::regex_search(
-      restore, file,
-      std::regex("-- the target's accounts and roles the repair replaced from ([0-9]+\\.sql)")))
-      << restore;
-  auto restored =
-      RunCommand(ShellCommand(absl::StrCat(
-                     "zstd -dc ", dir[1].str(), "/", file[1].str(),
-                     ".zst | mariadb --init-command='SET sql_log_bin=0' -uroot --socket=",
-                     pair().node(kDb2).socket())),
-                 kTimeout);
-  ASSERT_OK(restored.status());
-  ASSERT_EQ(restored->exit_code, 0) << restored->stderr_text;
+  const std::string dir = BackupDirOf(r.output());
+  ASSERT_FALSE(dir.empty()) << r.output();
+  ASSERT_OK(RunSavedSql(dir, "the target's accounts and roles the repair replaced"));
   EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM mysql.user WHERE User = 'delta_extra'"), "1");
   EXPECT_THAT(SortedGrants(kDb2, "'delta_app'@'%'"), HasSubstr("GRANT DELETE ON `delta_acc`"));
   EXPECT_THAT(SortedGrants(kDb2, "delta_auditor"), HasSubstr("no such grant"));
