@@ -210,7 +210,11 @@ Step StreamImportStep(const PlanInputs& in) {
         ", with another definition or without a usable key: re-created and copied whole; "
         "tables only on ",
         T.name, ": dropped; then ", S.name,
-        "'s routines and views that differed, triggers, events, accounts"));
+        "'s routines and views that differed, triggers, events; accounts and roles that differ "
+        "(DROP USER/ROLE, then ",
+        S.name,
+        "'s CREATE ROLE, CREATE USER, GRANT; never either agent's or replication "
+        "account)"));
   } else if (method.expected == "logical") {
     transfer_actions.push_back(
         absl::StrCat(S.name, ": BACKUP STAGE START; BACKUP STAGE BLOCK_DDL; ",
