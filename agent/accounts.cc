@@ -7,13 +7,9 @@
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
-namespace {
-
 std::string Account(DbSession& session, absl::string_view user, absl::string_view host) {
   return absl::StrCat(QuoteString(session, user), "@", QuoteString(session, host));
 }
-
-}  // namespace
 
 bool IsCarriedAccount(const AccountFilter& filter, absl::string_view user, absl::string_view host) {
   if (user.empty()) return false;  // anonymous
@@ -29,38 +25,52 @@ bool IsCarriedAccount(const AccountFilter& filter, absl::string_view user, absl:
 
 namespace {
 
-// Each role as the source has it. CREATE OR REPLACE because granting a role takes its
-// ADMIN OPTION, which the importing account has only on roles it created itself: a role
-// made by root on the target could not be granted to the users that follow. The users'
-// own grants restore who holds each role (on the target, accounts that are not carried
-// lose roles the source also has; see README, known limits).
-absl::Status ExportRoles(DbSession& session, const std::vector<std::string>& roles,
-                         AccountExport* out) {
-  if (roles.empty()) return absl::OkStatus();
-  absl::StrAppend(&out->sql, "-- roles first: users' grants name them\n");
-  for (const std::string& role : roles) {
-    absl::StrAppend(&out->sql, "CREATE OR REPLACE ROLE ", QuoteString(session, role), ";\n");
-  }
+// Each role's grants as the source has them.
+absl::Status ListRoles(DbSession& session, const std::vector<std::string>& roles,
+                       AccountList* out) {
   for (const std::string& role : roles) {
     const std::string quoted = QuoteString(session, role);
     absl::StatusOr<ResultSet> grants = session.Query(absl::StrCat("SHOW GRANTS FOR ", quoted));
     if (!grants.ok()) return Annotate(grants.status(), absl::StrCat("reading role ", quoted));
+    v1::AccountDefinition a;
+    a.set_user(role);
+    a.set_is_role(true);
     for (const auto& row : grants->rows) {
       if (row.empty() || !row[0].has_value()) continue;
-      absl::StrAppend(&out->sql, *row[0], ";\n");
+      a.add_grants(*row[0]);
     }
-    ++out->roles;
+    out->accounts.push_back(std::move(a));
   }
   return absl::OkStatus();
 }
 
+// Roles first (CREATE OR REPLACE ROLE and the source's grants), since users' grants name
+// them. CREATE OR REPLACE because granting a role takes its ADMIN OPTION, which the
+// importing account has only on roles it created itself: a role made by root on the
+// target could not be granted to the users that follow. The users' own grants restore
+// who holds each role (on the target, accounts that are not carried lose roles the
+// source also has; see README, known limits).
+void RenderRoles(DbSession& session, const AccountList& list, AccountExport* out) {
+  bool any = false;
+  for (const auto& a : list.accounts) {
+    if (!a.is_role()) continue;
+    if (!any) absl::StrAppend(&out->sql, "-- roles first: users' grants name them\n");
+    any = true;
+    absl::StrAppend(&out->sql, "CREATE OR REPLACE ROLE ", QuoteString(session, a.user()), ";\n");
+  }
+  for (const auto& a : list.accounts) {
+    if (!a.is_role()) continue;
+    for (const auto& grant : a.grants()) absl::StrAppend(&out->sql, grant, ";\n");
+    ++out->roles;
+  }
+}
+
 }  // namespace
 
-absl::StatusOr<AccountExport> ExportAccounts(DbSession& session, const AccountFilter& filter) {
+absl::StatusOr<AccountList> ListAccounts(DbSession& session, const AccountFilter& filter) {
   ASSIGN_OR_RETURN(ResultSet users,
                    session.Query("SELECT User, Host, is_role FROM mysql.user ORDER BY User, Host"));
-  AccountExport out;
-  out.sql = "-- accounts and grants (mmresync: SHOW CREATE USER / SHOW GRANTS)\n";
+  AccountList out;
   std::vector<std::string> roles;
   for (size_t i = 0; i < users.rows.size(); ++i) {
     std::string user = users.GetOr(i, "User", "");
@@ -72,7 +82,7 @@ absl::StatusOr<AccountExport> ExportAccounts(DbSession& session, const AccountFi
     }
     roles.push_back(user);
   }
-  RETURN_IF_ERROR(ExportRoles(session, roles, &out));
+  RETURN_IF_ERROR(ListRoles(session, roles, &out));
   for (size_t i = 0; i < users.rows.size(); ++i) {
     std::string user = users.GetOr(i, "User", "");
     std::string host = users.GetOr(i, "Host", "");
@@ -94,7 +104,10 @@ absl::StatusOr<AccountExport> ExportAccounts(DbSession& session, const AccountFi
     if (create->empty() || create->rows[0].empty() || !create->rows[0][0].has_value()) {
       return absl::InternalError(absl::StrCat("SHOW CREATE USER ", account, " returned nothing"));
     }
-    absl::StrAppend(&out.sql, "DROP USER IF EXISTS ", account, ";\n", *create->rows[0][0], ";\n");
+    v1::AccountDefinition a;
+    a.set_user(user);
+    a.set_host(host);
+    a.set_create_sql(*create->rows[0][0]);
     for (const auto& row : grants->rows) {
       if (row.empty() || !row[0].has_value()) continue;
       // PROXY grants need the grantor to hold PROXY WITH GRANT on the proxied account,
@@ -103,12 +116,32 @@ absl::StatusOr<AccountExport> ExportAccounts(DbSession& session, const AccountFi
         out.skipped.push_back(absl::StrCat(account, " (PROXY grant not carried: ", *row[0], ")"));
         continue;
       }
-      absl::StrAppend(&out.sql, *row[0], ";\n");
+      a.add_grants(*row[0]);
     }
+    out.accounts.push_back(std::move(a));
+  }
+  return out;
+}
+
+AccountExport RenderAccounts(DbSession& session, const AccountList& list) {
+  AccountExport out;
+  out.sql = "-- accounts and grants (mmresync: SHOW CREATE USER / SHOW GRANTS)\n";
+  out.skipped = list.skipped;
+  RenderRoles(session, list, &out);
+  for (const auto& a : list.accounts) {
+    if (a.is_role()) continue;
+    absl::StrAppend(&out.sql, "DROP USER IF EXISTS ", Account(session, a.user(), a.host()), ";\n",
+                    a.create_sql(), ";\n");
+    for (const auto& grant : a.grants()) absl::StrAppend(&out.sql, grant, ";\n");
     ++out.accounts;
   }
   absl::StrAppend(&out.sql, "FLUSH PRIVILEGES;\n");
   return out;
+}
+
+absl::StatusOr<AccountExport> ExportAccounts(DbSession& session, const AccountFilter& filter) {
+  ASSIGN_OR_RETURN(AccountList list, ListAccounts(session, filter));
+  return RenderAccounts(session, list);
 }
 
 }  // namespace mmresync::agent

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/db_session.h"
+#include "mmresync/v1/agent.pb.h"
 
 namespace mmresync::agent {
 
@@ -30,8 +31,23 @@ struct AccountFilter {
   std::string repl_user;
 };
 
+// 'user'@'host', quoted by `session`.
+std::string Account(DbSession& session, absl::string_view user, absl::string_view host);
+
 bool IsCarriedAccount(const AccountFilter& filter, absl::string_view user, absl::string_view host);
 
+struct AccountList {
+  std::vector<v1::AccountDefinition> accounts;  // roles first, then users
+  std::vector<std::string> skipped;             // as AccountExport::skipped
+};
+
+// Every role and carried user with its definition (SHOW CREATE USER) and grants.
+absl::StatusOr<AccountList> ListAccounts(DbSession& session, const AccountFilter& filter);
+
+// The statements that re-create `list` (AccountExport::sql; `session` quotes names).
+AccountExport RenderAccounts(DbSession& session, const AccountList& list);
+
+// ListAccounts then RenderAccounts.
 absl::StatusOr<AccountExport> ExportAccounts(DbSession& session, const AccountFilter& filter);
 
 }  // namespace mmresync::agent

@@ -90,6 +90,7 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportDeltaFromPeer(const v1::Imp
   dp.logical.loaders = &loaders;
   dp.run_id = r.run_id();
   dp.dump_command = deps_.config.mariadb.dump_command;
+  dp.accounts = Accounts();
   auto result = ImportDelta(dp, peer, *manifest);
   if (!result.ok()) peer.Abandon();
   return result;

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "agent/client_defaults.h"
+#include "agent/delta_restore.h"
 #include "agent/dump_process.h"
 #include "agent/local_backup.h"
 #include "agent/parked_backup.h"
@@ -29,21 +30,9 @@ int64_t MtimeMs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
 }
 
-absl::StatusOr<std::vector<std::string>> DirEntries(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return names;
-    return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", strerror(errno)));
-  }
-  while (struct dirent* e = ::readdir(d)) names.emplace_back(e->d_name);
-  ::closedir(d);
-  return names;
-}
-
 // A backup that is a directory (a physical re-seed's old datadir, a delta repair's saved
-// rows): listed, not restored or pruned through the agent. Ignored unless `run` is a
-// valid run id and `path` a directory.
+// rows): listed as not restorable (the caller says otherwise), never pruned through the
+// agent. Ignored unless `run` is a valid run id and `path` a directory.
 void AddDirectoryBackup(const std::string& path, absl::string_view run, const char* kind,
                         std::vector<v1::BackupInfo>* out) {
   struct stat st;
@@ -66,7 +55,7 @@ void AddOldDatadirs(DbSession& session, std::vector<v1::BackupInfo>* out) {
   if (slash == std::string::npos) return;
   const std::string parent = slash == 0 ? "/" : dir.substr(0, slash);
   const std::string prefix = absl::StrCat(dir.substr(slash + 1), kOldDatadirInfix);
-  auto names = DirEntries(parent);
+  auto names = ListDirectory(parent);
   if (!names.ok()) return;
   for (const std::string& name : *names) {
     absl::string_view run = name;
@@ -77,15 +66,14 @@ void AddOldDatadirs(DbSession& session, std::vector<v1::BackupInfo>* out) {
 }
 
 // A delta repair's backup (delta_backup.h): <backups>/<run>.delta/<attempt ms>/, the rows
-// and definitions it replaced with a restore.sql each. Listed so that it is seen;
-// restoring it is by hand (README, "Backup of what changes").
+// and definitions it replaced with a restore.sql each (delta_restore.h restores it).
 constexpr char kDeltaSuffix[] = ".delta";
 
 // The bytes of the regular files in `dir` and one level below (a delta backup's
 // attempts).
 uint64_t TreeBytes(const std::string& dir, int depth) {
   uint64_t total = 0;
-  auto names = DirEntries(dir);
+  auto names = ListDirectory(dir);
   if (!names.ok()) return 0;
   for (const std::string& name : *names) {
     if (name == "." || name == "..") continue;
@@ -116,15 +104,6 @@ std::string ReadPart(const std::string& path, long offset, size_t max) {
 
 }  // namespace
 
-std::string DeltaRestoreRefusal(const std::string& run_id, const std::string& path) {
-  return absl::StrCat(
-      "the backup of run ", run_id, " is a delta backup (", path,
-      "): mmresync does not restore it, as it cannot do so exactly (the repair replaced the "
-      "node's triggers and events with the source's, and a resumed repair keeps one directory "
-      "per attempt, to be restored newest first); restore it by hand on the fenced node with "
-      "the restore.sql of each attempt (README, \"Backup of what changes\")");
-}
-
 std::vector<std::string> ParkedSchemasOf(const std::string& script) {
   static const std::regex kParked("^-- `[^`\\n]*` is parked in `(mmr_park_[0-9a-f]+_[0-9]+)`$",
                                   std::regex::multiline);
@@ -140,7 +119,7 @@ absl::StatusOr<std::vector<v1::BackupInfo>> ListBackups(const std::string& state
                                                         DbSession* session) {
   std::vector<v1::BackupInfo> out;
   const std::string dir = absl::StrCat(state_dir, "/backups");
-  ASSIGN_OR_RETURN(std::vector<std::string> names, DirEntries(dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDirectory(dir));
   std::vector<std::string> present;
   if (session != nullptr) {
     auto rs =
@@ -159,7 +138,10 @@ absl::StatusOr<std::vector<v1::BackupInfo>> ListBackups(const std::string& state
       const std::string path = absl::StrCat(dir, "/", name);
       const size_t listed = out.size();
       AddDirectoryBackup(path, run, "delta", &out);
-      if (out.size() > listed) out.back().set_bytes(TreeBytes(path, 1));
+      if (out.size() > listed) {
+        out.back().set_bytes(TreeBytes(path, 1));
+        out.back().set_restorable(true);
+      }
       continue;
     }
     if (!absl::ConsumeSuffix(&run, ".sql") || !ValidateRunId(run).ok()) continue;
@@ -202,7 +184,7 @@ absl::Status RestoreBackup(const std::string& state_dir, const std::string& clie
   const std::string path = BackupPath(state_dir, run_id);
   const std::string delta = absl::StrCat(state_dir, "/backups/", run_id, kDeltaSuffix);
   if (::access(path.c_str(), R_OK) != 0 && ::access(delta.c_str(), F_OK) == 0) {
-    return absl::FailedPreconditionError(DeltaRestoreRefusal(run_id, delta));
+    return RestoreDeltaBackup(state_dir, client_command, connect, delta);
   }
   if (::access(path.c_str(), R_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("no backup of run ", run_id, " on this node (", path,

@@ -4,9 +4,10 @@
 //   <state_dir>/backups/<run>.sql         the restore script of a park or dump backup
 //   mmr_park_* schemas                    the parked tables a park script moves back
 //   <datadir>.mmresync-<run>              the old datadir a physical re-seed kept
-//   <state_dir>/backups/<run>.delta/      what a delta repair replaced (delta_backup.h):
-//                                         listed, restored by hand (its restore.sql)
-// Only park and dump backups are restored and pruned here; the others are listed.
+//   <state_dir>/backups/<run>.delta/      what a delta repair replaced (delta_backup.h),
+//                                         restored by delta_restore.h
+// Park, dump and delta backups are restored here; only park and dump ones are pruned;
+// old datadirs are listed.
 // Run ids come from file names and are validated like any run id; nothing here takes a
 // path or SQL from the caller. Thread-compatible; the service serialises destructive use
 // through its OperationSlot.
@@ -25,15 +26,12 @@ namespace mmresync::agent {
 absl::StatusOr<std::vector<v1::BackupInfo>> ListBackups(const std::string& state_dir,
                                                         DbSession* session);
 
-// Why `backups restore` does not run delta backup `run_id` (at `path`), and what to do.
-std::string DeltaRestoreRefusal(const std::string& run_id, const std::string& path);
-
 // The parked schemas a park restore script names ("-- `s` is parked in `mmr_park_..`").
 std::vector<std::string> ParkedSchemasOf(const std::string& script);
 
 // Runs backup `run_id`'s restore script through `client_command` with sql_log_bin=0
-// (nothing replicates), stopping at the first SQL error. The caller checked the node.
-// A delta backup is refused (FailedPrecondition, nothing run): it is restored by hand.
+// (nothing replicates), stopping at the first SQL error; a delta backup through
+// RestoreDeltaBackup. The caller checked the node.
 absl::Status RestoreBackup(const std::string& state_dir, const std::string& client_command,
                            const DbConnectParams& connect, const std::string& run_id);
 

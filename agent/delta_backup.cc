@@ -14,7 +14,6 @@ namespace mmresync::agent {
 namespace {
 
 constexpr int kBackupZstdLevel = 3;
-constexpr size_t kFrameBytes = 1 << 20;
 
 }  // namespace
 
@@ -34,10 +33,10 @@ absl::StatusOr<std::string> DeltaBackup::WriteCompressed(const std::string& suff
                                                          const std::string& text) {
   ZstdCompressor zstd;
   std::string out;
-  for (size_t pos = 0; pos < text.size(); pos += kFrameBytes) {
-    ASSIGN_OR_RETURN(
-        std::string frame,
-        zstd.Compress(absl::string_view(text).substr(pos, kFrameBytes), kBackupZstdLevel));
+  for (size_t pos = 0; pos < text.size(); pos += kDeltaBackupFrameBytes) {
+    ASSIGN_OR_RETURN(std::string frame,
+                     zstd.Compress(absl::string_view(text).substr(pos, kDeltaBackupFrameBytes),
+                                   kBackupZstdLevel));
     out += frame;
   }
   const std::string name = absl::StrFormat("%04d%s", next_++, suffix);

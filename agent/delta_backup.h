@@ -23,6 +23,9 @@
 
 namespace mmresync::agent {
 
+// Rows and SQL are saved as zstd frames of at most this many bytes each.
+inline constexpr size_t kDeltaBackupFrameBytes = 1 << 20;
+
 class DeltaBackup {
  public:
   static absl::StatusOr<DeltaBackup> Create(const std::string& state_dir,

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "agent/delta_accounts.h"
 #include "agent/delta_backup.h"
 #include "agent/delta_compare.h"
 #include "agent/dump_process.h"
@@ -126,6 +127,10 @@ class DeltaRun {
   absl::Status DropObjects();
   absl::Status CreateObjects();
   absl::Status CheckObjectsEqual(const std::vector<std::string>& schemas);
+  absl::StatusOr<AccountDefs> TargetAccounts();
+  absl::Status CompareAccounts();
+  absl::Status ReplaceAccountsOnTarget();
+  absl::Status CheckAccountsEqual();
   void Report(const std::string& phase, const std::string& message);
 
   const DeltaImportParams& params_;
@@ -141,6 +146,8 @@ class DeltaRun {
   std::unique_ptr<DbSession> objects_;  // sql_log_bin=0 with the server's defaults otherwise:
                                         // each object's own settings are set on it
   ObjectChanges object_changes_;        // views and routines to replace
+  AccountDefs source_accounts_;         // the source's, as this node may compare them
+  AccountChanges account_changes_;      // accounts and roles to replace
   std::optional<DeltaBackup> backup_;
 };
 
@@ -191,30 +198,37 @@ absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
   limits.chunk_bytes = params_.chunk_bytes;
   limits.leaf_rows = params_.leaf_rows;
   limits.cancelled = [this, &failed] { return failed.load() || base_.cancelled(); };
-  auto lane = [&](DbSession& reader) {
+  auto fail = [&](absl::Status s) {
+    absl::MutexLock lock(&mu);
+    if (first_error.ok()) first_error = std::move(s);
+    failed = true;
+  };
+  auto compare_all = [&](DbSession& reader) -> absl::Status {
     for (size_t i; !limits.cancelled() && (i = next++) < tables.size();) {
       TablePlan& t = *tables[i];
       const absl::Time start = absl::Now();
       absl::StatusOr<TableComparison> c = CompareTable(reader, peer_, *t.source, *t.key, limits);
-      absl::MutexLock lock(&mu);
-      if (!c.ok()) {
-        if (first_error.ok()) {
-          first_error = Annotate(c.status(), absl::StrCat("comparing ", Name(t.name)));
-        }
-        failed = true;
-        return;
+      if (!c.ok()) return Annotate(c.status(), absl::StrCat("comparing ", Name(t.name)));
+      {
+        absl::MutexLock lock(&mu);
+        t.differing = std::move(c->differing);
+        stats_.set_tables_compared(stats_.tables_compared() + 1);
+        stats_.set_chunks_compared(stats_.chunks_compared() + c->stats.compared);
+        stats_.set_source_bytes_read(stats_.source_bytes_read() + c->stats.source_bytes);
+        stats_.set_target_bytes_read(stats_.target_bytes_read() + c->stats.target_bytes);
+        log::Info("delta: compared ", Name(t.name), " in ",
+                  absl::FormatDuration(absl::Now() - start), ": ", c->stats.compared,
+                  " chunk(s) in ", c->stats.rounds, " round(s), ", t.differing.size(),
+                  " range(s) differ");
+        Report("compare", absl::StrCat("compared ", Name(t.name), ": ", t.differing.size(),
+                                       " range(s) differ"));
       }
-      t.differing = std::move(c->differing);
-      stats_.set_tables_compared(stats_.tables_compared() + 1);
-      stats_.set_chunks_compared(stats_.chunks_compared() + c->stats.compared);
-      stats_.set_source_bytes_read(stats_.source_bytes_read() + c->stats.source_bytes);
-      stats_.set_target_bytes_read(stats_.target_bytes_read() + c->stats.target_bytes);
-      log::Info("delta: compared ", Name(t.name), " in ", absl::FormatDuration(absl::Now() - start),
-                ": ", c->stats.compared, " chunk(s) in ", c->stats.rounds, " round(s), ",
-                t.differing.size(), " range(s) differ");
-      Report("compare",
-             absl::StrCat("compared ", Name(t.name), ": ", t.differing.size(), " range(s) differ"));
+      MMRESYNC_FAULT_POINT("delta_table_compared");
     }
+    return absl::OkStatus();
+  };
+  auto lane = [&](DbSession& reader) {
+    if (absl::Status s = compare_all(reader); !s.ok()) fail(std::move(s));
   };
   std::vector<std::thread> threads;
   for (auto& reader : readers) {
@@ -264,6 +278,9 @@ absl::Status DeltaRun::CopyTable(const TablePlan& t) {
         absl::StrCat("USE ", QuoteIdentifier(t.name.first), ";\nDROP TABLE IF EXISTS ", name, ";\n",
                      t.target_create, ";\n")));
     RETURN_IF_ERROR(backup_->SaveRows(*reader_, *t.target, "1", "").status());
+  } else {
+    RETURN_IF_ERROR(backup_->SaveSql(absl::StrCat(name, " (not on the target before)"),
+                                     absl::StrCat("DROP TABLE IF EXISTS ", name, ";\n")));
   }
   RETURN_IF_ERROR(writer_->Execute(absl::StrCat("DROP TABLE IF EXISTS ", name)));
   RETURN_IF_ERROR(writer_->Execute(absl::StrCat("USE ", QuoteIdentifier(t.name.first))));
@@ -281,7 +298,9 @@ absl::Status DeltaRun::DropTable(const TablePlan& t) {
   const std::string name = Name(t.name);
   RETURN_IF_ERROR(backup_->SaveSql(
       absl::StrCat("the definition of ", name, " (dropped: only on the target)"),
-      absl::StrCat("USE ", QuoteIdentifier(t.name.first), ";\n", t.target_create, ";\n")));
+      // DROP first: the entry holds whether or not the repair got to drop it.
+      absl::StrCat("USE ", QuoteIdentifier(t.name.first), ";\nDROP TABLE IF EXISTS ", name, ";\n",
+                   t.target_create, ";\n")));
   RETURN_IF_ERROR(backup_->SaveRows(*reader_, *t.target, "1", "").status());
   RETURN_IF_ERROR(writer_->Execute(absl::StrCat("DROP TABLE ", name)));
   stats_.set_tables_dropped(stats_.tables_dropped() + 1);
@@ -361,6 +380,60 @@ absl::Status DeltaRun::CheckObjectsEqual(const std::vector<std::string>& schemas
                    " still differ from the source's (the target stays fenced)"));
 }
 
+absl::StatusOr<AccountDefs> DeltaRun::TargetAccounts() {
+  ASSIGN_OR_RETURN(AccountList mine, ListAccounts(*meta_, params_.accounts));
+  const v1::AccountDefinitions& source = manifest_.account_definitions();
+  return ComparableAccounts(mine.accounts, params_.accounts,
+                            {source.kept_users().begin(), source.kept_users().end()});
+}
+
+absl::Status DeltaRun::CompareAccounts() {
+  if (!manifest_.has_account_definitions()) return absl::OkStatus();
+  const v1::AccountDefinitions& source = manifest_.account_definitions();
+  for (const auto& a : source.accounts()) {
+    if (a.user().empty() || (!a.is_role() && a.create_sql().empty())) {
+      return absl::InvalidArgumentError(
+          "the source's manifest has an account without a name or a definition (nothing was "
+          "changed)");
+    }
+  }
+  source_accounts_ =
+      ComparableAccounts({source.accounts().begin(), source.accounts().end()}, params_.accounts,
+                         {source.kept_users().begin(), source.kept_users().end()});
+  ASSIGN_OR_RETURN(AccountDefs mine, TargetAccounts());
+  account_changes_ = DiffAccounts(source_accounts_, mine);
+  return absl::OkStatus();
+}
+
+absl::Status DeltaRun::ReplaceAccountsOnTarget() {
+  if (account_changes_.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(backup_->SaveSql("the target's accounts and roles the repair replaced",
+                                   AccountsRestoreSql(*objects_, account_changes_),
+                                   /*last=*/true));
+  RETURN_IF_ERROR(ReplaceAccounts(*objects_, account_changes_));
+  stats_.set_objects_replaced(stats_.objects_replaced() +
+                              static_cast<uint32_t>(account_changes_.changed));
+  std::set<std::string> names;
+  for (const auto& a : account_changes_.drop) names.insert(AccountLabel(*objects_, a));
+  for (const auto& a : account_changes_.create) names.insert(AccountLabel(*objects_, a));
+  Report("apply", absl::StrCat("replaced ", account_changes_.changed,
+                               " account(s) and role(s): ", absl::StrJoin(names, ", ")));
+  return absl::OkStatus();
+}
+
+absl::Status DeltaRun::CheckAccountsEqual() {
+  if (!manifest_.has_account_definitions()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(AccountDefs now, TargetAccounts());
+  AccountChanges left = DiffAccounts(source_accounts_, now);
+  if (left.empty()) return absl::OkStatus();
+  std::set<std::string> names;
+  for (const auto& a : left.create) names.insert(AccountLabel(*meta_, a));
+  for (const auto& a : left.drop) names.insert(AccountLabel(*meta_, a));
+  return absl::InternalError(
+      absl::StrCat("after the repair the target's ", absl::StrJoin(names, ", "),
+                   " still differ from the source's (the target stays fenced)"));
+}
+
 absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
                              const std::vector<std::string>& schemas) {
   RETURN_IF_ERROR(WithNote(base_.fence_check(*writer_), "nothing was changed"));
@@ -397,7 +470,7 @@ absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
   std::vector<const v1::TransferPart*> post;
   for (const auto& part : manifest_.parts()) {
     if (part.kind() == v1::TransferPart::POST_SQL ||
-        part.kind() == v1::TransferPart::ACCOUNTS_SQL) {
+        (part.kind() == v1::TransferPart::ACCOUNTS_SQL && !manifest_.has_account_definitions())) {
       post.push_back(&part);
     }
   }
@@ -409,7 +482,9 @@ absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
                                  object_changes_.drop.size()));
   }
   RETURN_IF_ERROR(RunSqlParts(params_.logical, peer_, post, canceller_, shared_));
-  return CheckObjectsEqual(schemas);
+  RETURN_IF_ERROR(ReplaceAccountsOnTarget());
+  RETURN_IF_ERROR(CheckObjectsEqual(schemas));
+  return CheckAccountsEqual();
 }
 
 absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
@@ -462,6 +537,7 @@ absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
   }
   object_changes_ = DiffObjects(ObjectList(manifest_.objects().begin(), manifest_.objects().end()),
                                 target_objects);
+  RETURN_IF_ERROR(CompareAccounts());
   ASSIGN_OR_RETURN(std::vector<TablePlan> plans, PlanTables(*meta_, schemas, manifest_));
   RETURN_IF_ERROR(Compare(plans));
   MMRESYNC_FAULT_POINT("delta_compared");

@@ -22,9 +22,12 @@
 //      the source does not have; per compared table one transaction deletes the differing ranges
 //      and loads the source's rows of them (sql_log_bin=0, unique checks on, the rows loaded must
 //      equal the rows sent, no warning); copied and dropped tables; the source's routines and views
-//      that differ; then the source's triggers and events and accounts (the logical method's
-//      POST_SQL and ACCOUNTS_SQL parts, replayed as it does), events DISABLE ON SLAVE.
-// The views and routines are read again at the end: any that still differ fail the run.
+//      that differ; then the source's triggers and events (the logical method's POST_SQL
+//      part, replayed as it does), events DISABLE ON SLAVE; then the accounts and roles
+//      that differ (delta_accounts.h; from an older source that does not list them, its
+//      ACCOUNTS_SQL part is replayed as the logical method does).
+// The views, routines and accounts are read again at the end: any that still differ
+// fail the run.
 // Afterwards the target's rows equal the source's at Q, and replication starts at Q as
 // after a re-seed. A failure part way leaves the target fenced; running the repair
 // again (recover --resume) compares again and finishes it.
@@ -33,6 +36,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "agent/accounts.h"
 #include "agent/logical_import.h"
 
 namespace mmresync::agent {
@@ -41,6 +45,7 @@ struct DeltaImportParams {
   LogicalImportParams logical;  // base (db, fence, progress, ...), loaders
   std::string run_id;
   std::string dump_command;  // the target's own triggers and events, for the backup
+  AccountFilter accounts;    // this node's: the accounts it never compares nor changes
   // The first cut of a table: chunks of this many rows or value bytes, whichever comes
   // first. Few statements per table on each side; a differing chunk is then bisected
   // down to leaf_rows in log2(chunk_rows) rounds of small reads.

@@ -73,9 +73,22 @@ void DumpProcess::Abort() {
 
 absl::Status ImportProcess::Start(const std::string& client_command,
                                   const std::string& defaults_file) {
+  return Run(ImportArgv(client_command, defaults_file), "");
+}
+
+absl::Status ImportProcess::StartInDir(const std::string& client_command,
+                                       const std::string& defaults_file,
+                                       const std::string& working_dir) {
+  std::vector<std::string> argv = ImportArgv(client_command, defaults_file);
+  argv.push_back("--local-infile=1");
+  return Run(std::move(argv), working_dir);
+}
+
+absl::Status ImportProcess::Run(std::vector<std::string> argv, const std::string& working_dir) {
   SubprocessOptions options;
   options.pipe_stdin = true;
-  RETURN_IF_ERROR(child_.Start(ImportArgv(client_command, defaults_file), options));
+  options.working_dir = working_dir;
+  RETURN_IF_ERROR(child_.Start(argv, options));
   // Also in the stream itself, so it holds even if the init command were dropped.
   return child_.WriteStdin("SET SESSION sql_log_bin=0;\n");
 }

@@ -44,6 +44,10 @@ class DumpProcess {
 class ImportProcess {
  public:
   absl::Status Start(const std::string& client_command, const std::string& defaults_file);
+  // The same, run in `working_dir` with LOAD DATA LOCAL INFILE allowed, for files of
+  // that directory named relative to it (a delta backup's rows).
+  absl::Status StartInDir(const std::string& client_command, const std::string& defaults_file,
+                          const std::string& working_dir);
   absl::Status Write(absl::string_view sql);
   // Closes stdin and waits; an error quoting the client's stderr unless it exited 0.
   absl::Status Finish();
@@ -51,6 +55,7 @@ class ImportProcess {
 
  private:
   absl::Status ExitError(int code);
+  absl::Status Run(std::vector<std::string> argv, const std::string& working_dir);
   Subprocess child_;
 };
 

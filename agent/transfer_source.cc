@@ -213,7 +213,15 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
   if (absl::Status s = control->Execute("BACKUP STAGE BLOCK_COMMIT"); !s.ok()) {
     return stage_error("BLOCK_COMMIT", s);
   }
-  ASSIGN_OR_RETURN(AccountExport accounts, ExportAccounts(*control, params.accounts));
+  ASSIGN_OR_RETURN(AccountList listed, ListAccounts(*control, params.accounts));
+  AccountExport accounts = RenderAccounts(*control, listed);
+  if (params.delta) {
+    v1::AccountDefinitions* defs = t->manifest_.mutable_account_definitions();
+    for (auto& a : listed.accounts) *defs->add_accounts() = std::move(a);
+    for (const std::string& user : {params.accounts.agent_user, params.accounts.repl_user}) {
+      if (!user.empty()) defs->add_kept_users(user);
+    }
+  }
   ASSIGN_OR_RETURN(v1::BinlogCoordinates master, MasterCoordinates(*control));
   for (auto& w : workers) {
     RETURN_IF_ERROR(w->Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT"));

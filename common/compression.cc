@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 
 namespace mmresync {
 
@@ -79,6 +80,26 @@ absl::StatusOr<std::string> ZstdDecompress(absl::string_view frame, size_t raw_b
                                             " bytes, not the ", raw_bytes, " it claims"));
   }
   return out;
+}
+
+absl::Status DecompressFrames(absl::string_view data, size_t max_frame_bytes,
+                              const std::function<absl::Status(absl::string_view)>& sink) {
+  while (!data.empty()) {
+    const size_t frame = ZSTD_findFrameCompressedSize(data.data(), data.size());
+    if (ZSTD_isError(frame)) {
+      return absl::DataLossError(
+          absl::StrCat("a zstd frame is truncated or damaged: ", ZSTD_getErrorName(frame)));
+    }
+    const unsigned long long raw = ZSTD_getFrameContentSize(data.data(), frame);
+    if (raw == ZSTD_CONTENTSIZE_ERROR || raw == ZSTD_CONTENTSIZE_UNKNOWN) {
+      return absl::DataLossError("a zstd frame does not record its size");
+    }
+    ASSIGN_OR_RETURN(std::string out, ZstdDecompress(data.substr(0, frame),
+                                                     static_cast<size_t>(raw), max_frame_bytes));
+    RETURN_IF_ERROR(sink(out));
+    data.remove_prefix(frame);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace mmresync

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -48,5 +49,11 @@ class ZstdCompressor {
 // (checked before anything is allocated: a hostile frame cannot make us inflate more).
 absl::StatusOr<std::string> ZstdDecompress(absl::string_view frame, size_t raw_bytes,
                                            size_t max_bytes);
+
+// Each frame of `data` (zstd frames one after the other, each recording its content size,
+// as ZstdCompressor writes them), decompressed, handed to `sink` in order. A frame above
+// `max_frame_bytes`, a truncated one or one without its size is DATA_LOSS.
+absl::Status DecompressFrames(absl::string_view data, size_t max_frame_bytes,
+                              const std::function<absl::Status(absl::string_view)>& sink);
 
 }  // namespace mmresync

@@ -26,7 +26,8 @@
 //   kill   SIGKILLs its own process (kill -9)
 //
 // Points (kept in README.md, "Fault points"):
-//   agent:       after_drop, after_swap, delta_compared, delta_table_applied,
+//   agent:       after_drop, after_swap, delta_table_compared, delta_compared,
+//                delta_table_applied,
 //                source_stream:BYTES, target_stream:BYTES
 //   coordinator: leases_taken (both leases held, the run not started),
 //                step_ran:<step id> (the step ran, its "done" not yet journaled),

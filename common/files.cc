@@ -1,6 +1,7 @@
 #include "common/files.h"
 #include "absl/strings/string_view.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -76,6 +77,18 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return names;
+    return absl::InternalError(absl::StrCat("cannot list ", dir, ": ", strerror(errno)));
+  }
+  while (struct dirent* e = ::readdir(d)) names.emplace_back(e->d_name);
+  ::closedir(d);
+  return names;
 }
 
 absl::Status MakeDirs(const std::string& path, int mode) {

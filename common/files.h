@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,9 @@ absl::StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // Creates `path` and its parents with `mode` (existing directories are fine).
 absl::Status MakeDirs(const std::string& path, int mode = 0700);
+
+// The names in `dir`, "." and ".." included, unsorted; empty when `dir` does not exist.
+absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir);
 
 // Free bytes for an unprivileged user on the filesystem holding `path`.
 absl::StatusOr<uint64_t> FreeBytes(const std::string& path);

@@ -178,11 +178,6 @@ std::string NotRestorableReason(const v1::BackupInfo& b, const std::string& node
                         "stopped on ",
                         node, ", put it in place of the datadir by hand");
   }
-  if (b.kind() == "delta") {
-    return absl::StrCat(what, " is a delta backup (", b.path(),
-                        ": only what that repair replaced), which mmresync does not restore: "
-                        "run its restore.sql by hand (README, \"Backup of what changes\")");
-  }
   if (b.kind() == "park") {
     return absl::StrCat(what, " has no parked schema left (restored already, or dropped)");
   }
@@ -193,7 +188,6 @@ std::string NotRestorableReason(const v1::BackupInfo& b, const std::string& node
 std::string NotRestorableNote(const v1::BackupInfo& b) {
   if (b.restorable()) return "";
   if (b.kind() == "physical") return "  (not restorable through mmresync: old datadir)";
-  if (b.kind() == "delta") return "  (not restorable through mmresync: restore.sql by hand)";
   return "  (not restorable through mmresync)";
 }
 

@@ -164,8 +164,12 @@ std::optional<int> Prepare(const RecoverFlags& flags, Prepared& p, bool for_plan
     Err(text);
     return kExitRefused;
   }
-  auto method = ChooseMethod(p.options.method, *p.view.nodes[p.roles.source].status,
-                             *p.view.nodes[p.roles.target].status, p.session.config.auto_delta);
+  std::optional<MethodChoice> recorded;
+  if (p.resume_run && p.resume_run->options) recorded = RecordedChoice(*p.resume_run->options);
+  auto method =
+      recorded ? absl::StatusOr<MethodChoice>(*recorded)
+               : ChooseMethod(p.options.method, *p.view.nodes[p.roles.source].status,
+                              *p.view.nodes[p.roles.target].status, p.session.config.auto_delta);
   if (!method.ok()) {
     Err(absl::StrCat("mmresync: ", absl::IsInvalidArgument(method.status()) ? "" : "refused: ",
                      method.status().message(),
@@ -547,6 +551,7 @@ int RunRecover(const RecoverFlags& flags) {
       (*start.mutable_records())["backup_inherited_from"] = p.inherited.from_run;
     }
     *start.mutable_options() = ToRecord(p.options);
+    RecordChoice(p.method, start.mutable_options());
     if (original) *start.mutable_original() = *original;
     for (const Step& step : p.steps) start.add_plan(step.id);
   }

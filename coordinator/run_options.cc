@@ -18,6 +18,25 @@ v1::RunOptions ToRecord(const RecoverOptions& options) {
   return r;
 }
 
+void RecordChoice(const MethodChoice& choice, v1::RunOptions* record) {
+  if (choice.requested != "auto") return;
+  record->set_method_chosen(choice.method);
+  record->set_method_expected(choice.expected);
+  record->set_method_reason(choice.reason);
+}
+
+std::optional<MethodChoice> RecordedChoice(const v1::RunOptions& record) {
+  if ((record.method() != "auto" && !record.method().empty()) || record.method_chosen().empty()) {
+    return std::nullopt;
+  }
+  MethodChoice c;
+  c.requested = "auto";
+  c.method = record.method_chosen();
+  c.expected = record.method_expected();
+  c.reason = absl::StrCat("kept from the run's start: ", record.method_reason());
+  return c;
+}
+
 RecoverOptions WithRecorded(RecoverOptions options, const v1::RunOptions& recorded) {
   options.method = recorded.method().empty() ? "auto" : recorded.method();
   options.skip_backup = recorded.skip_backup();

@@ -5,16 +5,25 @@
 // same, else the resume is refused (a started run does not change its backup, method or
 // what it may discard half-way).
 
+#include <optional>
 #include <set>
 #include <string>
 
 #include "absl/status/status.h"
 #include "coordinator/recovery_plan.h"
+#include "coordinator/transfer_method.h"
 #include "mmresync/v1/journal.pb.h"
 
 namespace mmresync::coordinator {
 
 v1::RunOptions ToRecord(const RecoverOptions& options);
+
+// `auto`'s choice into the record, and back: a resumed auto run keeps the method it chose
+// when it began (a half-done re-seed can look like a target that fits delta, and a
+// half-done delta repair like one that does not). nullopt when the run asked for a
+// method by name or its record has no choice (an older coordinator's run).
+void RecordChoice(const MethodChoice& choice, v1::RunOptions* record);
+std::optional<MethodChoice> RecordedChoice(const v1::RunOptions& record);
 
 // `options` with the recorded ones applied (the durations and other per-invocation
 // settings are kept).

@@ -29,7 +29,7 @@ std::string DeltaSummary(const v1::DeltaStats& d) {
       " chunk(s) compared, ", d.chunks_differing(), " differing, ", d.rows_moved(),
       " row(s) moved (", d.rows_deleted(), " deleted), ", d.tables_copied(),
       " table(s) copied whole, ", d.tables_dropped(), " dropped, ", d.objects_replaced(),
-      " view(s) and routine(s) replaced; read ", HumanBytes(d.source_bytes_read()),
+      " view(s), routine(s) and account(s) replaced; read ", HumanBytes(d.source_bytes_read()),
       " on the source, ", HumanBytes(d.target_bytes_read()), " on the target; ",
       HumanBytes(d.bytes_moved()), " moved; backup of what changed: ", d.backup_dir());
 }
@@ -210,7 +210,11 @@ Step StreamImportStep(const PlanInputs& in) {
         ", with another definition or without a usable key: re-created and copied whole; "
         "tables only on ",
         T.name, ": dropped; then ", S.name,
-        "'s routines and views that differed, triggers, events, accounts"));
+        "'s routines and views that differed, triggers, events; accounts and roles that differ "
+        "(DROP USER/ROLE, then ",
+        S.name,
+        "'s CREATE ROLE, CREATE USER, GRANT; never either agent's or replication "
+        "account)"));
   } else if (method.expected == "logical") {
     transfer_actions.push_back(
         absl::StrCat(S.name, ": BACKUP STAGE START; BACKUP STAGE BLOCK_DDL; ",

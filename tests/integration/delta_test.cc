@@ -7,20 +7,25 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <iostream>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/acked_writer.h"
 #include "tests/harness/cluster_suite.h"
+#include "tests/harness/fault_points.h"
 #include "tests/harness/wait.h"
 
 namespace mmresync::testing {
@@ -51,6 +56,34 @@ class DeltaTest : public ClusterSuite {
   void SetUp() override {
     ClusterSuite::SetUp();
     ExpectHealthyOrRepair();
+  }
+
+  // The directory of the delta backup a recover's output names, or "".
+  static std::string BackupDirOf(const std::string& output) {
+    std::smatch dir;
+    if (!std::regex_search(output, dir, std::regex("backup of what changed: (\\S+)"))) return "";
+    return dir[1].str();
+  }
+
+  // Runs on db2 (sql_log_bin=0) the saved SQL of the restore.sql entry "-- <what> from
+  // NNNN.sql.zst" of `backup_dir`.
+  static absl::Status RunSavedSql(const std::string& backup_dir, const std::string& what) {
+    const std::string restore = ReadFile(backup_dir + "/restore.sql");
+    const std::string head = absl::StrCat("-- ", what, " from ");
+    const size_t at = restore.find(head);
+    if (at == std::string::npos) {
+      return absl::NotFoundError(absl::StrCat("no entry \"", what, "\" in:\n", restore));
+    }
+    const size_t from = at + head.size();
+    const std::string file = restore.substr(from, restore.find('\n', from) - from);
+    auto ran = RunCommand(
+        ShellCommand(absl::StrCat("zstd -dc ", backup_dir, "/", file,
+                                  " | mariadb --init-command='SET sql_log_bin=0' -uroot --socket=",
+                                  pair().node(kDb2).socket())),
+        kTimeout);
+    if (!ran.ok()) return ran.status();
+    if (ran->exit_code != 0) return absl::InternalError(ran->stderr_text);
+    return absl::OkStatus();
   }
 };
 
@@ -267,7 +300,7 @@ TEST_F(DeltaTest, ViewsRoutinesTriggersAndEventsThatDifferAreReplacedByTheSource
   CliResult r = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   // v, sec, f, p, g; the trigger and event travel with the source's other triggers and events.
-  EXPECT_THAT(r.output(), HasSubstr("5 view(s) and routine(s) replaced")) << r.output();
+  EXPECT_THAT(r.output(), HasSubstr("5 view(s), routine(s) and account(s) replaced")) << r.output();
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
   ASSERT_OK(pair().WaitInSync(kTimeout));
 
@@ -278,39 +311,191 @@ TEST_F(DeltaTest, ViewsRoutinesTriggersAndEventsThatDifferAreReplacedByTheSource
   CliResult verified = Cli({"verify"});
   EXPECT_EQ(verified.exit_code, 0) << verified.Describe();
 
-  // `backups` lists the delta backup and refuses to restore it, before fencing anything.
+  // `backups` lists the delta backup as restorable
+  // (BackupsRestorePutsBackWhatADeltaRepairReplaced).
   const std::string run = cluster().LastJournalRunId();
   CliResult list = Cli({"backups", "list", "--node", "db2"});
   EXPECT_EQ(list.exit_code, 0) << list.Describe();
   EXPECT_THAT(list.out, ::testing::ContainsRegex(run + " +delta"));
-  CliResult restore_cli = Cli({"backups", "restore", run, "--node", "db2", "--yes"});
-  EXPECT_NE(restore_cli.exit_code, 0) << restore_cli.Describe();
-  EXPECT_THAT(restore_cli.output(), HasSubstr("is a delta backup"));
-  EXPECT_THAT(restore_cli.output(), HasSubstr("nothing was changed"));
-  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
+  EXPECT_THAT(list.out, ::testing::Not(HasSubstr("not restorable")));
 
   // The target's old definitions are in the delta backup, each restorable by itself.
-  std::smatch dir;
-  const std::string out = r.output();
-  ASSERT_TRUE(std::regex_search(out, dir, std::regex("backup of what changed: (\\S+)"))) << out;
-  const std::string restore = ReadFile(dir[1].str() + "/restore.sql");
-  std::smatch file;
-  ASSERT_TRUE(std::regex_search(
-      restore, file, std::regex("-- the target's view `delta_obj`.`v` from ([0-9]+\\.sql)")))
-      << restore;
+  const std::string dir = BackupDirOf(r.output());
+  ASSERT_FALSE(dir.empty()) << r.output();
+  const std::string restore = ReadFile(dir + "/restore.sql");
   EXPECT_THAT(restore, HasSubstr("the target's procedure `delta_obj`.`only_target_p`"));
   EXPECT_THAT(restore, HasSubstr("the source's function `delta_obj`.`g` (not on the target"));
-  auto restored =
-      RunCommand(ShellCommand(absl::StrCat(
-                     "zstd -dc ", dir[1].str(), "/", file[1].str(),
-                     ".zst | mariadb --init-command='SET sql_log_bin=0' -uroot --socket=",
-                     pair().node(kDb2).socket())),
-                 kTimeout);
-  ASSERT_OK(restored.status());
-  ASSERT_EQ(restored->exit_code, 0) << restored->stderr_text;
+  ASSERT_OK(RunSavedSql(dir, "the target's view `delta_obj`.`v`"));
   EXPECT_EQ(Rows(kDb2, "SELECT * FROM delta_obj.v ORDER BY id"), "1|1\n2|2");
 
   ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE delta_obj"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
+TEST_F(DeltaTest, AccountsAndRolesThatDifferAreReplacedByTheSourcesOwn) {
+  // SHOW GRANTS of `account` on `node`, one grant a line, sorted (the server's order is
+  // its own), or "<error>".
+  auto SortedGrants = [](int node, const std::string& account) {
+    std::vector<std::string> lines = absl::StrSplit(Rows(node, "SHOW GRANTS FOR " + account), '\n');
+    std::sort(lines.begin(), lines.end());
+    return absl::StrJoin(lines, "\n");
+  };
+  ASSERT_OK(pair().ExecAll(
+      kDb1,
+      {"CREATE DATABASE delta_acc", "CREATE TABLE delta_acc.t (id INT PRIMARY KEY)",
+       "CREATE ROLE delta_reader", "GRANT SELECT ON delta_acc.* TO delta_reader",
+       "CREATE ROLE delta_auditor", "GRANT SELECT ON delta_acc.t TO delta_auditor",
+       "CREATE USER 'delta_app'@'%' IDENTIFIED BY 'app-pw'",
+       "GRANT INSERT ON delta_acc.t TO 'delta_app'@'%'", "GRANT delta_reader TO 'delta_app'@'%'",
+       "SET DEFAULT ROLE delta_reader FOR 'delta_app'@'%'",
+       "CREATE USER 'delta_ro'@'%' IDENTIFIED BY 'ro-pw'", "GRANT delta_auditor TO 'delta_ro'@'%'",
+       "SET DEFAULT ROLE delta_auditor FOR 'delta_ro'@'%'"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  const std::string agent_account = "'mmresync_agent'@'localhost'";
+  ASSERT_OK(pair().ExecAll(
+      kDb2, {"SET SESSION sql_log_bin = 0",
+             // A changed grant.
+             "REVOKE INSERT ON delta_acc.t FROM 'delta_app'@'%'",
+             "GRANT DELETE ON delta_acc.t TO 'delta_app'@'%'",
+             // An account only on the target.
+             "CREATE USER 'delta_extra'@'%' IDENTIFIED BY 'extra-pw'",
+             "GRANT SELECT ON delta_acc.t TO 'delta_extra'@'%'",
+             // A role missing on the target (its holder loses it with it).
+             "DROP ROLE delta_auditor",
+             // The agent's own account differs from the source's: it is never touched.
+             "GRANT SELECT ON delta_acc.t TO " + agent_account}));
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900109));
+  const char* const kAccounts[] = {"'delta_app'@'%'", "'delta_ro'@'%'", "delta_reader",
+                                   "delta_auditor"};
+  EXPECT_NE(SortedGrants(kDb2, kAccounts[0]), SortedGrants(kDb1, kAccounts[0]));
+  EXPECT_THAT(SortedGrants(kDb2, kAccounts[3]), HasSubstr("no such grant"));
+  const std::string agent_grants = SortedGrants(kDb2, agent_account);
+  const std::string repl_grants = SortedGrants(kDb2, "'repl'@'localhost'");
+  ASSERT_NE(agent_grants, SortedGrants(kDb1, agent_account));
+
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  // delta_app (grant changed), delta_extra (dropped), delta_auditor (missing), delta_ro
+  // (lost delta_auditor), delta_reader (held by delta_app, re-created with it).
+  EXPECT_THAT(r.output(), HasSubstr("5 view(s), routine(s) and account(s) replaced")) << r.output();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+
+  for (const char* account : kAccounts) {
+    EXPECT_EQ(SortedGrants(kDb2, account), SortedGrants(kDb1, account)) << account;
+    EXPECT_THAT(SortedGrants(kDb2, account), ::testing::StartsWith("GRANT ")) << account;
+  }
+  for (const char* account : {"'delta_app'@'%'", "'delta_ro'@'%'"}) {
+    EXPECT_EQ(Value(kDb2, absl::StrCat("SHOW CREATE USER ", account)),
+              Value(kDb1, absl::StrCat("SHOW CREATE USER ", account)));
+  }
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM mysql.user WHERE User = 'delta_extra'"), "0");
+  // The agent's own account keeps what it had; it only becomes admin of the roles it
+  // created (as MariaDB makes a role's creator).
+  std::string agent_after;
+  for (absl::string_view line : absl::StrSplit(SortedGrants(kDb2, agent_account), '\n')) {
+    if (absl::StartsWith(line, "GRANT `delta_") && absl::EndsWith(line, "WITH ADMIN OPTION")) {
+      continue;
+    }
+    absl::StrAppend(&agent_after, agent_after.empty() ? "" : "\n", line);
+  }
+  EXPECT_EQ(agent_after, agent_grants);
+  EXPECT_EQ(SortedGrants(kDb2, "'repl'@'localhost'"), repl_grants);
+
+  // The target's old accounts are in the delta backup, and put back by it.
+  const std::string dir = BackupDirOf(r.output());
+  ASSERT_FALSE(dir.empty()) << r.output();
+  ASSERT_OK(RunSavedSql(dir, "the target's accounts and roles the repair replaced"));
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM mysql.user WHERE User = 'delta_extra'"), "1");
+  EXPECT_THAT(SortedGrants(kDb2, "'delta_app'@'%'"), HasSubstr("GRANT DELETE ON `delta_acc`"));
+  EXPECT_THAT(SortedGrants(kDb2, "delta_auditor"), HasSubstr("no such grant"));
+
+  ASSERT_OK(pair().ExecAll(kDb2, {"SET SESSION sql_log_bin = 0", "DROP USER 'delta_extra'@'%'",
+                                  "REVOKE SELECT ON delta_acc.t FROM " + agent_account}));
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"DROP USER 'delta_app'@'%'", "DROP USER 'delta_ro'@'%'", "DROP ROLE delta_reader",
+             "DROP ROLE IF EXISTS delta_auditor", "DROP DATABASE delta_acc"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
+TEST_F(DeltaTest, BackupsRestorePutsBackWhatADeltaRepairReplaced) {
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"CREATE DATABASE delta_undo",
+             "CREATE TABLE delta_undo.t (id INT PRIMARY KEY, v VARCHAR(20), b VARBINARY(8))",
+             "INSERT INTO delta_undo.t SELECT seq, CONCAT('v', seq), IF(seq % 3 = 0, NULL,"
+             " UNHEX('00FF0A')) FROM delta_undo.seq_1_to_3000",
+             "CREATE TABLE delta_undo.changed (id INT PRIMARY KEY, x INT)",
+             "INSERT INTO delta_undo.changed SELECT seq, seq FROM delta_undo.seq_1_to_50",
+             "CREATE TABLE delta_undo.log (n INT)",
+             "CREATE TRIGGER delta_undo.tr AFTER INSERT ON delta_undo.t FOR EACH ROW"
+             " INSERT INTO delta_undo.log VALUES (NEW.id)"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  ASSERT_OK(pair().ExecAll(
+      kDb2,
+      {"SET SESSION sql_log_bin = 0",
+       // Rows changed, missing and extra; a NULL that became ''.
+       "UPDATE delta_undo.t SET v = 'standby' WHERE id IN (10, 2500)",
+       "UPDATE delta_undo.t SET b = '' WHERE id = 3", "DELETE FROM delta_undo.t WHERE id = 77",
+       "INSERT INTO delta_undo.t VALUES (5000, 'extra', NULL)",
+       // Copied whole, dropped.
+       "ALTER TABLE delta_undo.changed MODIFY x BIGINT",
+       "UPDATE delta_undo.changed SET x = -1 WHERE id = 5",
+       "CREATE TABLE delta_undo.only_target (id INT PRIMARY KEY, s TEXT)",
+       "INSERT INTO delta_undo.only_target VALUES (1, 'mine'), (2, NULL)",
+       // The standby's own trigger: the repair replaces it with the source's.
+       "DROP TRIGGER delta_undo.tr",
+       "CREATE TRIGGER delta_undo.tr AFTER INSERT ON delta_undo.t FOR EACH ROW"
+       " INSERT INTO delta_undo.log VALUES (-NEW.id)",
+       "CREATE USER 'delta_undo_user'@'%'"}));
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900110));
+  // Only on the source (the standby stopped applying): created by the repair.
+  ASSERT_OK(pair().Exec(kDb1, "CREATE TABLE delta_undo.only_source (id INT PRIMARY KEY)"));
+  const char* const kDefinitions[] = {
+      "SHOW CREATE TABLE delta_undo.changed",
+      "SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS"
+      " WHERE TRIGGER_SCHEMA = 'delta_undo'",
+      "SELECT User, Host FROM mysql.user WHERE User LIKE 'delta\\_undo%'"};
+  // The pair's heartbeat table changes on its own.
+  auto user_tables = [](int node) {
+    auto sums = Checksums(node);
+    sums.erase("mmr_health.pings");
+    return sums;
+  };
+  const auto before = user_tables(kDb2);
+  std::vector<std::string> definitions_before;
+  for (const char* q : kDefinitions) definitions_before.push_back(Rows(kDb2, q));
+
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  const std::string run = cluster().LastJournalRunId();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  ASSERT_EQ(user_tables(kDb2), user_tables(kDb1));
+  ASSERT_NE(user_tables(kDb2), before);
+
+  CliResult restored = Cli({"backups", "restore", run, "--node", "db2", "--yes"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.Describe();
+  EXPECT_THAT(restored.output(), HasSubstr("restored the backup of run " + run));
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "1");
+  // Exactly the standby's old rows, tables, trigger and account; the table the repair
+  // created is gone.
+  EXPECT_EQ(user_tables(kDb2), before);
+  for (size_t i = 0; i < std::size(kDefinitions); ++i) {
+    EXPECT_EQ(Rows(kDb2, kDefinitions[i]), definitions_before[i]) << kDefinitions[i];
+  }
+  EXPECT_EQ(Value(kDb2, "SELECT v FROM delta_undo.t WHERE id = 10"), "standby");
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM delta_undo.t WHERE id = 77"), "0");
+  // The restore fired no trigger on the rows it put back: the log holds only the row
+  // the source's trigger wrote for the standby's extra row.
+  EXPECT_EQ(Rows(kDb2, "SELECT n FROM delta_undo.log"), "5000");
+
+  // The standby stays fenced; the next recover repairs it again.
+  CliResult again = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  ASSERT_EQ(again.exit_code, 0) << again.Describe();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb2), Checksums(kDb1));
+  ASSERT_OK(pair().ExecAll(kDb1, {"DROP DATABASE delta_undo"}));
   ASSERT_OK(pair().WaitInSync(kTimeout));
 }
 
@@ -372,6 +557,47 @@ TEST_F(DeltaTest, AutoRepairsInPlaceWhenTheTargetHoldsTheSameTables) {
   ASSERT_OK(pair().WaitInSync(kTimeout));
   EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
   ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE delta_auto"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
+// A resumed `auto` run keeps the method it chose when it began. Here the target's agent
+// dies after the compare of an auto run that chose delta; meanwhile the target's biggest
+// table changed its definition, so that auto would now choose the logical re-seed (less
+// than half of the data comparable). The resume still repairs in place.
+TEST_F(DeltaTest, ResumeOfAnAutoRunKeepsTheMethodItChose) {
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"CREATE DATABASE delta_keep",
+             "CREATE TABLE delta_keep.big (id INT PRIMARY KEY, pad VARCHAR(200)) ENGINE=InnoDB",
+             "INSERT INTO delta_keep.big SELECT seq, REPEAT('k', 180) FROM "
+             "delta_keep.seq_1_to_40000",
+             // Its size as auto weighs it (information_schema), not InnoDB's first guess.
+             "ANALYZE TABLE delta_keep.big"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  ASSERT_OK(pair().ExecAll(
+      kDb2, {"SET SESSION sql_log_bin = 0", "UPDATE delta_keep.big SET pad = 'x' WHERE id = 9"}));
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900111));
+  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-delta-keep"));
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "delta_compared=kill"));
+
+  CliResult failed = Cli({"recover", "--source", "db1", "--yes"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  ASSERT_TRUE(faults.Hit("delta_compared")) << failed.Describe();
+  EXPECT_THAT(failed.output(), HasSubstr("method delta (auto: the target has ")) << failed.output();
+
+  ASSERT_OK(pair().ExecAll(
+      kDb2, {"SET SESSION sql_log_bin = 0", "ALTER TABLE delta_keep.big MODIFY pad TEXT",
+             "ANALYZE TABLE delta_keep.big"}));
+  ASSERT_OK(cluster().agent(kDb2).Restart());
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_THAT(resumed.output(), HasSubstr("method delta (auto: kept from the run's start: the "
+                                          "target has "))
+      << resumed.output();
+  EXPECT_THAT(resumed.output(), HasSubstr("method delta:")) << resumed.output();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE delta_keep"));
   ASSERT_OK(pair().WaitInSync(kTimeout));
 }
 

@@ -344,6 +344,40 @@ TEST_P(DeltaAgentKillTest, TargetAgentKilledThenResumeRepairsTheRest) {
 INSTANTIATE_TEST_SUITE_P(CompareAndApply, DeltaAgentKillTest,
                          ::testing::Values("delta_compared", "delta_table_applied"));
 
+// The coordinator dies (kill -9) while the target compares: the target's agent, paused
+// after its first compared table, goes on to find its import cancelled and ends it with
+// nothing replaced; the target stays fenced, the source takes writes, and the resume
+// (another coordinator taking over the run) compares again and repairs.
+TEST_F(FaultMatrixTest, CoordinatorKilledMidCompareThenResumeCompletes) {
+  const int case_id = 970009;
+  const int first = 76000000;
+  FaultPoints faults = Faults("delta-mid-compare");
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "delta_table_compared=pause"));
+  auto writer = BreakAndWrite(case_id, first);
+
+  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  ASSERT_OK(cli.status());
+  absl::Status compared = faults.WaitHit("delta_table_compared", kTimeout);
+  (*cli)->Signal(SIGKILL);
+  auto ended = (*cli)->Wait(kTimeout);
+  ASSERT_OK(compared);
+  ASSERT_OK(ended.status());
+  EXPECT_EQ(ended->exit_code, 128 + SIGKILL) << ended->Describe();
+  const size_t log_from = LogSize(kDb2);
+  ASSERT_OK(faults.Release("delta_table_compared"));
+  ASSERT_OK(WaitForLog(kDb2, log_from, "cancelled", kTimeout));
+  ExpectSourceWritableTargetFenced(*writer);
+  EXPECT_NE(Value(kDb2, absl::StrCat("SELECT name FROM shop.customers WHERE id = ", case_id)),
+            "from master")
+      << "nothing is replaced before the compare is done";
+
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_THAT(resumed.err, HasSubstr("took over run")) << resumed.Describe();
+  EXPECT_THAT(resumed.output(), HasSubstr("method delta")) << resumed.Describe();
+  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+}
+
 // Physical method: the target's agent dies (kill -9, from its fault point) right after
 // the datadir swap, with mariadbd stopped and the old datadir renamed aside. The target
 // stays down (never up unfenced on data nobody settled), keepalived stopped, the source

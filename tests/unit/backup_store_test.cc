@@ -56,7 +56,7 @@ TEST(BackupStoreTest, ListsScriptsWithValidRunIdsOldestFirst) {
   EXPECT_TRUE((*list)[1].restorable());
 }
 
-TEST(BackupStoreTest, ListsDeltaBackupsAsNotRestorable) {
+TEST(BackupStoreTest, ListsDeltaBackupsAsRestorable) {
   const std::string dir = TempDir();
   ASSERT_TRUE(MakeDirs(dir + "/backups/run-1.delta/1700000000000", 0700).ok());
   ASSERT_TRUE(MakeDirs(dir + "/backups/bad name.delta", 0700).ok());
@@ -67,7 +67,7 @@ TEST(BackupStoreTest, ListsDeltaBackupsAsNotRestorable) {
   EXPECT_EQ((*list)[0].run_id(), "run-1");
   EXPECT_EQ((*list)[0].kind(), "delta");
   EXPECT_EQ((*list)[0].path(), dir + "/backups/run-1.delta");
-  EXPECT_FALSE((*list)[0].restorable());
+  EXPECT_TRUE((*list)[0].restorable());
 }
 
 TEST(BackupStoreTest, RestoreRefusesMissingIncompleteAndHostileRuns) {
@@ -84,7 +84,7 @@ TEST(BackupStoreTest, RestoreRefusesMissingIncompleteAndHostileRuns) {
   EXPECT_TRUE(absl::IsInvalidArgument(hostile)) << hostile;
 }
 
-TEST(BackupStoreTest, DeltaBackupsAreListedAndRefusedByRestore) {
+TEST(BackupStoreTest, ADamagedOrEmptyDeltaBackupIsNotRestored) {
   const std::string dir = TempDir();
   const std::string delta = dir + "/backups/d-run.delta";
   ASSERT_TRUE(MakeDirs(delta + "/1700000000000", 0700).ok());
@@ -100,12 +100,16 @@ TEST(BackupStoreTest, DeltaBackupsAreListedAndRefusedByRestore) {
   EXPECT_EQ((*list)[0].kind(), "delta");
   EXPECT_EQ((*list)[0].bytes(), 16u);
   EXPECT_EQ((*list)[0].path(), delta);
-  EXPECT_FALSE((*list)[0].restorable());
 
+  // Not zstd: refused before the client (/bin/false) runs.
   absl::Status restore = RestoreBackup(dir, "/bin/false", DbConnectParams(), "d-run");
-  EXPECT_TRUE(absl::IsFailedPrecondition(restore)) << restore;
-  EXPECT_THAT(std::string(restore.message()), HasSubstr("is a delta backup"));
-  EXPECT_THAT(std::string(restore.message()), HasSubstr("restore.sql"));
+  EXPECT_TRUE(absl::IsDataLoss(restore)) << restore;
+  EXPECT_THAT(std::string(restore.message()), HasSubstr("0000.tsv.zst"));
+
+  ASSERT_TRUE(MakeDirs(dir + "/backups/e-run.delta", 0700).ok());
+  absl::Status empty = RestoreBackup(dir, "/bin/false", DbConnectParams(), "e-run");
+  EXPECT_TRUE(absl::IsNotFound(empty)) << empty;
+  EXPECT_THAT(std::string(empty.message()), HasSubstr("holds no attempt"));
 }
 
 }  // namespace

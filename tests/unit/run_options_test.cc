@@ -32,6 +32,46 @@ TEST(RunOptionsTest, ResumeUsesTheRecordedOptionsWhateverIsGivenNow) {
   EXPECT_EQ(ToRecord(used).SerializeAsString(), Recorded().SerializeAsString());
 }
 
+TEST(RunOptionsTest, AnAutoRunsChoiceIsRecordedAndKeptOnResume) {
+  MethodChoice chose;
+  chose.requested = "auto";
+  chose.method = "delta";
+  chose.expected = "delta";
+  chose.reason = "the target has 3 of 3 tables";
+  v1::RunOptions record;
+  record.set_method("auto");
+  RecordChoice(chose, &record);
+  std::optional<MethodChoice> kept = RecordedChoice(record);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->requested, "auto");
+  EXPECT_EQ(kept->method, "delta");
+  EXPECT_EQ(kept->expected, "delta");
+  EXPECT_THAT(kept->reason, HasSubstr("kept from the run's start: the target has 3 of 3"));
+
+  // A re-seed auto chose stays "auto" for the agent (it may still fall back to dump).
+  chose.method = "auto";
+  chose.expected = "logical";
+  RecordChoice(chose, &record);
+  kept = RecordedChoice(record);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->method, "auto");
+  EXPECT_EQ(kept->expected, "logical");
+}
+
+TEST(RunOptionsTest, AMethodAskedForByNameOrAnOlderRecordIsChosenAgain) {
+  MethodChoice asked;
+  asked.requested = "delta";
+  asked.method = asked.expected = "delta";
+  v1::RunOptions record;
+  record.set_method("delta");
+  RecordChoice(asked, &record);
+  EXPECT_TRUE(record.method_chosen().empty());
+  EXPECT_FALSE(RecordedChoice(record).has_value());
+  v1::RunOptions older;
+  older.set_method("auto");
+  EXPECT_FALSE(RecordedChoice(older).has_value());
+}
+
 TEST(RunOptionsTest, CompressionGivenOnResumeReplacesTheRecordedOne) {
   RecoverOptions now;
   now.compression = "none";
