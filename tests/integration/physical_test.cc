@@ -319,7 +319,9 @@ TEST_F(PhysicalTest, StatusShowsAnUnfinishedSwapAndTheFinishedRunRemovesItsRecor
   EXPECT_FALSE(Exists(record)) << "a finished run's swap record stays in the state_dir";
   CliResult after = Cli({"status", "--json"});
   EXPECT_FALSE(absl::StrContains(after.out, "physical_swap")) << after.Describe();
-  ASSERT_OK(cluster().agent(kDb2).Restart());  // unarmed: later imports do not pause
+  // Unarmed again: later imports do not pause.
+  ASSERT_OK(cluster().agent(kDb2).Stop());
+  ASSERT_OK(cluster().agent(kDb2).Restart());
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
 }
 
