@@ -30,19 +30,9 @@ namespace {
 using agent::fakes::FakeDbScript;
 using agent::fakes::FakeDbSession;
 using agent::fakes::Rows;
+using fakes::NullSink;
 using fakes::RecordingAgent;
 using ::testing::HasSubstr;
-
-class NullSink : public ProgressSink {
- public:
-  void Header(const std::string&) override {}
-  void StepStarted(const StepInfo&) override {}
-  void StepProgress(const StepInfo&, const v1::Progress&) override {}
-  void StepNote(const StepInfo&, const std::string&) override {}
-  void StepFinished(const StepInfo&, bool, const std::string&, absl::Duration) override {}
-  void StepSkipped(const StepInfo&, const std::string&) override {}
-  void Footer(bool, const std::string&) override {}
-};
 
 // The statements (not the queries) agent::DropUserSchemas runs on a node whose
 // replicated user schemas are `schemas`, joined as a plan joins them.
