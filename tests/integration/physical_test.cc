@@ -294,7 +294,7 @@ TEST_F(PhysicalTest, SourceAgentKilledMidStreamLeavesTheOldDatadirAndResumeCompl
 // paused right after the datadir swap, mariadbd down), in text and JSON; the run then
 // finishes and the record is gone from the state_dir, and `status` no longer shows it.
 TEST_F(PhysicalTest, StatusShowsAnUnfinishedSwapAndTheFinishedRunRemovesItsRecord) {
-  ASSERT_OK(BreakDb2(910003));
+  ASSERT_OK(BreakDb2(910005));
   const std::string record = cluster().agent(kDb2).state_dir() + "/physical-swap.pb";
   FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-swap-pause"));
   ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "after_swap=pause"));
@@ -328,7 +328,7 @@ TEST_F(PhysicalTest, StatusShowsAnUnfinishedSwapAndTheFinishedRunRemovesItsRecor
 // The target's agent killed right after the swap: restarted, it finishes the swap, and
 // `status` says so and names the resume; the resumed run removes the settled record.
 TEST_F(PhysicalTest, StatusShowsAFinishedSwapWaitingForTheResumeWhichRemovesIt) {
-  ASSERT_OK(BreakDb2(910004));
+  ASSERT_OK(BreakDb2(910006));
   const std::string record = cluster().agent(kDb2).state_dir() + "/physical-swap.pb";
   FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-swap-kill"));
   ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "after_swap=kill"));
