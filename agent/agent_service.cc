@@ -29,6 +29,7 @@
 #include "agent/source_dump.h"
 #include "agent/stall_guard.h"
 #include "agent/stream_canceller.h"
+#include "agent/swap_record_status.h"
 #include "agent/table_checksums.h"
 #include "agent/target_import.h"
 #include "agent/transfer_source.h"
@@ -166,6 +167,7 @@ grpc::Status AgentService::GetStatus(grpc::ServerContext* context, const v1::Sta
     ka->set_detail(absl::StrCat("status unknown: ", ks.status().message()));
   }
   if (full) ReportMariadbService(*deps_.mariadb_service, reply->mutable_mariadb_service());
+  if (full) ReportSwapRecord(deps_.config.state_dir, reply);
   if (session.ok() && full) {
     if (auto encryption = EncryptionInUse(**session); encryption.ok()) {
       for (auto& e : *encryption) reply->add_encryption(std::move(e));
@@ -337,6 +339,10 @@ grpc::Status AgentService::ChangeMaster(grpc::ServerContext* context,
     }
   }
   if (!s.ok()) return Fail("change master", s);
+  // Phase 1 of a run whose physical import settled here: the record is needed no more.
+  if (absl::Status forgot = ForgetSettledSwap(deps_.config.state_dir, r->run_id()); !forgot.ok()) {
+    log::Warning("the physical swap record stays: ", forgot.message());
+  }
   if (UsesGtid(target)) reply->set_gtid_slave_pos(target.gtid_slave_pos);
   reply->set_detail(DescribeChangeMaster(target));
   log::Info(reply->detail());

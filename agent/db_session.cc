@@ -1,5 +1,7 @@
 #include "agent/db_session.h"
 
+#include "common/reseed_sql.h"
+
 #include <string>
 
 #include "absl/strings/match.h"
@@ -54,9 +56,7 @@ absl::StatusOr<unsigned> DbSession::WarningCount() {
   return absl::UnimplementedError("warning count needs a real database session");
 }
 
-std::string QuoteIdentifier(absl::string_view name) {
-  return absl::StrCat("`", absl::StrReplaceAll(name, {{"`", "``"}}), "`");
-}
+std::string QuoteIdentifier(absl::string_view name) { return mmresync::QuoteIdentifier(name); }
 
 std::string QuoteString(DbSession& session, absl::string_view value) {
   return absl::StrCat("'", session.EscapeString(value), "'");

@@ -27,6 +27,7 @@
 #include "agent/transfer_source.h"
 #include "common/fault_point.h"
 #include "common/log.h"
+#include "common/reseed_sql.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -249,7 +250,7 @@ absl::Status DeltaRun::ReplaceRanges(const TablePlan& t) {
         t.differing.begin() + pos,
         t.differing.begin() + std::min(t.differing.size(), pos + kRangesPerApply));
     ASSIGN_OR_RETURN(std::string where, RangesCondition(*t.key, batch));
-    const std::string remove = absl::StrCat("DELETE FROM ", name, " WHERE ", where);
+    const std::string remove = DeleteRangesStatement(t.name.first, t.name.second, where);
     RETURN_IF_ERROR(backup_->SaveRows(*reader_, *t.source, where, remove + ";").status());
     ASSIGN_OR_RETURN(std::unique_ptr<DumpStream> rows, peer_.FetchRanges(t.source->id(), batch));
     // One transaction: the target never shows a range half replaced.

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/reseed_sql.h"
 
 namespace mmresync::agent {
 
@@ -65,14 +66,7 @@ std::string LoadDataSql(const v1::TransferPart& part) {
       targets.push_back(QuoteIdentifier(c.name()));
     }
   }
-  std::string sql =
-      absl::StrCat("LOAD DATA LOCAL INFILE 'mmresync-part' INTO TABLE ",
-                   QuoteIdentifier(part.schema()), ".", QuoteIdentifier(part.table()),
-                   " CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' "
-                   "LINES TERMINATED BY '\\n' (",
-                   absl::StrJoin(targets, ", "), ")");
-  if (!sets.empty()) absl::StrAppend(&sql, " SET ", absl::StrJoin(sets, ", "));
-  return sql;
+  return LoadDataStatement(part.schema(), part.table(), targets, sets);
 }
 
 }  // namespace mmresync::agent

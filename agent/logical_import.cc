@@ -194,19 +194,6 @@ void RefreshStatisticsOrWarn(DbSession& session, const v1::TransferPart& part) {
 
 }  // namespace
 
-const std::vector<std::string>& LoaderSessionStatements() {
-  static const std::vector<std::string> kStatements = {
-      "SET SESSION sql_log_bin = 0",
-      "SET SESSION foreign_key_checks = 0",
-      "SET SESSION unique_checks = 0",
-      "SET SESSION time_zone = '+00:00'",
-      // Not strict, so zero dates and the like load as they were stored; any warning
-      // still fails the part. Explicit 0 in an AUTO_INCREMENT column stays 0.
-      "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
-  };
-  return kStatements;
-}
-
 absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params,
                                                TransferPeer& peer,
                                                const v1::BeginTransferReply& manifest) {

@@ -21,6 +21,7 @@
 #include "agent/peer_fetch.h"
 #include "agent/stream_canceller.h"
 #include "agent/target_import.h"
+#include "common/reseed_sql.h"
 
 namespace mmresync::agent {
 
@@ -36,8 +37,8 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
                                                TransferPeer& peer,
                                                const v1::BeginTransferReply& manifest);
 
-// Session settings of every loader connection.
-const std::vector<std::string>& LoaderSessionStatements();
+// Session settings of every loader connection (the plan prints the same).
+using mmresync::LoaderSessionStatements;
 
 // The pieces the delta import shares (delta_import.h).
 //

@@ -26,14 +26,14 @@
 #include "absl/time/time.h"
 #include "agent/keepalived_controller.h"
 #include "common/config.h"
+#include "common/physical_layout.h"
 #include "mmresync/v1/agent.pb.h"
 
 namespace mmresync::agent {
 
-// What the start command finds in MMRESYNC_MARIADBD_OPTIONS (command control).
-inline constexpr char kMariadbdOptionsEnv[] = "MMRESYNC_MARIADBD_OPTIONS";
-inline constexpr char kMariadbdSwapOptions[] =
-    "--skip-slave-start --event-scheduler=OFF --read-only=ON";
+// What the start command finds in MMRESYNC_MARIADBD_OPTIONS (common/physical_layout.h).
+using mmresync::kMariadbdOptionsEnv;
+using mmresync::kMariadbdSwapOptions;
 
 struct MariadbServiceStatus {
   bool managed = false;  // false only for control = none

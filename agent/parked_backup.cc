@@ -11,6 +11,7 @@
 #include "agent/node_facts.h"
 #include "agent/replicated_schemas.h"
 #include "common/files.h"
+#include "common/reseed_sql.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
@@ -36,7 +37,7 @@ absl::StatusOr<v1::BackupReply> ParkUserData(const BackupParams& params) {
   const std::string path = BackupPath(params.state_dir, params.run_id);
   RETURN_IF_ERROR(MakeDirs(absl::StrCat(params.state_dir, "/backups"), 0700));
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> session, params.db->Open());
-  RETURN_IF_ERROR(session->Execute("SET SESSION sql_log_bin = 0"));
+  RETURN_IF_ERROR(session->Execute(kBinlogOffStatement));
   // A transaction left open on the fenced node would make the RENAME wait for ever.
   RETURN_IF_ERROR(session->Execute("SET SESSION lock_wait_timeout = 60"));
   // The schemas the import replaces; one replication ignores stays in place, untouched.
@@ -123,18 +124,11 @@ absl::StatusOr<v1::BackupReply> ParkUserData(const BackupParams& params) {
       RETURN_IF_ERROR(session->Execute(absl::StrCat("CREATE DATABASE ", QuoteIdentifier(park))));
     }
     for (const auto& [schema, trigger] : triggers) {
-      RETURN_IF_ERROR(session->Execute(
-          absl::StrCat("DROP TRIGGER ", QuoteIdentifier(schema), ".", QuoteIdentifier(trigger))));
+      RETURN_IF_ERROR(session->Execute(DropTriggerStatement(schema, trigger)));
     }
-    std::vector<std::string> moves;
-    for (const Table& t : tables) {
-      moves.push_back(absl::StrCat(QuoteIdentifier(t.schema), ".", QuoteIdentifier(t.name), " TO ",
-                                   QuoteIdentifier(parked[t.schema]), ".",
-                                   QuoteIdentifier(t.name)));
-    }
-    if (absl::Status s =
-            session->Execute(absl::StrCat("RENAME TABLE ", absl::StrJoin(moves, ", ")));
-        !s.ok()) {
+    std::vector<TableMove> moves;
+    for (const Table& t : tables) moves.push_back({t.schema, t.name, parked[t.schema]});
+    if (absl::Status s = session->Execute(ParkTablesStatement(moves)); !s.ok()) {
       // Nothing moved (one atomic RENAME), so there is no backup: without the file the
       // import refuses. The triggers dropped above are in the script, kept aside.
       const std::string kept = path + ".failed";

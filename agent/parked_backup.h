@@ -20,10 +20,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "agent/local_backup.h"
+#include "common/reseed_sql.h"
 
 namespace mmresync::agent {
 
-inline constexpr char kParkedSchemaPrefix[] = "mmr_park_";
+using mmresync::kParkedSchemaPrefix;
 
 // "mmr_park_<8 hex of the run id's hash>_<index>": short enough for any schema name.
 std::string ParkedSchemaName(absl::string_view run_id, int index);

@@ -334,14 +334,6 @@ absl::Status CarryOwnBinlog(const std::string& old_dir, const std::string& new_d
 
 }  // namespace
 
-std::string PhysicalNewDir(const std::string& datadir, const std::string& run_id) {
-  return absl::StrCat(StripSlash(datadir), ".mmresync-new-", run_id);
-}
-
-std::string PhysicalBackupDir(const std::string& datadir, const std::string& run_id) {
-  return absl::StrCat(StripSlash(datadir), ".mmresync-", run_id);
-}
-
 bool IsReplicaStateFile(const std::string& name, const std::string& relay_base,
                         const std::string& binlog_base) {
   if (name == "master.info" || name == "relay-log.info" || name == "multi-master.info") {

@@ -38,6 +38,7 @@
 #include "agent/mariadb_service_controller.h"
 #include "agent/peer_fetch.h"
 #include "agent/target_import.h"
+#include "common/physical_layout.h"
 #include "common/tool_argv.h"
 
 namespace mmresync::agent {
@@ -56,10 +57,9 @@ struct PhysicalImportParams {
   absl::Duration start_wait = absl::Minutes(10);
 };
 
-// Paths beside `datadir` (no trailing slash): where the copy is extracted, and the name
-// the old datadir gets (the run's backup).
-std::string PhysicalNewDir(const std::string& datadir, const std::string& run_id);
-std::string PhysicalBackupDir(const std::string& datadir, const std::string& run_id);
+// Paths beside `datadir` (common/physical_layout.h; the plan names them the same).
+using mmresync::PhysicalBackupDir;
+using mmresync::PhysicalNewDir;
 
 // Files of a copied datadir that describe the source's own replica or logs, never the
 // target's: removed before the copy is moved into place. `relay_base` and `binlog_base`

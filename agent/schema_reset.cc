@@ -6,18 +6,18 @@
 #include "agent/replicated_schemas.h"
 #include "common/fault_point.h"
 #include "common/log.h"
+#include "common/reseed_sql.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
 
 absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session) {
-  RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
+  RETURN_IF_ERROR(session.Execute(kBinlogOffStatement));
   ASSIGN_OR_RETURN(std::vector<std::string> schemas, ListReplicatedSchemas(session));
   const absl::Time start = absl::Now();
   for (const auto& schema : schemas) {
-    RETURN_IF_ERROR(
-        Annotate(session.Execute(absl::StrCat("DROP DATABASE ", QuoteIdentifier(schema))),
-                 absl::StrCat("drop schema ", schema)));
+    RETURN_IF_ERROR(Annotate(session.Execute(DropSchemaStatement(schema)),
+                             absl::StrCat("drop schema ", schema)));
   }
   // What a re-seed without a backup pays for the old data (a parked backup moves it
   // instead): in the log, to tell it from the import's own time.
@@ -28,7 +28,7 @@ absl::StatusOr<std::vector<std::string>> DropUserSchemas(DbSession& session) {
 }
 
 absl::StatusOr<int> DropTriggersAndEvents(DbSession& session) {
-  RETURN_IF_ERROR(session.Execute("SET SESSION sql_log_bin = 0"));
+  RETURN_IF_ERROR(session.Execute(kBinlogOffStatement));
   ASSIGN_OR_RETURN(ResultSet objects,
                    session.Query("SELECT 'TRIGGER' AS KIND, TRIGGER_SCHEMA AS S, TRIGGER_NAME AS N "
                                  "FROM information_schema.TRIGGERS UNION ALL SELECT 'EVENT', "
@@ -39,9 +39,10 @@ absl::StatusOr<int> DropTriggersAndEvents(DbSession& session) {
     const std::string schema = objects.GetOr(i, "S", "");
     // A schema replication ignores is this node's own: its triggers and events stay.
     if (IsSystemSchema(schema) || !filter.Carries(schema)) continue;
-    const std::string kind = objects.GetOr(i, "KIND", "") == "EVENT" ? "EVENT" : "TRIGGER";
-    RETURN_IF_ERROR(session.Execute(absl::StrCat("DROP ", kind, " ", QuoteIdentifier(schema), ".",
-                                                 QuoteIdentifier(objects.GetOr(i, "N", "")))));
+    const std::string name = objects.GetOr(i, "N", "");
+    RETURN_IF_ERROR(session.Execute(objects.GetOr(i, "KIND", "") == "EVENT"
+                                        ? DropEventStatement(schema, name)
+                                        : DropTriggerStatement(schema, name)));
     ++dropped;
   }
   return dropped;

@@ -16,6 +16,7 @@
 #include "agent/part_writer.h"
 #include "agent/replicated_schemas.h"
 #include "agent/table_definition.h"
+#include "common/reseed_sql.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
@@ -177,12 +178,12 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
                                                          "did not finish in time)"
                                                        : ""));
   };
-  if (absl::Status s = control->Execute("BACKUP STAGE START"); !s.ok()) {
+  if (absl::Status s = control->Execute(kBackupStageStart); !s.ok()) {
     return stage_error("START", s);
   }
   // Whatever happens below, the source's DDL and commits are released before we return.
-  absl::Cleanup end_stage = [&control] { (void)control->Execute("BACKUP STAGE END"); };
-  if (absl::Status s = control->Execute("BACKUP STAGE BLOCK_DDL"); !s.ok()) {
+  absl::Cleanup end_stage = [&control] { (void)control->Execute(kBackupStageEnd); };
+  if (absl::Status s = control->Execute(kBackupStageBlockDdl); !s.ok()) {
     return stage_error("BLOCK_DDL", s);
   }
   RETURN_IF_ERROR(CheckSupported(*control, schemas));
@@ -210,7 +211,7 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
   }
 
   const absl::Time block_start = absl::Now();
-  if (absl::Status s = control->Execute("BACKUP STAGE BLOCK_COMMIT"); !s.ok()) {
+  if (absl::Status s = control->Execute(kBackupStageBlockCommit); !s.ok()) {
     return stage_error("BLOCK_COMMIT", s);
   }
   ASSIGN_OR_RETURN(AccountList listed, ListAccounts(*control, params.accounts));
@@ -224,7 +225,7 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
   }
   ASSIGN_OR_RETURN(v1::BinlogCoordinates master, MasterCoordinates(*control));
   for (auto& w : workers) {
-    RETURN_IF_ERROR(w->Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+    RETURN_IF_ERROR(w->Execute(kConsistentSnapshotStatement));
     ASSIGN_OR_RETURN(v1::BinlogCoordinates seen, WorkerSnapshot(*w));
     if (seen.file() != master.file() || seen.position() != master.position()) {
       return absl::InternalError(absl::StrCat(

@@ -18,6 +18,25 @@ v1::KeepalivedRequest KeepalivedRequestFor(const std::string& run_id, bool start
   return req;
 }
 
+v1::ImportRequest ImportRequestFor(const ImportSettings& settings) {
+  v1::ImportRequest req;
+  req.set_source_agent(settings.source_agent);
+  req.set_source_node(settings.source_node);
+  req.set_expected_bytes(settings.expected_bytes);
+  req.set_backup_skipped(settings.backup_skipped);
+  req.set_method(settings.method);
+  req.set_workers(settings.workers);
+  req.set_compression(settings.compression);
+  return req;
+}
+
+v1::ImportRequest ImportRequestForRun(v1::ImportRequest request, const std::string& run_id,
+                                      const std::string& token) {
+  request.set_run_id(run_id);
+  request.set_token(token);
+  return request;
+}
+
 v1::StopReplicaRequest StopReplicaRequestFor(const std::string& run_id, bool reset) {
   v1::StopReplicaRequest req;
   req.set_run_id(run_id);

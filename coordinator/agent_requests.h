@@ -32,6 +32,21 @@ v1::AuthorizeTransferRequest AuthorizeTransferRequestFor(const std::string& run_
 // `mode`: "park" | "dump".
 v1::BackupRequest BackupRequestFor(const std::string& run_id, const std::string& mode);
 
+// The target's import of the source's snapshot, as the plan describes it: all but what
+// only the run has (its id and the one-time token), which ImportRequestForRun adds.
+struct ImportSettings {
+  std::string source_agent;  // host:port
+  std::string source_node;
+  uint64_t expected_bytes = 0;
+  bool backup_skipped = false;
+  std::string method;  // the --method asked for ("auto", "logical", ...)
+  uint32_t workers = 0;
+  std::string compression;
+};
+v1::ImportRequest ImportRequestFor(const ImportSettings& settings);
+v1::ImportRequest ImportRequestForRun(v1::ImportRequest request, const std::string& run_id,
+                                      const std::string& token);
+
 // The SQL each request makes its agent run, as `plan` prints it.
 std::string RequestText(const v1::SetReadOnlyRequest& request);
 std::string RequestText(const v1::StopReplicaRequest& request);

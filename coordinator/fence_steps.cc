@@ -13,6 +13,7 @@ Step FenceTargetStep(const PairFacts& f) {
   const std::string& T = f.target.name;
   Step step;
   step.id = "fence-target";
+  step.effect = StepEffect::kFencesTarget;
   step.title = "fence target";
   step.node = T;
   step.actions = {absl::StrCat(T, ": stop keepalived"),
@@ -50,6 +51,7 @@ Step UnfenceStep(const PlanInputs& in, const PairFacts& f) {
   }
   Step step;
   step.id = "unfence";
+  step.effect = StepEffect::kUnfencesTarget;
   step.title = "unfence target";
   step.node = T;
   step.actions = {absl::StrCat(T, ": ", RequestText(SetReadOnlyRequestFor("", f.target_read_only)),

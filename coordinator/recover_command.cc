@@ -44,6 +44,8 @@ namespace mmresync::coordinator {
 namespace {
 
 constexpr int kLeaseTtlSeconds = 60;
+// The failed "step" when the run's start could not be journaled: no step ran.
+constexpr char kRunStartRecord[] = "journal";
 
 std::string NewRunId() {
   unsigned char bytes[3];
@@ -242,12 +244,21 @@ std::string KeepalivedWord(const v1::KeepalivedState& ka) {
 
 // Whether the run stopped at or before the fence, before any step that changes data or
 // replication (a new run may then start over it, with this run's original settings).
-bool NoDataChanged(const ExecutionOutcome& outcome) {
+// (The failure to journal the run's start has no step: its effect is kNone.)
+bool NoDataChanged(const std::vector<Step>& steps, const ExecutionOutcome& outcome) {
   for (const std::string& id : outcome.completed) {
-    if (id != "pause-hook") return false;
+    if (EffectOf(steps, id) != StepEffect::kPausesServices) return false;
   }
-  return outcome.failed_step == "journal" || outcome.failed_step == "pause-hook" ||
-         outcome.failed_step == "fence-target";
+  const StepEffect failed = EffectOf(steps, outcome.failed_step);
+  return failed == StepEffect::kNone || failed == StepEffect::kPausesServices ||
+         failed == StepEffect::kFencesTarget;
+}
+
+// The effects of the steps the run finished.
+std::set<StepEffect> EffectsDone(const std::vector<Step>& steps, const ExecutionOutcome& outcome) {
+  std::set<StepEffect> done;
+  for (const std::string& id : outcome.completed) done.insert(EffectOf(steps, id));
+  return done;
 }
 
 // Where each node stands after a failure at `failed`, and what to run next.
@@ -260,16 +271,17 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
                             const std::string& abandon) {
   const std::string& S = p.view.nodes[p.roles.source].entry.name;
   const std::string& T = p.view.nodes[p.roles.target].entry.name;
-  std::set<std::string> done(outcome.completed.begin(), outcome.completed.end());
-  bool fenced = done.count("fence-target") || outcome.failed_step != "fence-target";
-  bool touched = done.count("fence-target") > 0 || outcome.failed_step == "fence-target";
+  const std::set<StepEffect> done = EffectsDone(p.steps, outcome);
+  const StepEffect failed = EffectOf(p.steps, outcome.failed_step);
+  bool fenced = done.count(StepEffect::kFencesTarget) || failed != StepEffect::kFencesTarget;
+  bool touched = done.count(StepEffect::kFencesTarget) > 0 || failed == StepEffect::kFencesTarget;
   std::string out = "State now:\n";
   if (!touched) {
     absl::StrAppend(&out, "  nothing was changed on ", S, " or ", T, ".\n");
     absl::StrAppend(&out, "Next: fix the cause above, then run: mmresync recover\n");
     return out;
   }
-  if (outcome.failed_step == "unfence") {
+  if (failed == StepEffect::kUnfencesTarget) {
     absl::StrAppend(&out, "  ", S, " (source): writable, replicating from ", T, ".\n");
     absl::StrAppend(&out, "  ", T, " (target): re-seeded from ", S, ", replicating from ", S);
     if (target_now.ok()) {
@@ -310,14 +322,15 @@ std::string SafeStateReport(const Prepared& p, const ExecutionOutcome& outcome,
     absl::StrAppend(&out, "Next: fix the cause above, then run: ", resume, "\n");
     return out;
   }
-  absl::StrAppend(&out, "  ", S, " (source): writable and serving; ",
-                  done.count("stop-replication") ? absl::StrCat("not replicating from ", T)
-                                                 : std::string("replication as before"),
-                  done.count("phase2") ? " (replicating again)" : "", ".\n");
+  absl::StrAppend(
+      &out, "  ", S, " (source): writable and serving; ",
+      done.count(StepEffect::kStopsReplication) ? absl::StrCat("not replicating from ", T)
+                                                : std::string("replication as before"),
+      done.count(StepEffect::kRestoresReplication) ? " (replicating again)" : "", ".\n");
   absl::StrAppend(&out, "  ", T, " (target): fenced (keepalived stopped, read_only=ON)");
-  if (done.count("stream-import")) {
+  if (done.count(StepEffect::kReplacesData)) {
     absl::StrAppend(&out, ", re-seeded from ", S);
-  } else if (outcome.failed_step == "stream-import") {
+  } else if (failed == StepEffect::kReplacesData) {
     absl::StrAppend(&out, ", user data possibly partly imported");
   }
   absl::StrAppend(&out, ".\n");
@@ -627,7 +640,7 @@ int RunRecover(const RecoverFlags& flags) {
     outcome.status = absl::DataLossError(
         absl::StrCat("coordinator: the run was not started: the journal could not record it (",
                      journaled.message(), ")"));
-    outcome.failed_step = "journal";
+    outcome.failed_step = kRunStartRecord;
     outcome.journal_failed = true;
   } else {
     outcome = ExecutePlan(p.steps, ctx, journal, done);
@@ -691,9 +704,9 @@ int RunRecover(const RecoverFlags& flags) {
     end.set_event(by_operator ? "run-interrupted" : "run-failed");
     end.set_step(outcome.failed_step);
     end.set_detail(std::string(outcome.status.message()));
-    end.set_no_data_changed(NoDataChanged(outcome));
+    end.set_no_data_changed(NoDataChanged(p.steps, outcome));
     absl::Status end_journaled =
-        outcome.failed_step == "journal" ? absl::OkStatus() : journal.Append(end);
+        outcome.failed_step == kRunStartRecord ? absl::OkStatus() : journal.Append(end);
     if (by_operator) {
       sink->Footer(false,
                    absl::StrCat("interrupted by the operator at step ", outcome.failed_step));
@@ -707,7 +720,8 @@ int RunRecover(const RecoverFlags& flags) {
                    std::string(end_journaled.message()).c_str());
     }
     std::string backup = ctx.records.count("backup_path") ? ctx.records["backup_path"] : "";
-    bool ask = outcome.failed_step == "fence-target" || outcome.failed_step == "unfence";
+    const StepEffect failed = EffectOf(p.steps, outcome.failed_step);
+    bool ask = failed == StepEffect::kFencesTarget || failed == StepEffect::kUnfencesTarget;
     absl::StatusOr<v1::NodeStatus> target_now =
         ask ? target->GetStatus() : absl::StatusOr<v1::NodeStatus>(v1::NodeStatus());
     WriteTerminal(flags.json ? stderr : stdout,
@@ -721,8 +735,7 @@ int RunRecover(const RecoverFlags& flags) {
       WriteTerminal(flags.json ? stderr : stdout, lines);
     }
     // Services paused by the hook run against the source, which is writable: resume them.
-    if (std::find(outcome.completed.begin(), outcome.completed.end(), "pause-hook") !=
-            outcome.completed.end() &&
+    if (EffectsDone(p.steps, outcome).count(StepEffect::kPausesServices) &&
         !config.resume_hook.empty()) {
       auto r = RunCommand(ShellCommand(config.resume_hook), absl::Minutes(10));
       PrintTerminal(stdout, "resume hook: %s\n", r.ok() && r->exit_code == 0 ? "ran" : "FAILED");

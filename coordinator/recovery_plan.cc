@@ -37,6 +37,13 @@ std::string ReplUserOf(const v1::NodeStatus& status) {
 
 }  // namespace
 
+StepEffect EffectOf(const std::vector<Step>& steps, const std::string& id) {
+  for (const Step& step : steps) {
+    if (step.id == id) return step.effect;
+  }
+  return StepEffect::kNone;
+}
+
 bool SkippedOnResume(const Step& step, const std::set<std::string>& done) {
   if (!done.count(step.id)) return false;
   if (!step.rerun_on_resume) return true;
@@ -93,6 +100,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                      {ArgvText(ShellCommand(hook))},
                      false,
                      [hook](RunContext& ctx) { return RunHook(ctx, "pause", hook); }});
+    steps.back().effect = StepEffect::kPausesServices;
   }
 
   steps.push_back(FenceTargetStep(facts));
@@ -113,6 +121,7 @@ std::vector<Step> BuildRecoveryPlan(const PlanInputs& in) {
                      {ArgvText(ShellCommand(hook))},
                      false,
                      [hook](RunContext& ctx) { return RunHook(ctx, "resume", hook); }});
+    steps.back().effect = StepEffect::kResumesServices;
   }
   return steps;
 }

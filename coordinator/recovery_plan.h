@@ -58,6 +58,21 @@ struct RunContext {
   void Note(const std::string& text) { sink->StepNote(current, text); }
 };
 
+// What a step does to the pair: the report after a failure and the choice whether a new
+// run may start over a stopped one ask the steps this, never their ids.
+enum class StepEffect {
+  kNone,
+  kPausesServices,       // the pause hook (the resume hook undoes it on a failure)
+  kResumesServices,      // the resume hook
+  kFencesTarget,         // keepalived stopped, read_only=ON on the target
+  kStopsReplication,     // the source no longer replicates from the target
+  kBacksUpTarget,        // the target's data kept aside (park or dump)
+  kReplacesData,         // the target's user data replaced by the source's snapshot
+  kStartsReplica,        // phase 1: the target replicates from the source
+  kRestoresReplication,  // phase 2: the source replicates from the target again
+  kUnfencesTarget,       // the target's settings from before the run restored
+};
+
 // One step of a recovery. `actions` (what `plan` prints) is built from the same request
 // values `run` sends (agent_requests.h), the SQL/argv from the builders the agent runs.
 struct Step {
@@ -74,7 +89,12 @@ struct Step {
   // Checked (after the step's start is journaled) before `run`, on every run and resume:
   // what earlier steps must have recorded. Empty: none.
   std::function<absl::Status(const RunContext&)> precondition = {};
+  StepEffect effect = StepEffect::kNone;
 };
+
+// The effect of the step `id` of `steps`; kNone for an id not among them (the journal's
+// own "journal" failure).
+StepEffect EffectOf(const std::vector<Step>& steps, const std::string& id);
 
 // The facts the steps' requests and descriptions are built from, derived from PlanInputs.
 struct PairFacts {

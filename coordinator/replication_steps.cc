@@ -69,6 +69,7 @@ Step StopReplicationStep(const PairFacts& f) {
   const std::string& T = f.target.name;
   Step step;
   step.id = "stop-replication";
+  step.effect = StepEffect::kStopsReplication;
   step.title = "stop replication";
   step.node = absl::StrCat(S, ", ", T);
   step.actions = {absl::StrCat(S, ": ", RequestText(StopReplicaRequestFor("", /*reset=*/false)),
@@ -94,6 +95,7 @@ Step Phase1Step(const PairFacts& f) {
   placeholder.set_file("<snapshot file>");
   Step step;
   step.id = "phase1";
+  step.effect = StepEffect::kStartsReplica;
   step.title = "phase 1: target replicates";
   step.node = T;
   step.actions = {
@@ -194,6 +196,7 @@ Step Phase2Step(const PairFacts& f) {
   lines.push_back(absl::StrCat(S, ": ", RequestText(StartReplicaRequestFor("")), kWaitRunning));
   Step step;
   step.id = "phase2";
+  step.effect = StepEffect::kRestoresReplication;
   step.title = "phase 2: source replicates";
   step.node = S;
   step.actions = lines;

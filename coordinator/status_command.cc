@@ -169,6 +169,24 @@ std::string RenderStatusJson(const std::string& cluster, const PairView& view,
                       "],\"run\":", run_json, "}\n");
 }
 
+std::string PhysicalSwapText(const PairView& view) {
+  std::string out;
+  for (const auto& n : view.nodes) {
+    if (!n.status.ok() || !n.status->has_physical_swap()) continue;
+    const v1::PhysicalSwapState& swap = n.status->physical_swap();
+    if (!swap.error().empty()) {
+      absl::StrAppend(&out, "physical swap on ", n.entry.name, ": its record is unreadable (",
+                      swap.error(), ")\n  next: ", swap.next(), "\n");
+      continue;
+    }
+    absl::StrAppend(&out, "physical swap on ", n.entry.name, " (run ", swap.run_id(),
+                    "): ", swap.settled() ? "finished" : "NOT FINISHED", "; datadir ",
+                    swap.datadir(), ", the one from before at ", swap.old_datadir(),
+                    "\n  next: ", swap.next(), "\n");
+  }
+  return out;
+}
+
 int RunStatus(const std::string& config_flag, bool json) {
   auto session = OpenCluster(config_flag);
   if (!session.ok()) {
@@ -201,6 +219,7 @@ int RunStatus(const std::string& config_flag, bool json) {
       PrintTerminal(stdout, "journal: %s\n", std::string(last.status().message()).c_str());
     }
     WriteTerminal(stdout, RunActivityText(run, config_flag));
+    WriteTerminal(stdout, PhysicalSwapText(view));
     for (const std::string& w : VersionWarnings(view, VersionText())) {
       PrintTerminal(stdout, "WARNING: %s\n", w);
     }

@@ -13,6 +13,9 @@ int RunStatus(const std::string& config_flag, bool json);
 
 // The side-by-side table, also printed by `recover` before and after.
 std::string RenderStatusTable(const PairView& view, const Diagnosis& diagnosis);
+// For each node that keeps a physical import's swap record: whether the swap finished,
+// where the old datadir is, and what finishes the run. Empty when neither keeps one.
+std::string PhysicalSwapText(const PairView& view);
 // `run_json`: RunActivityJson (null when no run is in progress or unfinished).
 std::string RenderStatusJson(const std::string& cluster, const PairView& view,
                              const Diagnosis& diagnosis, const std::string& run_json = "null");

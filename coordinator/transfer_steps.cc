@@ -4,9 +4,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/compression.h"
+#include "common/physical_layout.h"
 #include "common/random_id.h"
+#include "common/replication_sql.h"
+#include "common/reseed_sql.h"
 #include "common/status_macros.h"
 #include "common/tool_argv.h"
+#include "coordinator/agent_requests.h"
 
 namespace mmresync::coordinator {
 namespace {
@@ -62,6 +66,40 @@ std::string ListText(const std::vector<std::string>& v) {
   return v.empty() ? std::string("(none)") : absl::StrJoin(v, " ");
 }
 
+// What the agent's DropUserSchemas runs for `schemas` (the target's, as discovered).
+std::string DropSchemasText(const std::vector<std::string>& schemas) {
+  if (schemas.empty()) return "no user schema to drop";
+  std::vector<std::string> sql = {std::string(kBinlogOffStatement)};
+  for (const std::string& schema : schemas) sql.push_back(DropSchemaStatement(schema));
+  return JoinStatements(sql);
+}
+
+// The park backup's statements (ParkUserData), with placeholders for the names it finds.
+std::string ParkText() {
+  return absl::StrCat(
+      kBinlogOffStatement, "; ", DropTriggerStatement("<schema>", "<trigger>"),
+      " for each trigger (its definition is in the script); ",
+      ParkTablesStatement(
+          {{"<schema>", "<table>", absl::StrCat(kParkedSchemaPrefix, "<run digest>_<n>")}}),
+      ", … (every user table in one statement; no copy)");
+}
+
+// A loader connection's settings, then one table part's LOAD DATA (logical and delta).
+std::string LoadText() {
+  return absl::StrCat(JoinStatements(LoaderSessionStatements()), "; per table part: ",
+                      LoadDataStatement("<schema>", "<table>", {"<columns>"}, {}));
+}
+
+// The logical method's snapshot session on the source (transfer_source.cc), with the
+// schema dumps it takes under BLOCK_DDL.
+std::string SnapshotSessionText(const std::vector<std::string>& schemas) {
+  return absl::StrCat(kBackupStageStart, "; ", kBackupStageBlockDdl, "; ",
+                      DumpText(schemas, DumpContent::kSchemaPreData, false), "; ",
+                      DumpText(schemas, DumpContent::kSchemaPostData, false), "; ",
+                      kBackupStageBlockCommit, "; accounts; ", kConsistentSnapshotStatement,
+                      " on each worker (same binlog_snapshot_file/position); ", kBackupStageEnd);
+}
+
 }  // namespace
 
 std::optional<Step> BackupTargetStep(const PlanInputs& in) {
@@ -88,12 +126,9 @@ std::optional<Step> BackupTargetStep(const PlanInputs& in) {
                        DumpText(target_schemas, DumpContent::kSchemaPreData, false), " and ",
                        DumpText(target_schemas, DumpContent::kSchemaPostData, false),
                        "; accounts; the moves back)"));
-      actions.push_back(
-          absl::StrCat(T.name,
-                       ": check the fence; SET sql_log_bin=0; DROP TRIGGER (in the script); one "
-                       "RENAME TABLE of every user table into mmr_park_<run>_<n> (no copy)"));
+      actions.push_back(absl::StrCat(T.name, ": check the fence; ", ParkText()));
     }
-    return Step{"backup-target",
+    Step backup{"backup-target",
                 mode == "dump" ? "backup target" : "backup target (park)",
                 T.name,
                 actions,
@@ -113,6 +148,8 @@ std::optional<Step> BackupTargetStep(const PlanInputs& in) {
                   if (!last.message().empty()) ctx.Note(last.message());
                   return absl::OkStatus();
                 }};
+    backup.effect = StepEffect::kBacksUpTarget;
+    return backup;
   }
   return std::nullopt;
 }
@@ -127,14 +164,20 @@ Step StreamImportStep(const PlanInputs& in) {
   const uint64_t source_bytes = in.view.nodes[in.roles.source].status.ok()
                                     ? UserDataBytes(*in.view.nodes[in.roles.source].status)
                                     : 0;
-  bool skip_backup = in.options.skip_backup;
   const MethodChoice method = in.method;
-  const uint32_t workers = in.options.workers;
-  const std::string compression = in.options.compression;
+  const v1::ImportRequest request = ImportRequestFor({.source_agent = S.agent,
+                                                      .source_node = S.name,
+                                                      .expected_bytes = source_bytes,
+                                                      .backup_skipped = in.options.skip_backup,
+                                                      .method = method.method,
+                                                      .workers = in.options.workers,
+                                                      .compression = in.options.compression});
+  const uint32_t workers = request.workers();
   // A flag that passed main's check; the text again only for the plan's words.
   const std::string compression_text =
-      DescribeCompression(ParseCompression(compression).value_or(kCompressionAuto));
+      DescribeCompression(ParseCompression(request.compression()).value_or(kCompressionAuto));
   std::vector<std::string> transfer_actions;
+  const std::string new_dir = PhysicalNewDir("<datadir>", "<run>");
   const std::string workers_text = workers == 0
                                        ? std::string("workers from the cores of both hosts")
                                        : absl::StrCat(workers, " workers");
@@ -160,32 +203,28 @@ Step StreamImportStep(const PlanInputs& in) {
                                             "TLS, one-time token, XXH3-128 checksum, "
                                             "compression ",
                                             compression_text));
+    transfer_actions.push_back(absl::StrCat(T.name, ": ",
+                                            ArgvText(ExtractArgv(kMbstreamCommand, new_dir)),
+                                            " < stream  (the old mariadbd keeps running, fenced)"));
     transfer_actions.push_back(
-        absl::StrCat(T.name, ": ", ArgvText(ExtractArgv(kMbstreamCommand, "<new>")),
-                     " < stream  (<new>: <datadir>.mmresync-new-<run>; the old mariadbd keeps "
-                     "running, fenced)"));
-    transfer_actions.push_back(
-        absl::StrCat(T.name, ": ", ArgvText(PrepareArgv(kMariadbBackupCommand, "<new>")),
+        absl::StrCat(T.name, ": ", ArgvText(PrepareArgv(kMariadbBackupCommand, new_dir)),
                      "; snapshot from xtrabackup_binlog_info; drop master.info, "
                      "relay-log.info, relay logs"));
-    transfer_actions.push_back(
-        absl::StrCat(T.name,
-                     ": re-check the fence; stop mariadbd ([mariadb.service]); mv <datadir> "
-                     "<datadir>.mmresync-<run>  (the backup); mv <new> <datadir>"));
-    transfer_actions.push_back(
-        absl::StrCat(T.name, ": start mariadbd (",
-                     "MMRESYNC_MARIADBD_OPTIONS=--skip-slave-start "
-                     "--event-scheduler=OFF --read-only=ON for command control); SET GLOBAL "
-                     "read_only = ON; restore ",
-                     T.name, "'s own agent and replication accounts"));
+    transfer_actions.push_back(absl::StrCat(
+        T.name,
+        ": write <state_dir>/physical-swap.pb; re-check the fence; stop mariadbd "
+        "([mariadb.service]); mv <datadir> ",
+        PhysicalBackupDir("<datadir>", "<run>"), "  (the backup); mv ", new_dir, " <datadir>"));
+    transfer_actions.push_back(absl::StrCat(T.name, ": start mariadbd (", kMariadbdOptionsEnv, "=",
+                                            kMariadbdSwapOptions, " for command control); ",
+                                            SetReadOnlyStatement(true), "; restore ", T.name,
+                                            "'s own agent and replication accounts"));
   } else if (method.expected == "delta") {
     transfer_actions.push_back(absl::StrCat(
-        S.name,
-        ": the logical method's snapshot session (BACKUP STAGE BLOCK_DDL, SHOW CREATE TABLE of "
-        "every table of ",
-        ListText(source_schemas),
-        ", SHOW CREATE of every view and routine; BLOCK_COMMIT; START TRANSACTION WITH "
-        "CONSISTENT SNAPSHOT; BACKUP STAGE END)"));
+        S.name, ": the logical method's snapshot session (", kBackupStageStart, "; ",
+        kBackupStageBlockDdl, "; SHOW CREATE TABLE of every table of ", ListText(source_schemas),
+        ", SHOW CREATE of every view and routine; ", kBackupStageBlockCommit, "; ",
+        kConsistentSnapshotStatement, "; ", kBackupStageEnd, ")"));
     transfer_actions.push_back(
         absl::StrCat(T.name, ": refuse unless its user schemas equal ", S.name,
                      "'s (nothing changed; use --method logical); compare its views and routines "
@@ -203,10 +242,12 @@ Step StreamImportStep(const PlanInputs& in) {
         "re-created, views and routines replaced, triggers and events) zstd-compressed in "
         "<state_dir>/backups/<run>.delta/"));
     transfer_actions.push_back(absl::StrCat(
-        T.name,
-        ": drop its triggers and events, and its views and routines that differ; per table one "
-        "transaction: DELETE the differing ranges, LOAD DATA LOCAL INFILE of ",
-        S.name, "'s rows in them (sql_log_bin=0); tables only on ", S.name,
+        T.name, ": ", kBinlogOffStatement, "; ", DropTriggerStatement("<schema>", "<trigger>"),
+        "; ", DropEventStatement("<schema>", "<event>"),
+        " (each); drop its views and routines that differ; ", LoadText(),
+        "; per table one transaction: START TRANSACTION; ",
+        DeleteRangesStatement("<schema>", "<table>", "<differing key ranges>"), "; LOAD DATA of ",
+        S.name, "'s rows in them; COMMIT; tables only on ", S.name,
         ", with another definition or without a usable key: re-created and copied whole; "
         "tables only on ",
         T.name, ": dropped; then ", S.name,
@@ -216,23 +257,17 @@ Step StreamImportStep(const PlanInputs& in) {
         "'s CREATE ROLE, CREATE USER, GRANT; never either agent's or replication "
         "account)"));
   } else if (method.expected == "logical") {
-    transfer_actions.push_back(
-        absl::StrCat(S.name, ": BACKUP STAGE START; BACKUP STAGE BLOCK_DDL; ",
-                     DumpText(source_schemas, DumpContent::kSchemaPreData, false), "; ",
-                     DumpText(source_schemas, DumpContent::kSchemaPostData, false),
-                     "; BACKUP STAGE BLOCK_COMMIT; accounts; START TRANSACTION WITH "
-                     "CONSISTENT SNAPSHOT on each worker (same binlog_snapshot_file/position); "
-                     "BACKUP STAGE END"));
+    transfer_actions.push_back(absl::StrCat(S.name, ": ", SnapshotSessionText(source_schemas)));
     transfer_actions.push_back(absl::StrCat(
         S.name, " → ", T.name, ": transfer session, one stream per table part (", workers_text,
         "), mutual TLS, one-time token, XXH3-128 checksum and row count per part, compression ",
         compression_text, "  (~", HumanBytes(source_bytes), ")"));
-    transfer_actions.push_back(absl::StrCat(T.name, ": re-check the fence, then DROP DATABASE ",
-                                            ListText(target_schemas), "  (sql_log_bin=0)"));
-    transfer_actions.push_back(absl::StrCat(
-        T.name,
-        ": schema via mariadb; per table LOAD DATA LOCAL INFILE from the stream "
-        "(sql_log_bin=0, unique_checks=0, foreign_key_checks=0); then triggers, events, accounts"));
+    transfer_actions.push_back(
+        absl::StrCat(T.name, ": re-check the fence, then ", DropSchemasText(target_schemas)));
+    transfer_actions.push_back(
+        absl::StrCat(T.name, ": schema via ",
+                     ArgvText(ImportArgv(MariadbSettings().client_command, kDefaultsFile)), "; ",
+                     LoadText(), " from the stream; then triggers, events, accounts"));
     if (method.method == "auto") {
       transfer_actions.push_back(
           "if the source finds tables it cannot snapshot exactly (sequences, system-versioned): "
@@ -251,9 +286,8 @@ Step StreamImportStep(const PlanInputs& in) {
     transfer_actions.push_back(
         absl::StrCat(S.name, " → ", T.name,
                      ": agent-to-agent stream, mutual TLS, one-time token, SHA-256 checked"));
-    transfer_actions.push_back(absl::StrCat(T.name,
-                                            ": after the first bytes arrive: DROP DATABASE ",
-                                            ListText(target_schemas), "  (sql_log_bin=0)"));
+    transfer_actions.push_back(
+        absl::StrCat(T.name, ": after the first bytes arrive: ", DropSchemasText(target_schemas)));
     transfer_actions.push_back(absl::StrCat(
         T.name, ": ", ArgvText(ImportArgv(MariadbSettings().client_command, kDefaultsFile)),
         " < stream  (no --force)"));
@@ -262,27 +296,17 @@ Step StreamImportStep(const PlanInputs& in) {
                                                       ? ": ALTER EVENT … DISABLE ON SLAVE"
                                                       : ": replay accounts; ALTER EVENT … "
                                                         "DISABLE ON SLAVE"));
-  return Step(
+  Step import(
       {"stream-import", "snapshot+stream+import", absl::StrCat(S.name, " → ", T.name),
-       transfer_actions, false,
-       [source_bytes, skip_backup, method, workers, compression](RunContext& ctx) -> absl::Status {
+       transfer_actions, false, [request](RunContext& ctx) -> absl::Status {
          ASSIGN_OR_RETURN(std::string token, NewToken());
          RETURN_IF_ERROR(
              ctx.source->AuthorizeTransfer(ctx.run_id, token, ctx.target->node().name).status());
-         v1::ImportRequest req;
-         req.set_run_id(ctx.run_id);
-         req.set_source_agent(ctx.source->node().agent);
-         req.set_source_node(ctx.source->node().name);
-         req.set_token(token);
-         req.set_expected_bytes(source_bytes);
-         req.set_backup_skipped(skip_backup);
-         req.set_method(method.method);
-         req.set_workers(workers);
-         req.set_compression(compression);
          StepInfo step = ctx.current;
-         ASSIGN_OR_RETURN(v1::Progress last, ctx.target->Import(req, [&](const v1::Progress& p) {
-           ctx.sink->StepProgress(step, p);
-         }));
+         ASSIGN_OR_RETURN(
+             v1::Progress last,
+             ctx.target->Import(ImportRequestForRun(request, ctx.run_id, token),
+                                [&](const v1::Progress& p) { ctx.sink->StepProgress(step, p); }));
          const v1::ImportResult& r = last.result();
          if (r.source_snapshot().file().empty()) {
            return absl::DataLossError("import finished without the snapshot's coordinates");
@@ -330,6 +354,8 @@ Step StreamImportStep(const PlanInputs& in) {
          }
          return absl::OkStatus();
        }});
+  import.effect = StepEffect::kReplacesData;
+  return import;
 }
 
 }  // namespace mmresync::coordinator

@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "tests/harness/cli.h"
 #include "tests/harness/cluster_suite.h"
+#include "tests/harness/fault_points.h"
 #include "tests/harness/recovery_cluster.h"
 #include "tests/harness/wait.h"
 
@@ -286,6 +287,75 @@ TEST_F(PhysicalTest, SourceAgentKilledMidStreamLeavesTheOldDatadirAndResumeCompl
       Cli({"recover", "--source", "db1", "--method", "physical", "--resume", "--yes"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
   EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 910002"), "from master");
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+}
+
+// `status` shows a swap the target's agent has recorded and not finished (the import
+// paused right after the datadir swap, mariadbd down), in text and JSON; the run then
+// finishes and the record is gone from the state_dir, and `status` no longer shows it.
+TEST_F(PhysicalTest, StatusShowsAnUnfinishedSwapAndTheFinishedRunRemovesItsRecord) {
+  ASSERT_OK(BreakDb2(910005));
+  const std::string record = cluster().agent(kDb2).state_dir() + "/physical-swap.pb";
+  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-swap-pause"));
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "after_swap=pause"));
+  auto cli = CliProcess::Start({"--config", cluster().config_path(), "recover", "--source", "db1",
+                                "--method", "physical", "--yes"});
+  ASSERT_TRUE(cli.ok()) << cli.status();
+  ASSERT_OK(faults.WaitHit("after_swap", kTimeout));
+
+  CliResult text = Cli({"status"});
+  EXPECT_TRUE(absl::StrContains(text.out, "physical swap on db2 (run ")) << text.Describe();
+  EXPECT_TRUE(absl::StrContains(text.out, "NOT FINISHED")) << text.Describe();
+  EXPECT_TRUE(absl::StrContains(text.out, "restart this agent")) << text.Describe();
+  CliResult json = Cli({"status", "--json"});
+  EXPECT_TRUE(absl::StrContains(json.out, "\"physical_swap\":{")) << json.Describe();
+  EXPECT_TRUE(absl::StrContains(json.out, "\"settled\":false")) << json.Describe();
+  EXPECT_TRUE(Exists(record));
+
+  ASSERT_OK(faults.Release("after_swap"));
+  auto result = (*cli)->Wait(absl::Seconds(300));
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->exit_code, 0) << result->Describe();
+  EXPECT_FALSE(Exists(record)) << "a finished run's swap record stays in the state_dir";
+  CliResult after = Cli({"status", "--json"});
+  EXPECT_FALSE(absl::StrContains(after.out, "physical_swap")) << after.Describe();
+  // Unarmed again: later imports do not pause.
+  ASSERT_OK(cluster().agent(kDb2).Stop());
+  ASSERT_OK(cluster().agent(kDb2).Restart());
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+}
+
+// The target's agent killed right after the swap: restarted, it finishes the swap, and
+// `status` says so and names the resume; the resumed run removes the settled record.
+TEST_F(PhysicalTest, StatusShowsAFinishedSwapWaitingForTheResumeWhichRemovesIt) {
+  ASSERT_OK(BreakDb2(910006));
+  const std::string record = cluster().agent(kDb2).state_dir() + "/physical-swap.pb";
+  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-swap-kill"));
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "after_swap=kill"));
+  CliResult failed = Cli({"recover", "--source", "db1", "--method", "physical", "--yes"});
+  EXPECT_EQ(failed.exit_code, 1) << failed.Describe();
+  ASSERT_TRUE(faults.Hit("after_swap")) << failed.Describe();
+  ASSERT_OK(cluster().agent(kDb2).Restart());
+  ASSERT_OK(WaitForOk(
+      [&]() -> absl::Status {
+        CliResult s = Cli({"status"});
+        return absl::StrContains(s.out, "physical swap on db2 (run ")
+                   ? absl::OkStatus()
+                   : absl::UnavailableError(s.out);
+      },
+      kTimeout, absl::Milliseconds(200), "status to show db2's swap"));
+
+  CliResult text = Cli({"status"});
+  EXPECT_TRUE(absl::StrContains(text.out, "): finished")) << text.Describe();
+  EXPECT_TRUE(absl::StrContains(text.out, "recover --resume` continues run")) << text.Describe();
+  CliResult json = Cli({"status", "--json"});
+  EXPECT_TRUE(absl::StrContains(json.out, "\"settled\":true")) << json.Describe();
+  EXPECT_TRUE(Exists(record));
+
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_FALSE(Exists(record)) << "the resumed run's settled swap record stays in the state_dir";
+  EXPECT_FALSE(absl::StrContains(Cli({"status"}).out, "physical swap on")) << "still shown";
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
 }
 

@@ -653,6 +653,10 @@ link_cut() { # reset|drop, break id
   cut_link "$mode"
   t_cut=$(date +%s)
   touch "$faults/source_stream.continue"
+  # Measured (one machine, loaded): with the stall bound, 10-20 s after a silent drop and
+  # 10-11 s after a reset; with the source registry's stall and idle limits disabled on
+  # purpose, 28 s after the drop (this check fails) and 19 s after the reset (the failed
+  # run's released lease ends the session), so the reset case does not rest on the bound.
   check "$tag: db1 ended the snapshot within 25 s of the cut (transfer_stall_seconds 10)" \
     wait_for "db1 to end the copy's snapshot" 25 no_old_trx 1
   log "$tag: db1's snapshot ended $(($(date +%s) - t_cut)) s after the cut"

@@ -22,6 +22,7 @@
 #include "common/replication_sql.h"
 #include "coordinator/agent_api.h"
 #include "coordinator/agent_requests.h"
+#include "coordinator/progress.h"
 
 namespace mmresync::coordinator::fakes {
 
@@ -115,6 +116,18 @@ class RecordingAgent : public AgentApi {
   v1::NodeStatus status_;
   std::string repl_user_;
   std::vector<std::unique_ptr<google::protobuf::Message>> sent_;
+};
+
+// A progress sink that shows nothing, for running steps in unit tests.
+class NullSink : public ProgressSink {
+ public:
+  void Header(const std::string&) override {}
+  void StepStarted(const StepInfo&) override {}
+  void StepProgress(const StepInfo&, const v1::Progress&) override {}
+  void StepNote(const StepInfo&, const std::string&) override {}
+  void StepFinished(const StepInfo&, bool, const std::string&, absl::Duration) override {}
+  void StepSkipped(const StepInfo&, const std::string&) override {}
+  void Footer(bool, const std::string&) override {}
 };
 
 }  // namespace mmresync::coordinator::fakes

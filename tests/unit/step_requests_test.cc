@@ -20,6 +20,7 @@
 namespace mmresync::coordinator {
 namespace {
 
+using fakes::NullSink;
 using fakes::RecordingAgent;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -29,17 +30,6 @@ constexpr char kReadOnly[] = "mmresync.v1.SetReadOnlyRequest";
 constexpr char kChangeMaster[] = "mmresync.v1.ChangeMasterRequest";
 constexpr char kStartReplica[] = "mmresync.v1.StartReplicaRequest";
 constexpr char kStopReplica[] = "mmresync.v1.StopReplicaRequest";
-
-class NullSink : public ProgressSink {
- public:
-  void Header(const std::string&) override {}
-  void StepStarted(const StepInfo&) override {}
-  void StepProgress(const StepInfo&, const v1::Progress&) override {}
-  void StepNote(const StepInfo&, const std::string&) override {}
-  void StepFinished(const StepInfo&, bool, const std::string&, absl::Duration) override {}
-  void StepSkipped(const StepInfo&, const std::string&) override {}
-  void Footer(bool, const std::string&) override {}
-};
 
 // The statements agent::ChangeMaster runs for `request` with repl_user "repl" (the
 // session's own log settings left out), the password masked as a plan masks it.
