@@ -35,6 +35,7 @@
 #include "common/fault_point.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/physical_layout.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
 
@@ -54,11 +55,6 @@ absl::Status Refuse(absl::string_view why) {
 
 absl::Status ErrnoError(absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
-
-std::string StripSlash(std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir;
 }
 
 std::string BaseName(const std::string& path) {

@@ -3,14 +3,11 @@
 #include "absl/strings/str_cat.h"
 
 namespace mmresync {
-namespace {
 
 std::string StripSlash(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   return dir;
 }
-
-}  // namespace
 
 std::string PhysicalNewDir(const std::string& datadir, const std::string& run_id) {
   return absl::StrCat(StripSlash(datadir), ".mmresync-new-", run_id);

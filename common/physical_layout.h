@@ -9,6 +9,9 @@
 
 namespace mmresync {
 
+// `dir` without trailing slashes ("/" stays "/"): datadirs compare and name alike either way.
+std::string StripSlash(std::string dir);
+
 // Paths beside `datadir` (a trailing slash is ignored): where the copy is extracted, and
 // the name the old datadir gets (the run's backup).
 std::string PhysicalNewDir(const std::string& datadir, const std::string& run_id);
