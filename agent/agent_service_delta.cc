@@ -76,7 +76,8 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportDeltaFromPeer(const v1::Imp
   ASSIGN_OR_RETURN(auto creds, PeerCredentials());
   GrpcTransferPeer peer(creds, r.source_agent(), r.source_node(), r.token(), r.run_id());
   peer.set_compression(compression);
-  // One digest request and one fetch at a time, plus a spare.
+  // The source's snapshot connections: one per table compared at once (delta_import.cc
+  // compares as many tables at a time as there are); the repair's fetches come after.
   const uint32_t workers = std::clamp<uint32_t>(r.workers(), 2, 4);
   auto manifest = peer.BeginDelta(workers);
   if (!manifest.ok()) {
