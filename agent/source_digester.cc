@@ -44,7 +44,7 @@ void SourceDigester::Run() {
   for (;;) {
     mu_.Await(absl::Condition(&work));
     if (abandoned_ || queued_.empty() || !error_.ok()) return;
-    const size_t n = std::min(queued_.size(), static_cast<size_t>(kMaxRangesPerRequest));
+    const size_t n = std::min(queued_.size(), kRangesPerDigestRequest);
     std::vector<v1::KeyRange> batch(std::make_move_iterator(queued_.begin()),
                                     std::make_move_iterator(queued_.begin() + n));
     queued_.erase(queued_.begin(), queued_.begin() + n);

@@ -18,6 +18,11 @@
 
 namespace mmresync::agent {
 
+// Ranges one request carries at most: with chunks of up to 8 MiB, a request reads at most
+// 512 MiB on the source, so a cancelled comparison waits for seconds, not minutes, for
+// the request in flight.
+inline constexpr size_t kRangesPerDigestRequest = 64;
+
 class SourceDigester {
  public:
   SourceDigester(TransferPeer& peer, uint32_t part_id);

@@ -6,6 +6,7 @@
 
 #include "agent/delta_compare.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,6 +61,12 @@ class FakeSource : public TransferPeer {
   size_t requests() {
     absl::MutexLock lock(&mu_);
     return requests_.size();
+  }
+  size_t largest_request() {
+    absl::MutexLock lock(&mu_);
+    size_t n = 0;
+    for (size_t r : requests_) n = std::max(n, r);
+    return n;
   }
   void FailAfterRequests(int n) { fail_after_ = n; }
 
@@ -140,6 +147,22 @@ TEST_F(DeltaCompareTest, EqualTablesAreReadOnceOnTheTargetAndChunkByChunkOnTheSo
   EXPECT_EQ(c->stats.compared, 21u);
   EXPECT_EQ(c->stats.rounds, 1u);
   EXPECT_EQ(c->stats.source_bytes, c->stats.target_bytes);
+}
+
+// A source slower than the target gets the ranges queued meanwhile, a bounded number per
+// request, so that a cancelled comparison never waits long on the request in flight.
+TEST_F(DeltaCompareTest, EachDigestRequestCarriesABoundedNumberOfRanges) {
+  Table t = Rows(50000);
+  ServeTarget(t);
+  FakeSource source(t);
+  CompareLimits limits;
+  limits.chunk_rows = 100;  // 501 ranges, cut faster than the source digests them
+  auto c = Compare(source, limits);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->differing.empty());
+  EXPECT_EQ(source.ranges().size(), 501u);
+  EXPECT_LE(source.largest_request(), 64u);
+  EXPECT_GE(source.requests(), 501u / kRangesPerDigestRequest);
 }
 
 TEST_F(DeltaCompareTest, WideRowsAreCutByBytes) {
