@@ -378,6 +378,69 @@ TEST_F(FaultMatrixTest, CoordinatorKilledMidCompareThenResumeCompletes) {
   ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
 }
 
+// The coordinator dies (kill -9) while the target repairs: the target's agent, paused
+// after its first repaired table, finds its import cancelled and stops there; the target
+// stays fenced with part of the repair done, the source takes writes, and the resume
+// compares again and repairs the rest.
+TEST_F(FaultMatrixTest, CoordinatorKilledMidApplyThenResumeCompletes) {
+  const int case_id = 970010;
+  const int first = 77000000;
+  FaultPoints faults = Faults("delta-mid-apply");
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "delta_table_applied=pause"));
+  auto writer = BreakAndWrite(case_id, first);
+
+  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  ASSERT_OK(cli.status());
+  absl::Status applied = faults.WaitHit("delta_table_applied", kTimeout);
+  (*cli)->Signal(SIGKILL);
+  auto ended = (*cli)->Wait(kTimeout);
+  ASSERT_OK(applied);
+  ASSERT_OK(ended.status());
+  EXPECT_EQ(ended->exit_code, 128 + SIGKILL) << ended->Describe();
+  const size_t log_from = LogSize(kDb2);
+  ASSERT_OK(faults.Release("delta_table_applied"));
+  ASSERT_OK(WaitForLog(kDb2, log_from, "cancelled", kTimeout));
+  ExpectSourceWritableTargetFenced(*writer);
+
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_THAT(resumed.err, HasSubstr("took over run")) << resumed.Describe();
+  EXPECT_THAT(resumed.output(), HasSubstr("method delta")) << resumed.Describe();
+  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+}
+
+// The source's agent dies (kill -9) while the target compares, between two tables: the
+// target's next digest request finds no source, the run fails naming it, the target
+// stays fenced with nothing replaced, and the source (its snapshot connections gone with
+// its agent) takes writes. With the agent back, the resume compares again and repairs.
+TEST_F(FaultMatrixTest, SourceAgentKilledMidCompareThenResumeCompletes) {
+  const int case_id = 970011;
+  const int first = 78000000;
+  FaultPoints faults = Faults("delta-source-killed");
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "delta_table_compared=pause"));
+  auto writer = BreakAndWrite(case_id, first);
+
+  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  ASSERT_OK(cli.status());
+  ASSERT_OK(faults.WaitHit("delta_table_compared", kTimeout));
+  ASSERT_OK(cluster().agent(kDb1).Kill());
+  ASSERT_OK(faults.Release("delta_table_compared"));
+  auto ended = (*cli)->Wait(kTimeout);
+  ASSERT_OK(ended.status());
+  EXPECT_EQ(ended->exit_code, 1) << ended->Describe();
+  EXPECT_THAT(ended->output(), HasSubstr("recover --resume")) << ended->Describe();
+  ExpectSourceWritableTargetFenced(*writer);
+  EXPECT_NE(Value(kDb2, absl::StrCat("SELECT name FROM shop.customers WHERE id = ", case_id)),
+            "from master")
+      << "nothing is replaced before the compare is done";
+
+  ASSERT_OK(cluster().agent(kDb1).Restart());
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_THAT(resumed.output(), HasSubstr("method delta")) << resumed.Describe();
+  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+}
+
 // Physical method: the target's agent dies (kill -9, from its fault point) right after
 // the datadir swap, with mariadbd stopped and the old datadir renamed aside. The target
 // stays down (never up unfenced on data nobody settled), keepalived stopped, the source
