@@ -209,6 +209,41 @@ class FaultMatrixTest : public ClusterSuite {
     EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.read_only"), "0");
     EXPECT_TRUE(cluster().keepalived_running(kDb2));
   }
+
+  // The coordinator dies (kill -9) while the target's agent is paused at `point` of a delta
+  // repair; let go, the agent finds its import cancelled and ends it there. The target
+  // stays fenced, the source takes writes, and the resume (another coordinator taking over
+  // the run) compares again and repairs.
+  static void CoordinatorKilledWhileTheTargetIsPausedAt(const std::string& point, int case_id,
+                                                        int first, bool nothing_replaced_yet) {
+    FaultPoints faults = Faults(absl::StrCat("delta-coordinator-", point));
+    ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), point + "=pause"));
+    auto writer = BreakAndWrite(case_id, first);
+
+    auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+    ASSERT_OK(cli.status());
+    absl::Status paused = faults.WaitHit(point, kTimeout);
+    (*cli)->Signal(SIGKILL);
+    auto ended = (*cli)->Wait(kTimeout);
+    ASSERT_OK(paused);
+    ASSERT_OK(ended.status());
+    EXPECT_EQ(ended->exit_code, 128 + SIGKILL) << ended->Describe();
+    const size_t log_from = LogSize(kDb2);
+    ASSERT_OK(faults.Release(point));
+    ASSERT_OK(WaitForLog(kDb2, log_from, "cancelled", kTimeout));
+    ExpectSourceWritableTargetFenced(*writer);
+    if (nothing_replaced_yet) {
+      EXPECT_NE(Value(kDb2, absl::StrCat("SELECT name FROM shop.customers WHERE id = ", case_id)),
+                "from master")
+          << "nothing is replaced before the compare is done";
+    }
+
+    CliResult resumed = Cli({"recover", "--resume", "--yes"});
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+    EXPECT_THAT(resumed.err, HasSubstr("took over run")) << resumed.Describe();
+    EXPECT_THAT(resumed.output(), HasSubstr("method delta")) << resumed.Describe();
+    ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+  }
 };
 
 // kill -9 of the coordinator at each step boundary. step_ran:X is after step X's
@@ -344,69 +379,17 @@ TEST_P(DeltaAgentKillTest, TargetAgentKilledThenResumeRepairsTheRest) {
 INSTANTIATE_TEST_SUITE_P(CompareAndApply, DeltaAgentKillTest,
                          ::testing::Values("delta_compared", "delta_table_applied"));
 
-// The coordinator dies (kill -9) while the target compares: the target's agent, paused
-// after its first compared table, goes on to find its import cancelled and ends it with
-// nothing replaced; the target stays fenced, the source takes writes, and the resume
-// (another coordinator taking over the run) compares again and repairs.
+// Paused after its first compared table: nothing replaced yet.
 TEST_F(FaultMatrixTest, CoordinatorKilledMidCompareThenResumeCompletes) {
-  const int case_id = 970009;
-  const int first = 76000000;
-  FaultPoints faults = Faults("delta-mid-compare");
-  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "delta_table_compared=pause"));
-  auto writer = BreakAndWrite(case_id, first);
-
-  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "delta"});
-  ASSERT_OK(cli.status());
-  absl::Status compared = faults.WaitHit("delta_table_compared", kTimeout);
-  (*cli)->Signal(SIGKILL);
-  auto ended = (*cli)->Wait(kTimeout);
-  ASSERT_OK(compared);
-  ASSERT_OK(ended.status());
-  EXPECT_EQ(ended->exit_code, 128 + SIGKILL) << ended->Describe();
-  const size_t log_from = LogSize(kDb2);
-  ASSERT_OK(faults.Release("delta_table_compared"));
-  ASSERT_OK(WaitForLog(kDb2, log_from, "cancelled", kTimeout));
-  ExpectSourceWritableTargetFenced(*writer);
-  EXPECT_NE(Value(kDb2, absl::StrCat("SELECT name FROM shop.customers WHERE id = ", case_id)),
-            "from master")
-      << "nothing is replaced before the compare is done";
-
-  CliResult resumed = Cli({"recover", "--resume", "--yes"});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
-  EXPECT_THAT(resumed.err, HasSubstr("took over run")) << resumed.Describe();
-  EXPECT_THAT(resumed.output(), HasSubstr("method delta")) << resumed.Describe();
-  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+  CoordinatorKilledWhileTheTargetIsPausedAt("delta_table_compared", 970009, 76000000,
+                                            /*nothing_replaced_yet=*/true);
 }
 
-// The coordinator dies (kill -9) while the target repairs: the target's agent, paused
-// after its first repaired table, finds its import cancelled and stops there; the target
-// stays fenced with part of the repair done, the source takes writes, and the resume
-// compares again and repairs the rest.
+// Paused after its first repaired table: part of the repair done, the rest after the
+// resume.
 TEST_F(FaultMatrixTest, CoordinatorKilledMidApplyThenResumeCompletes) {
-  const int case_id = 970010;
-  const int first = 77000000;
-  FaultPoints faults = Faults("delta-mid-apply");
-  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "delta_table_applied=pause"));
-  auto writer = BreakAndWrite(case_id, first);
-
-  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--method", "delta"});
-  ASSERT_OK(cli.status());
-  absl::Status applied = faults.WaitHit("delta_table_applied", kTimeout);
-  (*cli)->Signal(SIGKILL);
-  auto ended = (*cli)->Wait(kTimeout);
-  ASSERT_OK(applied);
-  ASSERT_OK(ended.status());
-  EXPECT_EQ(ended->exit_code, 128 + SIGKILL) << ended->Describe();
-  const size_t log_from = LogSize(kDb2);
-  ASSERT_OK(faults.Release("delta_table_applied"));
-  ASSERT_OK(WaitForLog(kDb2, log_from, "cancelled", kTimeout));
-  ExpectSourceWritableTargetFenced(*writer);
-
-  CliResult resumed = Cli({"recover", "--resume", "--yes"});
-  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
-  EXPECT_THAT(resumed.err, HasSubstr("took over run")) << resumed.Describe();
-  EXPECT_THAT(resumed.output(), HasSubstr("method delta")) << resumed.Describe();
-  ExpectEveryAckedRowOnceAndVerified(*writer, first, case_id);
+  CoordinatorKilledWhileTheTargetIsPausedAt("delta_table_applied", 970010, 77000000,
+                                            /*nothing_replaced_yet=*/false);
 }
 
 // The source's agent dies (kill -9) while the target compares, between two tables: the
