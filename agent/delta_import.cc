@@ -199,11 +199,6 @@ absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
   limits.chunk_bytes = params_.chunk_bytes;
   limits.leaf_rows = params_.leaf_rows;
   limits.cancelled = [this, &failed] { return failed.load() || base_.cancelled(); };
-  auto fail = [&](absl::Status s) {
-    absl::MutexLock lock(&mu);
-    if (first_error.ok()) first_error = std::move(s);
-    failed = true;
-  };
   auto compare_all = [&](DbSession& reader) -> absl::Status {
     for (size_t i; !limits.cancelled() && (i = next++) < tables.size();) {
       TablePlan& t = *tables[i];
@@ -229,7 +224,11 @@ absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
     return absl::OkStatus();
   };
   auto lane = [&](DbSession& reader) {
-    if (absl::Status s = compare_all(reader); !s.ok()) fail(std::move(s));
+    absl::Status s = compare_all(reader);
+    if (s.ok()) return;
+    absl::MutexLock lock(&mu);
+    if (first_error.ok()) first_error = std::move(s);
+    failed = true;
   };
   std::vector<std::thread> threads;
   for (auto& reader : readers) {
