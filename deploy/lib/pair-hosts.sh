@@ -207,14 +207,19 @@ setup_replication() {
   done
 }
 
-# Both nodes have applied everything the other has written.
+# Both nodes have applied everything the other has written. The four reads are not one
+# snapshot: with log_slave_updates a node's binlog still grows while it applies, so the
+# masters are read again afterwards and must not have moved (else a transient match
+# between a half-applied node and a stale position reads as "in sync").
 in_sync() {
-  local f1 p1 f2 p2 s1 s2
+  local f1 p1 f2 p2 s1 s2 again
   read -r f1 p1 _ < <(sql 1 "SHOW MASTER STATUS")
   read -r f2 p2 _ < <(sql 2 "SHOW MASTER STATUS")
   s1=$(slave_status 1)
   s2=$(slave_status 2)
-  [[ $s2 == *"Relay_Master_Log_File: $f1"$'\n'* && $s2 == *"Exec_Master_Log_Pos: $p1"$'\n'* &&
+  again="$(sql 1 "SHOW MASTER STATUS" | cut -f1,2) $(sql 2 "SHOW MASTER STATUS" | cut -f1,2)"
+  [[ $again == "$f1"$'\t'"$p1 $f2"$'\t'"$p2" &&
+    $s2 == *"Relay_Master_Log_File: $f1"$'\n'* && $s2 == *"Exec_Master_Log_Pos: $p1"$'\n'* &&
     $s1 == *"Relay_Master_Log_File: $f2"$'\n'* && $s1 == *"Exec_Master_Log_Pos: $p2"$'\n'* &&
     $s1 == *"Slave_SQL_Running: Yes"* && $s2 == *"Slave_SQL_Running: Yes"* &&
     $s1 == *"Slave_IO_Running: Yes"* && $s2 == *"Slave_IO_Running: Yes"* ]]
