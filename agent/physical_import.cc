@@ -235,7 +235,8 @@ absl::StatusOr<v1::DumpTrailer> Extract(const PhysicalImportParams& params, Tran
   Subprocess mbstream;
   SubprocessOptions options;
   options.pipe_stdin = true;
-  RETURN_IF_ERROR(mbstream.Start(ExtractArgv(params.mbstream_command, dir), options));
+  RETURN_IF_ERROR(
+      mbstream.Start(ExtractArgv(params.mbstream_command, manifest.workers(), dir), options));
   const uint64_t total = manifest.parts(0).estimated_bytes();
   absl::Time last_report = absl::InfinitePast();
   PartReader reader(*stream, "backup stream", [&](size_t raw, size_t wire) {

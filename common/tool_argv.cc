@@ -78,8 +78,14 @@ std::vector<std::string> PrepareArgv(const std::string& backup_command, const st
           absl::StrCat("--target-dir=", dir)};
 }
 
-std::vector<std::string> ExtractArgv(const std::string& mbstream_command, const std::string& dir) {
-  return {mbstream_command, "-x", "-C", dir};
+std::vector<std::string> ExtractArgv(const std::string& mbstream_command, uint32_t parallel,
+                                     const std::string& dir) {
+  return {mbstream_command, "-x", absl::StrCat("--parallel=", ExtractParallel(parallel)), "-C",
+          dir};
+}
+
+uint32_t ExtractParallel(uint32_t backup_parallel) {
+  return std::max<uint32_t>(2, backup_parallel);
 }
 
 std::string ArgvText(const std::vector<std::string>& argv) {

@@ -53,6 +53,8 @@
 #   MYDUMPER_OPTS, MYLOADER_OPTS   extra options (e.g. "--rows 100000", "-q 50")
 #   MARIABACKUP_OPTS   extra options of the bare mariadb-backup --backup (e.g.
 #              "--log-copy-interval=100", what mmresync's physical method passes)
+#   MBSTREAM_OPTS      extra options of the bare mbstream -x (e.g. "--parallel=2", what
+#              mmresync's physical method passes)
 #
 # Loopback only. Everything it starts is stopped by PID, and its directory removed, on
 # every exit (Ctrl-C included). Prints a markdown table to paste into the README.
@@ -582,7 +584,7 @@ row_mariabackup() {
   bounded bash -c 'set -o pipefail
     mariadb-backup --defaults-file="$1/node1/my.cnf" --backup --stream=mbstream --parallel=2 \
       --user=root --socket="$1/node1/mysqld.sock" --target-dir="$1/mb-tmp" "${@:3}" 2>"$1/mb-backup.log" |
-      mbstream -x -C "$2"' _ "$DIR" "$new" ${mbopts[@]+"${mbopts[@]}"}
+      mbstream -x ${MBSTREAM_OPTS:-} -C "$2"' _ "$DIR" "$new" ${mbopts[@]+"${mbopts[@]}"}
   bounded mariadb-backup --prepare --target-dir="$new" >"$DIR/mb-prepare.log" 2>&1
   bash "$DIR/node2/svc.sh" stop
   mv "$DIR/node2/data" "$DIR/node2/data.old"
@@ -592,7 +594,9 @@ row_mariabackup() {
   stop_writer mariabackup
   result mariabackup stall "$STALL"
   result mariabackup wall "$(sub "$t1" "$t0")"
-  [ -z "${MARIABACKUP_OPTS:-}" ] || result mariabackup note "mariadb-backup $MARIABACKUP_OPTS"
+  local tuned="${MARIABACKUP_OPTS:+mariadb-backup $MARIABACKUP_OPTS}"
+  tuned+="${MBSTREAM_OPTS:+${tuned:+; }mbstream $MBSTREAM_OPTS}"
+  [ -z "$tuned" ] || result mariabackup note "$tuned"
   rm -rf "$DIR/node2/data.old" "$DIR/mb-tmp"
   # The copy carries db1's accounts: db2's agent gets its own password back.
   sql 2 "SET sql_log_bin = 0; ALTER USER 'mmresync_agent'@'localhost' IDENTIFIED BY '$(cat "$DIR/node2/agent-password")'"

@@ -16,5 +16,12 @@ TEST(ArgvTextTest, QuotesWhatAShellWouldReadDifferently) {
   EXPECT_EQ(ArgvText({"a", ""}), "a ''");
 }
 
+// mbstream never extracts with one thread alone, which throttles the whole pipe.
+TEST(ExtractArgvTest, ExtractsWithAtLeastTwoThreads) {
+  EXPECT_EQ(ArgvText(ExtractArgv("mbstream", 0, "/d/new")), "mbstream -x --parallel=2 -C /d/new");
+  EXPECT_EQ(ArgvText(ExtractArgv("mbstream", 1, "/d/new")), "mbstream -x --parallel=2 -C /d/new");
+  EXPECT_EQ(ArgvText(ExtractArgv("mbstream", 6, "/d/new")), "mbstream -x --parallel=6 -C /d/new");
+}
+
 }  // namespace
 }  // namespace mmresync
