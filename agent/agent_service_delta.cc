@@ -12,6 +12,7 @@
 #include "agent/mariadb_session.h"
 #include "agent/peer_fetch.h"
 #include "agent/transfer_source.h"
+#include "common/delta_sizing.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/validate.h"
@@ -78,7 +79,8 @@ absl::StatusOr<v1::ImportResult> AgentService::ImportDeltaFromPeer(const v1::Imp
   peer.set_compression(compression);
   // The source's snapshot connections: one per table compared at once (delta_import.cc
   // compares as many tables at a time as there are); the repair's fetches come after.
-  const uint32_t workers = std::clamp<uint32_t>(r.workers(), 2, 4);
+  // The source caps its connections at twice its own cores.
+  const uint32_t workers = CompareLanes(r.workers(), std::thread::hardware_concurrency());
   auto manifest = peer.BeginDelta(workers);
   if (!manifest.ok()) {
     return Annotate(manifest.status(), "transfer session could not begin (nothing was changed)");

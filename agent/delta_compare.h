@@ -17,6 +17,7 @@
 #include "agent/key_range.h"
 #include "agent/peer_fetch.h"
 #include "agent/range_bisection.h"
+#include "common/delta_sizing.h"
 
 namespace mmresync::agent {
 
@@ -26,8 +27,8 @@ struct TableComparison {
 };
 
 struct CompareLimits {
-  uint64_t chunk_rows = 8192;
-  uint64_t chunk_bytes = 8 << 20;
+  uint64_t chunk_rows = kDeltaChunkRows;
+  uint64_t chunk_bytes = kDeltaChunkBytes;
   uint64_t leaf_rows = 1;
   std::function<bool()> cancelled;  // checked at each chunk of the pass
 };

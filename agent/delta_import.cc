@@ -36,8 +36,6 @@ namespace {
 // Ranges one DELETE and one fetch carry: keeps the statement and the request small.
 constexpr size_t kRangesPerApply = 512;
 constexpr size_t kMaxSchemaBytes = 64 << 20;
-// Tables compared at once, each on its own reader here and snapshot connection there.
-constexpr size_t kMaxCompareLanes = 4;
 
 using TableName = std::pair<std::string, std::string>;
 
@@ -184,7 +182,7 @@ absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
   // A lane holds one reader here and, while it digests, one of the source's snapshot
   // connections: no more lanes than the source has.
   const size_t lanes = std::min<size_t>(
-      {std::max<uint32_t>(1, manifest_.workers()), kMaxCompareLanes, tables.size()});
+      {std::max<uint32_t>(1, manifest_.workers()), size_t{kMaxCompareLanes}, tables.size()});
   std::vector<std::unique_ptr<DbSession>> readers;
   for (size_t i = 1; i < lanes; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<DbSession> reader, OpenReader());

@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "agent/accounts.h"
 #include "agent/logical_import.h"
+#include "common/delta_sizing.h"
 
 namespace mmresync::agent {
 
@@ -46,11 +47,10 @@ struct DeltaImportParams {
   std::string run_id;
   std::string dump_command;  // the target's own triggers and events, for the backup
   AccountFilter accounts;    // this node's: the accounts it never compares nor changes
-  // The first cut of a table: chunks of this many rows or value bytes, whichever comes
-  // first. Few statements per table on each side; a differing chunk is then bisected
+  // The first cut of a table (common/delta_sizing.h); a differing chunk is then bisected
   // down to leaf_rows in log2(chunk_rows) rounds of small reads.
-  uint64_t chunk_rows = 8192;
-  uint64_t chunk_bytes = 8 << 20;
+  uint64_t chunk_rows = kDeltaChunkRows;
+  uint64_t chunk_bytes = kDeltaChunkBytes;
   uint64_t leaf_rows = 1;
 };
 

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/compression.h"
+#include "common/delta_sizing.h"
 #include "common/physical_layout.h"
 #include "common/random_id.h"
 #include "common/replication_sql.h"
@@ -190,9 +191,12 @@ Step StreamImportStep(const PlanInputs& in) {
     std::vector<std::string> backup_argv =
         BackupArgv(kMariadbBackupCommand, kDefaultsFile, workers, "<state_dir>/physical-<session>",
                    "<datadir>");
+    std::vector<std::string> extract_argv = ExtractArgv(kMbstreamCommand, workers, new_dir);
     // --parallel=<cores>: the agent's own count when --workers is not given.
-    for (std::string& arg : backup_argv) {
-      if (workers == 0 && absl::StartsWith(arg, "--parallel=")) arg = "--parallel=<cores>";
+    for (auto* argv : {&backup_argv, &extract_argv}) {
+      for (std::string& arg : *argv) {
+        if (workers == 0 && absl::StartsWith(arg, "--parallel=")) arg = "--parallel=<cores>";
+      }
     }
     transfer_actions.push_back(absl::StrCat(S.name, ": ", ArgvText(backup_argv), "  (~",
                                             HumanBytes(source_bytes),
@@ -203,8 +207,7 @@ Step StreamImportStep(const PlanInputs& in) {
                                             "TLS, one-time token, XXH3-128 checksum, "
                                             "compression ",
                                             compression_text));
-    transfer_actions.push_back(absl::StrCat(T.name, ": ",
-                                            ArgvText(ExtractArgv(kMbstreamCommand, new_dir)),
+    transfer_actions.push_back(absl::StrCat(T.name, ": ", ArgvText(extract_argv),
                                             " < stream  (the old mariadbd keeps running, fenced)"));
     transfer_actions.push_back(
         absl::StrCat(T.name, ": ", ArgvText(PrepareArgv(kMariadbBackupCommand, new_dir)),
@@ -233,9 +236,12 @@ Step StreamImportStep(const PlanInputs& in) {
     transfer_actions.push_back(absl::StrCat(
         "compare: every table of both nodes with the same definition and a primary key (or a "
         "NOT NULL unique key), ~",
-        HumanBytes(source_bytes), " read on each node, in parallel: SHA-256 per chunk of ",
-        "1000 key values, differing chunks bisected down to single rows; only digests cross "
-        "the link"));
+        HumanBytes(source_bytes), " read on each node, in parallel, ",
+        workers == 0 ? std::string("tables 2 x <cores> (4-8)")
+                     : absl::StrCat("tables ", CompareLanes(workers, 0)),
+        " at a time: SHA-256 per chunk of up to ", kDeltaChunkRows, " rows or ",
+        HumanBytes(kDeltaChunkBytes),
+        ", differing chunks bisected down to single rows; only digests cross the link"));
     transfer_actions.push_back(absl::StrCat(
         T.name,
         ": re-check the fence; save what changes (rows of differing ranges, tables dropped or "

@@ -135,7 +135,8 @@ TEST_F(PlanStatementsTest, PhysicalLinesNameTheAgentsPathsAndStartOptions) {
   Step step = StreamImportStep(in_);
   const std::string new_dir = PhysicalNewDir("<datadir>", "<run>");
   EXPECT_EQ(new_dir, "<datadir>.mmresync-new-<run>");
-  EXPECT_THAT(Line(step, " < stream"), HasSubstr(ArgvText(ExtractArgv(kMbstreamCommand, new_dir))));
+  EXPECT_THAT(Line(step, " < stream"),
+              HasSubstr("mbstream -x --parallel=<cores> -C <datadir>.mmresync-new-<run>"));
   EXPECT_THAT(Line(step, "--prepare"),
               HasSubstr(ArgvText(PrepareArgv(kMariadbBackupCommand, new_dir))));
   EXPECT_THAT(Line(step, "stop mariadbd"),
@@ -154,6 +155,18 @@ TEST_F(PlanStatementsTest, DeltaApplyLineIsTheDeltaBuildersStatements) {
   EXPECT_THAT(line, HasSubstr(DropTriggerStatement("<schema>", "<trigger>")));
   EXPECT_THAT(line, HasSubstr(DropEventStatement("<schema>", "<event>")));
   EXPECT_THAT(line, HasSubstr(LoadDataStatement("<schema>", "<table>", {"<columns>"}, {})));
+}
+
+// mbstream extracts with as many threads as the backup streams with, never with one alone:
+// one thread reading the stream and writing every file throttles the whole pipe.
+TEST_F(PlanStatementsTest, PhysicalExtractRunsParallelThreadsFromTheWorkers) {
+  Method("physical");
+  in_.options.workers = 4;
+  EXPECT_THAT(Line(StreamImportStep(in_), " < stream"), HasSubstr("mbstream -x --parallel=4 -C "));
+  in_.options.workers = 1;
+  const std::string line = Line(StreamImportStep(in_), " < stream");
+  EXPECT_THAT(line, HasSubstr("mbstream -x --parallel=2 -C "));
+  EXPECT_THAT(Line(StreamImportStep(in_), "--backup"), HasSubstr("--parallel=1 "));
 }
 
 // The step sends the request the plan was built from, with the run's id and token.
