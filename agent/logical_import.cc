@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -15,6 +16,7 @@
 #include "agent/part_reader.h"
 #include "agent/replicated_schemas.h"
 #include "agent/schema_reset.h"
+#include "agent/stats_recalc_pause.h"
 #include "agent/stream_canceller.h"
 #include "agent/table_statistics.h"
 #include "common/log.h"
@@ -274,6 +276,19 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
   }
   // The drop and the schema may have waited on metadata locks: the fence again.
   RETURN_IF_ERROR(base.fence_check(*session));
+  StatsRecalcPause pause = StatsRecalcPause::Begin(*session, base.state_dir);
+  if (!pause.note().empty()) log::Warning(pause.note());
+  // Whatever ends the load puts the setting back, on a session of its own: the import's
+  // may have outlived the server's patience while the tables loaded.
+  absl::Cleanup resume_recalc = [&] {
+    absl::StatusOr<std::unique_ptr<DbSession>> s = base.db->Open();
+    absl::Status ended = s.ok() ? pause.End(**s) : s.status();
+    if (!ended.ok()) {
+      log::Warning(ended.message(),
+                   "; the agent tries again when it next starts (or: SET GLOBAL "
+                   "innodb_stats_auto_recalc = ON)");
+    }
+  };
 
   // The tables, in the manifest's order (largest first), `n` at a time.
   std::atomic<size_t> next{0};

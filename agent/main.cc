@@ -16,6 +16,7 @@
 #include "agent/mariadb_service_controller.h"
 #include "agent/mariadb_session.h"
 #include "agent/physical_swap.h"
+#include "agent/stats_recalc_pause.h"
 #include "agent/vip.h"
 #include "agent/vip_check.h"
 #include "common/cert_info.h"
@@ -137,6 +138,17 @@ int Run(const std::string& config_flag) {
     swap.repl_user = config->mariadb.repl_user;
     if (absl::Status s = FinishInterruptedSwap(swap, config->state_dir); !s.ok()) {
       log::Error(s.message());
+    }
+  }
+  // An agent killed during a logical load left InnoDB's statistics recalculation paused.
+  if (StatsRecalcPauseRecorded(config->state_dir)) {
+    auto session = deps->db->Open();
+    absl::Status s = session.ok()
+                         ? StatsRecalcPause::RestoreAfterRestart(**session, config->state_dir)
+                         : session.status();
+    if (!s.ok()) {
+      log::Warning("innodb_stats_auto_recalc stays paused until the next load or start: ",
+                   s.message());
     }
   }
   auto creds = MakeReloadingServerCredentials(config->tls, config->tls_reload_seconds);

@@ -1,6 +1,8 @@
 // After a logical re-seed, `mmresync status` shows the target's user data at about the
 // source's size: the import refreshes the InnoDB statistics of every table it loaded, so
-// the fresh node no longer reads as a fraction of its source (issue 9, item 7).
+// the fresh node no longer reads as a fraction of its source (issue 9, item 7). Because
+// it does, the load pauses InnoDB's background recalculation (innodb_stats_auto_recalc)
+// on the target and puts it back afterwards, also after the agent was killed mid-load.
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -11,8 +13,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "agent/stats_recalc_pause.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/cluster_suite.h"
+#include "tests/harness/fault_points.h"
 
 namespace mmresync::testing {
 namespace {
@@ -26,6 +31,21 @@ class StatisticsTest : public ClusterSuite {
  protected:
   static void SetUpTestSuite() { StartCluster({}); }
   void SetUp() override { ExpectHealthyOrRepair(); }
+
+  // About 8 MiB in one InnoDB table with a secondary index, made on db1 and replicated.
+  static void MakeSizesTable() {
+    ASSERT_OK(pair().ExecAll(kDb1, {"CREATE DATABASE sizes",
+                                    "CREATE TABLE sizes.big (id INT PRIMARY KEY, tag INT NOT NULL,"
+                                    " payload VARCHAR(200) NOT NULL, KEY (tag)) ENGINE=InnoDB",
+                                    "INSERT INTO sizes.big SELECT seq, seq % 97, REPEAT(MD5(seq), "
+                                    "6) FROM sizes.seq_1_to_40000"}));
+    ASSERT_OK(pair().WaitInSync());
+  }
+
+  static void DropSizesTable() {
+    ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE sizes"));
+    ASSERT_OK(pair().WaitInSync());
+  }
 };
 
 // proto3 JSON writes uint64 as a string; either form is read.
@@ -53,14 +73,11 @@ std::vector<uint64_t> SchemaBytes(const std::string& json, const std::string& sc
   return bytes;
 }
 
+constexpr absl::Duration kTimeout = absl::Seconds(120);
+constexpr char kRecalc[] = "SELECT @@GLOBAL.innodb_stats_auto_recalc";
+
 TEST_F(StatisticsTest, StatusSizesAgreeAfterALogicalReseed) {
-  // About 8 MiB in one InnoDB table with a secondary index, made on db1 and replicated.
-  ASSERT_OK(pair().ExecAll(kDb1, {"CREATE DATABASE sizes",
-                                  "CREATE TABLE sizes.big (id INT PRIMARY KEY, tag INT NOT NULL,"
-                                  " payload VARCHAR(200) NOT NULL, KEY (tag)) ENGINE=InnoDB",
-                                  "INSERT INTO sizes.big SELECT seq, seq % 97, REPEAT(MD5(seq), 6)"
-                                  " FROM sizes.seq_1_to_40000"}));
-  ASSERT_OK(pair().WaitInSync());
+  MakeSizesTable();
   // The source's own statistics exact, so what is compared is the target's.
   ASSERT_OK(pair().Exec(kDb1, "ANALYZE NO_WRITE_TO_BINLOG TABLE sizes.big"));
 
@@ -86,8 +103,56 @@ TEST_F(StatisticsTest, StatusSizesAgreeAfterALogicalReseed) {
   // read every row: ANALYZE ... PERSISTENT FOR).
   EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM mysql.column_stats WHERE db_name = 'sizes'"), "0");
 
-  ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE sizes"));
-  ASSERT_OK(pair().WaitInSync());
+  DropSizesTable();
+}
+
+// While the rows load, db2's recalculation is paused (and the pause recorded in its
+// agent's state dir); once the re-seed is done it is back ON and the record gone.
+TEST_F(StatisticsTest, TheLoadPausesTheTargetsStatisticsRecalculationAndPutsItBack) {
+  MakeSizesTable();
+  ASSERT_EQ(Value(kDb2, kRecalc), "1");
+  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-recalc-pause"));
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "target_stream:1048576=pause"));
+  const std::string state_dir = cluster().agent(kDb2).state_dir();
+
+  auto cli = StartCli({"recover", "--source", "db1", "--method", "logical", "--yes", "--force"});
+  ASSERT_OK(cli.status());
+  ASSERT_OK(faults.WaitHit("target_stream", kTimeout));
+  EXPECT_EQ(Value(kDb2, kRecalc), "0") << "mid-load";
+  EXPECT_EQ(Value(kDb1, kRecalc), "1") << "the source is never touched";
+  EXPECT_TRUE(agent::StatsRecalcPauseRecorded(state_dir));
+  ASSERT_OK(faults.Release("target_stream"));
+  auto ended = (*cli)->Wait(kTimeout);
+  ASSERT_OK(ended.status());
+  ASSERT_EQ(ended->exit_code, 0) << ended->Describe();
+  EXPECT_EQ(Value(kDb2, kRecalc), "1");
+  EXPECT_FALSE(agent::StatsRecalcPauseRecorded(state_dir));
+  DropSizesTable();
+}
+
+// The target's agent killed mid-load leaves the recalculation paused; started again, the
+// agent puts it back before it serves, and the resumed run completes with it ON.
+TEST_F(StatisticsTest, AnAgentKilledMidLoadPutsTheRecalculationBackWhenItStarts) {
+  MakeSizesTable();
+  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-recalc-kill"));
+  ASSERT_OK(faults.ArmAgent(cluster().agent(kDb2), "target_stream:1048576=kill"));
+  const std::string state_dir = cluster().agent(kDb2).state_dir();
+
+  CliResult failed = Cli({"recover", "--source", "db1", "--method", "logical", "--yes", "--force"});
+  ASSERT_EQ(failed.exit_code, 1) << failed.Describe();
+  ASSERT_TRUE(faults.Hit("target_stream")) << failed.Describe();
+  EXPECT_EQ(Value(kDb2, kRecalc), "0") << "the killed agent could not put it back";
+  EXPECT_TRUE(agent::StatsRecalcPauseRecorded(state_dir));
+
+  ASSERT_OK(cluster().agent(kDb2).Restart());
+  EXPECT_EQ(Value(kDb2, kRecalc), "1") << "put back by the agent's start";
+  EXPECT_FALSE(agent::StatsRecalcPauseRecorded(state_dir));
+
+  CliResult resumed = Cli({"recover", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Describe();
+  EXPECT_EQ(Value(kDb2, kRecalc), "1");
+  EXPECT_FALSE(agent::StatsRecalcPauseRecorded(state_dir));
+  DropSizesTable();
 }
 
 }  // namespace

@@ -1,0 +1,116 @@
+#include "agent/stats_recalc_pause.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/fake_db_session.h"
+#include "tests/unit/temp_dir.h"
+
+namespace mmresync::agent {
+namespace {
+
+using fakes::FakeDbScript;
+using fakes::FakeDbSession;
+using fakes::Rows;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing_util::TempDir;
+
+constexpr char kRead[] = "SELECT @@GLOBAL.innodb_stats_auto_recalc AS v";
+constexpr char kOff[] = "SET GLOBAL innodb_stats_auto_recalc = OFF";
+constexpr char kOn[] = "SET GLOBAL innodb_stats_auto_recalc = ON";
+
+TEST(StatsRecalcPauseTest, PausesWhatWasOnAndPutsItBack) {
+  TempDir dir;
+  FakeDbScript script;
+  script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
+  FakeDbSession session(&script);
+  StatsRecalcPause pause = StatsRecalcPause::Begin(session, dir.path());
+  EXPECT_TRUE(pause.active());
+  EXPECT_TRUE(StatsRecalcPauseRecorded(dir.path())) << "recorded before the change";
+  ASSERT_TRUE(pause.End(session).ok());
+  EXPECT_FALSE(StatsRecalcPauseRecorded(dir.path()));
+  EXPECT_THAT(script.statements(), ElementsAre(kRead, kOff, kOn));
+}
+
+// Off by the DBA's choice: left alone, and nothing is put back ON afterwards.
+TEST(StatsRecalcPauseTest, LeavesAnOffSettingAlone) {
+  TempDir dir;
+  FakeDbScript script;
+  script.OnQuery(kRead, Rows({"v"}, {{"0"}}));
+  FakeDbSession session(&script);
+  StatsRecalcPause pause = StatsRecalcPause::Begin(session, dir.path());
+  EXPECT_FALSE(pause.active());
+  EXPECT_TRUE(pause.note().empty());
+  ASSERT_TRUE(pause.End(session).ok());
+  EXPECT_THAT(script.statements(), ElementsAre(kRead));
+  EXPECT_FALSE(StatsRecalcPauseRecorded(dir.path()));
+}
+
+// A server that refuses the change leaves the load to run, slower, saying why; no record
+// is left that would later turn the setting ON.
+TEST(StatsRecalcPauseTest, ARefusedPauseIsANoteNotAFailure) {
+  TempDir dir;
+  FakeDbScript script;
+  script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
+  script.Fail(kOff, absl::PermissionDeniedError("ERROR 1227: Access denied; you need SUPER"));
+  FakeDbSession session(&script);
+  StatsRecalcPause pause = StatsRecalcPause::Begin(session, dir.path());
+  EXPECT_FALSE(pause.active());
+  EXPECT_THAT(pause.note(), HasSubstr("Access denied"));
+  EXPECT_THAT(pause.note(), HasSubstr("slower"));
+  EXPECT_FALSE(StatsRecalcPauseRecorded(dir.path()));
+  ASSERT_TRUE(pause.End(session).ok());
+  EXPECT_TRUE(script.StatementsStartingWith(kOn).empty());
+}
+
+// A killed load left the setting OFF and its record: the next load knows it was ON and
+// puts it back, and so does the agent's next start.
+TEST(StatsRecalcPauseTest, AKilledPauseIsUndoneByTheNextLoadOrStart) {
+  TempDir dir;
+  {
+    FakeDbScript script;
+    script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
+    FakeDbSession session(&script);
+    StatsRecalcPause killed = StatsRecalcPause::Begin(session, dir.path());
+    ASSERT_TRUE(killed.active());
+  }  // never ended
+  {
+    FakeDbScript script;
+    script.OnQuery(kRead, Rows({"v"}, {{"0"}}));  // as the killed load left it
+    FakeDbSession session(&script);
+    StatsRecalcPause next = StatsRecalcPause::Begin(session, dir.path());
+    EXPECT_TRUE(next.active());
+    ASSERT_TRUE(next.End(session).ok());
+    EXPECT_THAT(script.statements(), ElementsAre(kOff, kOn));
+  }
+  {
+    FakeDbScript script;
+    script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
+    FakeDbSession session(&script);
+    ASSERT_TRUE(StatsRecalcPause::Begin(session, dir.path()).active());  // killed again
+    FakeDbScript restart;
+    FakeDbSession at_start(&restart);
+    ASSERT_TRUE(StatsRecalcPause::RestoreAfterRestart(at_start, dir.path()).ok());
+    EXPECT_THAT(restart.statements(), ElementsAre(kOn));
+    EXPECT_FALSE(StatsRecalcPauseRecorded(dir.path()));
+    ASSERT_TRUE(StatsRecalcPause::RestoreAfterRestart(at_start, dir.path()).ok());
+    EXPECT_THAT(restart.statements(), ElementsAre(kOn)) << "nothing recorded, nothing done";
+  }
+}
+
+// A failed restore keeps the record, so the agent's next start tries again.
+TEST(StatsRecalcPauseTest, AFailedRestoreKeepsTheRecord) {
+  TempDir dir;
+  FakeDbScript script;
+  script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
+  script.Fail(kOn, absl::UnavailableError("MySQL server has gone away"));
+  FakeDbSession session(&script);
+  StatsRecalcPause pause = StatsRecalcPause::Begin(session, dir.path());
+  absl::Status ended = pause.End(session);
+  EXPECT_THAT(ended.message(), HasSubstr("putting innodb_stats_auto_recalc back ON"));
+  EXPECT_THAT(ended.message(), HasSubstr("gone away"));
+  EXPECT_TRUE(StatsRecalcPauseRecorded(dir.path()));
+}
+
+}  // namespace
+}  // namespace mmresync::agent
