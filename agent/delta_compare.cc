@@ -80,6 +80,21 @@ class TableOracle : public RangeOracle {
   const TableKey& key_;
 };
 
+// Why the table is better copied whole, or "" when it is to be bisected.
+absl::StatusOr<std::string> MostlyDiffering(const DigestedRanges& first, uint64_t min_ranges) {
+  const size_t n = first.ranges.size();
+  if (first.source.size() != n || first.target.size() != n) {
+    return absl::InternalError("a side returned a digest count unlike the range count");
+  }
+  size_t differ = 0;
+  for (size_t i = 0; i < n; ++i) {
+    differ += first.source[i].sha256 != first.target[i].sha256 ||
+              first.source[i].rows != first.target[i].rows;
+  }
+  if (n < min_ranges || differ * 2 <= n) return std::string();
+  return absl::StrCat(differ, " of its ", n, " ranges differ");
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<RangeSummary>> LocalDigests(DbSession& reader,
@@ -142,8 +157,16 @@ absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& pe
       }));
   RETURN_IF_ERROR(close(nullptr));  // (last key, +inf): the source's rows past the target's
   ASSIGN_OR_RETURN(first.source, source.Finish());
-  TableOracle oracle(reader, peer, part, key);
   TableComparison out;
+  ASSIGN_OR_RETURN(out.copy_whole, MostlyDiffering(first, limits.copy_whole_min_ranges));
+  if (!out.copy_whole.empty()) {
+    out.stats.rounds = 1;
+    out.stats.compared = first.ranges.size();
+    for (const RangeSummary& s : first.source) out.stats.source_bytes += s.bytes;
+    for (const RangeSummary& t : first.target) out.stats.target_bytes += t.bytes;
+    return out;
+  }
+  TableOracle oracle(reader, peer, part, key);
   ASSIGN_OR_RETURN(out.differing,
                    NarrowDifferingRanges(std::move(first), oracle, limits.leaf_rows, &out.stats));
   return out;

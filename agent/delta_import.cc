@@ -210,12 +210,16 @@ absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
         stats_.set_chunks_compared(stats_.chunks_compared() + c->stats.compared);
         stats_.set_source_bytes_read(stats_.source_bytes_read() + c->stats.source_bytes);
         stats_.set_target_bytes_read(stats_.target_bytes_read() + c->stats.target_bytes);
+        std::string found = absl::StrCat(t.differing.size(), " range(s) differ");
+        if (!c->copy_whole.empty()) {
+          t.action = TablePlan::Action::kCopy;
+          t.reason = c->copy_whole;
+          found = absl::StrCat(c->copy_whole, ": copied whole rather than range by range");
+        }
         log::Info("delta: compared ", Name(t.name), " in ",
                   absl::FormatDuration(absl::Now() - start), ": ", c->stats.compared,
-                  " chunk(s) in ", c->stats.rounds, " round(s), ", t.differing.size(),
-                  " range(s) differ");
-        Report("compare", absl::StrCat("compared ", Name(t.name), ": ", t.differing.size(),
-                                       " range(s) differ"));
+                  " chunk(s) in ", c->stats.rounds, " round(s), ", found);
+        Report("compare", absl::StrCat("compared ", Name(t.name), ": ", found));
       }
       MMRESYNC_FAULT_POINT("delta_table_compared");
     }

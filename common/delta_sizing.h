@@ -13,6 +13,10 @@ namespace mmresync {
 inline constexpr uint64_t kDeltaChunkRows = 8192;
 inline constexpr uint64_t kDeltaChunkBytes = 8 << 20;
 
+// A table cut into at least this many ranges of which more than half differ is copied
+// whole instead of bisected (agent/delta_compare.h says why).
+inline constexpr uint64_t kDeltaCopyWholeMinRanges = 8;
+
 // Tables compared at once, each on its own reader on the target and snapshot connection
 // on the source.
 inline constexpr uint32_t kMaxCompareLanes = 8;

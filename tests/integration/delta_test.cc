@@ -601,6 +601,41 @@ TEST_F(DeltaTest, ResumeOfAnAutoRunKeepsTheMethodItChose) {
   ASSERT_OK(pair().WaitInSync(kTimeout));
 }
 
+// A standby whose table differs in most of its rows (here every row past the first 20 000
+// of 120 000 was rewritten there): the comparison does not bisect it chunk by chunk, the
+// table is copied whole (its old rows saved in the backup first), the rest still by rows.
+TEST_F(DeltaTest, ATableThatMostlyDiffersIsCopiedWholeNotRepairedRowByRow) {
+  ASSERT_OK(pair().ExecAll(
+      kDb1, {"CREATE DATABASE delta_dense",
+             "CREATE TABLE delta_dense.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB",
+             "INSERT INTO delta_dense.t SELECT seq, CONCAT('v', seq) FROM "
+             "delta_dense.seq_1_to_120000",
+             "CREATE TABLE delta_dense.few (id INT PRIMARY KEY, v INT) ENGINE=InnoDB",
+             "INSERT INTO delta_dense.few SELECT seq, seq FROM delta_dense.seq_1_to_100000"}));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  ASSERT_OK(pair().ExecAll(
+      kDb2, {"SET SESSION sql_log_bin = 0", "UPDATE delta_dense.t SET v = 'stale' WHERE id > 20000",
+             "UPDATE delta_dense.few SET v = -1 WHERE id = 777"}));
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900108));
+
+  CliResult r = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_THAT(r.output(), HasSubstr("1 table(s) copied whole")) << r.output();
+  ASSERT_OK(cluster().CheckHealthy(kTimeout));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+  EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
+  EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM delta_dense.t WHERE v = 'stale'"), "0");
+  EXPECT_EQ(Value(kDb2, "SELECT v FROM delta_dense.few WHERE id = 777"), "777");
+  // Range by range: only the other table's one row (and a neighbour at most).
+  EXPECT_GE(DeltaFigure(r.output(), "row\\(s\\) moved"), 1) << r.output();
+  EXPECT_LE(DeltaFigure(r.output(), "row\\(s\\) moved"), 2) << r.output();
+  const std::string backup = BackupDirOf(r.output());
+  ASSERT_FALSE(backup.empty()) << r.output();
+  EXPECT_THAT(ReadFile(backup + "/restore.sql"), HasSubstr("`delta_dense`.`t`"));
+  ASSERT_OK(pair().Exec(kDb1, "DROP DATABASE delta_dense"));
+  ASSERT_OK(pair().WaitInSync(kTimeout));
+}
+
 TEST_F(DeltaTest, AutoReseedsATargetThatLostASchema) {
   ASSERT_OK(pair().ExecAll(
       kDb1, {"CREATE DATABASE delta_gone", "CREATE TABLE delta_gone.t (id INT PRIMARY KEY)",

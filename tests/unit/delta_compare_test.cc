@@ -195,6 +195,58 @@ TEST_F(DeltaCompareTest, SourceRowsPastTheTargetsLastKeyAreTheLastRange) {
   EXPECT_TRUE(c->differing[0].upper().empty());
 }
 
+// `n` rows of `t` from the first on get another value (1000 rows, 100 per chunk: rows
+// 100 * k + 1 .. 100 * (k + 1) are chunk k).
+Table Changed(Table t, int first_chunk, int chunks) {
+  for (int i = 100 * first_chunk + 1; i <= 100 * (first_chunk + chunks); ++i) t[2 * i] = "changed";
+  return t;
+}
+
+CompareLimits HundredRowChunks() {
+  CompareLimits limits;
+  limits.chunk_rows = 100;
+  limits.leaf_rows = 100;  // a differing chunk is a leaf: no bisection queries here
+  return limits;
+}
+
+// 10 chunks and the range past the last key: 6 of the 11 differing is most of the table,
+// which is copied whole rather than bisected (one round, nothing to narrow).
+TEST_F(DeltaCompareTest, AMostlyDifferingTableIsToBeCopiedWhole) {
+  Table target = Rows(1000);
+  ServeTarget(target);
+  FakeSource source(Changed(target, 2, 6));
+  auto c = Compare(source, HundredRowChunks());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->copy_whole, "6 of its 11 ranges differ");
+  EXPECT_TRUE(c->differing.empty());
+  EXPECT_EQ(c->stats.rounds, 1u);
+  EXPECT_EQ(c->stats.compared, 11u);
+  EXPECT_GT(c->stats.source_bytes, 0u);
+  EXPECT_GT(c->stats.target_bytes, 0u);
+}
+
+// Half or less: the differing ranges are repaired one by one.
+TEST_F(DeltaCompareTest, AHalfDifferingTableIsRepairedRangeByRange) {
+  Table target = Rows(1000);
+  ServeTarget(target);
+  FakeSource source(Changed(target, 2, 5));
+  auto c = Compare(source, HundredRowChunks());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->copy_whole.empty()) << c->copy_whole;
+  EXPECT_EQ(c->differing.size(), 5u);
+}
+
+// A small table (fewer ranges than the minimum) is bisected however much of it differs.
+TEST_F(DeltaCompareTest, ASmallTableIsRepairedRangeByRangeHoweverMuchDiffers) {
+  Table target = Rows(400);
+  ServeTarget(target);
+  FakeSource source(Changed(target, 0, 4));
+  auto c = Compare(source, HundredRowChunks());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->copy_whole.empty()) << c->copy_whole;
+  EXPECT_EQ(c->differing.size(), 4u);
+}
+
 TEST_F(DeltaCompareTest, AnEmptyTargetIsOneRangeHoldingTheWholeSource) {
   ServeTarget({});
   FakeSource source(Rows(10));
