@@ -23,7 +23,9 @@
 #include "agent/object_definitions.h"
 #include "agent/replicated_schemas.h"
 #include "agent/schema_reset.h"
+#include "agent/stats_recalc_pause.h"
 #include "agent/table_definition.h"
+#include "agent/table_statistics.h"
 #include "agent/transfer_source.h"
 #include "common/fault_point.h"
 #include "common/log.h"
@@ -290,6 +292,7 @@ absl::Status DeltaRun::CopyTable(const TablePlan& t) {
                            absl::StrCat("creating ", name, " as the source has it")));
   const uint64_t before = shared_.rows.load();
   RETURN_IF_ERROR(LoadTable(*writer_, peer_, *t.source, base_.cancelled, canceller_, shared_));
+  RefreshStatisticsOrWarn(*writer_, t.name.first, t.name.second);
   stats_.set_tables_copied(stats_.tables_copied() + 1);
   log::Info("delta: copied ", name, " whole (", t.reason, "): ", shared_.rows.load() - before,
             " rows");
@@ -453,6 +456,24 @@ absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
                                " trigger(s) and event(s); the source's follow the rows"));
   // Before the tables: a view the target has where the source has a table goes first.
   RETURN_IF_ERROR(DropObjects());
+  // A table copied whole is analysed once loaded (as by the logical method), so InnoDB's
+  // background recalculation pauses meanwhile (stats_recalc_pause.h).
+  std::optional<StatsRecalcPause> pause;
+  if (std::any_of(plans.begin(), plans.end(),
+                  [](const TablePlan& t) { return t.action == TablePlan::Action::kCopy; })) {
+    pause.emplace(StatsRecalcPause::Begin(*writer_, base_.state_dir));
+    if (!pause->note().empty()) log::Warning(pause->note());
+  }
+  absl::Cleanup resume_recalc = [&] {
+    if (!pause) return;
+    absl::StatusOr<std::unique_ptr<DbSession>> s = base_.db->Open();
+    absl::Status ended = s.ok() ? pause->End(**s) : s.status();
+    if (!ended.ok()) {
+      log::Warning(ended.message(),
+                   "; the agent tries again when it next starts (or: SET GLOBAL "
+                   "innodb_stats_auto_recalc = ON)");
+    }
+  };
   for (const auto& t : plans) {
     if (base_.cancelled()) return absl::CancelledError("import cancelled");
     switch (t.action) {

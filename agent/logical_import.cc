@@ -184,16 +184,6 @@ v1::Progress MakeProgress(const SharedProgress& shared, uint64_t total, uint32_t
   return p;
 }
 
-// The rows are in and checked: stale statistics only mislead `status`, so a failure here
-// is the operator's to see in the log, not a reason to fail a complete copy.
-void RefreshStatisticsOrWarn(DbSession& session, const v1::TransferPart& part) {
-  if (absl::Status s = RefreshTableStatistics(session, part.schema(), part.table()); !s.ok()) {
-    log::Warning(s.message(),
-                 "; `mmresync status` shows its size as before the load until "
-                 "InnoDB recalculates it");
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params,
@@ -306,7 +296,7 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
         const size_t i = next++;
         if (i >= tables.size()) break;
         absl::Status s = LoadTable(*session, peer, *tables[i], stop, canceller, shared);
-        if (s.ok()) RefreshStatisticsOrWarn(*session, *tables[i]);
+        if (s.ok()) RefreshStatisticsOrWarn(*session, tables[i]->schema(), tables[i]->table());
         if (!s.ok()) {
           absl::MutexLock lock(&mu);
           if (first_error.ok()) first_error = s;

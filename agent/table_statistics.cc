@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -29,6 +30,15 @@ absl::Status RefreshTableStatistics(DbSession& session, const std::string& schem
     }
   }
   return absl::OkStatus();
+}
+
+void RefreshStatisticsOrWarn(DbSession& session, const std::string& schema,
+                             const std::string& table) {
+  if (absl::Status s = RefreshTableStatistics(session, schema, table); !s.ok()) {
+    log::Warning(s.message(),
+                 "; `mmresync status` shows its size as before the load until "
+                 "InnoDB recalculates it");
+  }
 }
 
 }  // namespace mmresync::agent

@@ -19,4 +19,10 @@ namespace mmresync::agent {
 absl::Status RefreshTableStatistics(DbSession& session, const std::string& schema,
                                     const std::string& table);
 
+// As RefreshTableStatistics after a load whose rows are in and checked: stale statistics
+// only mislead `status` (and the optimizer until InnoDB recalculates them), so a failure
+// is the operator's to see in the log, not a reason to fail a complete copy.
+void RefreshStatisticsOrWarn(DbSession& session, const std::string& schema,
+                             const std::string& table);
+
 }  // namespace mmresync::agent

@@ -626,6 +626,18 @@ TEST_F(DeltaTest, ATableThatMostlyDiffersIsCopiedWholeNotRepairedRowByRow) {
   EXPECT_EQ(Checksums(kDb1), Checksums(kDb2));
   EXPECT_EQ(Value(kDb2, "SELECT COUNT(*) FROM delta_dense.t WHERE v = 'stale'"), "0");
   EXPECT_EQ(Value(kDb2, "SELECT v FROM delta_dense.few WHERE id = 777"), "777");
+  // The copy is analysed once loaded (its statistics are not the empty table's), and
+  // InnoDB's background recalculation, paused meanwhile, is on again.
+  const std::string size_sql =
+      "SELECT DATA_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'delta_dense' "
+      "AND TABLE_NAME = 't'";
+  int64_t source_size = 0, target_size = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(Value(kDb1, size_sql), &source_size));
+  ASSERT_TRUE(absl::SimpleAtoi(Value(kDb2, size_sql), &target_size));
+  EXPECT_GT(target_size * 2, source_size)
+      << "db2's statistics of delta_dense.t after its copy: " << target_size << " bytes, db1's "
+      << source_size;
+  EXPECT_EQ(Value(kDb2, "SELECT @@GLOBAL.innodb_stats_auto_recalc"), "1");
   // Range by range: only the other table's one row (and a neighbour at most).
   EXPECT_GE(DeltaFigure(r.output(), "row\\(s\\) moved"), 1) << r.output();
   EXPECT_LE(DeltaFigure(r.output(), "row\\(s\\) moved"), 2) << r.output();
