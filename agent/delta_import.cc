@@ -465,14 +465,7 @@ absl::Status DeltaRun::Apply(std::vector<TablePlan>& plans,
     if (!pause->note().empty()) log::Warning(pause->note());
   }
   absl::Cleanup resume_recalc = [&] {
-    if (!pause) return;
-    absl::StatusOr<std::unique_ptr<DbSession>> s = base_.db->Open();
-    absl::Status ended = s.ok() ? pause->End(**s) : s.status();
-    if (!ended.ok()) {
-      log::Warning(ended.message(),
-                   "; the agent tries again when it next starts (or: SET GLOBAL "
-                   "innodb_stats_auto_recalc = ON)");
-    }
+    if (pause) pause->EndOrWarn(*base_.db);
   };
   for (const auto& t : plans) {
     if (base_.cancelled()) return absl::CancelledError("import cancelled");

@@ -268,17 +268,8 @@ absl::StatusOr<v1::ImportResult> ImportLogical(const LogicalImportParams& params
   RETURN_IF_ERROR(base.fence_check(*session));
   StatsRecalcPause pause = StatsRecalcPause::Begin(*session, base.state_dir);
   if (!pause.note().empty()) log::Warning(pause.note());
-  // Whatever ends the load puts the setting back, on a session of its own: the import's
-  // may have outlived the server's patience while the tables loaded.
-  absl::Cleanup resume_recalc = [&] {
-    absl::StatusOr<std::unique_ptr<DbSession>> s = base.db->Open();
-    absl::Status ended = s.ok() ? pause.End(**s) : s.status();
-    if (!ended.ok()) {
-      log::Warning(ended.message(),
-                   "; the agent tries again when it next starts (or: SET GLOBAL "
-                   "innodb_stats_auto_recalc = ON)");
-    }
-  };
+  // Whatever ends the load puts the setting back.
+  absl::Cleanup resume_recalc = [&] { pause.EndOrWarn(*base.db); };
 
   // The tables, in the manifest's order (largest first), `n` at a time.
   std::atomic<size_t> next{0};

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 
 namespace mmresync::agent {
@@ -70,6 +71,17 @@ absl::Status StatsRecalcPause::End(DbSession& session) {
       Annotate(session.Execute(kOn), "putting innodb_stats_auto_recalc back ON after the load"));
   active_ = false;
   return RemoveRecord(record_);
+}
+
+void StatsRecalcPause::EndOrWarn(DbSessionFactory& db) {
+  if (!active_) return;
+  absl::StatusOr<std::unique_ptr<DbSession>> session = db.Open();
+  absl::Status ended = session.ok() ? End(**session) : session.status();
+  if (!ended.ok()) {
+    log::Warning(ended.message(),
+                 "; the agent tries again when it next starts (or: SET GLOBAL "
+                 "innodb_stats_auto_recalc = ON)");
+  }
 }
 
 absl::Status StatsRecalcPause::RestoreAfterRestart(DbSession& session,

@@ -33,6 +33,10 @@ class StatsRecalcPause {
   // record stays for the agent's next start.
   absl::Status End(DbSession& session);
 
+  // End on a session of its own (the load's may have outlived the server's patience);
+  // a failure is logged with what to do, the load itself being complete.
+  void EndOrWarn(DbSessionFactory& db);
+
   // At the agent's start: a record left by a killed agent puts the setting back.
   static absl::Status RestoreAfterRestart(DbSession& session, const std::string& state_dir);
 

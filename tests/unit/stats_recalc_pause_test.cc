@@ -112,5 +112,25 @@ TEST(StatsRecalcPauseTest, AFailedRestoreKeepsTheRecord) {
   EXPECT_TRUE(StatsRecalcPauseRecorded(dir.path()));
 }
 
+// The load's end puts the setting back on a session of its own; a server out of reach
+// keeps the record for the agent's next start.
+TEST(StatsRecalcPauseTest, EndOrWarnUsesANewSessionAndKeepsTheRecordWhenItCannot) {
+  TempDir dir;
+  FakeDbScript script;
+  script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
+  FakeDbSession session(&script);
+  StatsRecalcPause pause = StatsRecalcPause::Begin(session, dir.path());
+  FakeDbScript down;
+  down.FailOpen(absl::UnavailableError("Can't connect to local server"));
+  fakes::FakeDbSessionFactory unreachable(&down);
+  pause.EndOrWarn(unreachable);
+  EXPECT_TRUE(StatsRecalcPauseRecorded(dir.path()));
+  FakeDbScript up;
+  fakes::FakeDbSessionFactory reachable(&up);
+  pause.EndOrWarn(reachable);
+  EXPECT_THAT(up.statements(), ElementsAre(kOn));
+  EXPECT_FALSE(StatsRecalcPauseRecorded(dir.path()));
+}
+
 }  // namespace
 }  // namespace mmresync::agent
