@@ -616,7 +616,7 @@ TEST_F(DeltaTest, ATableThatMostlyDiffersIsCopiedWholeNotRepairedRowByRow) {
   ASSERT_OK(pair().ExecAll(
       kDb2, {"SET SESSION sql_log_bin = 0", "UPDATE delta_dense.t SET v = 'stale' WHERE id > 20000",
              "UPDATE delta_dense.few SET v = -1 WHERE id = 777"}));
-  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900108));
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900112));
 
   CliResult r = Cli({"recover", "--source", "db1", "--yes", "--method", "delta"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
