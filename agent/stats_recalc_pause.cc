@@ -48,7 +48,10 @@ StatsRecalcPause StatsRecalcPause::Begin(DbSession& session, const std::string& 
                             absl::StrCat("InnoDB statistics recalculated during the load (", why,
                                          "): the load is slower"));
   };
-  if (!Exists(record)) {
+  // A record left by a killed pause says the setting was ON before it; it stays until
+  // the setting is back, whatever happens here.
+  const bool left_by_a_killed_pause = Exists(record);
+  if (!left_by_a_killed_pause) {
     absl::StatusOr<ResultSet> now = session.Query("SELECT @@GLOBAL.innodb_stats_auto_recalc AS v");
     if (!now.ok()) return inactive(now.status().message());
     // Off by the DBA's choice: theirs to keep, nothing to put back.
@@ -59,7 +62,7 @@ StatsRecalcPause StatsRecalcPause::Begin(DbSession& session, const std::string& 
     }
   }
   if (absl::Status s = session.Execute(kOff); !s.ok()) {
-    (void)RemoveRecord(record);
+    if (!left_by_a_killed_pause) (void)RemoveRecord(record);
     return inactive(s.message());
   }
   return StatsRecalcPause(record, true, "");

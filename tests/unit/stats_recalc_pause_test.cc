@@ -98,6 +98,24 @@ TEST(StatsRecalcPauseTest, AKilledPauseIsUndoneByTheNextLoadOrStart) {
   }
 }
 
+// A killed pause's record survives a later pause that could not be taken: the setting the
+// killed one turned OFF is still to be put back ON.
+TEST(StatsRecalcPauseTest, ARefusedPauseKeepsAKilledPausesRecord) {
+  TempDir dir;
+  {
+    FakeDbScript script;
+    script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
+    FakeDbSession session(&script);
+    ASSERT_TRUE(StatsRecalcPause::Begin(session, dir.path()).active());  // killed
+  }
+  FakeDbScript script;
+  script.Fail(kOff, absl::UnavailableError("Lost connection to server during query"));
+  FakeDbSession session(&script);
+  StatsRecalcPause refused = StatsRecalcPause::Begin(session, dir.path());
+  EXPECT_FALSE(refused.active());
+  EXPECT_TRUE(StatsRecalcPauseRecorded(dir.path()));
+}
+
 // A failed restore keeps the record, so the agent's next start tries again.
 TEST(StatsRecalcPauseTest, AFailedRestoreKeepsTheRecord) {
   TempDir dir;
