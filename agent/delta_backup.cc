@@ -1,5 +1,8 @@
 #include "agent/delta_backup.h"
 
+#include <algorithm>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -15,6 +18,41 @@ namespace {
 
 constexpr int kBackupZstdLevel = 3;
 
+// One backup file written frame by frame: what is added is compressed as soon as a frame's
+// worth is there, so a table's saved rows are never whole in memory.
+class CompressedFile {
+ public:
+  static absl::StatusOr<CompressedFile> Open(const std::string& path) {
+    ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path, 0600));
+    return CompressedFile(std::move(file));
+  }
+  // `pending` is appended to by the caller; full frames are taken from it.
+  std::string& pending() { return pending_; }
+  absl::Status Flush(bool all) {
+    size_t pos = 0;
+    for (; pending_.size() - pos >= kDeltaBackupFrameBytes || (all && pos < pending_.size());
+         pos += std::min(kDeltaBackupFrameBytes, pending_.size() - pos)) {
+      ASSIGN_OR_RETURN(std::string frame, zstd_->Compress(absl::string_view(pending_).substr(
+                                                              pos, kDeltaBackupFrameBytes),
+                                                          kBackupZstdLevel));
+      RETURN_IF_ERROR(file_.Append(frame));
+    }
+    pending_.erase(0, pos);
+    return absl::OkStatus();
+  }
+  absl::Status Commit() {
+    RETURN_IF_ERROR(Flush(/*all=*/true));
+    return file_.Commit();
+  }
+
+ private:
+  explicit CompressedFile(AtomicFileWriter file)
+      : file_(std::move(file)), zstd_(std::make_unique<ZstdCompressor>()) {}
+  AtomicFileWriter file_;
+  std::unique_ptr<ZstdCompressor> zstd_;
+  std::string pending_;
+};
+
 }  // namespace
 
 absl::StatusOr<DeltaBackup> DeltaBackup::Create(const std::string& state_dir,
@@ -29,32 +67,31 @@ absl::StatusOr<DeltaBackup> DeltaBackup::Create(const std::string& state_dir,
   return backup;
 }
 
+std::string DeltaBackup::NextName(const std::string& suffix) {
+  return absl::StrFormat("%04d%s", next_++, suffix);
+}
+
 absl::StatusOr<std::string> DeltaBackup::WriteCompressed(const std::string& suffix,
                                                          const std::string& text) {
-  ZstdCompressor zstd;
-  std::string out;
-  for (size_t pos = 0; pos < text.size(); pos += kDeltaBackupFrameBytes) {
-    ASSIGN_OR_RETURN(std::string frame,
-                     zstd.Compress(absl::string_view(text).substr(pos, kDeltaBackupFrameBytes),
-                                   kBackupZstdLevel));
-    out += frame;
-  }
-  const std::string name = absl::StrFormat("%04d%s", next_++, suffix);
-  RETURN_IF_ERROR(WriteFileAtomically(absl::StrCat(dir_, "/", name), out, 0600));
+  const std::string name = NextName(suffix);
+  ASSIGN_OR_RETURN(CompressedFile file, CompressedFile::Open(absl::StrCat(dir_, "/", name)));
+  file.pending() = text;
+  RETURN_IF_ERROR(file.Commit());
   return name;
 }
 
 absl::StatusOr<uint64_t> DeltaBackup::SaveRows(DbSession& reader, const v1::TransferPart& part,
                                                const std::string& where, const std::string& undo) {
-  std::string rows;
+  const std::string name = NextName(".tsv.zst");
+  ASSIGN_OR_RETURN(CompressedFile rows, CompressedFile::Open(absl::StrCat(dir_, "/", name)));
   uint64_t n = 0;
   RETURN_IF_ERROR(reader.StreamRows(absl::StrCat(SelectColumnsSql(part), " WHERE ", where),
-                                    [&](const DbSession::RowValues& row) {
-                                      AppendLoadDataRow(row, &rows);
+                                    [&](const DbSession::RowValues& row) -> absl::Status {
+                                      AppendLoadDataRow(row, &rows.pending());
                                       ++n;
-                                      return absl::OkStatus();
+                                      return rows.Flush(/*all=*/false);
                                     }));
-  ASSIGN_OR_RETURN(std::string name, WriteCompressed(".tsv.zst", rows));
+  RETURN_IF_ERROR(rows.Commit());
   const std::string file = name.substr(0, name.size() - 4);  // as decompressed
   restore_.push_back(absl::StrCat("-- ", n, " row(s) of ", QuoteIdentifier(part.schema()), ".",
                                   QuoteIdentifier(part.table()), " from ", name));

@@ -33,7 +33,8 @@ class DeltaBackup {
   const std::string& dir() const { return dir_; }
 
   // Saves the rows of `part`'s table (its columns) matching `where` (an SQL condition
-  // built by key_range.h, or "1"), read on `reader` (SET NAMES binary), and records
+  // built by key_range.h, or "1"), read on `reader` (SET NAMES binary) and compressed as
+  // they come (never more than a frame of them in memory), and records
   // `undo` (statements that remove what the repair puts there) followed by the load.
   // Returns the rows saved.
   absl::StatusOr<uint64_t> SaveRows(DbSession& reader, const v1::TransferPart& part,
@@ -47,6 +48,7 @@ class DeltaBackup {
 
  private:
   explicit DeltaBackup(std::string dir) : dir_(std::move(dir)) {}
+  std::string NextName(const std::string& suffix);
   absl::StatusOr<std::string> WriteCompressed(const std::string& suffix, const std::string& text);
 
   std::string dir_;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace mmresync {
 namespace {
@@ -41,18 +42,44 @@ std::string DirName(const std::string& path) {
 }  // namespace
 
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, int mode) {
+  ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path, mode));
+  RETURN_IF_ERROR(file.Append(content));
+  return file.Commit();
+}
+
+absl::StatusOr<AtomicFileWriter> AtomicFileWriter::Open(const std::string& path, int mode) {
   std::string tmp = absl::StrCat(path, ".tmp.", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Errno("create", tmp);
-  absl::Status s = WriteAll(fd, content, tmp);
-  if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync", tmp);
-  ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = Errno("rename to", path);
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  int dfd = ::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return AtomicFileWriter(path, std::move(tmp), fd);
+}
+
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
+    : path_(std::move(other.path_)), tmp_(std::move(other.tmp_)), fd_(other.fd_) {
+  other.fd_ = -1;
+  other.tmp_.clear();
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+absl::Status AtomicFileWriter::Append(absl::string_view data) {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(path_, " is already written"));
+  return WriteAll(fd_, data, tmp_);
+}
+
+absl::Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(path_, " is already written"));
+  absl::Status s;
+  if (::fsync(fd_) != 0) s = Errno("fsync", tmp_);
+  ::close(fd_);
+  fd_ = -1;
+  if (s.ok() && ::rename(tmp_.c_str(), path_.c_str()) != 0) s = Errno("rename to", path_);
+  if (!s.ok()) return s;  // the destructor removes the temporary file
+  tmp_.clear();
+  int dfd = ::open(DirName(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);

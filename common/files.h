@@ -17,6 +17,27 @@ namespace mmresync {
 absl::Status WriteFileAtomically(const std::string& path, absl::string_view content,
                                  int mode = 0644);
 
+// WriteFileAtomically for content produced piece by piece (never whole in memory): the
+// pieces go to a temporary file beside `path`, which Commit() fsyncs and renames over
+// `path`. Destroyed without a Commit(), it removes the temporary file.
+class AtomicFileWriter {
+ public:
+  static absl::StatusOr<AtomicFileWriter> Open(const std::string& path, int mode = 0644);
+  AtomicFileWriter(AtomicFileWriter&& other) noexcept;
+  AtomicFileWriter& operator=(AtomicFileWriter&&) = delete;
+  ~AtomicFileWriter();
+
+  absl::Status Append(absl::string_view data);
+  absl::Status Commit();
+
+ private:
+  AtomicFileWriter(std::string path, std::string tmp, int fd)
+      : path_(std::move(path)), tmp_(std::move(tmp)), fd_(fd) {}
+  std::string path_;
+  std::string tmp_;
+  int fd_ = -1;
+};
+
 // Appends one line (a '\n' is added) and fsyncs, for journals.
 absl::Status AppendLineDurably(const std::string& path, absl::string_view line);
 
