@@ -342,15 +342,9 @@ journal_ms() { # event, step
   [ -n "$t" ] && date -u -d "$t" +%s%3N
 }
 
-# The samples of `log` from t1 to t2 (epoch ms), plus the last one before t1 and the
-# first one after t2, so that even a window shorter than the sampling interval is
-# bracketed by real samples.
-samples_between() { # log, t1, t2
-  awk -v a="$2" -v b="$3" '
-    $1 < a { before = $0; next }
-    $1 <= b { print; next }
-    !after_seen { after = $0; after_seen = 1 }
-    END { if (before != "") print before; if (after_seen) print after }' "$1"
+# The samples of `log` from t1 to t2 (epoch ms), and only those.
+samples_within() { # log, t1, t2
+  awk -v a="$2" -v b="$3" '$1 >= a && $1 <= b' "$1"
 }
 
 # ---------- facts compared before/after a refusal ----------
@@ -429,18 +423,25 @@ recover_with_vip_on() { # tag, source node, break id
   check "$tag: keepalived on db$src ran throughout" \
     test "$(count "$s_log" 'keepalived=stopped')" -eq 0
 
-  local t1 t2 during
+  # The fenced window, from the fence's end to the unfence's start, holds the import; every
+  # sample inside it finds the target's keepalived stopped. (Samples just outside it may
+  # not: the steps around the import take less than a sampling interval now.)
+  local t1 t2 f1 f2 during
   t1=$(journal_ms step-start stream-import || true)
   t2=$(journal_ms step-done stream-import || true)
-  if [ -n "$t1" ] && [ -n "$t2" ]; then
-    during=$(samples_between "$t_log" "$t1" "$t2")
-    log "$tag: import ran $((t2 - t1)) ms; db$tgt keepalived samples during it (and bracketing it):" \
+  f1=$(journal_ms step-done fence-target || true)
+  f2=$(journal_ms step-start unfence || true)
+  if [ -n "$t1" ] && [ -n "$t2" ] && [ -n "$f1" ] && [ -n "$f2" ]; then
+    during=$(samples_within "$t_log" "$f1" "$f2")
+    log "$tag: import ran $((t2 - t1)) ms inside a fenced window of $((f2 - f1)) ms; db$tgt keepalived samples in that window:" \
       "$(printf '%s\n' "$during" | grep -c 'keepalived=stopped' || true) stopped," \
       "$(printf '%s\n' "$during" | grep -c 'keepalived=running' || true) running"
-    check "$tag: keepalived on db$tgt was stopped during the import" all \
+    check "$tag: the import ran inside the fenced window" \
+      test "$f1" -le "$t1" -a "$t2" -le "$f2"
+    check "$tag: keepalived on db$tgt was stopped during the import (every sample of the fenced window)" all \
       "grep -q 'keepalived=stopped' <<<\"\$during\" && ! grep -q 'keepalived=running' <<<\"\$during\""
   else
-    fail "$tag: the journal has the import's start and end"
+    fail "$tag: the journal has the fence's end, the import's start and end, and the unfence's start"
   fi
   check "$tag: keepalived on db$tgt runs again afterwards (last sample)" \
     all "tail -n 1 '$t_log' | matches 'keepalived=running'"
