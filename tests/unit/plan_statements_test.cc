@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "agent/load_data_format.h"
 #include "agent/schema_reset.h"
+#include "common/delta_sizing.h"
 #include "common/physical_layout.h"
 #include "common/replication_sql.h"
 #include "common/reseed_sql.h"
@@ -155,6 +157,16 @@ TEST_F(PlanStatementsTest, DeltaApplyLineIsTheDeltaBuildersStatements) {
   EXPECT_THAT(line, HasSubstr(DropTriggerStatement("<schema>", "<trigger>")));
   EXPECT_THAT(line, HasSubstr(DropEventStatement("<schema>", "<event>")));
   EXPECT_THAT(line, HasSubstr(LoadDataStatement("<schema>", "<table>", {"<columns>"}, {})));
+}
+
+// The compare line gives the agent's own chunk sizes and lanes (common/delta_sizing.h).
+TEST_F(PlanStatementsTest, DeltaCompareLineGivesTheAgentsChunksAndLanes) {
+  Method("delta");
+  const std::string line = Line(StreamImportStep(in_), "compare:");
+  EXPECT_THAT(line, HasSubstr("tables 2 x <cores> (4-8) at a time"));
+  EXPECT_THAT(line, HasSubstr(absl::StrCat("up to ", kDeltaChunkRows, " rows or 8.0 MiB")));
+  in_.options.workers = 3;
+  EXPECT_THAT(Line(StreamImportStep(in_), "compare:"), HasSubstr("tables 3 at a time"));
 }
 
 // mbstream extracts with as many threads as the backup streams with, never with one alone:
