@@ -19,6 +19,14 @@ constexpr char kRead[] = "SELECT @@GLOBAL.innodb_stats_auto_recalc AS v";
 constexpr char kOff[] = "SET GLOBAL innodb_stats_auto_recalc = OFF";
 constexpr char kOn[] = "SET GLOBAL innodb_stats_auto_recalc = ON";
 
+// A pause of a setting that was ON, never ended: what a load killed mid-way leaves.
+void LeaveAKilledPause(const TempDir& dir) {
+  FakeDbScript script;
+  script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
+  FakeDbSession session(&script);
+  ASSERT_TRUE(StatsRecalcPause::Begin(session, dir.path()).active());
+}
+
 TEST(StatsRecalcPauseTest, PausesWhatWasOnAndPutsItBack) {
   TempDir dir;
   FakeDbScript script;
@@ -67,13 +75,7 @@ TEST(StatsRecalcPauseTest, ARefusedPauseIsANoteNotAFailure) {
 // puts it back, and so does the agent's next start.
 TEST(StatsRecalcPauseTest, AKilledPauseIsUndoneByTheNextLoadOrStart) {
   TempDir dir;
-  {
-    FakeDbScript script;
-    script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
-    FakeDbSession session(&script);
-    StatsRecalcPause killed = StatsRecalcPause::Begin(session, dir.path());
-    ASSERT_TRUE(killed.active());
-  }  // never ended
+  LeaveAKilledPause(dir);
   {
     FakeDbScript script;
     script.OnQuery(kRead, Rows({"v"}, {{"0"}}));  // as the killed load left it
@@ -84,10 +86,7 @@ TEST(StatsRecalcPauseTest, AKilledPauseIsUndoneByTheNextLoadOrStart) {
     EXPECT_THAT(script.statements(), ElementsAre(kOff, kOn));
   }
   {
-    FakeDbScript script;
-    script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
-    FakeDbSession session(&script);
-    ASSERT_TRUE(StatsRecalcPause::Begin(session, dir.path()).active());  // killed again
+    LeaveAKilledPause(dir);  // killed again
     FakeDbScript restart;
     FakeDbSession at_start(&restart);
     ASSERT_TRUE(StatsRecalcPause::RestoreAfterRestart(at_start, dir.path()).ok());
@@ -102,12 +101,7 @@ TEST(StatsRecalcPauseTest, AKilledPauseIsUndoneByTheNextLoadOrStart) {
 // killed one turned OFF is still to be put back ON.
 TEST(StatsRecalcPauseTest, ARefusedPauseKeepsAKilledPausesRecord) {
   TempDir dir;
-  {
-    FakeDbScript script;
-    script.OnQuery(kRead, Rows({"v"}, {{"1"}}));
-    FakeDbSession session(&script);
-    ASSERT_TRUE(StatsRecalcPause::Begin(session, dir.path()).active());  // killed
-  }
+  LeaveAKilledPause(dir);
   FakeDbScript script;
   script.Fail(kOff, absl::UnavailableError("Lost connection to server during query"));
   FakeDbSession session(&script);
