@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
@@ -16,10 +18,8 @@ constexpr char kOff[] = "SET GLOBAL innodb_stats_auto_recalc = OFF";
 constexpr char kOn[] = "SET GLOBAL innodb_stats_auto_recalc = ON";
 
 bool Exists(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (f == nullptr) return false;
-  std::fclose(f);
-  return true;
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
 }
 
 absl::Status RemoveRecord(const std::string& path) {
