@@ -31,7 +31,11 @@
 //                source_stream:BYTES, target_stream:BYTES
 //   coordinator: leases_taken (both leases held, the run not started),
 //                step_ran:<step id> (the step ran, its "done" not yet journaled),
-//                step_done:<step id> (journaled done, the next step not started)
+//                step_done:<step id> (journaled done, the next step not started),
+//                phase2_raised (strict GTID: the source's raised position is served by
+//                the target, the source not connected yet),
+//                phase2_target_stopped (the target's replica stopped for the source's
+//                connect, the source not connected yet)
 //
 // Thread-safe.
 

@@ -54,6 +54,19 @@ absl::StatusOr<std::vector<std::string>> GtidsNotYetServed(const v1::NodeStatus&
   return missing;
 }
 
+std::vector<Gtid> GtidsInDataOnly(const std::vector<Gtid>& position,
+                                  const std::vector<Gtid>& snapshot, uint32_t source_server_id) {
+  std::vector<Gtid> out;
+  for (const Gtid& g : position) {
+    if (g.server != source_server_id) continue;
+    const bool at_or_before_snapshot =
+        std::any_of(snapshot.begin(), snapshot.end(),
+                    [&](const Gtid& s) { return s.domain == g.domain && g.seq <= s.seq; });
+    if (at_or_before_snapshot) out.push_back(g);
+  }
+  return out;
+}
+
 std::string DescribeMode(const v1::ReplicationMode& mode) {
   std::string base = mode.use_gtid().empty()   ? std::string("not replicating")
                      : IsGtid(mode.use_gtid()) ? absl::StrCat("GTID ", mode.use_gtid())

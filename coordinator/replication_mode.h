@@ -38,6 +38,17 @@ bool IsGtid(const std::string& use_gtid);
 absl::StatusOr<std::vector<std::string>> GtidsNotYetServed(const v1::NodeStatus& node,
                                                            const std::vector<Gtid>& position);
 
+// The entries of `position` (the source's GTID position, raised to its own newest GTIDs)
+// that the re-seeded target may hold in its data but not in its binlog: the source's own
+// GTIDs (`source_server_id`) at or before the snapshot's GTID in their domain, which the
+// import put there unlogged. MariaDB starts a replica at such a GTID only while it is
+// exactly the target's own replica position in that domain; once the target has applied
+// and binlogged the source's next GTID, a gtid_strict_mode source asking for it gets 1236
+// "missing the GTID ... (even though both a prior and a subsequent sequence number does
+// exist)". What MariaDB decides at the connect holds for that connection.
+std::vector<Gtid> GtidsInDataOnly(const std::vector<Gtid>& position,
+                                  const std::vector<Gtid>& snapshot, uint32_t source_server_id);
+
 // "file/position", "GTID slave_pos (domain 1, strict)", "not replicating".
 std::string DescribeMode(const v1::ReplicationMode& mode);
 

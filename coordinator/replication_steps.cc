@@ -12,6 +12,7 @@
 #include "common/poll_backoff.h"
 #include "common/status_macros.h"
 #include "coordinator/agent_requests.h"
+#include "coordinator/phase2_connect.h"
 #include "coordinator/replication_error.h"
 #include "coordinator/replication_mode.h"
 
@@ -35,7 +36,9 @@ std::string Recorded(const std::map<std::string, std::string>& records, const st
   return it == records.end() || it->second.empty() ? fallback : it->second;
 }
 
-constexpr char kWaitRunning[] = "; wait for Slave_IO_Running = Slave_SQL_Running = Yes";
+constexpr char kWaitRunning[] =
+    "; wait for Slave_IO_Running = Slave_SQL_Running = Yes and the master's first answer "
+    "(Master_Log_File set)";
 
 }  // namespace
 
@@ -180,6 +183,13 @@ Step Phase2Step(const PairFacts& f) {
                     f.source_repl_user)));
     lines.push_back(absl::StrCat(T, ": wait until it has binlogged that position (", S,
                                  "'s writes it replicates)"));
+    if (f.source_strict) {
+      lines.push_back(absl::StrCat("if ", S, " wrote nothing in a domain since the snapshot (", T,
+                                   " holds that GTID in its data, not its binlog): ", T, ": ",
+                                   RequestText(StopReplicaRequestFor("", /*reset=*/false)),
+                                   " until ", S, "'s replica has connected, then ",
+                                   RequestText(StartReplicaRequestFor(""))));
+    }
   } else {
     v1::BinlogCoordinates placeholder;
     placeholder.set_file("<target file>");
@@ -220,19 +230,14 @@ Step Phase2Step(const PairFacts& f) {
           ctx.source->node().name, ": the pair replicated with MASTER_USE_GTID=", use_gtid, " but ",
           t.name, " reports no gtid_binlog_pos; not pointing the replica"));
     }
-    if (RaiseToOwnBinlog(use_gtid, Recorded(ctx.records, "source_gtid_strict", "0") == "1")) {
-      ASSIGN_OR_RETURN(v1::ActionReply set,
-                       ctx.source->Send(Phase2ChangeMaster(ctx.run_id, t, {}, use_gtid, gtid,
-                                                           /*raise=*/true)));
-      ctx.Note(set.detail());
-      RETURN_IF_ERROR(
-          WaitGtidServed(ctx, *ctx.target, set.gtid_slave_pos(), ctx.options.replica_wait));
-    } else {
-      ASSIGN_OR_RETURN(v1::ActionReply done, ctx.source->Send(Phase2ChangeMaster(
-                                                 ctx.run_id, t, Coordinates(ctx.records, "target"),
-                                                 use_gtid, gtid, /*raise=*/false)));
-      ctx.Note(done.detail());
+    const bool strict = Recorded(ctx.records, "source_gtid_strict", "0") == "1";
+    if (RaiseToOwnBinlog(use_gtid, strict)) {
+      return ConnectRaisedSource(ctx, use_gtid, gtid, strict);
     }
+    ASSIGN_OR_RETURN(v1::ActionReply done, ctx.source->Send(Phase2ChangeMaster(
+                                               ctx.run_id, t, Coordinates(ctx.records, "target"),
+                                               use_gtid, gtid, /*raise=*/false)));
+    ctx.Note(done.detail());
     return StartSourceReplica(ctx, use_gtid == "current_pos");
   };
   return step;
@@ -249,14 +254,21 @@ absl::Status WaitReplicaRunning(RunContext& ctx, AgentApi& client, absl::Duratio
     }
     ASSIGN_OR_RETURN(v1::NodeStatus st, client.GetReplicationStatus());
     const v1::ReplicaStatus& r = st.replica();
-    if (r.io_running() == "Yes" && r.sql_running() == "Yes") {
+    // Master_Log_File is set by the master's first answer to the binlog request (a
+    // CHANGE MASTER by GTID empties it): until then "IO Yes" only means connected, and
+    // the master may still refuse the start position.
+    if (r.io_running() == "Yes" && r.sql_running() == "Yes" && !r.read_master_log_file().empty()) {
       ctx.Note(absl::StrCat(client.node().name, " replicates from ", r.master_host(), ":",
                             r.master_port(), " (IO Yes, SQL Yes) at ", r.master_log_file(), ":",
                             r.exec_master_log_pos()));
       return absl::OkStatus();
     }
     if (auto stopped = StoppedReplicationError(client.node().name, r)) return *stopped;
-    last = absl::StrCat("IO ", r.io_running(), ", SQL ", r.sql_running(),
+    last = absl::StrCat("IO ", r.io_running(),
+                        r.io_running() == "Yes" && r.read_master_log_file().empty()
+                            ? " (the master has not answered the binlog request yet)"
+                            : "",
+                        ", SQL ", r.sql_running(),
                         r.last_io_errno() ? absl::StrCat(" (IO error ", r.last_io_errno(), ": ",
                                                          r.last_io_error(), ")")
                                           : "");

@@ -13,7 +13,9 @@
 #include "gtest/gtest.h"
 #include "tests/harness/acked_writer.h"
 #include "tests/harness/cluster_suite.h"
+#include "tests/harness/fault_points.h"
 #include "tests/harness/recovery_cluster.h"
+#include "tests/harness/wait.h"
 
 namespace mmresync::testing {
 namespace {
@@ -217,12 +219,63 @@ TEST_F(GtidStrictPhysicalNoLogSlaveUpdatesTest, LogicalRecoveryUnderAWriter) {
 
 // No writer at all: the source's newest own GTID is the snapshot's, which the target has
 // in its data but not in its binlog.
+// MariaDB accepts the source at that GTID only while it is exactly the target's replica
+// position, so the target's replica waits, stopped, until the source has connected; the
+// health check right after writes on the source at once (this case once failed in CI:
+// the source had connected, "IO Yes", but the target answered only after that write had
+// reached it, with "missing the GTID", 1236).
 TEST_F(GtidStrictPairTest, RecoveryWithoutWritesInStrictMode) {
   ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900701));
   CliResult r = Cli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"});
   ASSERT_EQ(r.exit_code, 0) << r.output();
   ExpectGtidModeKept(kSlavePos, r.output());
+  EXPECT_THAT(r.output(), HasSubstr("replica stays stopped until db1 has connected at it"));
   ASSERT_OK(cluster_->CheckHealthy(kTimeout));
+}
+
+// The source writes once phase 2 raised its position to the snapshot's GTID, and the
+// target applies and binlogs that write before the source connects: the target's binlog
+// then holds the snapshot GTID's successor, not the GTID itself, and connecting there
+// would break the source's replica for good. Phase 2 raises the position again instead.
+TEST_F(GtidStrictPairTest, AWriteOnTheSourceRightAfterPhase2RaisedItsPositionIsNotAHole) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900711));
+  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-phase2-raised"));
+  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"},
+                      faults.Env("phase2_raised=pause"));
+  ASSERT_OK(cli.status());
+  ASSERT_OK(faults.WaitHit("phase2_raised", kTimeout));
+  ASSERT_OK(pair().Exec(
+      kDb1, "INSERT INTO shop.customers (id, name) VALUES (900712, 'after the raise')"));
+  ASSERT_OK(WaitUntil(
+      [] { return Value(kDb2, "SELECT COUNT(*) FROM shop.customers WHERE id = 900712") == "1"; },
+      kTimeout, absl::Milliseconds(10), "db2 to apply the write"));
+  ASSERT_OK(faults.Release("phase2_raised"));
+  auto done = (*cli)->Wait(kTimeout);
+  ASSERT_OK(done.status());
+  ASSERT_EQ(done->exit_code, 0) << done->Describe();
+  EXPECT_THAT(done->output(), HasSubstr("raising it again")) << done->Describe();
+  ExpectGtidModeKept(kSlavePos, done->output());
+  ASSERT_OK(cluster_->CheckHealthy(kTimeout));
+}
+
+// The source writes while the target's replica waits, stopped, for the source's connect:
+// the write reaches the target once it replicates again, and the pair runs both ways.
+TEST_F(GtidStrictPairTest, AWriteOnTheSourceWhileTheTargetWaitsForItsConnectReplicates) {
+  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900721));
+  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-phase2-stopped"));
+  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"},
+                      faults.Env("phase2_target_stopped=pause"));
+  ASSERT_OK(cli.status());
+  ASSERT_OK(faults.WaitHit("phase2_target_stopped", kTimeout));
+  ASSERT_OK(pair().Exec(
+      kDb1, "INSERT INTO shop.customers (id, name) VALUES (900722, 'while db2 waits')"));
+  ASSERT_OK(faults.Release("phase2_target_stopped"));
+  auto done = (*cli)->Wait(kTimeout);
+  ASSERT_OK(done.status());
+  ASSERT_EQ(done->exit_code, 0) << done->Describe();
+  ExpectGtidModeKept(kSlavePos, done->output());
+  ASSERT_OK(cluster_->CheckHealthy(kTimeout));
+  EXPECT_EQ(Value(kDb2, "SELECT name FROM shop.customers WHERE id = 900722"), "while db2 waits");
 }
 
 // MASTER_USE_GTID=current_pos, two domains: kept through a recovery on real servers.

@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/gtid_list.h"
 #include "common/replication_sql.h"
 #include "coordinator/agent_api.h"
 #include "coordinator/agent_requests.h"
@@ -61,14 +62,23 @@ class RecordingAgent : public AgentApi {
     replica->set_master_port(r.master_port());
     replica->set_io_running("No");
     replica->set_sql_running("No");
+    // MariaDB: by file/position the IO thread's read position is the one given; by GTID
+    // it is emptied until the master answers.
+    replica->set_read_master_log_file(r.use_gtid() == "no" ? r.coordinates().file() : "");
     v1::ActionReply reply = Reply(DescribeChangeMaster(ChangeMasterTargetOf(r, repl_user_)));
-    if (!r.gtid_slave_pos().empty()) reply.set_gtid_slave_pos(r.gtid_slave_pos());
+    if (!r.gtid_slave_pos().empty()) {
+      reply.set_gtid_slave_pos(r.gtid_not_behind_own_binlog() ? RaisedToOwn(r.gtid_slave_pos())
+                                                              : r.gtid_slave_pos());
+    }
     return reply;
   }
   absl::StatusOr<v1::ActionReply> Send(const v1::StartReplicaRequest& r) override {
     Record(r);
     status_.mutable_replica()->set_io_running("Yes");
     status_.mutable_replica()->set_sql_running("Yes");
+    if (status_.replica().read_master_log_file().empty()) {
+      status_.mutable_replica()->set_read_master_log_file(master_first_answer_);
+    }
     return Reply(RequestText(r));
   }
   absl::StatusOr<v1::ActionReply> Send(const v1::AuthorizeTransferRequest& r) override {
@@ -100,11 +110,20 @@ class RecordingAgent : public AgentApi {
     return out;
   }
   v1::NodeStatus& status() { return status_; }
+  // The binlog name the IO thread reads once its master answered START SLAVE ("": a
+  // master that never answers).
+  void set_master_first_answer(std::string file) { master_first_answer_ = std::move(file); }
+  // Every request is also appended to `log` as "<node> <message name>", so a test sees the
+  // order across agents.
+  void set_shared_log(std::vector<std::string>* log) { shared_log_ = log; }
 
  private:
   template <typename T>
   void Record(const T& request) {
     sent_.push_back(std::make_unique<T>(request));
+    if (shared_log_ != nullptr) {
+      shared_log_->push_back(absl::StrCat(node_.name, " ", request.GetDescriptor()->name()));
+    }
   }
   static v1::ActionReply Reply(const std::string& detail) {
     v1::ActionReply reply;
@@ -112,8 +131,23 @@ class RecordingAgent : public AgentApi {
     return reply;
   }
 
+  // The agent's raise (agent::ChangeMasterNotBehindOwnBinlog): per domain, the newer of
+  // the requested GTID and the node's own newest (gtid_binlog_state, its server_id).
+  std::string RaisedToOwn(const std::string& requested) const {
+    auto wanted = ParseGtidList(requested);
+    auto state = ParseGtidList(status_.gtid_binlog_state());
+    if (!wanted.ok() || !state.ok()) return requested;
+    std::vector<Gtid> own;
+    for (const Gtid& g : *state) {
+      if (g.server == status_.server_id()) own.push_back(g);
+    }
+    return FormatGtidList(NewestPerDomain(*wanted, own));
+  }
+
   NodeEntry node_;
   v1::NodeStatus status_;
+  std::string master_first_answer_ = "mysql-bin.000001";
+  std::vector<std::string>* shared_log_ = nullptr;
   std::string repl_user_;
   std::vector<std::unique_ptr<google::protobuf::Message>> sent_;
 };

@@ -122,5 +122,21 @@ TEST(GtidsNotYetServedTest, UnreadableStateIsAnErrorNamingTheNode) {
       ::testing::AllOf(::testing::HasSubstr("db2"), ::testing::HasSubstr("gtid_binlog_state")));
 }
 
+std::vector<Gtid> List(const char* text) { return ParseGtidList(text).value(); }
+
+// The source's own GTIDs at or before the snapshot's in their domain are in the target's
+// data only; later ones, and other servers' (the target's own, from its binlog), are not.
+TEST(GtidsInDataOnlyTest, TheSourcesOwnGtidsUpToTheSnapshot) {
+  EXPECT_EQ(GtidsInDataOnly(List("1-1-100,2-2-5"), List("1-1-100,2-2-5"), 1), List("1-1-100"));
+  EXPECT_EQ(GtidsInDataOnly(List("1-1-101,2-2-5"), List("1-1-100,2-2-5"), 1), List(""));
+  EXPECT_EQ(GtidsInDataOnly(List("1-1-100,2-2-5"), List("1-1-100,2-2-5"), 3), List(""));
+  // Two domains of the source's, one written since the snapshot and one not.
+  EXPECT_EQ(GtidsInDataOnly(List("1-1-100,3-1-7"), List("1-1-90,3-1-7"), 1), List("3-1-7"));
+  // A domain the snapshot did not have: written since, so not in the data only.
+  EXPECT_EQ(GtidsInDataOnly(List("4-1-1"), List("1-1-90"), 1), List(""));
+  // No snapshot GTID recorded (file/position snapshot): nothing to guard.
+  EXPECT_EQ(GtidsInDataOnly(List("1-1-100"), List(""), 1), List(""));
+}
+
 }  // namespace
 }  // namespace mmresync::coordinator

@@ -10,6 +10,7 @@
 #include "agent/replication_control.h"
 #include "coordinator/agent_requests.h"
 #include "coordinator/fence_steps.h"
+#include "coordinator/phase2_connect.h"
 #include "coordinator/replication_steps.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -223,6 +224,89 @@ TEST_F(StepRequestsTest, Phase2OfAStrictGtidSourceAsksTheAgentToRaiseThePosition
   EXPECT_EQ(cm.use_gtid(), "slave_pos");
   EXPECT_EQ(cm.gtid_slave_pos(), "0-2-5");
   EXPECT_TRUE(cm.gtid_not_behind_own_binlog());
+}
+
+// A strict GTID pair at the start of phase 2: db1 (server 1, domain 1) wrote nothing
+// since the snapshot 1-1-100; db2 (server 2, domain 2) replicates from it at that GTID,
+// which it holds in its data (the import) but not in its binlog, and has applied `applied`.
+class StrictPhase2Test : public StepRequestsTest {
+ protected:
+  void SetUp() override {
+    GtidPair(/*strict=*/true);
+    ctx_.records["snapshot_gtid"] = "1-1-100,2-2-5";
+    source_.status().set_server_id(1);
+    source_.status().set_gtid_binlog_state("1-1-100,2-2-5");
+    target_.status().set_server_id(2);
+    target_.status().mutable_master()->set_file("mysql-bin.000007");
+    target_.status().mutable_master()->set_gtid("1-1-90,2-2-5");
+    TargetApplied("1-1-100");
+    target_.status().mutable_replica()->set_io_running("Yes");
+    target_.status().mutable_replica()->set_sql_running("Yes");
+    target_.status().mutable_replica()->set_read_master_log_file("mysql-bin.000003");
+    source_.set_shared_log(&log_);
+    target_.set_shared_log(&log_);
+  }
+  // db2's replica position in db1's domain, and what it binlogged of db1's.
+  void TargetApplied(const std::string& gtid) {
+    target_.status().set_gtid_slave_pos(gtid);
+    target_.status().set_gtid_binlog_state(gtid == "1-1-100" ? "1-1-90,2-2-5" : gtid + ",2-2-5");
+  }
+  std::vector<std::string> log_;
+};
+
+// The source connects while the target's replica is stopped at that GTID (MariaDB then
+// accepts it), and the target's replica starts again only after the source's master
+// (the target) answered.
+TEST_F(StrictPhase2Test, ASourceThatWroteNothingSinceTheSnapshotConnectsWhileTheTargetWaits) {
+  absl::Status s = Phase2Step(FactsOf(in_)).run(ctx_);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(log_, ElementsAre("db1 ChangeMasterRequest", "db2 StopReplicaRequest",
+                                "db1 StartReplicaRequest", "db2 StartReplicaRequest"));
+  EXPECT_TRUE(source_.Sent<v1::ChangeMasterRequest>().at(0).gtid_not_behind_own_binlog());
+  EXPECT_FALSE(target_.Sent<v1::StopReplicaRequest>().at(0).reset());
+}
+
+// "IO Yes" is not enough: until the master answered, it may still refuse the position,
+// so the target is not let go; when the answer never comes the step fails and the
+// target's replica is started again all the same.
+TEST_F(StrictPhase2Test, ASourceTheTargetNeverAnswersFailsAndTheTargetReplicatesAgain) {
+  source_.set_master_first_answer("");
+  absl::Status s = Phase2Step(FactsOf(in_)).run(ctx_);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("has not answered the binlog request"));
+  EXPECT_THAT(log_, ElementsAre("db1 ChangeMasterRequest", "db2 StopReplicaRequest",
+                                "db1 StartReplicaRequest", "db2 StartReplicaRequest"));
+  EXPECT_EQ(target_.status().replica().sql_running(), "Yes");
+}
+
+// A target already past the source's position when stopped (the source wrote meanwhile)
+// is let go and the position raised again; bounded, and the target replicates after.
+TEST_F(StrictPhase2Test, ATargetPastTheSourcesPositionIsNotConnectedToAndTheRaiseIsRetried) {
+  TargetApplied("1-1-101");
+  absl::Status s = Phase2Step(FactsOf(in_)).run(ctx_);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(s)) << s;
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("1-1-100 was passed by db2's replica"));
+  EXPECT_EQ(source_.Sent<v1::ChangeMasterRequest>().size(), size_t{kRaiseAttempts});
+  EXPECT_THAT(source_.Sent<v1::StartReplicaRequest>(), IsEmpty());
+  EXPECT_EQ(target_.status().replica().sql_running(), "Yes");
+}
+
+// Once the source wrote since the snapshot, its position is one the target binlogs as it
+// replicates it: no stop of the target.
+TEST_F(StrictPhase2Test, ASourceThatWroteSinceTheSnapshotConnectsWithoutStoppingTheTarget) {
+  source_.status().set_gtid_binlog_state("1-1-104,2-2-5");
+  TargetApplied("1-1-104");
+  absl::Status s = Phase2Step(FactsOf(in_)).run(ctx_);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(log_, ElementsAre("db1 ChangeMasterRequest", "db1 StartReplicaRequest"));
+}
+
+// Without gtid_strict_mode MariaDB starts a replica past a missing GTID: nothing stopped.
+TEST_F(StrictPhase2Test, ANonStrictSourceConnectsWithoutStoppingTheTarget) {
+  GtidPair(/*strict=*/false);
+  absl::Status s = Phase2Step(FactsOf(in_)).run(ctx_);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(log_, ElementsAre("db1 ChangeMasterRequest", "db1 StartReplicaRequest"));
 }
 
 // The plan's CHANGE MASTER line, with the run's values put in for its placeholders, is
