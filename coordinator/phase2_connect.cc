@@ -75,7 +75,21 @@ absl::Status ConnectRaisedSource(RunContext& ctx, const std::string& use_gtid,
                             " holds in its data, not its binlog: ", T,
                             "'s replica stays stopped until ", S, " has connected at it"));
       RETURN_IF_ERROR(ctx.source->Send(StartReplicaRequestFor(ctx.run_id)).status());
-      RETURN_IF_ERROR(WaitReplicaRunning(ctx, *ctx.source, ctx.options.replica_wait));
+      absl::Status connected = WaitReplicaRunning(ctx, *ctx.source, ctx.options.replica_wait);
+      if (!connected.ok()) {
+        // current_pos asks for the source's newest GTIDs whatever was raised: a write
+        // since the raise is one the stopped target cannot serve yet (1236). Raise again.
+        ASSIGN_OR_RETURN(v1::NodeStatus now, ctx.source->GetReplicationStatus());
+        if (use_gtid != "current_pos" || now.replica().last_io_errno() != 1236 ||
+            attempt >= kRaiseAttempts) {
+          return connected;
+        }
+        ctx.Note(absl::StrCat(S, " asked ", T,
+                              " for a GTID it wrote since its position was raised (",
+                              connected.message(), "): raising it again (attempt ", attempt + 1,
+                              " of ", kRaiseAttempts, ")"));
+        continue;
+      }
       std::move(restart_target).Cancel();
       RETURN_IF_ERROR(ctx.target->Send(StartReplicaRequestFor(ctx.run_id)).status());
       return WaitReplicaRunning(ctx, *ctx.target, ctx.options.replica_wait);

@@ -20,7 +20,8 @@ namespace mmresync::coordinator {
 // for good ("missing the GTID", 1236). So the target's replica is stopped around that
 // connect: the source starts while the target holds that position, and once the source's
 // IO thread has been answered (WaitReplicaRunning) the target's replica starts again. If
-// the target moved past it before being stopped (the source wrote meanwhile), the
+// the target moved past it before being stopped (the source wrote meanwhile), or a
+// current_pos source asked the stopped target for a GTID written since (1236), the
 // position is raised again, at most kRaiseAttempts times.
 inline constexpr int kRaiseAttempts = 5;
 absl::Status ConnectRaisedSource(RunContext& ctx, const std::string& use_gtid,

@@ -5,10 +5,12 @@
 // file/position pair stays file/position. Writes on both nodes after the recovery must
 // replicate both ways.
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/harness/acked_writer.h"
@@ -173,6 +175,25 @@ class GtidStrictPairTest : public GtidSuite {
     ASSERT_EQ(Value(kDb1, "SELECT @@gtid_strict_mode"), "1");
     ASSERT_EQ(Value(kDb2, "SELECT @@gtid_strict_mode"), "1");
   }
+
+  // Breaks the pair (key `base`) and recovers db2 from db1 (logical) with the coordinator
+  // paused at fault point `point`; meanwhile writes row base+1 named `name` on db1 and
+  // runs `then`. Returns the finished run.
+  static absl::StatusOr<CliResult> RecoverWritingAt(const std::string& point, int base,
+                                                    const std::string& name,
+                                                    const std::function<absl::Status()>& then) {
+    RETURN_IF_ERROR(BreakWithDuplicateKey(kDb2, kDb1, base));
+    FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-", point));
+    ASSIGN_OR_RETURN(auto cli, StartCli({"recover", "--source", "db1", "--yes", "--force",
+                                         "--method", "logical"},
+                                        faults.Env(point + "=pause")));
+    RETURN_IF_ERROR(faults.WaitHit(point, kTimeout));
+    RETURN_IF_ERROR(pair().Exec(kDb1, absl::StrCat("INSERT INTO shop.customers (id, name) VALUES (",
+                                                   base + 1, ", '", name, "')")));
+    RETURN_IF_ERROR(then());
+    RETURN_IF_ERROR(faults.Release(point));
+    return cli->Wait(kTimeout);
+  }
 };
 
 TEST_F(GtidStrictPairTest, LogicalRecoveryUnderAWriterInStrictMode) {
@@ -238,19 +259,11 @@ TEST_F(GtidStrictPairTest, RecoveryWithoutWritesInStrictMode) {
 // then holds the snapshot GTID's successor, not the GTID itself, and connecting there
 // would break the source's replica for good. Phase 2 raises the position again instead.
 TEST_F(GtidStrictPairTest, AWriteOnTheSourceRightAfterPhase2RaisedItsPositionIsNotAHole) {
-  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900711));
-  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-phase2-raised"));
-  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"},
-                      faults.Env("phase2_raised=pause"));
-  ASSERT_OK(cli.status());
-  ASSERT_OK(faults.WaitHit("phase2_raised", kTimeout));
-  ASSERT_OK(pair().Exec(
-      kDb1, "INSERT INTO shop.customers (id, name) VALUES (900712, 'after the raise')"));
-  ASSERT_OK(WaitUntil(
-      [] { return Value(kDb2, "SELECT COUNT(*) FROM shop.customers WHERE id = 900712") == "1"; },
-      kTimeout, absl::Milliseconds(10), "db2 to apply the write"));
-  ASSERT_OK(faults.Release("phase2_raised"));
-  auto done = (*cli)->Wait(kTimeout);
+  auto done = RecoverWritingAt("phase2_raised", 900711, "after the raise", [] {
+    return WaitUntil(
+        [] { return Value(kDb2, "SELECT COUNT(*) FROM shop.customers WHERE id = 900712") == "1"; },
+        kTimeout, absl::Milliseconds(10), "db2 to apply the write");
+  });
   ASSERT_OK(done.status());
   ASSERT_EQ(done->exit_code, 0) << done->Describe();
   EXPECT_THAT(done->output(), HasSubstr("raising it again")) << done->Describe();
@@ -261,16 +274,8 @@ TEST_F(GtidStrictPairTest, AWriteOnTheSourceRightAfterPhase2RaisedItsPositionIsN
 // The source writes while the target's replica waits, stopped, for the source's connect:
 // the write reaches the target once it replicates again, and the pair runs both ways.
 TEST_F(GtidStrictPairTest, AWriteOnTheSourceWhileTheTargetWaitsForItsConnectReplicates) {
-  ASSERT_OK(BreakWithDuplicateKey(kDb2, kDb1, 900721));
-  FaultPoints faults(absl::StrCat(cluster().base_dir(), "/faults-phase2-stopped"));
-  auto cli = StartCli({"recover", "--source", "db1", "--yes", "--force", "--method", "logical"},
-                      faults.Env("phase2_target_stopped=pause"));
-  ASSERT_OK(cli.status());
-  ASSERT_OK(faults.WaitHit("phase2_target_stopped", kTimeout));
-  ASSERT_OK(pair().Exec(
-      kDb1, "INSERT INTO shop.customers (id, name) VALUES (900722, 'while db2 waits')"));
-  ASSERT_OK(faults.Release("phase2_target_stopped"));
-  auto done = (*cli)->Wait(kTimeout);
+  auto done = RecoverWritingAt("phase2_target_stopped", 900721, "while db2 waits",
+                               [] { return absl::OkStatus(); });
   ASSERT_OK(done.status());
   ASSERT_EQ(done->exit_code, 0) << done->Describe();
   ExpectGtidModeKept(kSlavePos, done->output());

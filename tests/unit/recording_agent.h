@@ -74,8 +74,17 @@ class RecordingAgent : public AgentApi {
   }
   absl::StatusOr<v1::ActionReply> Send(const v1::StartReplicaRequest& r) override {
     Record(r);
-    status_.mutable_replica()->set_io_running("Yes");
     status_.mutable_replica()->set_sql_running("Yes");
+    if (refused_starts_ > 0) {
+      --refused_starts_;
+      status_.mutable_replica()->set_io_running("No");
+      status_.mutable_replica()->set_last_io_errno(1236);
+      status_.mutable_replica()->set_last_io_error("Got fatal error 1236 from master (fake)");
+      return Reply(RequestText(r));
+    }
+    status_.mutable_replica()->set_io_running("Yes");
+    status_.mutable_replica()->set_last_io_errno(0);
+    status_.mutable_replica()->clear_last_io_error();
     if (status_.replica().read_master_log_file().empty()) {
       status_.mutable_replica()->set_read_master_log_file(master_first_answer_);
     }
@@ -113,6 +122,9 @@ class RecordingAgent : public AgentApi {
   // The binlog name the IO thread reads once its master answered START SLAVE ("": a
   // master that never answers).
   void set_master_first_answer(std::string file) { master_first_answer_ = std::move(file); }
+  // The next `n` START SLAVEs end with the IO thread stopped on error 1236, as a master
+  // that refuses the start position answers.
+  void refuse_starts(int n) { refused_starts_ = n; }
   // Every request is also appended to `log` as "<node> <message name>", so a test sees the
   // order across agents.
   void set_shared_log(std::vector<std::string>* log) { shared_log_ = log; }
@@ -148,6 +160,7 @@ class RecordingAgent : public AgentApi {
   v1::NodeStatus status_;
   std::string master_first_answer_ = "mysql-bin.000001";
   std::vector<std::string>* shared_log_ = nullptr;
+  int refused_starts_ = 0;
   std::string repl_user_;
   std::vector<std::unique_ptr<google::protobuf::Message>> sent_;
 };

@@ -301,6 +301,28 @@ TEST_F(StrictPhase2Test, ASourceThatWroteSinceTheSnapshotConnectsWithoutStopping
   EXPECT_THAT(log_, ElementsAre("db1 ChangeMasterRequest", "db1 StartReplicaRequest"));
 }
 
+// A current_pos source asks for its newest GTIDs whatever was raised: a write since the
+// raise is refused by the stopped target (1236), and the position is raised again.
+TEST_F(StrictPhase2Test, ACurrentPosSourceRefusedWhileTheTargetWaitsIsRaisedAgain) {
+  ctx_.records["source_use_gtid"] = "current_pos";
+  source_.refuse_starts(1);
+  absl::Status s = Phase2Step(FactsOf(in_)).run(ctx_);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(log_, ElementsAre("db1 ChangeMasterRequest", "db2 StopReplicaRequest",
+                                "db1 StartReplicaRequest", "db2 StartReplicaRequest",
+                                "db1 ChangeMasterRequest", "db2 StopReplicaRequest",
+                                "db1 StartReplicaRequest", "db2 StartReplicaRequest"));
+}
+
+// Other refusals fail the step at once, with the server's error; the target replicates.
+TEST_F(StrictPhase2Test, ASlavePosSourceRefusedFailsWithTheErrorAndTheTargetReplicates) {
+  source_.refuse_starts(1);
+  absl::Status s = Phase2Step(FactsOf(in_)).run(ctx_);
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("IO thread stopped with error 1236")) << s;
+  EXPECT_EQ(source_.Sent<v1::ChangeMasterRequest>().size(), 1u);
+  EXPECT_EQ(target_.status().replica().io_running(), "Yes");
+}
+
 // Without gtid_strict_mode MariaDB starts a replica past a missing GTID: nothing stopped.
 TEST_F(StrictPhase2Test, ANonStrictSourceConnectsWithoutStoppingTheTarget) {
   GtidPair(/*strict=*/false);
