@@ -23,7 +23,7 @@ absl::Status CheckRangeCount(size_t n) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<TableKey> KeyOf(DbSession& session, const v1::TransferPart& part) {
+absl::StatusOr<TableKey> LoadKeyOf(DbSession& session, const v1::TransferPart& part) {
   ASSIGN_OR_RETURN(KeyLookup lookup, LoadTableKey(session, part.schema(), part.table()));
   if (!lookup.key) {
     return absl::FailedPreconditionError(absl::StrCat("table ", QuoteIdentifier(part.schema()), ".",
@@ -34,6 +34,17 @@ absl::StatusOr<TableKey> KeyOf(DbSession& session, const v1::TransferPart& part)
 }
 
 }  // namespace
+
+absl::StatusOr<TableKey> SourceTransfer::DeltaKey(DbSession& session,
+                                                  const v1::TransferPart& part) {
+  {
+    absl::MutexLock lock(&keys_mu_);
+    if (auto it = delta_keys_.find(part.id()); it != delta_keys_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(TableKey key, LoadKeyOf(session, part));
+  absl::MutexLock lock(&keys_mu_);
+  return delta_keys_.emplace(part.id(), std::move(key)).first->second;
+}
 
 absl::StatusOr<const v1::TransferPart*> SourceTransfer::DeltaTablePart(uint32_t part_id) {
   if (manifest_.method() != "delta") {
@@ -59,7 +70,7 @@ absl::Status SourceTransfer::ServeRanges(uint32_t part_id, const std::vector<v1:
   {
     // The key is read on a worker too: information_schema is the same for all of them.
     ASSIGN_OR_RETURN(std::unique_ptr<DbSession> worker, TakeWorker());
-    absl::StatusOr<TableKey> key = KeyOf(*worker, *part);
+    absl::StatusOr<TableKey> key = DeltaKey(*worker, *part);
     absl::StatusOr<std::string> where =
         key.ok() ? RangesCondition(*key, ranges) : absl::StatusOr<std::string>(key.status());
     ReturnWorker(std::move(worker));
@@ -80,7 +91,7 @@ absl::StatusOr<v1::DigestChunksReply> SourceTransfer::DigestChunks(
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> worker, TakeWorker());
   v1::DigestChunksReply reply;
   absl::Status s = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(TableKey key, KeyOf(*worker, *part));
+    ASSIGN_OR_RETURN(TableKey key, DeltaKey(*worker, *part));
     const std::string select = SelectColumnsSql(*part);
     const std::string order = KeyColumnList(key);
     for (const auto& range : ranges) {
