@@ -101,8 +101,7 @@ class SourceTransfer : public TransferSession {
   absl::StatusOr<const v1::TransferPart*> DeltaTablePart(uint32_t part_id);
   // `part`'s key, read from information_schema once per session: a delta compare asks
   // for a part's ranges hundreds of times (two information_schema queries each, about
-  // 0.6 ms of the source's server per call here), and the same key for every range is
-  // what makes the ranges of one compare agree.
+  // 0.6 ms of the source's server per call here).
   absl::StatusOr<TableKey> DeltaKey(DbSession& session, const v1::TransferPart& part);
   void PartStarted();
   void PartDone();
