@@ -19,7 +19,9 @@
 #
 # Processes are stopped by the PIDs recorded in DIR; with --netns `down` then kills what is
 # left inside the namespaces `up` created (and only those) and deletes them. A failed `up`
-# stops what it had started. Binaries: $MMRESYNC_BIN, else build/bin.
+# stops what it had started. Binaries: $MMRESYNC_BIN, else build/bin. Each mariadbd gets
+# MYCNF_BUFFER_POOL (innodb_buffer_pool_size), MYCNF_LOG_FILE (innodb_log_file_size) and
+# MYCNF_MAX_PACKET (max_allowed_packet) from the environment, 256M each by default.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -120,8 +122,10 @@ cmd_up() {
   # Written before anything starts, so that `down` (and up_failed) can always stop it.
   printf 'MODE=%q\nNS_BR=%q\nNS1=%q\nNS2=%q\nVIP=%q\n' "$MODE" "$NS_BR" "$NS1" "$NS2" "$VIP" \
     >"$DIR/sandbox.env"
-  # Bigger than the test's defaults: the demo loads 300k orders.
-  MYCNF_BUFFER_POOL=256M MYCNF_LOG_FILE=256M MYCNF_MAX_PACKET=256M
+  # Bigger than the test's defaults: the demo loads 300k orders. Set in the environment,
+  # they are kept (the benchmark sizes the buffer pools this way).
+  MYCNF_BUFFER_POOL=${MYCNF_BUFFER_POOL:-256M} MYCNF_LOG_FILE=${MYCNF_LOG_FILE:-256M}
+  MYCNF_MAX_PACKET=${MYCNF_MAX_PACKET:-256M}
   openssl rand -hex 16 >"$DIR/repl-password"
   chmod 600 "$DIR/repl-password"
 

@@ -50,6 +50,8 @@
 #   SKIP_BACKUP_ROW=0   leave out the --skip-backup row
 #   MMRESYNC_BIN=DIR   use built binaries (default build/bin; built when missing)
 #   ROW_TIMEOUT=S      bound for each tool run (default 1800 s); every wait is bounded
+#   MYCNF_BUFFER_POOL=SIZE   both mariadbd's innodb_buffer_pool_size (default 256M, less
+#              than the data: every row is read from disk; e.g. 2G holds a 1 GiB pair)
 #   MYDUMPER_OPTS, MYLOADER_OPTS   extra options (e.g. "--rows 100000", "-q 50")
 #   MARIABACKUP_OPTS   extra options of the bare mariadb-backup --backup (e.g.
 #              "--log-copy-interval=100", what mmresync's physical method passes)
