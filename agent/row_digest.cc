@@ -1,5 +1,6 @@
 #include "agent/row_digest.h"
 
+#include <bit>
 #include <cstring>
 
 namespace mmresync::agent {
@@ -24,7 +25,14 @@ void AppendCanonicalRow(const DbSession::RowValues& row, std::string* out) {
     }
     *p++ = '\1';
     const uint64_t n = value->size();
-    for (int i = 0; i < 8; ++i) *p++ = static_cast<char>((n >> (8 * i)) & 0xff);
+    // One store rather than a loop of shifts: this runs once per value of a multi-GiB
+    // compare, and perf put most of this function's time in the byte loop.
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(p, &n, 8);
+      p += 8;
+    } else {
+      for (int i = 0; i < 8; ++i) *p++ = static_cast<char>((n >> (8 * i)) & 0xff);
+    }
     if (n > 0) std::memcpy(p, value->data(), n);
     p += n;
   }

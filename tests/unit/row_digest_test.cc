@@ -59,6 +59,14 @@ TEST(RowDigestTest, EncodingIsMarkerLengthAndBytes) {
   EXPECT_EQ(out, std::string("\1\2\0\0\0\0\0\0\0xy\0", 12));
 }
 
+TEST(RowDigestTest, LengthIsEightBytesLittleEndian) {
+  std::string out;
+  const std::string x(0x10203, 'v');
+  AppendCanonicalRow({std::optional<absl::string_view>(x)}, &out);
+  ASSERT_EQ(out.size(), 9 + x.size());
+  EXPECT_EQ(out.substr(0, 9), std::string("\1\3\2\1\0\0\0\0\0", 9));
+}
+
 TEST(RowDigestTest, CountsRowsAndValueBytes) {
   RowDigest d;
   const std::string v = "abcd";
