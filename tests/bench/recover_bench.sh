@@ -29,6 +29,9 @@
 # notes when it sent each statement and when the answer came back: the worst gap is the
 # source's worst write stall, measured from outside. After each mmresync row the peak RSS
 # (VmHWM, reset before the row through /proc/PID/clear_refs) of both agents is read.
+# Each mmresync row also notes the CPU seconds both mariadbd and both agents used during
+# it and how busy the host was (/proc): whether a row computed or waited. With a delta and
+# a logical row, the run ends with their ratio (the delta repair's target: <= 0.25x).
 # Data is generated inside mariadbd (INSERT ... SELECT from the sequence engine),
 # deterministically and unlogged on both nodes at once: four tables of different shapes
 # (wide rows with text and blobs, some stored off-page; narrow rows; rows with three
@@ -609,6 +612,36 @@ row_mariabackup() {
 }
 
 agent_pid() { cat "$DIR/node$1/agent.pid"; }
+server_pid() { cat "$DIR/node$1/mysqld.pid" 2>/dev/null; }
+# CPU ticks a process and its reaped children used so far ("" once it is gone), and the
+# host's busy and total ticks: a row's CPU split says whether it waited or computed.
+proc_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat" 2>/dev/null || true; }
+host_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+cpu_start() {
+  CPU_PIDS=("$(server_pid 1)" "$(server_pid 2)" "$(agent_pid 1)" "$(agent_pid 2)")
+  CPU_T0=()
+  local p
+  for p in "${CPU_PIDS[@]}"; do CPU_T0+=("$(proc_ticks "$p")"); done
+  CPU_HOST0=$(host_ticks)
+}
+cpu_note() { # "cpu-s mariadbd 5.9 / 4.8, agents 2.0 / 2.0; host 85% busy" (- for a restarted process)
+  local hz i t out=() host1
+  hz=$(getconf CLK_TCK)
+  host1=$(host_ticks)
+  for i in 0 1 2 3; do
+    t=$(proc_ticks "${CPU_PIDS[$i]}")
+    if [ -n "$t" ] && [ -n "${CPU_T0[$i]}" ]; then
+      out+=("$(awk -v a="$t" -v b="${CPU_T0[$i]}" -v hz="$hz" 'BEGIN { printf "%.1f", (a - b) / hz }')")
+    else
+      out+=("-")
+    fi
+  done
+  # A restarted mariadbd (the physical method's swap) has a new pid: its figure is not comparable.
+  [ "$(server_pid 1)" = "${CPU_PIDS[0]}" ] || out[0]="-"
+  [ "$(server_pid 2)" = "${CPU_PIDS[1]}" ] || out[1]="-"
+  echo "cpu-s mariadbd ${out[0]} / ${out[1]}, agents ${out[2]} / ${out[3]}; host $(awk -v a="$CPU_HOST0" -v b="$host1" \
+    'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]) }')% busy"
+}
 reset_hwm() { local n; for n in 1 2; do echo 5 >"/proc/$(agent_pid $n)/clear_refs" 2>/dev/null || true; done; }
 hwm_mb() { awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$(agent_pid "$1")/status"; }
 
@@ -617,9 +650,11 @@ row_mmresync() { # name [recover args...]
   shift
   reset_hwm
   start_writer "$name"
+  cpu_start
   t0=$(now)
   bounded "${MMR[@]}" recover --source db1 --yes --force "$@" >"$DIR/$name.out" 2>&1 || rc=$?
   t1=$(now)
+  result "$name" cpu "$(cpu_note)"
   stop_writer "$name"
   result "$name" stall "$STALL"
   result "$name" rss1 "$(hwm_mb 1)"
@@ -849,8 +884,9 @@ a writer inserting into db1 every 20 ms throughout.
 EOF
 for r in "${ROWS[@]}"; do
   wall=$(get "$r" wall) stall=$(get "$r" stall) rss1=$(get "$r" rss1) rss2=$(get "$r" rss2)
-  note=$(get "$r" note)
+  note=$(get "$r" note) cpu=$(get "$r" cpu)
   [ -z "${NOTE[$r]:-}" ] || note="${NOTE[$r]}${note:+; $note}"
+  [ -z "$cpu" ] || note="${note:+$note; }$cpu"
   if [ -n "$wall" ]; then
     mbs=$(awk -v m="$DATA_MB" -v w="$wall" 'BEGIN { printf "%.1f", m / w }')
     wall_s=$(printf '%.2f s' "$wall")
@@ -872,5 +908,13 @@ mariadbd answering); for mmresync until \`recover\` returns (fencing, standby ba
 leave replication to be pointed by hand (the bench does it afterwards, untimed). Stall:
 the longest a writer's INSERT on db1 waited, measured by the writer. RSS: VmHWM of each
 mmresync-agent process during its row (reset before it, so never below what the agent
-already held; its mariadb-dump/mariadb children not included).
+already held; its mariadb-dump/mariadb children not included). cpu-s: CPU seconds each
+mariadbd (db1 / db2) and each agent (with its exited children) used during the row, and
+how busy the host's cores were from the row's start to its end (all processes).
 EOF
+delta_wall=$(get mmresync-delta wall) logical_wall=$(get mmresync-logical wall)
+if [ -n "$delta_wall" ] && [ -n "$logical_wall" ]; then
+  echo
+  printf 'delta / logical in this run: %s (%.2f / %.2f s)\n' "$(ratio "$delta_wall" "$logical_wall")" \
+    "$delta_wall" "$logical_wall"
+fi
