@@ -11,26 +11,6 @@
 namespace mmresync::agent {
 namespace {
 
-// Where each key column is among the columns the part selects. Key columns are NOT
-// NULL and selected as they are (only FLOAT/DOUBLE are cast, and they are never keys).
-absl::StatusOr<std::vector<size_t>> KeyPositions(const v1::TransferPart& part,
-                                                 const TableKey& key) {
-  std::vector<size_t> at;
-  for (const auto& k : key.columns) {
-    int found = -1;
-    for (int i = 0; i < part.columns_size(); ++i) {
-      if (part.columns(i).name() == k.name && !part.columns(i).as_double()) found = i;
-    }
-    if (found < 0) {
-      return absl::InternalError(absl::StrCat("key column ", QuoteIdentifier(k.name), " of ",
-                                              QuoteIdentifier(part.table()),
-                                              " is not among the columns the source sends"));
-    }
-    at.push_back(static_cast<size_t>(found));
-  }
-  return at;
-}
-
 class TableOracle : public RangeOracle {
  public:
   TableOracle(DbSession& reader, TransferPeer& peer, const v1::TransferPart& part,
@@ -123,7 +103,7 @@ absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& pe
   if (limits.chunk_rows == 0 || limits.chunk_bytes == 0) {
     return absl::InvalidArgumentError("chunk_rows and chunk_bytes must be at least 1");
   }
-  ASSIGN_OR_RETURN(std::vector<size_t> key_at, KeyPositions(part, key));
+  ASSIGN_OR_RETURN(std::vector<size_t> key_at, KeyColumnPositions(part, key));
   // One pass over the target's table in key order digests it and cuts it into chunks;
   // the source digests each chunk as soon as it is cut.
   DigestedRanges first;

@@ -4,8 +4,11 @@
 // literal come from this server's own column types (key_range.h); only raw key bytes
 // came over the wire.
 
+#include <optional>
+
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "agent/integer_range_split.h"
 #include "agent/key_range.h"
 #include "agent/load_data_format.h"
 #include "agent/row_digest.h"
@@ -14,6 +17,9 @@
 
 namespace mmresync::agent {
 namespace {
+
+// How often a run of ranges read with one statement checks for cancellation.
+constexpr uint64_t kRowsPerCancelCheck = 4096;
 
 absl::Status CheckRangeCount(size_t n) {
   if (n == 0 || n > static_cast<size_t>(kMaxRangesPerRequest)) {
@@ -94,6 +100,31 @@ absl::StatusOr<v1::DigestChunksReply> SourceTransfer::DigestChunks(
     ASSIGN_OR_RETURN(TableKey key, DeltaKey(*worker, *part));
     const std::string select = SelectColumnsSql(*part);
     const std::string order = KeyColumnList(key);
+    ASSIGN_OR_RETURN(std::vector<size_t> key_at, KeyColumnPositions(*part, key));
+    ASSIGN_OR_RETURN(std::optional<IntegerRangeSplitter> run,
+                     IntegerRangeSplitter::ForRun(key, key_at[0], ranges));
+    if (run.has_value()) {
+      ASSIGN_OR_RETURN(std::string where, RangeCondition(key, run->span()));
+      uint64_t rows = 0;
+      RETURN_IF_ERROR(
+          worker->StreamRows(absl::StrCat(select, " WHERE ", where, " ORDER BY ", order),
+                             [&](const DbSession::RowValues& row) -> absl::Status {
+                               // Not per row: checked per row, gRPC's IsCancelled took the
+                               // source agent from 2 to 90 CPU-s on 5M rows.
+                               if (++rows % kRowsPerCancelCheck == 0 && (expired_ || cancelled())) {
+                                 return absl::CancelledError("transfer cancelled");
+                               }
+                               return run->Add(row);
+                             }));
+      for (const RangeSummary& r : run->Finish()) {
+        v1::ChunkDigest* c = reply.add_chunks();
+        c->set_sha256(r.sha256);
+        c->set_rows(r.rows);
+        c->set_bytes(r.bytes);
+      }
+      Touch();
+      return absl::OkStatus();
+    }
     for (const auto& range : ranges) {
       if (expired_ || cancelled()) return absl::CancelledError("transfer cancelled");
       ASSIGN_OR_RETURN(std::string where, RangeCondition(key, range));

@@ -184,6 +184,26 @@ absl::StatusOr<std::string> KeyLiteral(const KeyColumn& column, absl::string_vie
       absl::StrCat("key value for column ", column.name, " is not of its type"));
 }
 
+// Key columns are NOT NULL and selected as they are (only FLOAT/DOUBLE are cast, and they
+// are never keys).
+absl::StatusOr<std::vector<size_t>> KeyColumnPositions(const v1::TransferPart& part,
+                                                       const TableKey& key) {
+  std::vector<size_t> at;
+  for (const auto& k : key.columns) {
+    int found = -1;
+    for (int i = 0; i < part.columns_size(); ++i) {
+      if (part.columns(i).name() == k.name && !part.columns(i).as_double()) found = i;
+    }
+    if (found < 0) {
+      return absl::InternalError(absl::StrCat("key column ", QuoteIdentifier(k.name), " of ",
+                                              QuoteIdentifier(part.table()),
+                                              " is not among the columns the source sends"));
+    }
+    at.push_back(static_cast<size_t>(found));
+  }
+  return at;
+}
+
 absl::StatusOr<std::string> RangeCondition(const TableKey& key, const v1::KeyRange& range) {
   std::vector<std::string> parts;
   if (range.lower_size() > 0) {

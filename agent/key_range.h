@@ -46,6 +46,10 @@ absl::StatusOr<KeyLookup> LoadTableKey(DbSession& session, const std::string& sc
 // `a`, `b`: the key columns, for ORDER BY and SELECT lists.
 std::string KeyColumnList(const TableKey& key);
 
+// Where each key column is among the columns `part` selects (its rows' values).
+absl::StatusOr<std::vector<size_t>> KeyColumnPositions(const v1::TransferPart& part,
+                                                       const TableKey& key);
+
 // The literal for one key value; InvalidArgument when the bytes do not fit the type.
 absl::StatusOr<std::string> KeyLiteral(const KeyColumn& column, absl::string_view value);
 

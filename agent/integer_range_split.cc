@@ -1,0 +1,91 @@
+#include "agent/integer_range_split.h"
+
+#include <cstdint>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace mmresync::agent {
+
+std::optional<absl::int128> ParseKeyInteger(absl::string_view text) {
+  // SimpleAtoi would also take surrounding spaces and a '+': the server sends neither,
+  // and a bound from the wire must be exactly a number.
+  if (text.empty() || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) {
+    return std::nullopt;
+  }
+  for (char c : text.substr(1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  if (int64_t v; absl::SimpleAtoi(text, &v)) return absl::int128(v);
+  if (uint64_t v; absl::SimpleAtoi(text, &v)) return absl::int128(v);
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<IntegerRangeSplitter>> IntegerRangeSplitter::ForRun(
+    const TableKey& key, size_t key_at, const std::vector<v1::KeyRange>& ranges) {
+  if (ranges.size() < 2 || key.columns.size() != 1 ||
+      key.columns[0].kind != KeyColumn::Kind::kInteger) {
+    return std::nullopt;
+  }
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    const v1::KeyRange& before = ranges[i - 1];
+    if (before.upper_size() != 1 || ranges[i].lower_size() != 1 ||
+        before.upper(0) != ranges[i].lower(0)) {
+      return std::nullopt;
+    }
+  }
+  // Every bound above the one before it, or the statement's span would not hold exactly
+  // the rows of each range (a last upper below the run would cut rows from the middle).
+  std::vector<absl::int128> bounds;
+  if (ranges.front().lower_size() == 1) {
+    std::optional<absl::int128> lower = ParseKeyInteger(ranges.front().lower(0));
+    if (!lower) return std::nullopt;  // left to a statement per range, which refuses it
+    bounds.push_back(*lower);
+  }
+  IntegerRangeSplitter s;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    if (i + 1 == ranges.size() && ranges[i].upper_size() == 0) break;  // up to +inf
+    std::optional<absl::int128> upper =
+        ranges[i].upper_size() == 1 ? ParseKeyInteger(ranges[i].upper(0)) : std::nullopt;
+    if (!upper) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid ranges: upper bound of range ", i, " is not an integer"));
+    }
+    if (!bounds.empty() && *upper <= bounds.back()) return std::nullopt;
+    bounds.push_back(*upper);
+    if (i + 1 < ranges.size()) s.uppers_.push_back(*upper);
+  }
+  s.key_at_ = key_at;
+  *s.span_.mutable_lower() = ranges.front().lower();
+  *s.span_.mutable_upper() = ranges.back().upper();
+  return s;
+}
+
+void IntegerRangeSplitter::CloseRange() {
+  out_.push_back({digest_->Hex(), digest_->rows(), digest_->bytes()});
+  digest_ = std::make_unique<RowDigest>();
+  ++current_;
+}
+
+absl::Status IntegerRangeSplitter::Add(const DbSession::RowValues& row) {
+  if (key_at_ >= row.size() || !row[key_at_].has_value()) {
+    return absl::InternalError("a row without its key column");
+  }
+  std::optional<absl::int128> key = ParseKeyInteger(*row[key_at_]);
+  if (!key) return absl::InternalError("a row whose integer key is not an integer");
+  if (last_key_ && *key <= *last_key_) {
+    return absl::InternalError("rows not in strictly ascending key order");
+  }
+  last_key_ = key;
+  // Ranges are (lower, upper]: a key equal to an upper bound belongs to that range.
+  while (current_ < uppers_.size() && *key > uppers_[current_]) CloseRange();
+  digest_->Add(row);
+  return absl::OkStatus();
+}
+
+std::vector<RangeSummary> IntegerRangeSplitter::Finish() {
+  while (current_ <= uppers_.size()) CloseRange();
+  return std::move(out_);
+}
+
+}  // namespace mmresync::agent
