@@ -96,6 +96,12 @@ absl::StatusOr<v1::DigestChunksReply> SourceTransfer::DigestChunks(
   absl::Cleanup done = [this] { PartDone(); };
   ASSIGN_OR_RETURN(std::unique_ptr<DbSession> worker, TakeWorker());
   v1::DigestChunksReply reply;
+  auto add_chunk = [&reply](const RangeSummary& r) {
+    v1::ChunkDigest* c = reply.add_chunks();
+    c->set_sha256(r.sha256);
+    c->set_rows(r.rows);
+    c->set_bytes(r.bytes);
+  };
   absl::Status s = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(TableKey key, DeltaKey(*worker, *part));
     const std::string select = SelectColumnsSql(*part);
@@ -116,12 +122,7 @@ absl::StatusOr<v1::DigestChunksReply> SourceTransfer::DigestChunks(
                                }
                                return run->Add(row);
                              }));
-      for (const RangeSummary& r : run->Finish()) {
-        v1::ChunkDigest* c = reply.add_chunks();
-        c->set_sha256(r.sha256);
-        c->set_rows(r.rows);
-        c->set_bytes(r.bytes);
-      }
+      for (const RangeSummary& r : run->Finish()) add_chunk(r);
       Touch();
       return absl::OkStatus();
     }
@@ -135,10 +136,7 @@ absl::StatusOr<v1::DigestChunksReply> SourceTransfer::DigestChunks(
                                digest.Add(row);
                                return absl::OkStatus();
                              }));
-      v1::ChunkDigest* c = reply.add_chunks();
-      c->set_sha256(digest.Hex());
-      c->set_rows(digest.rows());
-      c->set_bytes(digest.bytes());
+      add_chunk({digest.Hex(), digest.rows(), digest.bytes()});
       Touch();
     }
     return absl::OkStatus();

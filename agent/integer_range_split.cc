@@ -36,11 +36,10 @@ absl::StatusOr<std::optional<IntegerRangeSplitter>> IntegerRangeSplitter::ForRun
   }
   // Every bound above the one before it, or the statement's span would not hold exactly
   // the rows of each range (a last upper below the run would cut rows from the middle).
-  std::vector<absl::int128> bounds;
+  std::optional<absl::int128> previous;
   if (ranges.front().lower_size() == 1) {
-    std::optional<absl::int128> lower = ParseKeyInteger(ranges.front().lower(0));
-    if (!lower) return std::nullopt;  // left to a statement per range, which refuses it
-    bounds.push_back(*lower);
+    previous = ParseKeyInteger(ranges.front().lower(0));
+    if (!previous) return std::nullopt;  // left to a statement per range, which refuses it
   }
   IntegerRangeSplitter s;
   for (size_t i = 0; i < ranges.size(); ++i) {
@@ -51,8 +50,8 @@ absl::StatusOr<std::optional<IntegerRangeSplitter>> IntegerRangeSplitter::ForRun
       return absl::InvalidArgumentError(
           absl::StrCat("invalid ranges: upper bound of range ", i, " is not an integer"));
     }
-    if (!bounds.empty() && *upper <= bounds.back()) return std::nullopt;
-    bounds.push_back(*upper);
+    if (previous && *upper <= *previous) return std::nullopt;
+    previous = upper;
     if (i + 1 < ranges.size()) s.uppers_.push_back(*upper);
   }
   s.key_at_ = key_at;
