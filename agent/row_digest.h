@@ -8,6 +8,7 @@
 // NAMES binary and time_zone '+00:00', so the bytes are the stored ones.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "agent/db_session.h"
@@ -20,6 +21,7 @@ void AppendCanonicalRow(const DbSession::RowValues& row, std::string* out);
 
 class RowDigest {
  public:
+  RowDigest();
   void Add(const DbSession::RowValues& row);
   // Lowercase hex SHA-256 of the rows added so far (more may be added afterwards).
   std::string Hex();
@@ -30,7 +32,8 @@ class RowDigest {
   void Flush();
 
   Sha256 sha_;
-  std::string buf_;  // encoded rows not hashed yet
+  std::unique_ptr<char[]> buf_;  // encoded rows not hashed yet: the first used_ bytes
+  size_t used_ = 0;
   uint64_t rows_ = 0;
   uint64_t bytes_ = 0;
 };

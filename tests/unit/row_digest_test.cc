@@ -4,6 +4,7 @@
 
 #include "agent/row_digest.h"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <string>
@@ -105,6 +106,30 @@ TEST(RowDigestTest, ManyRowsHashAsTheirWholeEncoding) {
   Sha256 again;
   again.Update(whole);
   EXPECT_EQ(d.Hex(), again.HexDigest());
+}
+
+// The digest streams the encoding into fixed blocks and hashes long values where they
+// lie: values of every length around the block's edges and the in-place threshold, and
+// NULLs between them, hash exactly as the encoding written out whole.
+TEST(RowDigestTest, LongValuesAndBlockEdgesHashAsTheWholeEncoding) {
+  RowDigest d;
+  std::string whole;
+  uint64_t bytes = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const size_t lengths[] = {0, 1, 4095, 4096, 4097, 65535, 65536, 65537, 200000};
+    const std::string v(i % 7 == 0 ? lengths[(i / 7) % 9] : static_cast<size_t>(i % 131),
+                        static_cast<char>('a' + i % 26));
+    DbSession::RowValues row = {std::optional<absl::string_view>(v), std::nullopt,
+                                std::optional<absl::string_view>(v.substr(0, i % 5))};
+    d.Add(row);
+    AppendCanonicalRow(row, &whole);
+    bytes += v.size() + std::min<size_t>(v.size(), i % 5);
+  }
+  Sha256 sha;
+  sha.Update(whole);
+  EXPECT_EQ(d.Hex(), sha.HexDigest());
+  EXPECT_EQ(d.bytes(), bytes);
+  EXPECT_EQ(d.rows(), 3000u);
 }
 
 }  // namespace
