@@ -1,24 +1,30 @@
 #include "agent/integer_range_split.h"
 
 #include <cstdint>
+#include <limits>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace mmresync::agent {
 
 std::optional<absl::int128> ParseKeyInteger(absl::string_view text) {
-  // SimpleAtoi would also take surrounding spaces and a '+': the server sends neither,
-  // and a bound from the wire must be exactly a number.
-  if (text.empty() || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) {
-    return std::nullopt;
-  }
-  for (char c : text.substr(1)) {
+  // One pass of our own, not a check and then SimpleAtoi: this runs on every row the
+  // source cuts (SimpleAtoi took 3% of the source agent's CPU), and SimpleAtoi would also
+  // take surrounding spaces and a '+', which the server never sends and a bound from the
+  // wire must not carry.
+  const bool negative = !text.empty() && text[0] == '-';
+  const absl::string_view digits = text.substr(negative ? 1 : 0);
+  if (digits.empty()) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : digits) {
     if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (value > (std::numeric_limits<uint64_t>::max() - d) / 10) return std::nullopt;
+    value = value * 10 + d;
   }
-  if (int64_t v; absl::SimpleAtoi(text, &v)) return absl::int128(v);
-  if (uint64_t v; absl::SimpleAtoi(text, &v)) return absl::int128(v);
-  return std::nullopt;
+  if (!negative) return absl::int128(value);           // up to BIGINT UNSIGNED's largest
+  if (value > uint64_t{1} << 63) return std::nullopt;  // below BIGINT's smallest
+  return -absl::int128(value);
 }
 
 absl::StatusOr<std::optional<IntegerRangeSplitter>> IntegerRangeSplitter::ForRun(

@@ -145,8 +145,12 @@ TEST(IntegerRangeSplitTest, KeyIntegersAreExactlyTheServersDecimalText) {
   EXPECT_EQ(Int("0000000042"), absl::int128(42));
   EXPECT_EQ(Int("-9223372036854775808"), absl::int128(INT64_MIN));
   EXPECT_EQ(Int("18446744073709551615"), absl::int128(UINT64_MAX));
-  for (const char* bad : {"", "-", "+1", " 1", "1 ", "1.0", "0x10", "1e3", "abc",
-                          "18446744073709551616", "-9223372036854775809"}) {
+  EXPECT_EQ(Int("000000000018446744073709551615"), absl::int128(UINT64_MAX));
+  EXPECT_EQ(Int("-0"), absl::int128(0));
+  for (const char* bad :
+       {"", "-", "+1", " 1", "1 ", "1.0", "0x10", "1e3", "abc", "--1", "1-", "-+1",
+        "18446744073709551616", "99999999999999999999", "184467440737095516150",
+        "-9223372036854775809", "-18446744073709551615"}) {
     EXPECT_EQ(Int(bad), std::nullopt) << "'" << bad << "'";
   }
 }
