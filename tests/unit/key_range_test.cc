@@ -26,9 +26,13 @@ TEST(KeyRangeTest, LiteralsAreTypedAndValuesThatDoNotFitAreRefused) {
   EXPECT_EQ(*KeyLiteral(i, "-42"), "-42");
   EXPECT_TRUE(absl::IsInvalidArgument(KeyLiteral(i, "1 OR 1=1").status()));
   EXPECT_TRUE(absl::IsInvalidArgument(KeyLiteral(i, "").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(KeyLiteral(i, "-").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(KeyLiteral(i, "--1").status()));
   KeyColumn d{"d", KeyColumn::Kind::kDecimal, "", ""};
   EXPECT_EQ(*KeyLiteral(d, "-1.50"), "-1.50");
   EXPECT_TRUE(absl::IsInvalidArgument(KeyLiteral(d, "1e5").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(KeyLiteral(d, "-").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(KeyLiteral(d, "-.").status()));
   KeyColumn t{"t", KeyColumn::Kind::kTemporal, "", ""};
   EXPECT_EQ(*KeyLiteral(t, "2024-02-29 01:02:03.5"), "'2024-02-29 01:02:03.5'");
   EXPECT_TRUE(absl::IsInvalidArgument(KeyLiteral(t, "2024' OR '1").status()));
