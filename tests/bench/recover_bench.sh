@@ -55,6 +55,12 @@
 #   ROW_TIMEOUT=S      bound for each tool run (default 1800 s); every wait is bounded
 #   MYCNF_BUFFER_POOL=SIZE   both mariadbd's innodb_buffer_pool_size (default 256M, less
 #              than the data: every row is read from disk; e.g. 2G holds a 1 GiB pair)
+#   PIN_NODES=1        each node's mariadbd and agent (and the children they start) on a
+#              CPU of its own, set again at each row's start (db1 on CPU 0, db2 on CPU 1):
+#              two one-CPU hosts, as near as one host comes to a real pair, where each
+#              side reads and writes on its own machine. Unpinned, both sides share every
+#              core (a delta repair's two reads compete; a re-seed's load mostly runs on
+#              one side). The writer, the coordinator and the peers' tools stay unpinned.
 #   MYDUMPER_OPTS, MYLOADER_OPTS   extra options (e.g. "--rows 100000", "-q 50")
 #   MARIABACKUP_OPTS   extra options of the bare mariadb-backup --backup (e.g.
 #              "--log-copy-interval=100", what mmresync's physical method passes)
@@ -412,8 +418,18 @@ writer_loop() { # tag
   done
 }
 stamp_lines() { local s; while IFS= read -r s; do printf '%s %s\n' "$s" "$EPOCHREALTIME"; done; }
+pin_nodes() { # PIN_NODES=1: node N's mariadbd and agent, all their threads, on CPU N-1
+  [ "${PIN_NODES:-0}" = 1 ] || return 0
+  local n pid
+  for n in 1 2; do
+    for pid in "$(cat "$DIR/node$n/mysqld.pid" 2>/dev/null)" "$(cat "$DIR/node$n/agent.pid" 2>/dev/null)"; do
+      [ -z "$pid" ] || taskset -a -p -c $(((n - 1) % $(nproc))) "$pid" >/dev/null
+    done
+  done
+}
 start_writer() { # tag
   local tag=$1
+  pin_nodes
   rm -f "$DIR/stop-writer" "$DIR/w.in" "$DIR/w.out"
   mkfifo "$DIR/w.in" "$DIR/w.out"
   stamp_lines <"$DIR/w.out" >"$DIR/writer-$tag.txt" &
@@ -876,7 +892,7 @@ cat <<EOF
 ### Re-seed benchmark ($(date +%F), \`nproc\` $(nproc), Linux $kernel)
 
 $DATA_MB MiB of InnoDB data + indexes ($ROWS_TOTAL rows: $TABLE_ROWS; plus the sandbox's sample
-schemas), a loopback pair of mariadbd $(mariadbd --version | awk '{ print $3 }' | cut -d- -f1) on one machine, one run, the same data for every row,
+schemas), a loopback pair of mariadbd $(mariadbd --version | awk '{ print $3 }' | cut -d- -f1) on one machine$([ "${PIN_NODES:-0}" != 1 ] || echo " (PIN_NODES=1: each node's mariadbd and agent on a CPU of its own)"), one run, the same data for every row,
 a writer inserting into db1 every 20 ms throughout.
 
 | method | wall | MiB/s | worst writer stall | agent peak RSS db1 / db2 | vs mydumper | vs mariabackup | notes |
