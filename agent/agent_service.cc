@@ -681,6 +681,10 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
   params.dump_command = deps_.config.mariadb.dump_command;
   params.accounts = Accounts();
   params.delta = r->method() == "delta";
+  // What the target asked for if this agent knows it, else the encoding every agent knows.
+  params.row_encoding = r->row_encoding() == v1::ROW_ENCODING_COMPACT
+                            ? v1::ROW_ENCODING_COMPACT
+                            : v1::ROW_ENCODING_FIXED_LENGTH;
   params.part_checksum = checksum;
   // No more snapshot connections than this host can keep busy.
   params.workers = std::min<uint32_t>(
@@ -697,7 +701,11 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
   log::Info("transfer session ", *id, " for agent ", *peer, ": ", reply->parts_size(), " parts, ",
             reply->workers(), " snapshot connections, commits blocked ", reply->commit_block_ms(),
             " ms, snapshot ", reply->snapshot().file(), ":", reply->snapshot().position(),
-            ", parts checked with ", PartChecksum::Name(reply->part_checksum()));
+            ", parts checked with ", PartChecksum::Name(reply->part_checksum()),
+            params.delta ? (params.row_encoding == v1::ROW_ENCODING_COMPACT
+                                ? ", rows digested in the compact encoding"
+                                : ", rows digested in the fixed-length encoding")
+                         : "");
   transfers_.Add(std::shared_ptr<SourceTransfer>(std::move(*session)), *peer, r->run_id());
   return grpc::Status::OK;
 }

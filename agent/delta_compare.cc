@@ -14,8 +14,8 @@ namespace {
 class TableOracle : public RangeOracle {
  public:
   TableOracle(DbSession& reader, TransferPeer& peer, const v1::TransferPart& part,
-              const TableKey& key)
-      : reader_(reader), peer_(peer), part_(part), key_(key) {}
+              const TableKey& key, v1::RowEncoding encoding)
+      : reader_(reader), peer_(peer), part_(part), key_(key), encoding_(encoding) {}
 
   absl::StatusOr<std::vector<RangeSummary>> Source(
       const std::vector<v1::KeyRange>& ranges) override {
@@ -32,7 +32,7 @@ class TableOracle : public RangeOracle {
 
   absl::StatusOr<std::vector<RangeSummary>> Target(
       const std::vector<v1::KeyRange>& ranges) override {
-    return LocalDigests(reader_, part_, key_, ranges);
+    return LocalDigests(reader_, part_, key_, ranges, encoding_);
   }
 
   absl::StatusOr<std::vector<std::string>> TargetKeyAt(const v1::KeyRange& range,
@@ -58,6 +58,7 @@ class TableOracle : public RangeOracle {
   TransferPeer& peer_;
   const v1::TransferPart& part_;
   const TableKey& key_;
+  const v1::RowEncoding encoding_;
 };
 
 // Why the table is better copied whole, or "" when it is to be bisected.
@@ -80,13 +81,14 @@ absl::StatusOr<std::string> MostlyDiffering(const DigestedRanges& first, uint64_
 absl::StatusOr<std::vector<RangeSummary>> LocalDigests(DbSession& reader,
                                                        const v1::TransferPart& part,
                                                        const TableKey& key,
-                                                       const std::vector<v1::KeyRange>& ranges) {
+                                                       const std::vector<v1::KeyRange>& ranges,
+                                                       v1::RowEncoding encoding) {
   const std::string select = SelectColumnsSql(part);
   const std::string order = KeyColumnList(key);
   std::vector<RangeSummary> out;
   for (const auto& range : ranges) {
     ASSIGN_OR_RETURN(std::string where, RangeCondition(key, range));
-    RowDigest digest;
+    RowDigest digest(encoding);
     RETURN_IF_ERROR(reader.StreamRows(absl::StrCat(select, " WHERE ", where, " ORDER BY ", order),
                                       [&](const DbSession::RowValues& row) {
                                         digest.Add(row);
@@ -110,7 +112,7 @@ absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& pe
   SourceDigester source(peer, part.id());
   v1::KeyRange current;
   std::optional<RowDigest> digest;
-  digest.emplace();
+  digest.emplace(limits.row_encoding);
   auto close = [&](const DbSession::RowValues* last) -> absl::Status {
     if (last != nullptr) {
       for (size_t i : key_at) *current.add_upper() = std::string((*last)[i].value_or(""));
@@ -120,7 +122,7 @@ absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& pe
     RETURN_IF_ERROR(source.Add(current));
     current.clear_lower();
     current.mutable_lower()->Swap(current.mutable_upper());
-    digest.emplace();
+    digest.emplace(limits.row_encoding);
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(reader.StreamRows(
@@ -146,7 +148,7 @@ absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& pe
     for (const RangeSummary& t : first.target) out.stats.target_bytes += t.bytes;
     return out;
   }
-  TableOracle oracle(reader, peer, part, key);
+  TableOracle oracle(reader, peer, part, key, limits.row_encoding);
   ASSIGN_OR_RETURN(out.differing,
                    NarrowDifferingRanges(std::move(first), oracle, limits.leaf_rows, &out.stats));
   return out;

@@ -41,6 +41,8 @@ struct CompareLimits {
   // an empty table on InnoDB's bulk path. Fewer ranges: bisected whatever differs.
   uint64_t copy_whole_min_ranges = kDeltaCopyWholeMinRanges;
   std::function<bool()> cancelled;  // checked at each chunk of the pass
+  // How both sides encode rows under a digest: the session's (BeginTransferReply).
+  v1::RowEncoding row_encoding = v1::ROW_ENCODING_FIXED_LENGTH;
 };
 
 absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& peer,
@@ -52,6 +54,7 @@ absl::StatusOr<TableComparison> CompareTable(DbSession& reader, TransferPeer& pe
 absl::StatusOr<std::vector<RangeSummary>> LocalDigests(DbSession& reader,
                                                        const v1::TransferPart& part,
                                                        const TableKey& key,
-                                                       const std::vector<v1::KeyRange>& ranges);
+                                                       const std::vector<v1::KeyRange>& ranges,
+                                                       v1::RowEncoding encoding);
 
 }  // namespace mmresync::agent

@@ -22,6 +22,7 @@
 #include "agent/node_facts.h"
 #include "agent/object_definitions.h"
 #include "agent/replicated_schemas.h"
+#include "agent/row_digest.h"
 #include "agent/schema_reset.h"
 #include "agent/stats_recalc_pause.h"
 #include "agent/table_definition.h"
@@ -198,6 +199,7 @@ absl::Status DeltaRun::Compare(std::vector<TablePlan>& plans) {
   limits.chunk_rows = params_.chunk_rows;
   limits.chunk_bytes = params_.chunk_bytes;
   limits.leaf_rows = params_.leaf_rows;
+  limits.row_encoding = manifest_.row_encoding();
   limits.cancelled = [this, &failed] { return failed.load() || base_.cancelled(); };
   auto compare_all = [&](DbSession& reader) -> absl::Status {
     for (size_t i; !limits.cancelled() && (i = next++) < tables.size();) {
@@ -507,6 +509,11 @@ absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
   if (manifest_.method() != "delta") {
     return absl::FailedPreconditionError(absl::StrCat(
         "the source answered a delta session with method \"", manifest_.method(), "\""));
+  }
+  if (!KnownRowEncoding(manifest_.row_encoding())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the source's manifest names row encoding ", static_cast<int>(manifest_.row_encoding()),
+        ", which this agent does not know (nothing was changed)"));
   }
   for (const auto& part : manifest_.parts()) {
     if (part.kind() == v1::TransferPart::TABLE_ROWS &&

@@ -108,7 +108,7 @@ absl::StatusOr<v1::DigestChunksReply> SourceTransfer::DigestChunks(
     const std::string order = KeyColumnList(key);
     ASSIGN_OR_RETURN(std::vector<size_t> key_at, KeyColumnPositions(*part, key));
     ASSIGN_OR_RETURN(std::optional<IntegerRangeSplitter> run,
-                     IntegerRangeSplitter::ForRun(key, key_at[0], ranges));
+                     IntegerRangeSplitter::ForRun(key, key_at[0], ranges, params_.row_encoding));
     if (run.has_value()) {
       ASSIGN_OR_RETURN(std::string where, RangeCondition(key, run->span()));
       uint64_t rows = 0;
@@ -129,7 +129,7 @@ absl::StatusOr<v1::DigestChunksReply> SourceTransfer::DigestChunks(
     for (const auto& range : ranges) {
       if (expired_ || cancelled()) return absl::CancelledError("transfer cancelled");
       ASSIGN_OR_RETURN(std::string where, RangeCondition(key, range));
-      RowDigest digest;
+      RowDigest digest(params_.row_encoding);
       RETURN_IF_ERROR(
           worker->StreamRows(absl::StrCat(select, " WHERE ", where, " ORDER BY ", order),
                              [&](const DbSession::RowValues& row) {

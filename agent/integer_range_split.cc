@@ -28,7 +28,8 @@ std::optional<absl::int128> ParseKeyInteger(absl::string_view text) {
 }
 
 absl::StatusOr<std::optional<IntegerRangeSplitter>> IntegerRangeSplitter::ForRun(
-    const TableKey& key, size_t key_at, const std::vector<v1::KeyRange>& ranges) {
+    const TableKey& key, size_t key_at, const std::vector<v1::KeyRange>& ranges,
+    v1::RowEncoding encoding) {
   if (ranges.size() < 2 || key.columns.size() != 1 ||
       key.columns[0].kind != KeyColumn::Kind::kInteger) {
     return std::nullopt;
@@ -47,7 +48,7 @@ absl::StatusOr<std::optional<IntegerRangeSplitter>> IntegerRangeSplitter::ForRun
     previous = ParseKeyInteger(ranges.front().lower(0));
     if (!previous) return std::nullopt;  // left to a statement per range, which refuses it
   }
-  IntegerRangeSplitter s;
+  IntegerRangeSplitter s(encoding);
   for (size_t i = 0; i < ranges.size(); ++i) {
     if (i + 1 == ranges.size() && ranges[i].upper_size() == 0) break;  // up to +inf
     std::optional<absl::int128> upper =
@@ -68,7 +69,7 @@ absl::StatusOr<std::optional<IntegerRangeSplitter>> IntegerRangeSplitter::ForRun
 
 void IntegerRangeSplitter::CloseRange() {
   out_.push_back({digest_->Hex(), digest_->rows(), digest_->bytes()});
-  digest_ = std::make_unique<RowDigest>();
+  digest_ = std::make_unique<RowDigest>(encoding_);
   ++current_;
 }
 

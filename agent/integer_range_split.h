@@ -30,8 +30,10 @@ class IntegerRangeSplitter {
   // not rise strictly from the first lower to the last upper). `key_at`: where the key
   // column is among the selected columns. InvalidArgument when an upper bound is not an
   // integer (BIGINT or BIGINT UNSIGNED).
+  // `encoding`: the session's, for each range's digest.
   static absl::StatusOr<std::optional<IntegerRangeSplitter>> ForRun(
-      const TableKey& key, size_t key_at, const std::vector<v1::KeyRange>& ranges);
+      const TableKey& key, size_t key_at, const std::vector<v1::KeyRange>& ranges,
+      v1::RowEncoding encoding);
 
   // The one range the statement reads: the first range's lower bound to the last's upper.
   const v1::KeyRange& span() const { return span_; }
@@ -44,7 +46,8 @@ class IntegerRangeSplitter {
   std::vector<RangeSummary> Finish();
 
  private:
-  IntegerRangeSplitter() = default;
+  explicit IntegerRangeSplitter(v1::RowEncoding encoding)
+      : encoding_(encoding), digest_(std::make_unique<RowDigest>(encoding)) {}
   void CloseRange();
 
   size_t key_at_ = 0;
@@ -53,7 +56,8 @@ class IntegerRangeSplitter {
   std::vector<absl::int128> uppers_;
   size_t current_ = 0;
   std::optional<absl::int128> last_key_;
-  std::unique_ptr<RowDigest> digest_ = std::make_unique<RowDigest>();  // (not movable itself)
+  v1::RowEncoding encoding_;
+  std::unique_ptr<RowDigest> digest_;  // (not movable itself)
   std::vector<RangeSummary> out_;
 };
 

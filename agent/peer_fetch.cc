@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/row_digest.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/part_checksum.h"
@@ -154,6 +155,7 @@ absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginRequest(
   request.set_token(token_);
   request.set_run_id(run_id_);
   request.set_part_checksum(v1::PART_CHECKSUM_XXH3_128);
+  request.set_row_encoding(v1::ROW_ENCODING_COMPACT);
   v1::BeginTransferReply reply;
   grpc::Status status = stub_->BeginTransfer(&context, request, &reply);
   if (!status.ok()) return Annotate(FromGrpc(status), absl::StrCat("source agent ", source_node_));
@@ -162,6 +164,12 @@ absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginRequest(
     return absl::FailedPreconditionError(
         absl::StrCat("source agent ", source_node_, " checks parts with an unknown algorithm (",
                      static_cast<int>(reply.part_checksum()),
+                     "): run the same mmresync-agent version on both nodes"));
+  }
+  if (!KnownRowEncoding(reply.row_encoding())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("source agent ", source_node_, " digests rows in an unknown encoding (",
+                     static_cast<int>(reply.row_encoding()),
                      "): run the same mmresync-agent version on both nodes"));
   }
   session_id_ = reply.session_id();

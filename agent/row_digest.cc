@@ -14,43 +14,69 @@ constexpr size_t kHashBlock = 64 << 10;
 constexpr size_t kHashInPlace = 4 << 10;
 constexpr size_t kMaxHeader = 9;
 
-// The value header: the marker and, for a value, its length as 8 bytes little-endian.
-// Returns the header's size (1 or 9).
-size_t EncodeHeader(const std::optional<absl::string_view>& value, char* p) {
+// Writes the low `bytes` bytes of `n` little-endian at `p`.
+void PutLittleEndian(uint64_t n, int bytes, char* p) {
+  // One store rather than a loop of shifts where it can: this runs once per value of a
+  // multi-GiB compare, and perf put most of the encoder's time in the byte loop.
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &n, static_cast<size_t>(bytes));
+  } else {
+    for (int i = 0; i < bytes; ++i) p[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  }
+}
+
+// The value's header (row_digest.h) at `p`; returns its size (1 to kMaxHeader).
+size_t EncodeHeader(v1::RowEncoding encoding, const std::optional<absl::string_view>& value,
+                    char* p) {
+  if (encoding == v1::ROW_ENCODING_COMPACT) {
+    if (!value.has_value()) {
+      *p = '\xfb';
+      return 1;
+    }
+    const uint64_t n = value->size();
+    if (n < 251) {
+      *p = static_cast<char>(n);
+      return 1;
+    }
+    const int bytes = n < (uint64_t{1} << 16) ? 2 : n < (uint64_t{1} << 24) ? 3 : 8;
+    *p = static_cast<char>(bytes == 2 ? 0xfc : bytes == 3 ? 0xfd : 0xfe);
+    PutLittleEndian(n, bytes, p + 1);
+    return 1 + static_cast<size_t>(bytes);
+  }
   if (!value.has_value()) {
     *p = '\0';
     return 1;
   }
-  *p++ = '\1';
-  const uint64_t n = value->size();
-  // One store rather than a loop of shifts: this runs once per value of a multi-GiB
-  // compare, and perf put most of this function's time in the byte loop.
-  if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(p, &n, 8);
-  } else {
-    for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((n >> (8 * i)) & 0xff);
-  }
+  *p = '\1';
+  PutLittleEndian(value->size(), 8, p + 1);
   return 9;
 }
 
 }  // namespace
 
-void AppendCanonicalRow(const DbSession::RowValues& row, std::string* out) {
+bool KnownRowEncoding(v1::RowEncoding encoding) {
+  return encoding == v1::ROW_ENCODING_FIXED_LENGTH || encoding == v1::ROW_ENCODING_COMPACT;
+}
+
+void AppendCanonicalRow(v1::RowEncoding encoding, const DbSession::RowValues& row,
+                        std::string* out) {
   char header[kMaxHeader];
   for (const auto& value : row) {
-    out->append(header, EncodeHeader(value, header));
+    out->append(header, EncodeHeader(encoding, value, header));
     if (value.has_value()) out->append(value->data(), value->size());
   }
 }
 
-RowDigest::RowDigest() : buf_(std::make_unique_for_overwrite<char[]>(kHashBlock)) {}
+RowDigest::RowDigest(v1::RowEncoding encoding)
+    : encoding_(encoding == v1::ROW_ENCODING_COMPACT ? encoding : v1::ROW_ENCODING_FIXED_LENGTH),
+      buf_(std::make_unique_for_overwrite<char[]>(kHashBlock)) {}
 
 void RowDigest::Add(const DbSession::RowValues& row) {
   // The encoding is AppendCanonicalRow's, written straight into the block being filled:
   // no zero-filled resize, and a long value is hashed where it lies instead of copied.
   for (const auto& value : row) {
     if (kHashBlock - used_ < kMaxHeader) Flush();
-    used_ += EncodeHeader(value, buf_.get() + used_);
+    used_ += EncodeHeader(encoding_, value, buf_.get() + used_);
     if (!value.has_value()) continue;
     const size_t n = value->size();
     bytes_ += n;

@@ -14,7 +14,8 @@ namespace {
 
 absl::StatusOr<std::string> DigestOf(DbSession& session, const std::string& sql) {
   ASSIGN_OR_RETURN(ResultSet rs, session.Query(sql));
-  RowDigest digest;
+  // Not a range digest: the encoding every agent version uses for definitions.
+  RowDigest digest(v1::ROW_ENCODING_FIXED_LENGTH);
   for (const auto& row : rs.rows) {
     DbSession::RowValues values;
     for (const auto& v : row) {

@@ -243,6 +243,7 @@ absl::StatusOr<std::unique_ptr<SourceTransfer>> SourceTransfer::Begin(
   t->manifest_.set_schemas(static_cast<uint32_t>(schemas.size()));
   t->manifest_.set_accounts(static_cast<uint32_t>(accounts.accounts));
   t->manifest_.set_method(params.delta ? "delta" : "logical");
+  if (params.delta) t->manifest_.set_row_encoding(params.row_encoding);
   t->manifest_.set_part_checksum(params.part_checksum);
   uint32_t id = 0;
   auto add = [&](v1::TransferPart part, uint64_t bytes) {

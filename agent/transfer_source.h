@@ -53,6 +53,8 @@ struct TransferSourceParams {
   // and the digest of the views and routines (read under BLOCK_DDL), and the source
   // answers DigestChunks and FetchPart by key ranges (delta_source.cc).
   bool delta = false;
+  // delta: the row encoding under each DigestChunks digest, as agreed in BeginTransfer.
+  v1::RowEncoding row_encoding = v1::ROW_ENCODING_FIXED_LENGTH;
 };
 
 // Why the logical method cannot copy this source exactly; UNIMPLEMENTED so that a caller

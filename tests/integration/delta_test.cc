@@ -172,6 +172,10 @@ TEST_F(DeltaTest, RepairsADivergedStandbyByMovingOnlyTheDivergentRows) {
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   ASSERT_TRUE(writer_error.ok()) << "the source refused a write: " << writer_error;
   EXPECT_THAT(r.output(), HasSubstr("method delta:"));
+  // The target asked for the compact row encoding and the source agreed: both sides
+  // digested in it (digests in two encodings would have made every range differ).
+  EXPECT_THAT(ReadFile(cluster().agent(kDb1).log_path()),
+              HasSubstr("rows digested in the compact encoding"));
   ASSERT_OK(cluster().CheckHealthy(kTimeout));
   ASSERT_OK(pair().WaitInSync(kTimeout));
 

@@ -46,7 +46,7 @@ class FakeSource : public TransferPeer {
       return absl::UnavailableError("source agent db1: connection reset");
     }
     v1::DigestChunksReply reply;
-    for (const auto& d : fakes::IntKeySummaries(rows_, ranges)) {
+    for (const auto& d : fakes::IntKeySummaries(rows_, ranges, encoding_)) {
       v1::ChunkDigest* c = reply.add_chunks();
       c->set_sha256(d.sha256);
       c->set_rows(d.rows);
@@ -69,6 +69,7 @@ class FakeSource : public TransferPeer {
     return n;
   }
   void FailAfterRequests(int n) { fail_after_ = n; }
+  void set_encoding(v1::RowEncoding encoding) { encoding_ = encoding; }
 
  private:
   const Table rows_;
@@ -76,6 +77,7 @@ class FakeSource : public TransferPeer {
   std::vector<size_t> requests_;
   std::vector<v1::KeyRange> ranges_;
   int fail_after_ = -1;
+  v1::RowEncoding encoding_ = v1::ROW_ENCODING_FIXED_LENGTH;
 };
 
 Table Rows(int n, int width = 8) {
@@ -193,6 +195,40 @@ TEST_F(DeltaCompareTest, SourceRowsPastTheTargetsLastKeyAreTheLastRange) {
   ASSERT_EQ(c->differing.size(), 1u);
   EXPECT_EQ(c->differing[0].lower(0), "10000");
   EXPECT_TRUE(c->differing[0].upper().empty());
+}
+
+// The target digests its side in the session's row encoding: with the source in the same
+// one, only the range of the changed row differs; against a source in the other one,
+// every range with rows would (which is why the encoding is agreed once, in
+// BeginTransfer).
+TEST_F(DeltaCompareTest, TheTargetDigestsInTheSessionsRowEncoding) {
+  Table target = Rows(5000);
+  Table source = target;
+  source[2 * 2500] = "changed";
+  CompareLimits limits;
+  limits.chunk_rows = 1000;
+  limits.copy_whole_min_ranges = 1000;  // bisect whatever differs
+  limits.leaf_rows = 1000;
+  for (v1::RowEncoding encoding : {v1::ROW_ENCODING_FIXED_LENGTH, v1::ROW_ENCODING_COMPACT}) {
+    limits.row_encoding = encoding;
+    ServeTarget(target);
+    FakeSource same(source);
+    same.set_encoding(encoding);
+    auto c = Compare(same, limits);
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_EQ(c->differing.size(), 1u) << encoding;
+    EXPECT_EQ(c->differing[0].lower(0), "4000");
+    EXPECT_EQ(c->differing[0].upper(0), "6000");
+
+    ServeTarget(target);
+    FakeSource other(target);  // equal rows, the other encoding
+    other.set_encoding(encoding == v1::ROW_ENCODING_COMPACT ? v1::ROW_ENCODING_FIXED_LENGTH
+                                                            : v1::ROW_ENCODING_COMPACT);
+    auto mismatch = Compare(other, limits);
+    ASSERT_TRUE(mismatch.ok()) << mismatch.status();
+    // Every range with rows: the empty one past the last key hashes nothing either way.
+    EXPECT_EQ(mismatch->differing.size(), 5u) << encoding;
+  }
 }
 
 // `n` rows of `t` from the first on get another value (1000 rows, 100 per chunk: rows

@@ -29,11 +29,12 @@ inline bool InIntRange(int key, const v1::KeyRange& r) {
          (r.upper().empty() || key <= IntKeyOf(r.upper(0)));
 }
 
-inline std::vector<RangeSummary> IntKeySummaries(const IntKeyTable& t,
-                                                 const std::vector<v1::KeyRange>& ranges) {
+inline std::vector<RangeSummary> IntKeySummaries(
+    const IntKeyTable& t, const std::vector<v1::KeyRange>& ranges,
+    v1::RowEncoding encoding = v1::ROW_ENCODING_FIXED_LENGTH) {
   std::vector<RangeSummary> out;
   for (const auto& r : ranges) {
-    RowDigest d;
+    RowDigest d(encoding);
     for (const auto& [k, v] : t) {
       if (!InIntRange(k, r)) continue;
       const std::string key = absl::StrCat(k);

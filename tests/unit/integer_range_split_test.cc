@@ -37,9 +37,12 @@ DbSession::RowValues Values(const Row& r) {
 
 std::optional<absl::int128> Int(absl::string_view s) { return ParseKeyInteger(s); }
 
+constexpr v1::RowEncoding kCompact = v1::ROW_ENCODING_COMPACT;
+
 // What a statement per range gives: the rows whose key is in (lower, upper].
-RangeSummary OnItsOwn(const std::vector<Row>& rows, const v1::KeyRange& range) {
-  RowDigest d;
+RangeSummary OnItsOwn(const std::vector<Row>& rows, const v1::KeyRange& range,
+                      v1::RowEncoding encoding) {
+  RowDigest d(encoding);
   for (const Row& r : rows) {
     const absl::int128 k = *Int(r.id);
     if (range.lower_size() > 0 && k <= *Int(range.lower(0))) continue;
@@ -49,7 +52,10 @@ RangeSummary OnItsOwn(const std::vector<Row>& rows, const v1::KeyRange& range) {
   return {d.Hex(), d.rows(), d.bytes()};
 }
 
-TEST(IntegerRangeSplitTest, EachRangeGetsTheDigestItWouldGetOnItsOwn) {
+class IntegerRangeSplitEncodingTest : public ::testing::TestWithParam<v1::RowEncoding> {};
+
+// In the session's encoding, whichever it is.
+TEST_P(IntegerRangeSplitEncodingTest, EachRangeGetsTheDigestItWouldGetOnItsOwn) {
   // Negative keys, a key on each upper bound, an empty range in the middle, BIGINT
   // UNSIGNED's largest value and ZEROFILL's leading zeros in the last, unbounded range.
   const std::vector<v1::KeyRange> ranges = {Range(std::nullopt, "-5"), Range("-5", "10"),
@@ -63,7 +69,7 @@ TEST(IntegerRangeSplitTest, EachRangeGetsTheDigestItWouldGetOnItsOwn) {
                                  {"f", "20"},
                                  {"g", "0031"},
                                  {"h", "18446744073709551615"}};
-  auto run = IntegerRangeSplitter::ForRun(IntKey(), 1, ranges);
+  auto run = IntegerRangeSplitter::ForRun(IntKey(), 1, ranges, GetParam());
   ASSERT_TRUE(run.ok()) << run.status();
   ASSERT_TRUE(run->has_value());
   EXPECT_EQ((*run)->span().lower_size(), 0);
@@ -73,16 +79,24 @@ TEST(IntegerRangeSplitTest, EachRangeGetsTheDigestItWouldGetOnItsOwn) {
   ASSERT_EQ(got.size(), ranges.size());
   const std::vector<uint64_t> counts = {2, 2, 2, 0, 2};
   for (size_t i = 0; i < ranges.size(); ++i) {
-    const RangeSummary want = OnItsOwn(rows, ranges[i]);
+    const RangeSummary want = OnItsOwn(rows, ranges[i], GetParam());
     EXPECT_EQ(got[i].sha256, want.sha256) << "range " << i;
     EXPECT_EQ(got[i].rows, counts[i]) << "range " << i;
     EXPECT_EQ(got[i].rows, want.rows) << "range " << i;
     EXPECT_EQ(got[i].bytes, want.bytes) << "range " << i;
   }
+  // And not in the other one: a range with rows digests differently.
+  const v1::RowEncoding other = GetParam() == kCompact ? v1::ROW_ENCODING_FIXED_LENGTH : kCompact;
+  EXPECT_NE(got[1].sha256, OnItsOwn(rows, ranges[1], other).sha256);
 }
 
+INSTANTIATE_TEST_SUITE_P(BothEncodings, IntegerRangeSplitEncodingTest,
+                         ::testing::Values(v1::ROW_ENCODING_FIXED_LENGTH,
+                                           v1::ROW_ENCODING_COMPACT));
+
 TEST(IntegerRangeSplitTest, TheStatementCoversTheRunFromItsFirstLowerToItsLastUpper) {
-  auto run = IntegerRangeSplitter::ForRun(IntKey(), 0, {Range("1", "5"), Range("5", "9")});
+  auto run =
+      IntegerRangeSplitter::ForRun(IntKey(), 0, {Range("1", "5"), Range("5", "9")}, kCompact);
   ASSERT_TRUE(run.ok() && run->has_value());
   ASSERT_EQ((*run)->span().lower_size(), 1);
   ASSERT_EQ((*run)->span().upper_size(), 1);
@@ -91,7 +105,7 @@ TEST(IntegerRangeSplitTest, TheStatementCoversTheRunFromItsFirstLowerToItsLastUp
   // No rows at all: both ranges are empty digests, like an empty statement's.
   const std::vector<RangeSummary> got = (*run)->Finish();
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].sha256, RowDigest().Hex());
+  EXPECT_EQ(got[0].sha256, RowDigest(kCompact).Hex());
   EXPECT_EQ(got[1].rows, 0u);
 }
 
@@ -114,22 +128,23 @@ TEST(IntegerRangeSplitTest, WhatIsNotARunOfIntegerRangesIsLeftToAStatementPerRan
             {Range("1", "5"), Range("5", "9"), Range("9", "3")}},
            {"a first lower above its upper", IntKey(), {Range("7", "5"), Range("5", "9")}},
            {"a first lower that is no integer", IntKey(), {Range("x", "5"), Range("5", "9")}}}) {
-    auto split = IntegerRangeSplitter::ForRun(key, 0, ranges);
+    auto split = IntegerRangeSplitter::ForRun(key, 0, ranges, kCompact);
     ASSERT_TRUE(split.ok()) << what << ": " << split.status();
     EXPECT_FALSE(split->has_value()) << what;
   }
 }
 
 TEST(IntegerRangeSplitTest, ABoundThatIsNotAnIntegerIsRefused) {
-  auto split =
-      IntegerRangeSplitter::ForRun(IntKey(), 0, {Range("1", "5 OR 1"), Range("5 OR 1", "9")});
+  auto split = IntegerRangeSplitter::ForRun(IntKey(), 0,
+                                            {Range("1", "5 OR 1"), Range("5 OR 1", "9")}, kCompact);
   ASSERT_FALSE(split.ok());
   EXPECT_EQ(split.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(split.status().message(), HasSubstr("not an integer"));
 }
 
 TEST(IntegerRangeSplitTest, RowsOutOfOrderOrWithoutAnIntegerKeyAreErrors) {
-  auto run = IntegerRangeSplitter::ForRun(IntKey(), 1, {Range("1", "5"), Range("5", "9")});
+  auto run =
+      IntegerRangeSplitter::ForRun(IntKey(), 1, {Range("1", "5"), Range("5", "9")}, kCompact);
   ASSERT_TRUE(run.ok() && run->has_value());
   ASSERT_TRUE((*run)->Add(Values({"x", "4"})).ok());
   EXPECT_THAT((*run)->Add(Values({"x", "3"})).message(), HasSubstr("ascending"));
