@@ -25,6 +25,7 @@
 #include "agent/physical_source.h"
 #include "agent/physical_swap.h"
 #include "agent/replication_control.h"
+#include "agent/row_digest.h"
 #include "agent/safety_guard.h"
 #include "agent/source_dump.h"
 #include "agent/stall_guard.h"
@@ -681,10 +682,7 @@ grpc::Status AgentService::BeginTransfer(grpc::ServerContext* context,
   params.dump_command = deps_.config.mariadb.dump_command;
   params.accounts = Accounts();
   params.delta = r->method() == "delta";
-  // What the target asked for if this agent knows it, else the encoding every agent knows.
-  params.row_encoding = r->row_encoding() == v1::ROW_ENCODING_COMPACT
-                            ? v1::ROW_ENCODING_COMPACT
-                            : v1::ROW_ENCODING_FIXED_LENGTH;
+  params.row_encoding = AgreedRowEncoding(r->row_encoding());
   params.part_checksum = checksum;
   // No more snapshot connections than this host can keep busy.
   params.workers = std::min<uint32_t>(

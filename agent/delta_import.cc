@@ -513,7 +513,8 @@ absl::StatusOr<v1::ImportResult> DeltaRun::Run() {
   if (!KnownRowEncoding(manifest_.row_encoding())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the source's manifest names row encoding ", static_cast<int>(manifest_.row_encoding()),
-        ", which this agent does not know (nothing was changed)"));
+        ", which this agent does not know: run the same mmresync-agent version on both "
+        "nodes (nothing was changed)"));
   }
   for (const auto& part : manifest_.parts()) {
     if (part.kind() == v1::TransferPart::TABLE_ROWS &&

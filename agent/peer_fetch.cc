@@ -2,7 +2,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "agent/row_digest.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/part_checksum.h"
@@ -164,12 +163,6 @@ absl::StatusOr<v1::BeginTransferReply> GrpcTransferPeer::BeginRequest(
     return absl::FailedPreconditionError(
         absl::StrCat("source agent ", source_node_, " checks parts with an unknown algorithm (",
                      static_cast<int>(reply.part_checksum()),
-                     "): run the same mmresync-agent version on both nodes"));
-  }
-  if (!KnownRowEncoding(reply.row_encoding())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("source agent ", source_node_, " digests rows in an unknown encoding (",
-                     static_cast<int>(reply.row_encoding()),
                      "): run the same mmresync-agent version on both nodes"));
   }
   session_id_ = reply.session_id();

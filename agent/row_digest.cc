@@ -58,6 +58,10 @@ bool KnownRowEncoding(v1::RowEncoding encoding) {
   return encoding == v1::ROW_ENCODING_FIXED_LENGTH || encoding == v1::ROW_ENCODING_COMPACT;
 }
 
+v1::RowEncoding AgreedRowEncoding(v1::RowEncoding requested) {
+  return KnownRowEncoding(requested) ? requested : v1::ROW_ENCODING_FIXED_LENGTH;
+}
+
 void AppendCanonicalRow(v1::RowEncoding encoding, const DbSession::RowValues& row,
                         std::string* out) {
   char header[kMaxHeader];
@@ -68,7 +72,7 @@ void AppendCanonicalRow(v1::RowEncoding encoding, const DbSession::RowValues& ro
 }
 
 RowDigest::RowDigest(v1::RowEncoding encoding)
-    : encoding_(encoding == v1::ROW_ENCODING_COMPACT ? encoding : v1::ROW_ENCODING_FIXED_LENGTH),
+    : encoding_(AgreedRowEncoding(encoding)),
       buf_(std::make_unique_for_overwrite<char[]>(kHashBlock)) {}
 
 void RowDigest::Add(const DbSession::RowValues& row) {

@@ -29,6 +29,10 @@ void AppendCanonicalRow(v1::RowEncoding encoding, const DbSession::RowValues& ro
 // Whether this agent knows `encoding` (a peer may name one it does not).
 bool KnownRowEncoding(v1::RowEncoding encoding);
 
+// The encoding a source digests in when a target asks for `requested`: that one if this
+// agent knows it, else FIXED_LENGTH (what an older target, which asks for none, uses).
+v1::RowEncoding AgreedRowEncoding(v1::RowEncoding requested);
+
 class RowDigest {
  public:
   // `encoding` must be known (KnownRowEncoding); an unknown one encodes as FIXED_LENGTH.

@@ -178,6 +178,15 @@ TEST_P(RowEncodingTest, LongValuesAndBlockEdgesHashAsTheWholeEncoding) {
   EXPECT_EQ(d.rows(), 3000u);
 }
 
+// A source digests in what the target asked for if it knows it; an older target asks for
+// none (0) and gets the 8-byte lengths it digests in itself.
+TEST(RowDigestTest, TheSourceAgreesToAKnownEncodingElseTheFixedLengthOne) {
+  EXPECT_EQ(AgreedRowEncoding(kCompact), kCompact);
+  EXPECT_EQ(AgreedRowEncoding(kFixed), kFixed);
+  EXPECT_EQ(AgreedRowEncoding(static_cast<v1::RowEncoding>(7)), kFixed);
+  EXPECT_FALSE(KnownRowEncoding(static_cast<v1::RowEncoding>(7)));
+}
+
 INSTANTIATE_TEST_SUITE_P(BothEncodings, RowEncodingTest, ::testing::Values(kFixed, kCompact));
 
 }  // namespace
